@@ -1,0 +1,37 @@
+/**
+ * One error class for everything wfsim reports on purpose. The code says what kind of failure it is;
+ * `isUserError` decides how the CLI shows it: user errors become one line on stderr and exit code 2,
+ * anything else is a bug and keeps its stack.
+ */
+export const ERROR_CODES = {
+  /** A flag or option has a bad value, or flags contradict each other. */
+  INVALID_OPTION: { user: true },
+  /** The command line itself is malformed: unknown flag, missing value, unknown command. */
+  USAGE: { user: true },
+  /** A file named by the user cannot be read or written. */
+  FILE: { user: true },
+  /** The output stream failed while writing (disk full, device gone). */
+  OUTPUT: { user: true },
+  /** Something that should not happen; always a bug in wfsim. */
+  INTERNAL: { user: false },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class WfsimError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "WfsimError";
+    this.code = code;
+  }
+
+  get isUserError(): boolean {
+    return ERROR_CODES[this.code].user;
+  }
+}
+
+export function isWfsimError(value: unknown): value is WfsimError {
+  return value instanceof WfsimError;
+}
