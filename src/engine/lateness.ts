@@ -1,0 +1,53 @@
+/**
+ * How late the engine wakes transactions on a real clock: actual minus planned time of each wake (a
+ * wake is a step_open), in real milliseconds. Counts go in 10 µs buckets up to 1 s, enough to tell a
+ * 1 ms scheduler from a 10 ms one; later wakes share one overflow bucket and still count for the max.
+ */
+const BUCKET_MS = 0.01;
+const BUCKETS = 100_000;
+
+export interface LatenessStats {
+  readonly count: number;
+  readonly p50Ms: number;
+  readonly p90Ms: number;
+  readonly p99Ms: number;
+  readonly p999Ms: number;
+  readonly maxMs: number;
+}
+
+export class LatenessRecorder {
+  private readonly counts = new Uint32Array(BUCKETS + 1);
+  private count = 0;
+  private max = 0;
+
+  record(lateMs: number): void {
+    const late = lateMs > 0 ? lateMs : 0;
+    const bucket = Math.min(BUCKETS, Math.floor(late / BUCKET_MS));
+    this.counts[bucket]!++;
+    this.count++;
+    if (late > this.max) this.max = late;
+  }
+
+  stats(): LatenessStats {
+    return {
+      count: this.count,
+      p50Ms: this.quantile(0.5),
+      p90Ms: this.quantile(0.9),
+      p99Ms: this.quantile(0.99),
+      p999Ms: this.quantile(0.999),
+      maxMs: this.max,
+    };
+  }
+
+  /** Upper edge of the bucket holding the q-quantile (nearest rank), so the figure never flatters. */
+  private quantile(q: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.max(1, Math.ceil(q * this.count));
+    let seen = 0;
+    for (let bucket = 0; bucket <= BUCKETS; bucket++) {
+      seen += this.counts[bucket]!;
+      if (seen >= rank) return bucket === BUCKETS ? this.max : Math.min(this.max, (bucket + 1) * BUCKET_MS);
+    }
+    return this.max;
+  }
+}

@@ -1,0 +1,97 @@
+import type { SimOptions } from "../config/sim-options.ts";
+import type { TransactionOpen } from "../events/schema.ts";
+import { VERSION } from "../version.ts";
+import type { Random } from "./random.ts";
+import { CLOSED, drawTransactionId, type Emit, type SimTransaction, type TransactionFactory } from "./transaction.ts";
+
+type SeedParameters = Pick<
+  SimOptions,
+  "steps" | "preMin" | "preMax" | "interMin" | "interMax" | "outlierMs" | "outlierProb" | "timezone"
+>;
+
+/**
+ * The seed's workflow: `steps` ordered steps, a uniform pre-step wait before each, and between two
+ * steps a uniform wait to which, with probability outlierProb, outlierMs is added.
+ *
+ * Draw order on the transaction's stream: the id, then pre-step 1, then for each gap the wait, the
+ * outlier decision and the next pre-step wait. Every draw is made whatever the parameters, so changing
+ * outlierProb changes which gaps carry outliers and nothing else.
+ */
+export class SeedWorkflow implements TransactionFactory {
+  private readonly parameters: SeedParameters;
+  private readonly meta: TransactionOpen["meta"];
+
+  constructor(parameters: SeedParameters) {
+    this.parameters = parameters;
+    this.meta = Object.freeze({ timezone: parameters.timezone, sim_version: VERSION });
+  }
+
+  create(index: number, random: Random): SimTransaction {
+    return new SeedTransaction(index, random, this.parameters, this.meta);
+  }
+}
+
+class SeedTransaction implements SimTransaction {
+  due = 0;
+  seq = 0;
+  readonly index: number;
+  readonly id: string;
+  private readonly random: Random;
+  private readonly p: SeedParameters;
+  private readonly meta: TransactionOpen["meta"];
+  private openedAt = 0;
+  private stepsDone = 0;
+  private nextPreDelay = 0;
+
+  constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"]) {
+    this.index = index;
+    this.random = random;
+    this.p = parameters;
+    this.meta = meta;
+    this.id = drawTransactionId(random);
+  }
+
+  open(now: number, emit: Emit): number {
+    this.openedAt = now;
+    emit({ type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.meta });
+    this.nextPreDelay = this.random.int(this.p.preMin, this.p.preMax);
+    return this.nextPreDelay;
+  }
+
+  wake(now: number, emit: Emit): number {
+    const p = this.p;
+    const step = this.stepsDone + 1;
+    emit({ type: "step_open", txn_id: this.id, step, ts_ms: now, pre_delay_ms: this.nextPreDelay });
+    emit({ type: "step_done", txn_id: this.id, step, ts_ms: now });
+    this.stepsDone = step;
+    if (step === p.steps) {
+      emit({ type: "transaction_close", txn_id: this.id, ts_ms: now, duration_ms: now - this.openedAt, steps: step });
+      return CLOSED;
+    }
+    let wait = this.random.int(p.interMin, p.interMax);
+    const outlier = this.random.chance(p.outlierProb);
+    if (outlier) wait += p.outlierMs;
+    emit({
+      type: "inter_step_wait",
+      txn_id: this.id,
+      from_step: step,
+      to_step: step + 1,
+      planned_wait_ms: wait,
+      outlier_injected: outlier,
+      ts_ms: now,
+    });
+    this.nextPreDelay = this.random.int(p.preMin, p.preMax);
+    return wait + this.nextPreDelay;
+  }
+
+  abort(now: number, reason: string, emit: Emit): void {
+    emit({
+      type: "transaction_aborted",
+      txn_id: this.id,
+      ts_ms: now,
+      duration_ms: now - this.openedAt,
+      steps_completed: this.stepsDone,
+      reason,
+    });
+  }
+}

@@ -1,0 +1,56 @@
+import type { WfEvent } from "../events/schema.ts";
+import type { Random } from "./random.ts";
+import type { Timed } from "./timer-queue.ts";
+
+/** Where a transaction sends its events; the engine counts them on the way to the sink. */
+export interface Emit {
+  (event: WfEvent): void;
+}
+
+/** Returned by `open`/`wake` when the transaction has closed and needs no further wake. */
+export const CLOSED = -1;
+
+/**
+ * One simulated transaction: a state machine the engine wakes at the times it asks for. It draws every
+ * random choice from its own stream, so it behaves the same whatever else is in flight.
+ */
+export interface SimTransaction extends Timed {
+  readonly index: number;
+  readonly id: string;
+  /** Emits its opening events at `now`; returns ms until its first wake, or CLOSED. */
+  open(now: number, emit: Emit): number;
+  /** Does what is due at `now`; returns ms until the next wake, or CLOSED. */
+  wake(now: number, emit: Emit): number;
+  /** Ends the transaction early (the run is stopping): emits transaction_aborted. */
+  abort(now: number, reason: string, emit: Emit): void;
+}
+
+/** Makes the transactions of a workload: the engine's only view of what is being simulated. */
+export interface TransactionFactory {
+  create(index: number, random: Random): SimTransaction;
+}
+
+const ID_HALF_SPACE = 36 ** 6;
+// Same draw as random.int(0, ID_HALF_SPACE - 1), with its rejection limit worked out once.
+const ID_HALF_LIMIT = 2 ** 32 - (2 ** 32 % ID_HALF_SPACE);
+const BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+/** All 1296 two-character base-36 strings, "00" to "zz". */
+const BASE36_PAIRS = Array.from({ length: 36 * 36 }, (_, i) => BASE36[Math.floor(i / 36)]! + BASE36[i % 36]!);
+
+function drawIdHalf(random: Random): string {
+  let x = random.nextU32();
+  while (x >= ID_HALF_LIMIT) x = random.nextU32();
+  const value = x % ID_HALF_SPACE;
+  const top = Math.floor(value / 1679616); // 36^4
+  const rest = value - top * 1679616;
+  const middle = Math.floor(rest / 1296);
+  return BASE36_PAIRS[top]! + BASE36_PAIRS[middle]! + BASE36_PAIRS[rest - middle * 1296]!;
+}
+
+/**
+ * A transaction id in the reference's shape: `txn_` and 12 characters from [a-z0-9], taken from two
+ * uniform draws so that it is the first thing on the transaction's random stream.
+ */
+export function drawTransactionId(random: Random): string {
+  return `txn_${drawIdHalf(random)}${drawIdHalf(random)}`;
+}
