@@ -1,0 +1,132 @@
+import { close as closeFd, writev } from "node:fs";
+import type { EventSink } from "../../engine/simulation.ts";
+import type { WfEvent } from "../../events/schema.ts";
+import { LineWriter } from "./line-writer.ts";
+
+export interface FdJsonlSinkOptions {
+  /** Called once if writing fails (closed pipe, full disk); everything after is dropped. */
+  readonly onError?: (error: NodeJS.ErrnoException) => void;
+  /** Bytes waiting to be written above which the engine is asked to wait. */
+  readonly highWaterBytes?: number;
+  /** Close the descriptor at the end (a file we opened; never stdout). */
+  readonly closeAtEnd?: boolean;
+}
+
+const RETRY_MS = 2;
+const MAX_CHUNKS_PER_WRITE = 64;
+
+/**
+ * JSON Lines onto a file descriptor, formatted by the WebAssembly line writer and written with
+ * asynchronous vectored writes. The engine is asked to wait while more than `highWaterBytes` are
+ * queued, so a slow reader holds memory at that bound. A descriptor in non-blocking mode (a pipe
+ * that Node.js has touched) answers EAGAIN when full: that is retried, not treated as an error.
+ */
+export class FdJsonlSink implements EventSink {
+  private readonly fd: number;
+  private readonly options: FdJsonlSinkOptions;
+  private readonly highWater: number;
+  private readonly lines: LineWriter;
+  private readonly queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private writing = false;
+  private failure: NodeJS.ErrnoException | undefined;
+  private waiters: (() => void)[] = [];
+
+  constructor(fd: number, options: FdJsonlSinkOptions = {}) {
+    this.fd = fd;
+    this.options = options;
+    this.highWater = options.highWaterBytes ?? 8 * 1024 * 1024;
+    this.lines = new LineWriter((chunk) => this.enqueue(chunk));
+  }
+
+  get backpressured(): boolean {
+    return this.queuedBytes >= this.highWater && this.failure === undefined;
+  }
+
+  get error(): NodeJS.ErrnoException | undefined {
+    return this.failure;
+  }
+
+  write(event: WfEvent): void {
+    if (this.failure === undefined) this.lines.write(event);
+  }
+
+  flush(): void {
+    if (this.failure === undefined) this.lines.flush();
+  }
+
+  drain(): Promise<void> {
+    if (!this.backpressured) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Writes everything left, waits for it to reach the descriptor, and closes it if asked. */
+  async close(): Promise<void> {
+    this.flush();
+    while ((this.queue.length > 0 || this.writing) && this.failure === undefined) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.options.closeAtEnd) {
+      await new Promise<void>((resolve) => closeFd(this.fd, () => resolve()));
+    }
+  }
+
+  private enqueue(chunk: Buffer): void {
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.writing || this.queue.length === 0 || this.failure !== undefined) return;
+    this.writing = true;
+    const chunks = this.queue.splice(0, MAX_CHUNKS_PER_WRITE);
+    writev(this.fd, chunks, (error, written) => {
+      this.writing = false;
+      if (error && error.code !== "EAGAIN") return this.fail(error);
+      const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+      const done = error ? 0 : written;
+      this.queuedBytes -= done;
+      if (done < total) {
+        // A partial write or a full non-blocking pipe: put back what is left, in order, and retry.
+        this.queue.unshift(...remainder(chunks, done));
+        if (done === 0) {
+          setTimeout(() => this.pump(), RETRY_MS);
+          return;
+        }
+      }
+      this.wakeWaiters();
+      this.pump();
+    });
+  }
+
+  private wakeWaiters(): void {
+    if (this.queuedBytes >= this.highWater / 2 && this.queue.length > 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private fail(error: NodeJS.ErrnoException): void {
+    if (this.failure !== undefined) return;
+    this.failure = error;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.wakeWaiters();
+    this.options.onError?.(error);
+  }
+}
+
+function remainder(chunks: readonly Buffer[], written: number): Buffer[] {
+  const left: Buffer[] = [];
+  let skip = written;
+  for (const chunk of chunks) {
+    if (skip >= chunk.length) {
+      skip -= chunk.length;
+      continue;
+    }
+    left.push(skip > 0 ? chunk.subarray(skip) : chunk);
+    skip = 0;
+  }
+  return left;
+}
