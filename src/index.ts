@@ -1,1 +1,39 @@
-export const VERSION = "0.1.0";
+/**
+ * wfsim as a library: the same engine, options and events as the command line.
+ *
+ * ```ts
+ * import { simulate } from "wfsim";
+ * for await (const event of simulate({ samples: 10, clock: "virtual" })) console.log(event.type);
+ * ```
+ */
+export { simulate, createSimulation, createClock, type SimulateOptions, type RunOptions } from "./api/simulate.ts";
+export {
+  resolveSimOptions,
+  SIM_DEFAULTS,
+  CLOCKS,
+  type SimOptions,
+  type SimOptionsInput,
+  type ClockKind,
+  type ResolveContext,
+} from "./config/sim-options.ts";
+export { VirtualClock, RealClock, ManualClock, type Clock, type TimerApi } from "./engine/clock.ts";
+export { Random, RandomStreams } from "./engine/random.ts";
+export { Simulation, type EventSink, type Progress, type RunSummary } from "./engine/simulation.ts";
+export type { LatenessStats } from "./engine/lateness.ts";
+export {
+  WfEvent as EventSchema,
+  EVENT_TYPES,
+  isTransactionEvent,
+  type WfEvent,
+  type EventType,
+  type TransactionOpen,
+  type StepOpen,
+  type StepDone,
+  type InterStepWait,
+  type TransactionClose,
+  type TransactionAborted,
+} from "./events/schema.ts";
+export { serializeEvent } from "./events/serialize.ts";
+export { JsonlSink } from "./sinks/jsonl-sink.ts";
+export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
+export { VERSION } from "./version.ts";

@@ -1,0 +1,80 @@
+import type { Progress, RunSummary } from "../engine/simulation.ts";
+
+const numberFormat = new Intl.NumberFormat("en-US");
+const fmt = (value: number) => numberFormat.format(value);
+
+/**
+ * The live progress line on a terminal's stderr: redrawn in place a few times a second, erased at the
+ * end so the summary starts on a clean line.
+ */
+export class ProgressLine {
+  private readonly stream: NodeJS.WriteStream;
+  private readonly total: number;
+  private readonly read: () => Progress;
+  private timer: NodeJS.Timeout | undefined;
+  private lastEvents = 0;
+  private lastTime = 0;
+  private rate = 0;
+
+  constructor(stream: NodeJS.WriteStream, total: number, read: () => Progress) {
+    this.stream = stream;
+    this.total = total;
+    this.read = read;
+  }
+
+  start(intervalMs = 250): void {
+    this.lastTime = performance.now();
+    this.timer = setInterval(() => this.draw(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer === undefined) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.stream.write("\r\x1b[2K");
+  }
+
+  private draw(): void {
+    const progress = this.read();
+    const now = performance.now();
+    const seconds = (now - this.lastTime) / 1000;
+    if (seconds > 0) this.rate = (progress.events - this.lastEvents) / seconds;
+    this.lastEvents = progress.events;
+    this.lastTime = now;
+    const done = progress.closed + progress.aborted;
+    const line = `wfsim: ${fmt(done)}/${fmt(this.total)} done, ${fmt(progress.inFlight)} in flight, ${fmt(Math.round(this.rate))} events/s`;
+    this.stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, (this.stream.columns ?? 80) - 1))}`);
+  }
+}
+
+export interface SummaryContext {
+  readonly wallMs: number;
+  readonly clock: string;
+  readonly destination: string;
+}
+
+/** The end-of-run paragraph on stderr. */
+export function formatSummary(summary: RunSummary, context: SummaryContext): string {
+  const parts = [
+    `wfsim: ${fmt(summary.opened)} transactions (${fmt(summary.closed)} closed, ${fmt(summary.aborted)} aborted), ` +
+      `${fmt(summary.events)} events to ${context.destination}, ${fmt(summary.outliersInjected)} outliers injected, ` +
+      `in ${formatDuration(context.wallMs)} wall time on the ${context.clock} clock`,
+    `simulated ${new Date(summary.startMs).toISOString()} to ${new Date(summary.endMs).toISOString()}`,
+    `seed ${summary.seed}`,
+  ];
+  if (summary.lateness !== undefined && summary.lateness.count > 0) {
+    parts.push(
+      `wake-up lateness p50 ${summary.lateness.p50Ms.toFixed(2)} ms, p99 ${summary.lateness.p99Ms.toFixed(2)} ms, max ${summary.lateness.maxMs.toFixed(1)} ms`,
+    );
+  }
+  if (summary.stopReason !== undefined) parts.push(`stopped early by ${summary.stopReason}`);
+  return `${parts.join("; ")}.\n`;
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(2)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  return `${minutes} min ${((ms - minutes * 60_000) / 1000).toFixed(0)} s`;
+}

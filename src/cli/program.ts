@@ -1,0 +1,94 @@
+import { Command, CommanderError, Option } from "commander";
+import { isWfsimError, WfsimError } from "../errors.ts";
+import { VERSION } from "../version.ts";
+import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
+import { OUTPUT_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
+import { schemaCommand } from "./schema-command.ts";
+
+export interface Io {
+  readonly stdout: NodeJS.WriteStream;
+  readonly stderr: NodeJS.WriteStream;
+}
+
+const COMMANDS = ["run", "schema", "help"];
+
+function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
+  for (const spec of Object.values(specs)) {
+    const help = spec.defaultText === undefined ? spec.help : `${spec.help} (default: ${spec.defaultText})`;
+    command.addOption(new Option(spec.syntax, help));
+  }
+}
+
+function buildProgram(io: Io, context: CommandContext, setExit: (code: number) => void): Command {
+  const program = new Command("wfsim")
+    .description(
+      "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines.\n" +
+        "With flags and no command, wfsim runs `wfsim run`.",
+    )
+    .version(VERSION, "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      outputError: () => {},
+    });
+
+  const run = program
+    .command("run", { isDefault: true })
+    .description("simulate transactions and write their events (JSON Lines on stdout by default)")
+    .allowExcessArguments(false);
+  addFlags(run, SIM_FLAGS);
+  addFlags(run, OUTPUT_FLAGS);
+  run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
+
+  program
+    .command("schema")
+    .description("print the JSON Schema of wfsim's events")
+    .action(() => setExit(schemaCommand(io.stdout)));
+
+  return program;
+}
+
+/**
+ * Runs the command line and returns the exit code: 0 done, 2 a user's mistake (one line on stderr),
+ * 130/143 stopped by SIGINT/SIGTERM, 1 a bug (with its stack). Never exits the process itself.
+ */
+export async function runMain(argv: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
+  let exitCode = 0;
+  const context: CommandContext = { signal, stderr: io.stderr };
+  try {
+    const first = argv[0];
+    if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, schema; see wfsim --help)`);
+    }
+    await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.exitCode === 0) return 0; // --help, --version
+      io.stderr.write(`wfsim: ${oneLine(error.message)}\n`);
+      return 2;
+    }
+    if (isWfsimError(error) && error.isUserError) {
+      io.stderr.write(`wfsim: ${error.message}\n`);
+      return 2;
+    }
+    io.stderr.write(`wfsim: internal error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 1;
+  }
+  if (signal.aborted) {
+    if (signal.reason === "SIGINT") return 130;
+    if (signal.reason === "SIGTERM") return 143;
+  }
+  return exitCode;
+}
+
+/** Commander's messages start with "error: " and may carry a second line ("Did you mean ...?"). */
+function oneLine(message: string): string {
+  return message
+    .replace(/^error: /, "")
+    .split("\n")
+    .map((line) => line.trim())
+    .filter((line) => line !== "")
+    .map((line, index) => (index === 0 ? line : `(${line.replace(/^\(|\)$/g, "").replace(/^D/, "d")})`))
+    .join(" ");
+}
