@@ -1,0 +1,128 @@
+/**
+ * Issue #2's goals: the virtual clock's throughput, and the real clock's lateness and memory with
+ * 100,000 transactions in flight; each beside the reference script measured in the same run.
+ */
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { medianOf, runProcess, type BenchRow } from "../harness.ts";
+import { NODE, REFERENCE, WFSIM } from "../paths.ts";
+
+const VIRTUAL_SAMPLES = 1_000_000;
+const REFERENCE_SAMPLES = 20_000;
+const EVENTS_PER_TRANSACTION = 16; // default workload: open + 5×(step_open, step_done) + 4 waits + close
+
+export async function coreRows(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  rows.push(await virtualThroughput());
+  rows.push(...(await realClockLoad()));
+  return rows;
+}
+
+async function virtualThroughput(): Promise<BenchRow> {
+  const ours = await medianOf(3, async () => {
+    const run = await runProcess(NODE, [WFSIM, "run", "--samples", `${VIRTUAL_SAMPLES}`, "--clock", "virtual", "--start-time", "0", "--quiet"], { stdout: "null" });
+    if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+    return (VIRTUAL_SAMPLES * EVENTS_PER_TRANSACTION) / (run.wallMs / 1000);
+  });
+  // The reference has no virtual clock: its fastest is the real clock with every delay at 0.
+  const reference = await medianOf(3, async () => {
+    const run = await runProcess(
+      "python3",
+      [REFERENCE, "--samples", `${REFERENCE_SAMPLES}`, "--pre-min", "0", "--pre-max", "0", "--inter-min", "0", "--inter-max", "0", "--outlier-ms", "0"],
+      { stdout: "null" },
+    );
+    if (run.code !== 0) throw new Error(`reference failed: ${run.stderr}`);
+    return (REFERENCE_SAMPLES * EVENTS_PER_TRANSACTION) / (run.wallMs / 1000);
+  });
+  return {
+    name: "virtual clock, default workload, 16M events to /dev/null (whole process)",
+    unit: "events/s",
+    wfsim: ours,
+    reference,
+    referenceLabel: "reference (real clock, all delays 0)",
+    goal: { value: 3_000_000, better: "higher", on: "wfsim" },
+  };
+}
+
+/**
+ * Lateness of each step_open: its timestamp minus when it was due, i.e. the timestamp of the event
+ * that began the wait plus the waits announced (pre_delay_ms, and planned_wait_ms before it). Worked
+ * out from the output the same way for both programs.
+ */
+async function latenessFromFile(path: string): Promise<number[]> {
+  const waitStart = new Map<string, number>();
+  const lateness: number[] = [];
+  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line === "") continue;
+    const event = JSON.parse(line) as Record<string, number | string>;
+    const id = event.txn_id as string;
+    const ts = event.ts_ms as number;
+    switch (event.type) {
+      case "transaction_open":
+        waitStart.set(id, ts);
+        break;
+      case "inter_step_wait":
+        waitStart.set(id, ts + (event.planned_wait_ms as number));
+        break;
+      case "step_open":
+        lateness.push(ts - ((waitStart.get(id) ?? ts) + (event.pre_delay_ms as number)));
+        break;
+      case "transaction_close":
+      case "transaction_aborted":
+        waitStart.delete(id);
+        break;
+    }
+  }
+  return lateness;
+}
+
+function percentile(sorted: readonly number[], q: number): number {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+}
+
+async function realClockLoad(): Promise<BenchRow[]> {
+  const dir = await mkdtemp(join(tmpdir(), "wfsim-bench-"));
+  try {
+    const oursFile = join(dir, "ours.jsonl");
+    const ours = await runProcess(
+      NODE,
+      [WFSIM, "run", "--samples", "200000", "--concurrency", "100000", "--outlier-prob", "0", "--quiet", "--output", oursFile],
+    );
+    if (ours.code !== 0) throw new Error(`wfsim failed: ${ours.stderr}`);
+    const oursLate = (await latenessFromFile(oursFile)).sort((a, b) => a - b);
+    await rm(oursFile);
+    const small = await runProcess(NODE, [WFSIM, "run", "--samples", "2000", "--concurrency", "1000", "--outlier-prob", "0", "--quiet"], { stdout: "null" });
+
+    const refFile = join(dir, "reference.jsonl");
+    const reference = await runProcess("sh", ["-c", `exec python3 "$0" --samples 50000 --concurrency 50000 --outlier-prob 0 > "$1"`, REFERENCE, refFile]);
+    if (reference.code !== 0) throw new Error(`reference failed: ${reference.stderr}`);
+    const refLate = (await latenessFromFile(refFile)).sort((a, b) => a - b);
+    const refSmall = await runProcess("python3", [REFERENCE, "--samples", "2000", "--concurrency", "1000", "--outlier-prob", "0"], { stdout: "null" });
+
+    return [
+      {
+        name: "real clock, 100,000 in flight (reference: 50,000): p99 lateness of step_open",
+        unit: "ms",
+        wfsim: percentile(oursLate, 0.99),
+        reference: percentile(refLate, 0.99),
+        goal: { value: 10, better: "lower", on: "wfsim" },
+        note: `p50 ${percentile(oursLate, 0.5)} ms vs ${percentile(refLate, 0.5)} ms; max ${oursLate.at(-1)} ms vs ${refLate.at(-1)} ms`,
+      },
+      {
+        name: "real clock: memory per in-flight transaction (peak RSS at 100,000 minus at 1,000, per transaction; reference at 50,000)",
+        unit: "bytes",
+        wfsim: (ours.peakRssBytes - small.peakRssBytes) / 99_000,
+        reference: (reference.peakRssBytes - refSmall.peakRssBytes) / 49_000,
+        note: `peak RSS ${(ours.peakRssBytes / 2 ** 20).toFixed(0)} MiB vs ${(reference.peakRssBytes / 2 ** 20).toFixed(0)} MiB`,
+      },
+    ];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+
