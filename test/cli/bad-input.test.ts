@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { runCli } from "../helpers/cli.ts";
+
+/** Each row: the arguments, then what the single stderr line must say. */
+const BAD_INPUT: [string[], RegExp][] = [
+  [["--samples", "-5"], /^wfsim: --samples must be a whole number of at least 1, got -5$/],
+  [["--samples", "1.5"], /^wfsim: --samples must be a whole number of at least 1, got 1\.5$/],
+  [["--samples", "0"], /--samples must be a whole number of at least 1, got 0/],
+  [["--samples", "lots"], /--samples must be a whole number of at least 1, got lots/],
+  [["--samples", ""], /--samples must be a whole number of at least 1, got an empty value/],
+  [["--steps", "0"], /--steps must be a whole number from 1 to 100000, got 0/],
+  [["--steps", "2.5"], /--steps must be a whole number/],
+  [["--concurrency", "0"], /--concurrency must be a whole number from 1 to 10000000, got 0/],
+  [["--concurrency", "-1"], /--concurrency must be a whole number/],
+  [["--pre-min", "-1"], /--pre-min must be a whole number from 0 to 4294967295, got -1/],
+  [["--pre-min", "3000"], /--pre-min must not exceed --pre-max, got 3000 > 2000/],
+  [["--inter-min", "900", "--inter-max", "800"], /--inter-min must not exceed --inter-max, got 900 > 800/],
+  [["--inter-max", "1e3"], /--inter-max must be a whole number/],
+  [["--outlier-ms", "-15000"], /--outlier-ms must be a whole number from 0/],
+  [["--outlier-prob", "1.5"], /^wfsim: --outlier-prob must be a number from 0 to 1, got 1\.5$/],
+  [["--outlier-prob", "-0.1"], /--outlier-prob must be a number from 0 to 1, got -0\.1/],
+  [["--outlier-prob", "often"], /--outlier-prob must be a number from 0 to 1, got often/],
+  [["--seed", "abc"], /--seed must be a whole number from -9007199254740991 to 9007199254740991, or random, got abc/],
+  [["--seed", "4.2"], /--seed must be a whole number/],
+  [["--clock", "fast"], /--clock must be one of real, virtual, got fast/],
+  [["--start-time", "yesterday"], /--start-time must be an ISO-8601 date-time .* or milliseconds since the Unix epoch, got yesterday/],
+  [["--start-time", "2026-13-45T00:00:00Z"], /--start-time must be an ISO-8601/],
+  [["--speed", "0"], /--speed must be a number greater than 0 and at most 1000000, got 0/],
+  [["--speed", "-2"], /--speed must be a number greater than 0/],
+  [["--speed", "fast"], /--speed must be a number greater than 0/],
+  [["--speed", "10", "--clock", "virtual"], /--speed applies to the real clock only/],
+  [["--timezone", "Mars/Olympus"], /--timezone must be an IANA time zone name .*, got Mars\/Olympus/],
+  [["--kafka-bootstrap", ""], /--kafka-bootstrap must be a comma-separated list of host:port .*, got an empty value/],
+  [["--kafka-bootstrap", "localhost"], /--kafka-bootstrap must be a comma-separated list of host:port .*"localhost" is not host:port/],
+  [["--kafka-bootstrap", "a:1,,b:2"], /--kafka-bootstrap .*an empty entry/],
+  [["--kafka-bootstrap", "a:99999"], /--kafka-bootstrap must be/],
+  [["--topic-steps", "bad topic", "--kafka-bootstrap", "localhost:9092"], /--topic-steps must be a Kafka topic name/],
+  [["--output", ""], /--output must be a file path, got an empty value/],
+  [["--output", "/nonexistent-dir/events.jsonl"], /^wfsim: --output \/nonexistent-dir\/events\.jsonl: cannot open for writing \(no such file or directory\)$/],
+  [["--bogus"], /^wfsim: unknown option '--bogus'$/],
+  [["--sample", "3"], /^wfsim: unknown option '--sample' \(did you mean --samples\?\)$/],
+  [["--samples"], /option '--samples <n>' argument missing/],
+  [["run", "extra"], /too many arguments for 'run'/],
+  [["frobnicate"], /^wfsim: unknown command 'frobnicate' \(commands: .*\)$/],
+];
+
+describe("bad input", () => {
+  for (const [args, message] of BAD_INPUT) {
+    it(`wfsim ${args.map((a) => (a === "" ? "''" : a)).join(" ")}`, async () => {
+      const result = await runCli(args);
+      assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
+      assert.equal(result.stdout, "", "nothing on stdout");
+      const lines = result.stderr.split("\n").filter((line) => line !== "");
+      assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+      assert.match(lines[0]!, message);
+      assert.doesNotMatch(result.stderr, /\s+at .*\(.*:\d+:\d+\)/, "no stack trace");
+    });
+  }
+});
