@@ -185,7 +185,7 @@ async function requireTool(command: string, versionArgs: string[], install: stri
     await run(command, versionArgs, { timeoutMs: TOOL_TIMEOUT_MS });
   } catch (error) {
     if (isNotFound(error)) {
-      throw new BrokerError("TOOL_MISSING", `${command} was not found on PATH: ${install}`, { cause: error });
+      throw new BrokerError("TOOL_MISSING", `${command} was not found: ${install}`, { cause: error });
     }
     throw new BrokerError("TOOL_MISSING", `${command} ${versionArgs.join(" ")} failed: ${outputTail(error)}`, {
       cause: error,
@@ -364,7 +364,7 @@ async function openssl(args: string[], cwd: string): Promise<void> {
     await run("openssl", args, { cwd, timeoutMs: TOOL_TIMEOUT_MS });
   } catch (error) {
     if (isNotFound(error)) {
-      throw new BrokerError("TOOL_MISSING", `openssl was not found on PATH: ${OPENSSL_INSTALL}`, { cause: error });
+      throw new BrokerError("TOOL_MISSING", `openssl was not found: ${OPENSSL_INSTALL}`, { cause: error });
     }
     throw new BrokerError("SETUP_FAILED", `openssl ${args.join(" ")} failed:\n${outputTail(error)}`, { cause: error });
   }
