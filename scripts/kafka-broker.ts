@@ -65,14 +65,6 @@ async function start(portOption: string | undefined): Promise<void> {
     process.stdout.write(`${describe(current)}\n`);
     return;
   }
-  const previous = await readBrokerInfo(RUN_DIR);
-  if (previous && previous.ports.controller !== ports.controller) {
-    // The KRaft voter set, written at format time, names the controller's port.
-    throw new UsageError(
-      `${RUN_DIR} was formatted for port ${previous.ports.plaintext}; use --port ${previous.ports.plaintext} ` +
-        `or delete ${RUN_DIR} to start afresh`,
-    );
-  }
   process.stderr.write(`Starting a Kafka broker in ${RUN_DIR} ...\n`);
   const started = Date.now();
   const broker = await startBroker({ dataDir: RUN_DIR, ports, detached: true, jvm: "throughput" });

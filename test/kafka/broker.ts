@@ -142,7 +142,8 @@ const SASL_USERS: BrokerInfo["sasl"] = {
 // ---------------------------------------------------------------------------------------------
 // Tools and jars
 
-function javaCommand(): string {
+/** The java to run: $JAVA_HOME/bin/java, else java on PATH. */
+export function javaCommand(): string {
   const home = process.env["JAVA_HOME"];
   return home ? join(home, "bin", "java") : "java";
 }
