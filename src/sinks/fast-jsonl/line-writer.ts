@@ -222,7 +222,7 @@ export class LineWriter {
       // The string table is full: write out the records that refer to it, start a new one, retry.
       this.flush();
       this.strings.reset();
-      if (!this.encode(event, this.f64, slot - this.count * RECORD_SLOTS, this.strings)) {
+      if (!this.encode(event, this.f64, LAYOUT.records >> 3, this.strings)) {
         throw new RangeError(`a string field of a ${event.type} event is too long to write`);
       }
     }
