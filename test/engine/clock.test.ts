@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ManualClock, RealClock, VirtualClock, type TimerApi } from "../../src/engine/clock.ts";
+import { ManualClock, RealClock, VirtualClock, type Clock, type TimerApi } from "../../src/engine/clock.ts";
 
 /** Timers that fire only when the test says how much real time passed. */
 class FakeTimers implements TimerApi {
@@ -27,7 +27,7 @@ class FakeTimers implements TimerApi {
 
 describe("VirtualClock", () => {
   it("jumps to the due time at once, without a promise, and never goes back", () => {
-    const clock = new VirtualClock(500);
+    const clock: Clock = new VirtualClock(500);
     const signal = new AbortController().signal;
     assert.equal(clock.waitUntil(800, signal), undefined);
     assert.equal(clock.now(), 800);
