@@ -22,6 +22,8 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
   readonly truth?: GroundTruth | undefined;
   /** Also collect what the HTML report draws (`report.charts`). */
   readonly charts?: boolean | undefined;
+  /** Stops reading: the report covers what was read until then. */
+  readonly signal?: AbortSignal | undefined;
   /** Names options in error messages (the CLI passes its flag names). */
   readonly nameOf?: ((key: string) => string) | undefined;
 }
@@ -35,9 +37,14 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     alerts,
     charts: options.charts === true,
   });
+  const signal = options.signal;
   for (const source of Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource]) {
+    if (signal?.aborted) break;
     analysis.beginSource(source.name);
-    for await (const chunk of source.chunks()) analysis.push(chunk);
+    for await (const chunk of source.chunks()) {
+      analysis.push(chunk);
+      if (signal?.aborted) break;
+    }
     analysis.endSource();
   }
   return analysis.finish();
