@@ -148,10 +148,12 @@ function checkField(spec: FieldSpec, value: unknown, path: string): string | und
   }
 }
 
+/** Checks the known fields; `extra` says whether the record has others (`also` known keys not in `fields`, such as `type`). */
 function checkFields(
   fields: readonly FieldSpec[],
   record: Record<string, unknown>,
   prefix: string,
+  also = 0,
 ): { reason?: string; extra: boolean } {
   let known = 0;
   for (const field of fields) {
@@ -164,7 +166,7 @@ function checkFields(
     const reason = checkField(field, value, `${prefix}${field.name}`);
     if (reason !== undefined) return { reason, extra: false };
   }
-  return { extra: Object.keys(record).length > known };
+  return { extra: Object.keys(record).length > known + also };
 }
 
 /**
@@ -183,7 +185,7 @@ export function checkEvent(value: unknown): Checked {
   if (typeof type !== "string") return { kind: "invalid", reason: `type must be a string, got ${describe(type)}` };
   const spec = SPEC_BY_TYPE.get(type);
   if (spec === undefined) return { kind: "unknown", type };
-  const { reason, extra } = checkFields(spec.fields, record, `${type}: `);
+  const { reason, extra } = checkFields(spec.fields, record, `${type}: `, 1);
   if (reason !== undefined) return { kind: "invalid", reason };
   return { kind: "event", spec, txnId: record.txn_id as string, extraFields: extra };
 }

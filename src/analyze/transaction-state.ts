@@ -81,6 +81,7 @@ export class TransactionState implements Keyed, FinishedTransaction {
   /** Whether every event of `steps` steps was seen (the quick check; `missing` says what is not). */
   hasAllUpTo(steps: number): boolean {
     // Positions 1 .. 3·steps − 1 (all but the wait after the last step) must be seen.
+    if (steps <= 0) return true;
     if (steps <= 10) {
       const wanted = ((1 << (3 * steps)) - 2) >>> 0;
       return (this.seenLow & wanted) === wanted;
