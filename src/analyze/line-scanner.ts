@@ -178,7 +178,8 @@ export class LineScanner {
   private keep(bytes: Buffer, from: number, to: number): void {
     if (this.skipping) return;
     const length = to - from;
-    if (this.carryLength + length > MAX_LINE_BYTES) {
+    // The limit is on the line without its newline, whichever way the chunks fell.
+    if (this.carryLength + length - (bytes[to - 1] === 10 ? 1 : 0) > MAX_LINE_BYTES) {
       this.line++;
       this.handler.invalid(`line longer than ${MAX_LINE_BYTES} bytes, skipped`);
       this.carryLength = 0;
@@ -187,7 +188,7 @@ export class LineScanner {
       return;
     }
     if (this.carryLength + length > this.carry.length) {
-      const bigger = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES + 1, Math.max(this.carry.length * 2, this.carryLength + length)));
+      const bigger = Buffer.allocUnsafe(Math.min(MAX_LINE_BYTES + 2, Math.max(this.carry.length * 2, this.carryLength + length)));
       this.carry.copy(bigger, 0, 0, this.carryLength);
       this.carry = bigger;
     }
@@ -287,7 +288,7 @@ export class LineScanner {
         default: {
           // KIND_END: the closing brace was the literal; then the line's end.
           if (b[p] === 13) p++;
-          if (b[p] !== 10) return -1;
+          if (b[p] !== 10 || p - start > MAX_LINE_BYTES) return -1;
           this.handler.event(layout.code, b, idStart, idEnd, this.idHash);
           return p + 1;
         }
@@ -315,7 +316,8 @@ export class LineScanner {
         this.cursor = -1;
         return 0;
       }
-      this.cursor = negative ? -1 : p; // "-0" is left to the strict path
+      // "-0" is left to the strict path, and so is a 0 below the field's minimum.
+      this.cursor = negative || minimum > 0 ? -1 : p;
       return 0;
     }
     let value = 0;
@@ -362,6 +364,10 @@ export class LineScanner {
 
   /** Reads one line [start, end) with JSON.parse and the schema check; end is its newline. */
   private strict(b: Buffer, start: number, end: number): void {
+    if (end - start > MAX_LINE_BYTES) {
+      this.handler.invalid(`line longer than ${MAX_LINE_BYTES} bytes, skipped`);
+      return;
+    }
     if (end > start && b[end - 1] === 13) end--;
     const text = b.toString("utf8", start, end);
     if (text.trim() === "") return; // blank lines separate nothing and mean nothing
