@@ -179,7 +179,7 @@ const PAGE_SCRIPT = String.raw`
   make("concurrency", {
     animation: false,
     tooltip: { trigger: "axis" },
-    grid: { left: 60, right: 30, top: 30, bottom: 50 },
+    grid: { left: 60, right: 60, top: 30, bottom: 50 },
     xAxis: { type: "time", name: "stream time (ts_ms, UTC)", nameLocation: "middle", nameGap: 30 },
     yAxis: { type: "value", name: "open transactions", min: 0 },
     series: [{ name: "most open at once", type: "line", step: "end", showSymbol: false, data: points,

@@ -313,7 +313,7 @@ export class StreamAnalysis implements EventHandler {
         txn_id: txn.id,
         source: txn.firstSource,
         line: txn.firstLine,
-        detail: `first seen here at ts_ms ${txn.firstTs}, last event at ts_ms ${txn.lastTs}, ${describePosition(txn.position)} the last step reached`,
+        detail: `first seen here at ts_ms ${txn.firstTs}; furthest event ${describePosition(txn.position)}, last at ts_ms ${txn.lastTs}`,
       }));
       this.options.alerts?.settle(txn.key, undefined);
     }
