@@ -13,9 +13,12 @@ export class BoundedHeap<T> {
     this.better = better;
   }
 
-  /** Whether an item that ranks like `probe` would be kept; lets callers skip building items that would not. */
-  wouldKeep(probe: T): boolean {
-    return this.items.length < this.limit || this.better(probe, this.items[0]!);
+  /**
+   * The worst item kept once the heap is full (a newcomer must rank better to get in); undefined
+   * while there is room. Lets callers skip building items that would not be kept.
+   */
+  peek(): T | undefined {
+    return this.items.length < this.limit ? undefined : this.items[0];
   }
 
   push(item: T): void {

@@ -58,14 +58,17 @@ function listed(judged: Judged): FlaggedTransaction {
   };
 }
 
+/** Whether (value, seq) ranks before (otherValue, otherSeq): larger values first, then earlier transactions. */
+function ranksBefore(value: number, seq: number, otherValue: number, otherSeq: number, smallerFirst = false): boolean {
+  if (smallerFirst) return otherValue < value || (otherValue === value && otherSeq < seq);
+  return value > otherValue || (value === otherValue && seq < otherSeq);
+}
+/** For near misses, no value at all comes first. */
+const missKey = (value: number) => (Number.isNaN(value) ? -Infinity : value);
 /** Larger values first; the earlier transaction first among equals, so the list is deterministic. */
-const moreExtreme = (a: Judged, b: Judged) => a.value > b.value || (a.value === b.value && a.seq < b.seq);
+const moreExtreme = (a: Judged, b: Judged) => ranksBefore(a.value, a.seq, b.value, b.seq);
 /** Injected transactions closest to being missed: no value first, then the smallest values. */
-const closerToMissed = (a: Judged, b: Judged) => {
-  const av = Number.isNaN(a.value) ? -Infinity : a.value;
-  const bv = Number.isNaN(b.value) ? -Infinity : b.value;
-  return av < bv || (av === bv && a.seq < b.seq);
-};
+const closerToMissed = (a: Judged, b: Judged) => ranksBefore(missKey(b.value), b.seq, missKey(a.value), a.seq, true);
 
 export class OutlierJudge {
   private readonly options: OutlierOptions;
@@ -83,14 +86,12 @@ export class OutlierJudge {
     this.nearMisses = new BoundedHeap(options.listLimit, closerToMissed);
   }
 
-  /** Whether `observe` would keep a transaction with this value by name (to skip building it if not). */
-  wantsByName(seq: number, value: number, injected: boolean): boolean {
-    const probe = { seq, value } as Judged;
-    return (!Number.isNaN(value) && this.extreme.wouldKeep(probe)) || (injected && this.nearMisses.wouldKeep(probe));
-  }
-
-  /** Counts one ended transaction; `judged` is only needed when `wantsByName` said so. */
-  observe(value: number, injectedGaps: number, judged: () => Judged, seq: number): Judged | undefined {
+  /**
+   * Counts one ended transaction (value NaN: nothing to judge) and says whether it should be kept by
+   * name; if so, the caller builds it and hands it to `keep`. Two steps, so that the common case
+   * builds nothing at all.
+   */
+  count(value: number, injectedGaps: number, seq: number): boolean {
     const injected = injectedGaps > 0;
     if (injected) {
       this.injected++;
@@ -101,11 +102,18 @@ export class OutlierJudge {
     } else {
       (injected ? this.injectedValues : this.cleanValues).add(value);
     }
-    if (!this.wantsByName(seq, value, injected)) return undefined;
-    const item = judged();
-    if (!Number.isNaN(value)) this.extreme.push(item);
-    if (injected) this.nearMisses.push(item);
-    return item;
+    const extreme = this.extreme.peek();
+    const nearMiss = this.nearMisses.peek();
+    return (
+      (!Number.isNaN(value) && (extreme === undefined || ranksBefore(value, seq, extreme.value, extreme.seq))) ||
+      (injected && (nearMiss === undefined || ranksBefore(missKey(nearMiss.value), nearMiss.seq, missKey(value), seq, true)))
+    );
+  }
+
+  /** Keeps a transaction `count` asked for by name. */
+  keep(judged: Judged): void {
+    if (!Number.isNaN(judged.value)) this.extreme.push(judged);
+    if (judged.injected) this.nearMisses.push(judged);
   }
 
   /** The rule applied with the threshold from `population` (all gaps, or all durations). */

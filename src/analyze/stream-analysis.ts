@@ -56,6 +56,8 @@ export class StreamAnalysis implements EventHandler {
   private readonly ended = new TxnTable<TransactionState>(RECENTLY_ENDED * 2);
   private readonly endedRing: (TransactionState | undefined)[] = new Array(RECENTLY_ENDED).fill(undefined);
   private endedNext = 0;
+  /** States that left the window of ended transactions, ready for reuse. */
+  private readonly pool: TransactionState[] = [];
   private source = "";
   private readonly sources: string[] = [];
   private seq = 0;
@@ -141,7 +143,10 @@ export class StreamAnalysis implements EventHandler {
         return;
       }
       const key = bytes.toString("latin1", idStart, idEnd);
-      txn = new TransactionState(key, hash, this.seq++, this.source, this.scanner.line, ts, this.options.charts);
+      const seq = this.seq++;
+      const line = this.scanner.line;
+      const charts = this.options.charts;
+      txn = this.pool.pop()?.reset(key, hash, seq, this.source, line, ts, charts) ?? new TransactionState(key, hash, seq, this.source, line, ts, charts);
       this.open.insert(txn);
       this.concurrency.record(ts, this.open.size);
     }
@@ -269,10 +274,15 @@ export class StreamAnalysis implements EventHandler {
     }
 
     const outlier = this.truth.outlierOf(txn);
+    const injected = outlier !== undefined;
     const value = this.options.measure === "gap" ? txn.maxGap : outcome === "completed" ? duration : NaN;
-    const judged = this.judge.observe(value, outlier?.gaps ?? 0, () => this.judged(txn, value, outlier !== undefined, duration, outcome), txn.seq);
+    let judged: Judged | undefined;
+    if (this.judge.count(value, outlier?.gaps ?? 0, txn.seq)) {
+      judged = this.judged(txn, value, injected, duration, outcome);
+      this.judge.keep(judged);
+    }
     if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
-      this.timelineSample.push(judged ?? this.judged(txn, value, outlier !== undefined, duration, outcome));
+      this.timelineSample.push(judged ?? this.judged(txn, value, injected, duration, outcome));
     }
     this.options.alerts?.settle(txn.key, outlier);
     this.remember(txn);
@@ -297,7 +307,10 @@ export class StreamAnalysis implements EventHandler {
   private remember(txn: TransactionState): void {
     txn.marks = undefined;
     const evicted = this.endedRing[this.endedNext];
-    if (evicted !== undefined && this.ended.findKey(evicted.key, evicted.hash) !== undefined) this.ended.removeFound();
+    if (evicted !== undefined) {
+      if (this.ended.findKey(evicted.key, evicted.hash) === evicted) this.ended.removeFound();
+      this.pool.push(evicted);
+    }
     if (this.ended.findKey(txn.key, txn.hash) !== undefined) this.ended.removeFound();
     this.ended.insert(txn);
     this.endedRing[this.endedNext] = txn;

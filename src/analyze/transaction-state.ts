@@ -25,21 +25,23 @@ export const MARK_WAIT = 3;
 export const MARK_WAIT_INJECTED = 4;
 
 export class TransactionState implements Keyed, FinishedTransaction {
-  readonly key: string;
-  readonly hash: number;
+  // Every field is set by reset(): states are pooled and reused, so that reading a long stream
+  // allocates no per-transaction objects for the garbage collector to chase (see StreamAnalysis).
+  key = "";
+  hash = 0;
   /** Order of first appearance in the stream. */
-  readonly seq: number;
-  readonly firstSource: string;
-  readonly firstLine: number;
-  readonly firstTs: number;
-  lastTs: number;
+  seq = 0;
+  firstSource = "";
+  firstLine = 0;
+  firstTs = 0;
+  lastTs = 0;
   openSeen = false;
   opened = NaN;
   /** Furthest lifecycle position seen so far. */
   position = -1;
   /** Positions 0..30 seen, as bits; further ones in a set (only transactions with over 10 steps need it). */
   private seenLow = 0;
-  private seenHigh: Set<number> | undefined;
+  private seenHigh: Set<number> | undefined = undefined;
   /** Latest step_done: its step and time, where the next gap starts. */
   doneStep = 0;
   doneTs = NaN;
@@ -48,11 +50,16 @@ export class TransactionState implements Keyed, FinishedTransaction {
   injectedGaps = 0;
   injectedWaitAt = NaN;
   /** How it ended, once it has: "completed" or "aborted". */
-  outcome: "completed" | "aborted" | undefined;
+  outcome: "completed" | "aborted" | undefined = undefined;
   endedTs = NaN;
-  marks: number[] | undefined;
+  marks: number[] | undefined = undefined;
 
   constructor(key: string, hash: number, seq: number, source: string, line: number, ts: number, withMarks: boolean) {
+    this.reset(key, hash, seq, source, line, ts, withMarks);
+  }
+
+  /** Makes this state a new transaction's, first seen at `source`:`line` at `ts`. */
+  reset(key: string, hash: number, seq: number, source: string, line: number, ts: number, withMarks: boolean): this {
     this.key = key;
     this.hash = hash;
     this.seq = seq;
@@ -60,7 +67,21 @@ export class TransactionState implements Keyed, FinishedTransaction {
     this.firstLine = line;
     this.firstTs = ts;
     this.lastTs = ts;
+    this.openSeen = false;
+    this.opened = NaN;
+    this.position = -1;
+    this.seenLow = 0;
+    this.seenHigh = undefined;
+    this.doneStep = 0;
+    this.doneTs = NaN;
+    this.maxGap = NaN;
+    this.maxGapAfterStep = NaN;
+    this.injectedGaps = 0;
+    this.injectedWaitAt = NaN;
+    this.outcome = undefined;
+    this.endedTs = NaN;
     this.marks = withMarks ? [] : undefined;
+    return this;
   }
 
   /** The txn_id as written (keys hold UTF-8 bytes one char per byte). */

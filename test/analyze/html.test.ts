@@ -71,9 +71,10 @@ describe("analyze: the HTML report in a browser", () => {
 
       for (const id of ["histograms", "timeline", "concurrency"]) {
         const drawn = await tab.evaluate((chartId) => {
-          const canvas = document.querySelector<HTMLCanvasElement>(`#${chartId} canvas`);
+          // Runs in the page; the project's typecheck has no DOM types, hence the loose typing.
+          const canvas = (globalThis as any).document.querySelector(`#${chartId} canvas`);
           if (canvas === null || canvas.width === 0 || canvas.height === 0) return 0;
-          const pixels = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height).data;
+          const pixels: Uint8ClampedArray = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
           let inked = 0;
           for (let i = 0; i < pixels.length; i += 4) {
             // Anything visibly darker than the white background.
