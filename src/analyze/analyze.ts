@@ -38,12 +38,24 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     charts: options.charts === true,
   });
   const signal = options.signal;
+  // Stopping must not wait for a quiet source (a terminal, an idle pipe) to say something.
+  const stopped = new Promise<"stopped">((resolve) => {
+    if (signal?.aborted) resolve("stopped");
+    signal?.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
   for (const source of Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource]) {
     if (signal?.aborted) break;
     analysis.beginSource(source.name);
-    for await (const chunk of source.chunks()) {
-      analysis.push(chunk);
-      if (signal?.aborted) break;
+    const chunks = source.chunks(signal)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = signal === undefined ? await chunks.next() : await Promise.race([chunks.next(), stopped]);
+      if (next === "stopped") {
+        // Not awaited: a source blocked in a read finishes it in the background.
+        void chunks.return?.();
+        break;
+      }
+      if (next.done === true) break;
+      analysis.push(next.value);
     }
     analysis.endSource();
   }

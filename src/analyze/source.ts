@@ -12,9 +12,10 @@ export interface EventSource {
   readonly name: string;
   /**
    * The bytes, chunk by chunk; a source that cannot be read throws a WfsimError (FILE). A chunk is
-   * only valid until the next one is asked for: sources may reuse their buffers.
+   * only valid until the next one is asked for: sources may reuse their buffers. When `signal`
+   * aborts, a source that may wait for data (a pipe, later a topic) stops waiting and ends.
    */
-  chunks(): AsyncIterable<Uint8Array>;
+  chunks(signal?: AbortSignal): AsyncIterable<Uint8Array>;
 }
 
 /** Large reads: fewer system calls and fewer partial lines to carry over. */
@@ -56,9 +57,22 @@ export function fileSource(path: string): EventSource {
 export function streamSource(name: string, stream: () => Readable | NodeJS.ReadableStream): EventSource {
   return {
     name,
-    async *chunks() {
-      for await (const chunk of stream() as AsyncIterable<Buffer | string>) {
-        yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+    async *chunks(signal) {
+      const readable = stream() as NodeJS.ReadableStream & AsyncIterable<Buffer | string>;
+      const stop = () => (readable as Partial<Readable>).destroy?.();
+      if (signal?.aborted) return;
+      signal?.addEventListener("abort", stop, { once: true });
+      try {
+        for await (const chunk of readable) {
+          if (signal?.aborted) return;
+          yield typeof chunk === "string" ? Buffer.from(chunk) : chunk;
+        }
+      } catch (error) {
+        // Destroyed because the caller stopped: the end of this source, not a failure.
+        if (signal?.aborted) return;
+        throw error;
+      } finally {
+        signal?.removeEventListener("abort", stop);
       }
     },
   };

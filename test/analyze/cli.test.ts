@@ -127,6 +127,24 @@ describe("wfsim analyze (CLI)", () => {
     });
   }
 
+  it("stops on SIGINT while stdin is still open, prints the report of what it read, exits 130", async () => {
+    const child = spawn(node, [WFSIM, "analyze", "--format", "json"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.write(compact(transaction("a", 0, [5, 5], [5])));
+    // stdin stays open: the analysis waits for more until the signal. Give the process time to start.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGINT");
+    assert.equal(await closed, 130);
+    const report = JSON.parse(stdout);
+    assert.ok(report.events === 7 || report.events === 0, `${report.events} events`);
+    assert.match(stderr, /stopped by SIGINT; the report covers what was read until then/);
+    child.stdin.destroy();
+  });
+
   it("scores an alerts file and writes an HTML report beside the text", async () => {
     const events = join(dir, "events.jsonl");
     const alerts = join(dir, "alerts.jsonl");
