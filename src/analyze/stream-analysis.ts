@@ -7,12 +7,11 @@
 import type { AlertScorer } from "./alerts.ts";
 import { ConcurrencyTimeline } from "./concurrency.ts";
 import { R, T } from "./event-fields.ts";
-import { FrequencyTable, type SortedCounts } from "./frequency.ts";
-import type { EventHandler } from "./line-scanner.ts";
-import { LineScanner } from "./line-scanner.ts";
+import { FrequencyTable } from "./frequency.ts";
+import { LineScanner, type EventHandler } from "./line-scanner.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./outliers.ts";
-import type { AnalysisReport, Histogram, InvalidLine, TimelineTransaction } from "./report.ts";
-import { REPORT_VERSION } from "./report.ts";
+import { histogram, timelineOf } from "./chart-data.ts";
+import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
 import {
   describePosition,
   END_POSITION,
@@ -39,7 +38,6 @@ export const RECENTLY_ENDED = 16_384;
 const MAX_UNKNOWN_TYPES = 100;
 /** Transactions drawn on the HTML timeline besides the flagged and missed ones: the first to end. */
 const TIMELINE_SAMPLE = 40;
-const HISTOGRAM_BINS = 60;
 
 export interface StreamAnalysisOptions extends OutlierOptions {
   readonly truth: GroundTruth;
@@ -386,43 +384,4 @@ export class StreamAnalysis implements EventHandler {
       },
     };
   }
-}
-
-function timelineOf(txn: TransactionState, injected: boolean): TimelineTransaction {
-  const steps: { step: number; open: number; done: number | null }[] = [];
-  const waits: { from_step: number; start: number; planned_ms: number; injected: boolean }[] = [];
-  const marks = txn.marks ?? [];
-  for (let i = 0; i < marks.length; i += 4) {
-    const [kind, step, ts, extra] = [marks[i]!, marks[i + 1]!, marks[i + 2]!, marks[i + 3]!];
-    if (kind === MARK_STEP_OPEN) steps.push({ step, open: ts, done: null });
-    else if (kind === MARK_STEP_DONE) {
-      const open = steps.find((s) => s.step === step && s.done === null);
-      if (open !== undefined) open.done = ts;
-    } else waits.push({ from_step: step, start: ts, planned_ms: extra, injected: kind === MARK_WAIT_INJECTED });
-  }
-  return {
-    txn_id: txn.id,
-    opened: Number.isNaN(txn.opened) ? null : txn.opened,
-    ended: Number.isNaN(txn.endedTs) ? null : txn.endedTs,
-    outcome: txn.outcome ?? "open",
-    flagged: false,
-    injected,
-    steps,
-    waits,
-  };
-}
-
-/** Equal-width bins over [min, max], a round width, at most HISTOGRAM_BINS of them. */
-function histogram(sorted: SortedCounts): Histogram {
-  const { values, counts } = sorted;
-  if (values.length === 0) return { start_ms: 0, bin_ms: 1, counts: [] };
-  const min = values[0]!;
-  const max = values[values.length - 1]!;
-  const raw = (max - min + 1) / HISTOGRAM_BINS;
-  const magnitude = 10 ** Math.floor(Math.log10(Math.max(1, raw)));
-  const width = [1, 2, 5, 10].map((m) => m * magnitude).find((w) => w >= raw) ?? 10 * magnitude;
-  const start = Math.floor(min / width) * width;
-  const bins = new Array<number>(Math.floor((max - start) / width) + 1).fill(0);
-  for (let i = 0; i < values.length; i++) bins[Math.floor((values[i]! - start) / width)]! += counts[i]!;
-  return { start_ms: start, bin_ms: width, counts: bins };
 }
