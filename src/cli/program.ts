@@ -51,7 +51,8 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
 
 /**
  * Runs the command line and returns the exit code: 0 done, 2 a user's mistake (one line on stderr),
- * 130/143 stopped by SIGINT/SIGTERM, 1 a bug (with its stack). Never exits the process itself.
+ * 3 events Kafka did not acknowledge, 130/143 stopped by SIGINT/SIGTERM, 1 a bug (with its stack).
+ * Never exits the process itself.
  */
 export async function runMain(argv: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
   let exitCode = 0;
@@ -70,7 +71,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
     }
     if (isWfsimError(error) && error.isUserError) {
       io.stderr.write(`wfsim: ${error.message}\n`);
-      return 2;
+      return error.exitCode;
     }
     io.stderr.write(`wfsim: internal error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;
