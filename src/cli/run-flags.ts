@@ -53,6 +53,11 @@ export const SIM_FLAGS = {
     help: "real clock only: run k times faster, timestamps stay on the simulated timeline",
     defaultText: `${SIM_DEFAULTS.speed}`,
   },
+  instance: {
+    syntax: "--instance <i/n>",
+    help: "run part i (0 to n-1) of the workload shared by n processes: the transactions whose index is i mod n",
+    defaultText: "0/1",
+  },
 } as const satisfies { [K in keyof SimOptions]: FlagSpec };
 
 export const OUTPUT_FLAGS = {
