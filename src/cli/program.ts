@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { isWfsimError, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
-import { OUTPUT_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
+import { KAFKA_FLAGS, OUTPUT_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import { schemaCommand } from "./schema-command.ts";
 
 export interface Io {
@@ -15,14 +15,16 @@ const COMMANDS = ["run", "schema", "help"];
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
     const help = spec.defaultText === undefined ? spec.help : `${spec.help} (default: ${spec.defaultText})`;
-    command.addOption(new Option(spec.syntax, help));
+    const option = new Option(spec.syntax, help);
+    if (spec.group !== undefined) option.helpGroup(spec.group);
+    command.addOption(option);
   }
 }
 
 function buildProgram(io: Io, context: CommandContext, setExit: (code: number) => void): Command {
   const program = new Command("wfsim")
     .description(
-      "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines.\n" +
+      "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines or into Kafka.\n" +
         "With flags and no command, wfsim runs `wfsim run`.",
     )
     .version(VERSION, "-V, --version")
@@ -35,10 +37,11 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
 
   const run = program
     .command("run", { isDefault: true })
-    .description("simulate transactions and write their events (JSON Lines on stdout by default)")
+    .description("simulate transactions and write their events (JSON Lines on stdout by default, or to Kafka)")
     .allowExcessArguments(false);
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
+  addFlags(run, KAFKA_FLAGS);
   run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
 
   program
