@@ -66,6 +66,8 @@ export class KafkaSink implements EventSink {
   private pendingBytes = 0;
   private pendingRecords = 0;
   private inFlight: readonly Slot[] | undefined;
+  /** Batches of the request in flight that Kafka has acknowledged already. */
+  private readonly acked = new Set<PartitionBatch>();
   private inFlightBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   /** Everything written before the last flush() leaves with the next request. */
@@ -204,19 +206,26 @@ export class KafkaSink implements EventSink {
     this.inFlight = request;
     this.inFlightBytes = bytes;
     this.timer = setTimeout(() => this.fail(this.timeoutFailure(), request), this.settings.deliveryTimeoutMs);
-    this.sender.send(request).then(
+    this.acked.clear();
+    this.sender.send(request, (batch) => this.batchAcknowledged(request, batch)).then(
       () => this.acknowledged(request),
       (error: unknown) => this.fail(describeKafkaFailure(error), request),
     );
     this.wake();
   }
 
+  private batchAcknowledged(request: readonly Slot[], batch: PartitionBatch): void {
+    if (this.inFlight !== request || this.acked.has(batch)) return; // timed out: counted as undelivered
+    this.acked.add(batch);
+    this.ledger.acknowledged(batch.topic, batch.builder.records);
+  }
+
   private acknowledged(request: readonly Slot[]): void {
     if (this.inFlight !== request) return; // it had timed out: already counted as undelivered
     clearTimeout(this.timer);
+    for (const slot of request) this.batchAcknowledged(request, slot);
     this.inFlight = undefined;
     this.inFlightBytes = 0;
-    for (const slot of request) this.ledger.acknowledged(slot.topic, slot.builder.records);
     if (this.pendingRecords > 0 && (this.fullBatches > 0 || this.flushWanted || this.closing || this.pendingBytes >= this.highWater)) {
       this.sendNext();
     }
@@ -229,7 +238,7 @@ export class KafkaSink implements EventSink {
     this.inFlight = undefined;
     this.inFlightBytes = 0;
     let lost = this.pendingRecords;
-    for (const slot of request) lost += slot.builder.records;
+    for (const slot of request) if (!this.acked.has(slot)) lost += slot.builder.records;
     this.ledger.notDelivered(lost, failure);
     for (const topicQueues of this.queues) for (const queue of topicQueues) queue.length = 0;
     this.fullBatches = 0;

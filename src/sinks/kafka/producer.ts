@@ -16,10 +16,11 @@ export interface PartitionBatch {
 export interface RecordSender {
   /**
    * Resolves once Kafka acknowledged every batch (as acks asks; with acks=0, once written to the
-   * socket), retrying what can be retried. Rejects with a DeliveryError when it cannot be delivered.
-   * The sink sends one call's batches at a time, at most one batch per partition.
+   * socket), retrying what can be retried, and calls `acknowledged` for each batch as it is. Rejects
+   * with a DeliveryError when a batch cannot be delivered (the others may have been). The sink sends
+   * one call's batches at a time, at most one batch per partition.
    */
-  send(batches: readonly PartitionBatch[]): Promise<void>;
+  send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void>;
   /** The last error a connection of this producer met, to say why a batch is not acknowledged. */
   readonly lastConnectionError: unknown;
   /** Stops retrying and closes the connections. */
@@ -116,7 +117,7 @@ export class BatchProducer implements RecordSender {
     if (this.options.idempotent) await this.newProducerId();
   }
 
-  async send(batches: readonly PartitionBatch[]): Promise<void> {
+  async send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void> {
     const pending = new Map<PartitionBatch, Buffer>();
     for (const batch of batches) pending.set(batch, batch.builder.finish(this.assign(batch), this.options.compression));
     const topics = [...new Set(batches.map((batch) => batch.topic))];
@@ -124,6 +125,8 @@ export class BatchProducer implements RecordSender {
     for (let attempt = 0; ; attempt++) {
       if (this.closed) throw new ProducerClosedError();
       const unknownProducer: PartitionBatch[] = [];
+      // A refusal is reported after every answer is read, so that batches written alongside count.
+      let refused: DeliveryError | undefined;
       try {
         if (this.producerIdLost) {
           await this.newProducerId();
@@ -158,24 +161,30 @@ export class BatchProducer implements RecordSender {
             if (batch === undefined) continue;
             // DUPLICATE_SEQUENCE_NUMBER: the broker has this batch already (an earlier try was written).
             if (answer.errorCode === 0 || answer.errorId === "DUPLICATE_SEQUENCE_NUMBER") {
-              pending.delete(batch);
+              if (pending.delete(batch)) acknowledged(batch);
             } else if (answer.errorId === "UNKNOWN_PRODUCER_ID" && this.options.idempotent) {
               unknownProducer.push(batch);
             } else if (answer.retriable) {
               this.lastError = new DeliveryError(answer);
               refresh = true;
             } else {
-              throw new DeliveryError(answer);
+              refused ??= new DeliveryError(answer);
             }
           }
         });
-        await Promise.all(requests);
+        // Every request settles before anything is retried: no batch is ever in flight twice.
+        for (const settled of await Promise.allSettled(requests)) {
+          if (settled.status === "rejected") {
+            this.lastError = settled.reason;
+            refresh = true;
+          }
+        }
       } catch (error) {
-        if (error instanceof DeliveryError) throw error;
         // Metadata or connection trouble: the broker may come back.
         this.lastError = error;
         refresh = true;
       }
+      if (refused !== undefined) throw refused;
       if (pending.size === 0) return;
       if (unknownProducer.length > 0) {
         // These batches were not written. Sequences start again from 0 under a new producer id;
