@@ -38,7 +38,7 @@ class FakeSender implements RecordSender {
     this.policy = policy;
   }
 
-  async send(batches: readonly PartitionBatch[]): Promise<void> {
+  async send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void> {
     this.requests.push([...batches]);
     const partitions = batches.map((b) => `${b.topic}:${b.partition}`);
     assert.equal(new Set(partitions).size, partitions.length, "one batch per partition per request");
@@ -56,6 +56,7 @@ class FakeSender implements RecordSender {
         const list = this.sent.get(key) ?? [];
         list.push(...valuesOf(batch));
         this.sent.set(key, list);
+        acknowledged(batch);
       }
     } finally {
       this.inFlight--;
@@ -101,6 +102,14 @@ async function simulateInto(sink: KafkaSink, samples: number, signal?: AbortSign
   await createSimulation(options, { sink: reference }).run();
   await createSimulation(options, { sink, ...(signal === undefined ? {} : { signal }) }).run();
   return reference.events;
+}
+
+/** Acknowledges the steps topic's batches, then refuses the request for the transactions topic's. */
+class HalfRefusingSender extends FakeSender {
+  override async send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void> {
+    for (const batch of batches) if (batch.topic === TOPICS.steps) acknowledged(batch);
+    throw new DeliveryError({ topic: TOPICS.transactions, partition: 0, errorCode: 29, errorId: "TOPIC_AUTHORIZATION_FAILED", errorMessage: null, retriable: false });
+  }
 }
 
 describe("KafkaSink", () => {
@@ -182,6 +191,17 @@ describe("KafkaSink", () => {
     assert.equal(report.undelivered, 12);
     assert.match(report.failure?.reason ?? "", /^no acknowledgement within 0\.03 s/);
     assert.ok(sender.closed);
+  });
+
+  it("counts the batches of a failed request that Kafka did acknowledge as delivered", async () => {
+    const sink = sinkWith(new HalfRefusingSender("next-turn"), { partitions: { transactions: 1, steps: 1 } });
+    sink.write({ type: "transaction_open", txn_id: "txn_1", ts_ms: START, meta: { timezone: "UTC", sim_version: "0" } });
+    sink.write({ type: "step_open", txn_id: "txn_1", step: 1, ts_ms: START, pre_delay_ms: 0 });
+    sink.write({ type: "step_done", txn_id: "txn_1", step: 1, ts_ms: START });
+    const report = await sink.close();
+    assert.deepEqual(report.delivered, { [TOPICS.transactions]: 0, [TOPICS.steps]: 2 });
+    assert.equal(report.undelivered, 1);
+    assert.match(report.failure?.reason ?? "", /TOPIC_AUTHORIZATION_FAILED/);
   });
 
   it("stops the run with Kafka's reason when a batch is refused", async () => {
