@@ -1,12 +1,14 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, kafka (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { coreRows } from "./rows/core.ts";
+import { kafkaRows } from "./rows/kafka.ts";
 
 const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   core: coreRows,
+  kafka: kafkaRows,
 };
 
 const wanted = process.argv.slice(2);
