@@ -4,7 +4,7 @@ import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "./errors.ts";
 import type { PartitionBatch, RecordSender } from "./producer.ts";
-import { RecordBatchBuilder } from "./record-batch.ts";
+import { BufferPool, RecordBatchBuilder } from "./record-batch.ts";
 import { EventRecords } from "./records.ts";
 
 export interface KafkaSinkSettings {
@@ -53,6 +53,7 @@ export class KafkaSink implements EventSink {
   private readonly sender: RecordSender;
   private readonly settings: KafkaSinkSettings;
   private readonly records: EventRecords;
+  private readonly pool: BufferPool;
   private readonly ledger: DeliveryLedger;
   private readonly maxBatchBytes: number;
   private readonly maxRequestBytes: number;
@@ -91,6 +92,8 @@ export class KafkaSink implements EventSink {
     this.maxBatchBytes = settings.maxBatchBytes ?? KAFKA_SINK_DEFAULTS.maxBatchBytes;
     this.maxRequestBytes = Math.max(this.maxBatchBytes, settings.maxRequestBytes ?? KAFKA_SINK_DEFAULTS.maxRequestBytes);
     this.highWater = settings.highWaterBytes ?? KAFKA_SINK_DEFAULTS.highWaterBytes;
+    // Enough for what may wait plus a request in flight, at twice the bytes for growth's slack.
+    this.pool = new BufferPool(2 * (this.highWater + this.maxRequestBytes));
   }
 
   get backpressured(): boolean {
@@ -127,7 +130,7 @@ export class KafkaSink implements EventSink {
     let before: number;
     if (slot === undefined || slot.builder.bytes + records.size > this.maxBatchBytes) {
       if (slot !== undefined) this.fullBatches++;
-      slot = { topic: this.topicNames[topicIndex], topicIndex, partition, builder: new RecordBatchBuilder() };
+      slot = { topic: this.topicNames[topicIndex], topicIndex, partition, builder: new RecordBatchBuilder(this.pool) };
       queue.push(slot);
       before = 0; // the batch header counts too
     } else {
@@ -224,6 +227,7 @@ export class KafkaSink implements EventSink {
     if (this.inFlight !== request) return; // it had timed out: already counted as undelivered
     clearTimeout(this.timer);
     for (const slot of request) this.batchAcknowledged(request, slot);
+    for (const slot of request) slot.builder.release();
     this.inFlight = undefined;
     this.inFlightBytes = 0;
     if (this.pendingRecords > 0 && (this.fullBatches > 0 || this.flushWanted || this.closing || this.pendingBytes >= this.highWater)) {

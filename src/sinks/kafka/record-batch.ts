@@ -24,6 +24,41 @@ const CRC_OFFSET = 17;
 
 const INITIAL_CAPACITY = 16 * 1024;
 
+/**
+ * Batch buffers for reuse, by power-of-two capacity. A batch's buffer comes back once Kafka has the
+ * batch, so that a long run allocates its batch memory once instead of hundreds of megabytes a
+ * second of large buffers for the garbage collector (and the kernel, which zeroes fresh pages).
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private readonly maxBytes: number;
+  private pooledBytes = 0;
+
+  /** Keeps at most `maxBytes` of free buffers. */
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  take(atLeast: number): Buffer {
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < atLeast) capacity *= 2;
+    const buffer = this.free.get(capacity)?.pop();
+    if (buffer === undefined) return Buffer.allocUnsafeSlow(capacity);
+    this.pooledBytes -= capacity;
+    return buffer;
+  }
+
+  give(buffer: Buffer): void {
+    if (this.pooledBytes + buffer.length > this.maxBytes) return;
+    const list = this.free.get(buffer.length);
+    if (list === undefined) this.free.set(buffer.length, [buffer]);
+    else list.push(buffer);
+    this.pooledBytes += buffer.length;
+  }
+}
+
+const NO_POOL = new BufferPool(0);
+
 /** Batch fields decided when the batch is sent, not when its records are written. */
 export interface BatchIdentity {
   /** -1 without idempotence. */
@@ -87,14 +122,22 @@ export function encodeHeaders(headers: readonly (readonly [string, string])[]): 
 
 /** One partition's records on their way into a batch. */
 export class RecordBatchBuilder {
+  private readonly pool: BufferPool;
   private buffer: Buffer;
   private end = BATCH_HEADER_BYTES;
   private count = 0;
   private baseTimestamp = 0;
   private maxTimestamp = 0;
 
-  constructor(capacity = INITIAL_CAPACITY) {
-    this.buffer = Buffer.allocUnsafe(Math.max(capacity, BATCH_HEADER_BYTES + 64));
+  constructor(pool: BufferPool = NO_POOL, capacity = INITIAL_CAPACITY) {
+    this.pool = pool;
+    this.buffer = pool.take(Math.max(capacity, BATCH_HEADER_BYTES + 64));
+  }
+
+  /** Gives the buffer back to the pool: the builder, and batches it finished, must not be used after. */
+  release(): void {
+    this.pool.give(this.buffer);
+    this.buffer = Buffer.alloc(0);
   }
 
   get records(): number {
@@ -181,10 +224,9 @@ export class RecordBatchBuilder {
   }
 
   private grow(needed: number): void {
-    let capacity = this.buffer.length * 2;
-    while (capacity < needed) capacity *= 2;
-    const bigger = Buffer.allocUnsafe(capacity);
+    const bigger = this.pool.take(Math.max(needed, this.buffer.length * 2));
     this.buffer.copy(bigger, 0, 0, this.end);
+    this.pool.give(this.buffer);
     this.buffer = bigger;
   }
 }

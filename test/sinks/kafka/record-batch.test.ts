@@ -36,7 +36,7 @@ interface Sample {
 }
 
 function build(samples: readonly Sample[], capacity?: number): RecordBatchBuilder {
-  const builder = new RecordBatchBuilder(capacity);
+  const builder = new RecordBatchBuilder(undefined, capacity);
   for (const { key, value, type, ts } of samples) {
     builder.append(Buffer.from(key), `${value}\n`, Buffer.byteLength(value), encodeHeaders([["event_type", type]]), ts);
   }
