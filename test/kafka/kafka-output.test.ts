@@ -95,6 +95,22 @@ describe("wfsim run --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOUT_MS
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 3, steps: 2 } });
   });
 
+  test("a replication factor the cluster cannot give: one line naming the topics and the flag, exit 2", async () => {
+    const { bootstrap } = plaintext();
+    const topics = testTopics("rf");
+    const result = await runCli(["run", "--samples", "5", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--replication-factor", "999"], {
+      timeoutMs: TIMEOUT_MS,
+    });
+    const line = oneLineError(result, 2);
+    assert.match(
+      line,
+      new RegExp(
+        `^wfsim: Kafka at ${bootstrap} refused to create topic ${topics.transactions} and ${topics.steps}: ` +
+          "the replication factor is larger than the number of brokers \\(INVALID_REPLICATION_FACTOR\\).*\\(--replication-factor\\)$",
+      ),
+    );
+  });
+
   for (const [extra, label] of [
     [["--compression", "gzip"], "gzip"],
     [["--compression", "snappy"], "snappy"],

@@ -48,12 +48,13 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
     requestTimeoutMs: options.timeoutMs,
   });
   const names = [options.topics.transactions, options.topics.steps];
+  const seen: LastFailure = { error: undefined };
   try {
     const topics = await bounded(deadline, signal, async () => {
-      const found = await retrying(deadline, signal, () => ensureTopics(admin, names, options));
+      const found = await retrying(deadline, signal, seen, () => ensureTopics(admin, names, options));
       // Connects the producer and, when idempotent, gets its producer id: a problem with the
       // producer's own connections shows here rather than at the first batch.
-      await retrying(deadline, signal, () => sender.start(names));
+      await retrying(deadline, signal, seen, () => sender.start(names));
       return found;
     });
     const sink = new KafkaSink(sender, {
@@ -66,8 +67,9 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
   } catch (error) {
     await sender.close().catch(() => {});
     if (signal?.aborted) throw signal.reason;
-    if (error instanceof DeadlineError && error.last === undefined && sender.lastConnectionError !== undefined) {
-      throw toWfsimError(new DeadlineError(sender.lastConnectionError), options, nameOf);
+    if (error instanceof DeadlineError && error.last === undefined) {
+      // The deadline passed during an attempt: say what the attempts before it met.
+      throw toWfsimError(new DeadlineError(seen.error ?? sender.lastConnectionError), options, nameOf);
     }
     throw toWfsimError(error, options, nameOf);
   } finally {
@@ -84,12 +86,17 @@ class DeadlineError extends Error {
   }
 }
 
+interface LastFailure {
+  error: unknown;
+}
+
 /** Runs `operation` until it succeeds, fails in a way retrying cannot cure, or the deadline passes. */
-async function retrying<T>(deadline: number, signal: AbortSignal | undefined, operation: () => Promise<T>): Promise<T> {
+async function retrying<T>(deadline: number, signal: AbortSignal | undefined, seen: LastFailure, operation: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
+      seen.error = error;
       if (!describeKafkaFailure(error).retriable) throw error;
       const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
       if (performance.now() + wait >= deadline) throw new DeadlineError(error);
