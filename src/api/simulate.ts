@@ -4,6 +4,7 @@ import {
   type SimOptions,
   type SimOptionsInput,
 } from "../config/sim-options.ts";
+import { concurrencyShare } from "../config/instance.ts";
 import { RealClock, VirtualClock, type Clock } from "../engine/clock.ts";
 import { SeedWorkflow } from "../engine/seed-workflow.ts";
 import { Simulation, type EventSink, type RunSummary } from "../engine/simulation.ts";
@@ -26,11 +27,16 @@ export function createClock(options: SimOptions): Clock {
     : new RealClock(options.startTime, options.speed);
 }
 
-/** Builds the engine for resolved options; `run()` on the result starts it. */
+/**
+ * Builds the engine for resolved options; `run()` on the result starts it. With `options.instance`
+ * I/N it runs instance I's transactions (indices congruent to I mod N) with its share of concurrency.
+ */
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
+  const { instance } = options;
   return new Simulation({
     samples: options.samples,
-    concurrency: options.concurrency,
+    ...(instance.count > 1 ? { stride: { first: instance.index, step: instance.count } } : {}),
+    concurrency: concurrencyShare(options.concurrency, instance),
     seed: options.seed,
     factory: new SeedWorkflow(options),
     clock: run.clock ?? createClock(options),

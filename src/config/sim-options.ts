@@ -1,4 +1,5 @@
 import { WfsimError } from "../errors.ts";
+import { instanceKind, SINGLE_INSTANCE, type Instance } from "./instance.ts";
 import { describeReceived, instant, integer, number, oneOf, timeZone, type ValueKind } from "./values.ts";
 
 export const CLOCKS = ["real", "virtual"] as const;
@@ -33,6 +34,8 @@ export interface SimOptions {
   readonly startTime: number;
   /** Simulated ms per real ms, on the real clock. */
   readonly speed: number;
+  /** This process's share of a workload run by several processes (`--instance I/N`). */
+  readonly instance: Instance;
 }
 
 /** What a caller may pass: any subset, values typed or as text (command line), `seed` may be "random". */
@@ -54,6 +57,7 @@ export const SIM_DEFAULTS = {
   timezone: "Europe/Berlin",
   clock: "real",
   speed: 1,
+  instance: SINGLE_INSTANCE,
 } as const satisfies Omit<SimOptions, "startTime">;
 
 const KINDS = {
@@ -74,6 +78,7 @@ const KINDS = {
   clock: oneOf(CLOCKS),
   startTime: instant,
   speed: number(0, 1_000_000, { minExclusive: true }),
+  instance: instanceKind,
 } satisfies { [K in keyof SimOptions]: ValueKind<SimOptions[K]> };
 
 export interface ResolveContext {
@@ -124,6 +129,7 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     clock: read("clock", () => SIM_DEFAULTS.clock),
     startTime: read("startTime", () => Math.floor((context.now ?? Date.now)())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
+    instance: read("instance", () => SIM_DEFAULTS.instance),
   };
 
   for (const [min, max] of [
@@ -141,6 +147,12 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     throw new WfsimError(
       "INVALID_OPTION",
       `${nameOf("speed")} applies to the real clock only, got it with ${nameOf("clock")} virtual (which runs as fast as it can)`,
+    );
+  }
+  if (options.instance.count > 1 && input.seed === "random") {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${nameOf("seed")} random cannot be combined with ${nameOf("instance")}: every instance must be given the same seed`,
     );
   }
   return options;

@@ -16,8 +16,13 @@ export interface EventSink {
 }
 
 export interface SimulationParameters {
-  /** Transactions to run, indices 0 .. samples-1. */
+  /** Transactions to run, indices 0 .. samples-1 (those of `stride` only, when given). */
   readonly samples: number;
+  /**
+   * Runs only the indices first, first+step, first+2*step, ... below `samples`: one process's part of
+   * a workload shared by `step` processes. Each transaction is the same as in a whole run.
+   */
+  readonly stride?: { readonly first: number; readonly step: number };
   /** Transactions in flight at once. */
   readonly concurrency: number;
   readonly seed: number;
@@ -74,11 +79,14 @@ export class Simulation {
   };
   private events = 0;
   private outliers = 0;
-  private nextIndex = 0;
+  private nextIndex: number;
+  private readonly indexStep: number;
   private readonly emit: Emit;
 
   constructor(params: SimulationParameters) {
     this.params = params;
+    this.nextIndex = params.stride?.first ?? 0;
+    this.indexStep = params.stride?.step ?? 1;
     this.streams = new RandomStreams(params.seed);
     const sink = params.sink;
     const counts = this.counts;
@@ -193,7 +201,8 @@ export class Simulation {
 
   private openNext(now: number): void {
     if (this.nextIndex >= this.params.samples) return;
-    const index = this.nextIndex++;
+    const index = this.nextIndex;
+    this.nextIndex += this.indexStep;
     const txn = this.params.factory.create(index, this.streams.forTransaction(index));
     const delay = txn.open(now, this.emit);
     if (delay !== CLOSED) this.queue.push(txn, now + delay);
