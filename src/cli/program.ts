@@ -2,15 +2,16 @@ import { Command, CommanderError, Option } from "commander";
 import { isWfsimError, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
-import { OUTPUT_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
+import { OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import { schemaCommand } from "./schema-command.ts";
+import { validateCommand } from "./validate-command.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "schema", "help"];
+const COMMANDS = ["run", "validate", "schema", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -37,14 +38,25 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .command("run", { isDefault: true })
     .description("simulate transactions and write their events (JSON Lines on stdout by default)")
     .allowExcessArguments(false);
+  addFlags(run, SCENARIO_FLAGS);
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
   run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
 
   program
+    .command("validate")
+    .description("check a scenario file (YAML or JSON) without running it; exit 2 with the first problem")
+    .argument("<file>", "the scenario file")
+    .allowExcessArguments(false)
+    .action(async (file: string) => setExit(await validateCommand(file, io.stdout)));
+
+  program
     .command("schema")
-    .description("print the JSON Schema of wfsim's events")
-    .action(() => setExit(schemaCommand(io.stdout)));
+    .description("print the JSON Schema of wfsim's events, or of a scenario file, or of a truth file's lines")
+    .option("--scenario", "the JSON Schema of scenario files, for editors")
+    .option("--truth", "the JSON Schema of the lines of a truth file (wfsim run --truth)")
+    .allowExcessArguments(false)
+    .action((options: { scenario?: boolean; truth?: boolean }) => setExit(schemaCommand(io.stdout, options)));
 
   return program;
 }
@@ -59,7 +71,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, schema; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema; see wfsim --help)`);
     }
     await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -1,4 +1,4 @@
-import { SIM_DEFAULTS, type SimOptions } from "../config/sim-options.ts";
+import { SIM_DEFAULTS, type FlagOptionKey } from "../config/sim-options.ts";
 import { KAFKA_DEFAULTS } from "../config/kafka-options.ts";
 
 export interface FlagSpec {
@@ -11,7 +11,11 @@ export interface FlagSpec {
 
 /** The flags of `wfsim run` that map one to one onto simulation options; names and defaults are the reference script's. */
 export const SIM_FLAGS = {
-  samples: { syntax: "--samples <n>", help: "transactions to simulate", defaultText: `${SIM_DEFAULTS.samples}` },
+  samples: {
+    syntax: "--samples <n>",
+    help: "transactions to simulate, or unlimited; a scenario's own count otherwise, and no limit when a duration is given",
+    defaultText: `${SIM_DEFAULTS.samples}`,
+  },
   steps: { syntax: "--steps <n>", help: "ordered steps per transaction", defaultText: `${SIM_DEFAULTS.steps}` },
   preMin: { syntax: "--pre-min <ms>", help: "shortest wait before each step", defaultText: `${SIM_DEFAULTS.preMin}` },
   preMax: { syntax: "--pre-max <ms>", help: "longest wait before each step", defaultText: `${SIM_DEFAULTS.preMax}` },
@@ -53,7 +57,23 @@ export const SIM_FLAGS = {
     help: "real clock only: run k times faster, timestamps stay on the simulated timeline",
     defaultText: `${SIM_DEFAULTS.speed}`,
   },
-} as const satisfies { [K in keyof SimOptions]: FlagSpec };
+  duration: {
+    syntax: "--duration <time>",
+    help: "open no transaction after this much simulated time (250ms, 30s, 10m, 2h); those in flight finish",
+  },
+} as const satisfies { [K in FlagOptionKey]: FlagSpec };
+
+/** Flags of `wfsim run` about scenarios and ground truth. */
+export const SCENARIO_FLAGS = {
+  scenario: {
+    syntax: "--scenario <file>",
+    help: "run the workflows and load of this scenario (YAML or JSON); flags given as well override its values",
+  },
+  truth: {
+    syntax: "--truth <file>",
+    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream",
+  },
+} as const satisfies Record<string, FlagSpec>;
 
 export const OUTPUT_FLAGS = {
   output: { syntax: "-o, --output <file>", help: "write JSON Lines to this file instead of stdout" },
@@ -76,7 +96,10 @@ export const OUTPUT_FLAGS = {
 
 /** "--pre-min" for "preMin": how options are named in messages from the command line. */
 export function flagName(key: string): string {
-  const spec = (SIM_FLAGS as Record<string, FlagSpec>)[key] ?? (OUTPUT_FLAGS as Record<string, FlagSpec>)[key];
+  const spec =
+    (SIM_FLAGS as Record<string, FlagSpec>)[key] ??
+    (OUTPUT_FLAGS as Record<string, FlagSpec>)[key] ??
+    (SCENARIO_FLAGS as Record<string, FlagSpec>)[key];
   const long = spec?.syntax.split(/[ ,]+/).find((part) => part.startsWith("--"));
   return long ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
