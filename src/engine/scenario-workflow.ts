@@ -39,6 +39,8 @@ interface CompiledStep {
   readonly name: string;
   readonly pre: Sampler;
   readonly work: Sampler;
+  /** False when the work time is always 0: step_done then carries no work_ms. */
+  readonly hasWork: boolean;
   readonly inter: Sampler;
   readonly failure: CompiledFailure | undefined;
 }
@@ -67,6 +69,7 @@ function compileStep(step: StepSpec): CompiledStep {
     name: step.name,
     pre: samplerOf(step.pre),
     work: samplerOf(step.work),
+    hasWork: !(step.work.kind === "constant" && step.work.value === 0),
     inter: samplerOf(step.inter),
     failure: step.failure === undefined ? undefined : compileFailure(step.failure),
   };
@@ -226,7 +229,9 @@ class ScenarioTransaction implements SimTransaction {
     const number = this.current + 1;
     if (this.failing) return this.fail(now, step, step.failure!, emit, label);
 
-    if (this.attempt === 1) {
+    if (this.attempt === 1 && !step.hasWork) {
+      emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name });
+    } else if (this.attempt === 1) {
       emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name, work_ms: this.work });
     } else {
       emit({
@@ -270,8 +275,6 @@ class ScenarioTransaction implements SimTransaction {
         outlier_injected: outlier,
         ts_ms: now,
         workflow: workflow.name,
-        from_step_name: step.name,
-        to_step_name: next.name,
       });
     } else {
       emit({
@@ -282,8 +285,6 @@ class ScenarioTransaction implements SimTransaction {
         planned_wait_ms: wait,
         ts_ms: now,
         workflow: workflow.name,
-        from_step_name: step.name,
-        to_step_name: next.name,
       });
     }
     this.current = number;

@@ -17,7 +17,7 @@ const Millis = (description: string) => Type.Integer({ minimum: 0, description }
 const WorkflowName = Type.String({ description: "Scenario runs: the transaction's workflow." });
 const StepName = Type.String({ description: "Scenario runs: the step's name." });
 const Attempt = Type.Integer({ minimum: 1, description: "Attempt of the step, 1 for the first; on step_open and step_done only from 2 on (absent means 1)." });
-const WorkMs = Millis("Scenario runs: the step's planned work time, from its step_open to this event.");
+const WorkMs = Millis("Scenario runs: the step's planned work time, from its step_open to this event; on step_done absent when the step has no work time.");
 
 export const TransactionOpen = Type.Object(
   {
@@ -79,8 +79,6 @@ export const InterStepWait = Type.Object(
     ),
     ts_ms: Timestamp,
     workflow: Type.Optional(WorkflowName),
-    from_step_name: Type.Optional(StepName),
-    to_step_name: Type.Optional(StepName),
   },
   { additionalProperties: false, description: "The wait between two steps begins." },
 );
