@@ -1,4 +1,4 @@
-import { ScenarioFile } from "../config/scenario/schema.ts";
+import { scenarioJsonSchema } from "../config/scenario/schema.ts";
 import { WfEvent } from "../events/schema.ts";
 import { TruthRecord } from "../events/truth.ts";
 
@@ -7,7 +7,7 @@ import { TruthRecord } from "../events/truth.ts";
  * or a truth file line's (--truth).
  */
 export function schemaCommand(stdout: NodeJS.WritableStream, which: { scenario?: boolean; truth?: boolean } = {}): number {
-  const schema = which.scenario ? ScenarioFile : which.truth ? TruthRecord : WfEvent;
+  const schema = which.scenario ? scenarioJsonSchema() : which.truth ? TruthRecord : WfEvent;
   stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
   return 0;
 }

@@ -198,3 +198,34 @@ export type WorkflowInput = Static<typeof Workflow>;
 export type LoadInput = Static<typeof Load>;
 export type StageInput = Static<typeof Stage>;
 export type ScenarioInput = Static<typeof ScenarioFile>;
+
+/** Shared parts named once in the printed JSON Schema, and referred to with $ref wherever they recur. */
+const DEFINITIONS: Record<string, unknown> = {
+  duration: Duration,
+  distribution: Distribution,
+  failure: Failure,
+  outlier: Outlier,
+  stuck: Stuck,
+  step: Step,
+  workflow: Workflow,
+  stage: Stage,
+  load: Load,
+};
+
+/**
+ * The scenario's JSON Schema as `wfsim schema --scenario` prints it: the same definition, with each
+ * shared part written once under $defs (a distribution appears in a dozen places; inlined, the
+ * schema would be ten times longer for editors to load).
+ */
+export function scenarioJsonSchema(): Record<string, unknown> {
+  const names = new Map<unknown, string>(Object.entries(DEFINITIONS).map(([name, schema]) => [schema, name]));
+  const copy = (node: unknown, self?: unknown): unknown => {
+    if (node !== self && names.has(node)) return { $ref: `#/$defs/${names.get(node)}` };
+    if (Array.isArray(node)) return node.map((item) => copy(item));
+    if (typeof node !== "object" || node === null) return node;
+    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, copy(value)]));
+  };
+  const { $schema, $id, title, description, ...rest } = copy(ScenarioFile) as Record<string, unknown>;
+  const $defs = Object.fromEntries(Object.entries(DEFINITIONS).map(([name, schema]) => [name, copy(schema, schema)]));
+  return { $schema, $id, title, description, ...rest, $defs };
+}
