@@ -7,6 +7,8 @@
  *  2. the workflow: one float, only when the scenario has two or more workflows;
  *  3. the outlier, when the workflow's is per transaction: one float; if it hits, the gap (Random.int);
  *  4. stuck, when the workflow has it: one float; if it hits and `at` is not set, the step (Random.int);
+ *     (a transaction bound to get stuck that would fail for good before its step goes silent there
+ *     instead, without drawing the failure's reason);
  *  5. step 1's pre-step wait;
  *  then for each attempt of each step, when it opens:
  *  6. its work time; 7. when the step has a failure policy, one float for failure;
@@ -145,6 +147,8 @@ class ScenarioTransaction implements SimTransaction {
   private outlierAfter = 0;
   /** 0-based step that never completes; -1 for none. */
   private stuckAt = -1;
+  /** When the current step last opened. */
+  private lastOpen = 0;
 
   constructor(index: number, id: string, random: Random, workflow: CompiledWorkflow, factory: ScenarioWorkflow) {
     this.index = index;
@@ -168,17 +172,7 @@ class ScenarioTransaction implements SimTransaction {
       this.stuckAt = stuck.at ?? random.int(0, steps.length - 1);
     }
     const event: TransactionOpen = { type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.factory.meta, workflow: workflow.name };
-    if (this.stuckAt >= 0) {
-      if (this.factory.inlineLabels) event.stuck = true;
-      label({
-        kind: "stuck",
-        txn_id: this.id,
-        ts_ms: now,
-        step: this.stuckAt + 1,
-        step_name: steps[this.stuckAt]!.name,
-        workflow: workflow.name,
-      });
-    }
+    if (this.stuckAt >= 0 && this.factory.inlineLabels) event.stuck = true;
     emit(event);
     this.preDelay = steps[0]!.pre(random);
     return this.preDelay;
@@ -188,6 +182,7 @@ class ScenarioTransaction implements SimTransaction {
     if (this.phase === END_STEP) return this.endStep(now, emit, label);
     const step = this.workflow.steps[this.current]!;
     const number = this.current + 1;
+    this.lastOpen = now;
     if (this.attempt === 1) {
       emit({
         type: "step_open",
@@ -198,7 +193,7 @@ class ScenarioTransaction implements SimTransaction {
         workflow: this.workflow.name,
         step_name: step.name,
       });
-      if (this.current === this.stuckAt) return CLOSED; // silence from here on
+      if (this.current === this.stuckAt) return this.goSilent(now, label);
     } else {
       emit({
         type: "step_open",
@@ -227,7 +222,12 @@ class ScenarioTransaction implements SimTransaction {
     const steps = workflow.steps;
     const step = steps[this.current]!;
     const number = this.current + 1;
-    if (this.failing) return this.fail(now, step, step.failure!, emit, label);
+    if (this.failing) {
+      // A transaction bound to get stuck later never ends before: a failure that would end it leaves
+      // it silent where it is, so that `stuck` on its open stays true.
+      if (this.stuckAt > this.current && this.attempt > step.failure!.retries) return this.goSilent(this.lastOpen, label);
+      return this.fail(now, step, step.failure!, emit, label);
+    }
 
     if (this.attempt === 1 && !step.hasWork) {
       emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name });
@@ -291,6 +291,21 @@ class ScenarioTransaction implements SimTransaction {
     this.attempt = 1;
     this.preDelay = next.pre(random);
     return wait + this.preDelay;
+  }
+
+  /** The transaction opened its current step at `since` and is never heard of again. */
+  private goSilent(since: number, label: Label): number {
+    const step = this.workflow.steps[this.current]!;
+    label({
+      kind: "stuck",
+      txn_id: this.id,
+      ts_ms: this.openedAt,
+      step: this.current + 1,
+      step_name: step.name,
+      silent_since_ms: since,
+      workflow: this.workflow.name,
+    });
+    return CLOSED;
   }
 
   private fail(now: number, step: CompiledStep, failure: CompiledFailure, emit: Emit, label: Label): number {

@@ -34,9 +34,14 @@ export const StuckLabel = Type.Object(
     ts_ms: Timestamp,
     step: StepNumber,
     step_name: Type.String(),
+    silent_since_ms: Type.Integer({ description: "ts_ms of the step_open after which nothing more comes." }),
     workflow: Type.String(),
   },
-  { additionalProperties: false, description: "The transaction opened at ts_ms opens `step` and then is never heard of again." },
+  {
+    additionalProperties: false,
+    description:
+      "The transaction opened at ts_ms (its transaction_open carries stuck inline) opens `step` at silent_since_ms and then is never heard of again. Written when it goes silent.",
+  },
 );
 
 export const StepFailureLabel = Type.Object(

@@ -5,6 +5,7 @@ import { serializeEvent } from "../../src/events/serialize.ts";
 import { LINE_TEMPLATES } from "../../src/events/templates.ts";
 import { compileTemplate, LineWriter } from "../../src/sinks/fast-jsonl/line-writer.ts";
 import { OPS } from "../../src/sinks/fast-jsonl/layout.ts";
+import { parseScenario } from "../../src/config/scenario/load.ts";
 import { assertSameLines, simulateVirtual } from "../helpers/events.ts";
 import { SAMPLE_EVENTS } from "../events/serialize.test.ts";
 
@@ -25,6 +26,28 @@ describe("LineWriter (WebAssembly)", () => {
   it("agrees with serializeEvent over a whole simulation", async () => {
     const { events } = await simulateVirtual({ samples: 3000, outlierProb: 0.2, concurrency: 50 });
     assertSameLines(writeAll(events).text, events.map(serializeEvent).join(""));
+  });
+
+  it("agrees with serializeEvent over scenario runs, every event type and optional field included", async () => {
+    const scenario = parseScenario(
+      [
+        "workflows:",
+        "  - name: checkout",
+        "    pre: { dist: exponential, mean: 100ms }",
+        "    outlier: { prob: 0.2, extra: 5s }",
+        "    stuck: { prob: 0.05 }",
+        "    steps:",
+        "      - cart",
+        "      - { name: pay, work: { dist: lognormal, median: 50ms, sigma: 1 }, failure: { prob: 0.4, reasons: [timeout, \"card \\\"declined\\\"\", é], retries: 2 } }",
+        "  - { name: réfund, steps: [ask, { name: pay, work: 1s }] }",
+      ].join("\n"),
+    );
+    for (const truth of [false, true]) {
+      const { events } = await simulateVirtual({ samples: 3000, concurrency: 50, scenario }, { truth });
+      const types = new Set(events.map((e) => e.type));
+      for (const type of ["step_failed", "step_retry", "transaction_failed"]) assert.ok(types.has(type as WfEvent["type"]), type);
+      assertSameLines(writeAll(events).text, events.map(serializeEvent).join(""));
+    }
   });
 
   it("keeps whole lines and their order when strings fill its table and lines fill its output", () => {
