@@ -22,7 +22,9 @@ export function describeScenario(scenario: Scenario): string {
     load.model === "closed"
       ? `closed model${load.concurrency === undefined ? "" : `, ${load.concurrency} in flight`}`
       : `open model, ${load.arrivals} arrivals from ${load.rate}/s` +
-        (load.stages.length === 0 ? "" : ` through ${load.stages.length} stage${load.stages.length === 1 ? "" : "s"} to ${load.stages.at(-1)!.toRate}/s`) +
+        (load.stages.length === 0
+          ? ""
+          : ` through ${load.stages.length} stage${load.stages.length === 1 ? "" : "s"} (${formatMs(load.stages.reduce((sum, s) => sum + s.durationMs, 0))}) to ${load.stages.at(-1)!.toRate}/s`) +
         (load.maxInFlight === undefined ? "" : `, at most ${load.maxInFlight} in flight`);
   const bounds = [
     ...(scenario.samples === undefined ? [] : [Number.isFinite(scenario.samples) ? `${scenario.samples} transactions` : "unlimited transactions"]),
