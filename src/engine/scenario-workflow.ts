@@ -206,8 +206,10 @@ class ScenarioTransaction implements SimTransaction {
         attempt: this.attempt,
       });
     }
-    this.work = step.work(this.random);
-    this.failing = step.failure !== undefined && this.random.chance(step.failure.prob);
+    // A step without work time draws nothing for it (as a constant would), and skips the call.
+    this.work = step.hasWork ? step.work(this.random) : 0;
+    const failure = step.failure;
+    this.failing = failure !== undefined && this.random.chance(failure.prob);
     if (this.work > 0) {
       this.phase = END_STEP;
       return this.work;
