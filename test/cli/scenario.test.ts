@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -190,6 +191,29 @@ describe("wfsim run --scenario", () => {
     const result = await done;
     assert.equal(result.code, 143);
   });
+});
+
+describe("flag mode", () => {
+  // SHA-256 of the output of wfsim before scenarios existed (commit a53959b), for the same flags:
+  // with no --scenario, a seed's output must not change by a byte.
+  const GOLDEN: [string[], string][] = [
+    [["--clock", "virtual", "--start-time", "2026-01-01T00:00:00Z"], "6fcebd44af021bdd41619549bc99628fd997cbc1e7c9112b6290dd4be1336f29"],
+    [
+      ["--samples", "3000", "--outlier-prob", "0.1", "--concurrency", "37", "--clock", "virtual", "--start-time", "2026-01-01T00:00:00Z"],
+      "0213889a7e57d42100e9859587303196d54d53ac72889503d31ca47686865244",
+    ],
+    [
+      ["--samples", "500", "--steps", "3", "--pre-min", "0", "--pre-max", "50", "--inter-min", "5", "--inter-max", "5", "--outlier-prob", "0.5", "--outlier-ms", "7", "--seed", "-9", "--timezone", "UTC", "--clock", "virtual", "--start-time", "0"],
+      "f0aa4a701d5965cf780964b893b9976050d9be5b2cb702c810e7a23053d3546b",
+    ],
+  ];
+  for (const [args, sha256] of GOLDEN) {
+    it(`writes what it wrote before scenarios: ${args.slice(0, 4).join(" ")} ...`, async () => {
+      const result = await runCli(["run", ...args, "--quiet"]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(createHash("sha256").update(result.stdout).digest("hex"), sha256);
+    });
+  }
 });
 
 describe("wfsim validate", () => {
