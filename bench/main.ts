@@ -1,14 +1,16 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { coreRows } from "./rows/core.ts";
 import { scenarioRows } from "./rows/scenario.ts";
+import { analyzeRows } from "./rows/analyze.ts";
 
 const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   core: coreRows,
   scenario: scenarioRows,
+  analyze: analyzeRows,
 };
 
 const wanted = process.argv.slice(2);

@@ -37,3 +37,27 @@ export class WfsimError extends Error {
 export function isWfsimError(value: unknown): value is WfsimError {
   return value instanceof WfsimError;
 }
+
+/** "no such file or directory" for ENOENT and the like: what a user can act on, without the errno noise. */
+export function describeSystemError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  switch (code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a directory";
+    case "ENOSPC":
+      return "no space left on device";
+    case "EROFS":
+      return "read-only file system";
+    case "ENOTDIR":
+      return "a part of the path is not a directory";
+    case "EPIPE":
+      return "the reader closed the pipe";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}

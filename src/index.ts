@@ -76,3 +76,22 @@ export { JsonlSink } from "./sinks/jsonl-sink.ts";
 export { TruthSink } from "./sinks/truth-sink.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
+export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";
+export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
+export { fileSource, streamSource, textSource, type EventSource } from "./analyze/source.ts";
+export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render-text.ts";
+export { renderHtml as renderAnalysisHtml } from "./analyze/render-html.ts";
+export { IN_STREAM_TRUTH, type GroundTruth, type InjectedOutlier, type FinishedTransaction } from "./analyze/truth.ts";
+export type { Summary } from "./analyze/frequency.ts";
+export type {
+  AnalysisReport,
+  AlertReport,
+  ConcurrencyReport,
+  FlaggedTransaction,
+  InvalidLine,
+  OutlierReport,
+  OutlierRule,
+  ViolationCount,
+  ViolationExample,
+  ViolationKind,
+} from "./analyze/report.ts";

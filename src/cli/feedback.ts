@@ -44,7 +44,9 @@ export class ProgressLine {
     this.lastTime = now;
     const done = progress.closed + progress.aborted + progress.failed + progress.stuck;
     const line = `wfsim: ${fmt(done)}${Number.isFinite(this.total) ? `/${fmt(this.total)}` : ""} done, ${fmt(progress.inFlight)} in flight, ${fmt(Math.round(this.rate))} events/s`;
-    this.stream.write(`\r\x1b[2K${line.slice(0, Math.max(20, (this.stream.columns ?? 80) - 1))}`);
+    // A terminal that reports no width (some ptys say 0) gets the usual 80 columns.
+    const width = this.stream.columns > 0 ? this.stream.columns : 80;
+    this.stream.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
   }
 }
 

@@ -1,6 +1,8 @@
 import { open } from "node:fs";
 import { promisify } from "node:util";
-import { WfsimError } from "../errors.ts";
+import { describeSystemError, WfsimError } from "../errors.ts";
+
+export { describeSystemError };
 
 const openFd = promisify(open);
 
@@ -25,29 +27,5 @@ export async function openOutput(path: string | undefined, flag: string): Promis
     throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, {
       cause: error,
     });
-  }
-}
-
-/** "no such file or directory" for ENOENT and the like: what a user can act on, without the errno noise. */
-export function describeSystemError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  switch (code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "it is a directory";
-    case "ENOSPC":
-      return "no space left on device";
-    case "EROFS":
-      return "read-only file system";
-    case "ENOTDIR":
-      return "a part of the path is not a directory";
-    case "EPIPE":
-      return "the reader closed the pipe";
-    default:
-      return error instanceof Error ? error.message : String(error);
   }
 }

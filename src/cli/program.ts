@@ -5,13 +5,15 @@ import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts
 import { OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import { schemaCommand } from "./schema-command.ts";
 import { validateCommand } from "./validate-command.ts";
+import { analyzeCommand, type AnalyzeFlags } from "./analyze-command.ts";
+import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "validate", "schema", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -58,6 +60,29 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .allowExcessArguments(false)
     .action((options: { scenario?: boolean; truth?: boolean }) => setExit(schemaCommand(io.stdout, options)));
 
+  program
+    .command("analyze")
+    .description("analyse JSON Lines events (wfsim's or the reference script's): figures, outliers against ground truth, stream checks")
+    .argument("[files...]", "JSON Lines files read in order as one stream; - or none for stdin")
+    .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
+    .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
+    .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth"))
+    .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
+    .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
+    .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
+    .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
+    .addHelpText(
+      "after",
+      "\nPercentiles are nearest-rank: the p-th percentile is the smallest observed value v such that at least\n" +
+        "p% of the values are <= v. A gap runs from step_done of one step to step_open of the next.\n" +
+        "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold; ground truth\n" +
+        "is outlier_injected in the stream. Memory grows with the transactions open at once, not with the input.",
+    )
+    .allowExcessArguments(false)
+    .action(async (files: string[], flags: AnalyzeFlags) =>
+      setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true })),
+    );
+
   return program;
 }
 
@@ -71,7 +96,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze; see wfsim --help)`);
     }
     await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
   } catch (error) {

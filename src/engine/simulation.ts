@@ -82,6 +82,8 @@ export interface RunSummary extends Progress {
 
 /** Events emitted between two turns given back to the event loop, so signals and I/O get their say. */
 const EVENTS_PER_TURN = 8192;
+/** Transactions opened at a time when a real clock starts a run. */
+const OPEN_SLICE = 1024;
 
 /**
  * The discrete-event engine. Transactions wait in a timer queue; the clock decides whether reaching
@@ -173,16 +175,25 @@ export class Simulation {
     let endMs = startMs;
     let eventsAtLastTurn = 0;
 
-    if (arrivals !== undefined) {
-      this.scheduleArrival(origin, deadline);
-    } else {
-      const initial = Math.min(concurrency, samples);
-      for (let i = 0; i < initial && startMs < deadline && !signal.aborted; i++) this.openNext(startMs, this.nextIndex++);
+    if (arrivals !== undefined) this.scheduleArrival(origin, deadline);
+    // Closed model: on a clock that does not move by itself every first transaction opens at the
+    // start. On a real clock they open in slices, each at the time it really opens, with the wakes
+    // that come due in between handled between slices: opening 100,000 at once takes a while, and
+    // the transactions opened first must not wait for the last ones.
+    let toOpen = arrivals === undefined && startMs < deadline ? Math.min(concurrency, samples) : 0;
+    if (realMsPerSimMs === 0) {
+      for (; toOpen > 0 && !signal.aborted; toOpen--) this.openNext(startMs);
     }
 
-    while (queue.size > 0 && !signal.aborted) {
+    while ((queue.size > 0 || toOpen > 0) && !signal.aborted) {
+      if (toOpen > 0) {
+        const openMs = Math.floor(clock.now());
+        for (let i = 0; i < OPEN_SLICE && toOpen > 0; i++, toOpen--) this.openNext(openMs);
+        // Transactions that closed meanwhile have already handed their slot on.
+        if (this.nextIndex >= samples) toOpen = 0;
+      }
       let now = clock.now();
-      if (queue.peekDue() > now) {
+      if (queue.peekDue() > now && toOpen === 0) {
         const waiting = clock.waitUntil(queue.peekDue(), signal);
         if (waiting !== undefined) {
           // About to sleep for real: let what is buffered leave now, not after the nap.
@@ -207,7 +218,7 @@ export class Simulation {
         const delay = txn.wake(nowMs, this.emit, this.label);
         if (delay === CLOSED) {
           this.inFlight--;
-          if (arrivals === undefined && this.nextIndex < samples && nowMs < deadline) this.openNext(nowMs, this.nextIndex++);
+          if (arrivals === undefined && nowMs < deadline) this.openNext(nowMs);
         } else {
           queue.push(txn, nowMs + delay);
         }
@@ -259,10 +270,16 @@ export class Simulation {
   private arrive(now: number): void {
     const index = this.nextIndex++;
     if (this.inFlight >= this.params.concurrency) this.dropped++;
-    else this.openNext(now, index);
+    else this.open(now, index);
   }
 
-  private openNext(now: number, index: number): void {
+  /** Closed model: opens the transaction with the next index, if the count allows. */
+  private openNext(now: number): void {
+    if (this.nextIndex >= this.params.samples) return;
+    this.open(now, this.nextIndex++);
+  }
+
+  private open(now: number, index: number): void {
     this.opened++;
     const txn = this.params.factory.create(index, this.streams.forTransaction(index));
     const delay = txn.open(now, this.emit, this.label);

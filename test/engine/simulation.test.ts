@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { createSimulation } from "../../src/api/simulate.ts";
 import { resolveSimOptions } from "../../src/config/sim-options.ts";
-import { ManualClock } from "../../src/engine/clock.ts";
+import { ManualClock, type Clock } from "../../src/engine/clock.ts";
 import type { InterStepWait, StepOpen, WfEvent } from "../../src/events/schema.ts";
 import { byTransaction, CollectingSink, eventValidator, simulateVirtual } from "../helpers/events.ts";
 import { mean, meanBound, uniformIntMoments, Z } from "../helpers/stats.ts";
@@ -200,6 +200,31 @@ describe("simulation on a manually driven clock (real-clock behaviour without sl
     assert.equal(summary.stopReason, "SIGTERM");
     assert.equal(summary.lateness?.count, 2);
     assert.ok(Math.abs(summary.lateness!.maxMs - 3) < 1e-9);
+  });
+
+  it("opens a large first batch in slices, each at the time it really opens, and wakes early transactions in between", async () => {
+    // Real time passes while transactions are being opened: 1 ms at every clock reading.
+    let readings = 0;
+    const clock: Clock = {
+      realMsPerSimMs: 1,
+      now: () => start + readings++,
+      waitUntil: () => undefined,
+    };
+    const sink = new CollectingSink();
+    const options = resolveSimOptions({ samples: 5000, concurrency: 5000, preMin: 1, preMax: 1, steps: 1 });
+    await createSimulation(options, { sink, clock }).run();
+    const opens = sink.events.filter((e) => e.type === "transaction_open");
+    assert.equal(opens.length, 5000);
+    assert.ok(opens.at(-1)!.ts_ms > opens[0]!.ts_ms, "later slices open later");
+    // The first transaction's step (due at once) runs before the last transaction opens.
+    const firstStep = sink.events.findIndex((e) => e.type === "step_open");
+    const lastOpen = sink.events.lastIndexOf(opens.at(-1)!);
+    assert.ok(firstStep < lastOpen, `first step_open at ${firstStep}, last open at ${lastOpen}`);
+    // Every step still opens exactly its pre-step wait after its own transaction opened.
+    const openedAt = new Map(opens.map((e) => [e.txn_id, e.ts_ms]));
+    for (const event of sink.events) {
+      if (event.type === "step_open") assert.ok(event.ts_ms >= openedAt.get(event.txn_id)! + 1);
+    }
   });
 
   it("names an unexplained abort 'aborted'", async () => {

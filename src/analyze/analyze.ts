@@ -1,0 +1,63 @@
+/**
+ * `analyze(sources, options)`: reads JSON Lines events from one or more sources, in order, as one
+ * stream, and returns the report as data.
+ *
+ * ```ts
+ * import { analyze, fileSource } from "wfsim";
+ * const report = await analyze(fileSource("events.jsonl"));
+ * console.log(report.outliers.recall);
+ * ```
+ */
+import { AlertScorer } from "./alerts.ts";
+import { resolveOutlierOptions, type AnalyzeOptionsInput } from "./options.ts";
+import type { AnalysisReport } from "./report.ts";
+import type { EventSource } from "./source.ts";
+import { StreamAnalysis } from "./stream-analysis.ts";
+import { IN_STREAM_TRUTH, type GroundTruth } from "./truth.ts";
+
+export interface AnalyzeOptions extends AnalyzeOptionsInput {
+  /** Someone else's alerts to score against the ground truth. */
+  readonly alerts?: EventSource | undefined;
+  /** Where the ground truth comes from; by default, `outlier_injected` in the stream. */
+  readonly truth?: GroundTruth | undefined;
+  /** Also collect what the HTML report draws (`report.charts`). */
+  readonly charts?: boolean | undefined;
+  /** Stops reading: the report covers what was read until then. */
+  readonly signal?: AbortSignal | undefined;
+  /** Names options in error messages (the CLI passes its flag names). */
+  readonly nameOf?: ((key: string) => string) | undefined;
+}
+
+export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  const outlierOptions = resolveOutlierOptions(options, options.nameOf);
+  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts);
+  const analysis = new StreamAnalysis({
+    ...outlierOptions,
+    truth: options.truth ?? IN_STREAM_TRUTH,
+    alerts,
+    charts: options.charts === true,
+  });
+  const signal = options.signal;
+  // Stopping must not wait for a quiet source (a terminal, an idle pipe) to say something.
+  const stopped = new Promise<"stopped">((resolve) => {
+    if (signal?.aborted) resolve("stopped");
+    signal?.addEventListener("abort", () => resolve("stopped"), { once: true });
+  });
+  for (const source of Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource]) {
+    if (signal?.aborted) break;
+    analysis.beginSource(source.name);
+    const chunks = source.chunks(signal)[Symbol.asyncIterator]();
+    for (;;) {
+      const next = signal === undefined ? await chunks.next() : await Promise.race([chunks.next(), stopped]);
+      if (next === "stopped") {
+        // Not awaited: a source blocked in a read finishes it in the background.
+        void chunks.return?.();
+        break;
+      }
+      if (next.done === true) break;
+      analysis.push(next.value);
+    }
+    analysis.endSource();
+  }
+  return analysis.finish();
+}

@@ -1,0 +1,48 @@
+/**
+ * Options of an analysis, validated where they enter, with messages in the shape every wfsim option
+ * uses: `--mad-k must be a number greater than 0, got -1`.
+ */
+import { invalidOption } from "../config/sim-options.ts";
+import { integer, number, oneOf, type ValueKind } from "../config/values.ts";
+import type { OutlierOptions } from "./outliers.ts";
+
+export const MEASURES = ["gap", "duration"] as const;
+
+export const ANALYZE_DEFAULTS = {
+  measure: "gap",
+  /** Iglewicz and Hoaglin's cut-off for the modified z-score: 3.5 robust standard deviations. */
+  madK: 3.5,
+  listLimit: 20,
+} as const satisfies Omit<OutlierOptions, "thresholdMs">;
+
+/** What a caller may pass: typed values (library) or text (command line). */
+export interface AnalyzeOptionsInput {
+  readonly measure?: OutlierOptions["measure"] | string | undefined;
+  readonly thresholdMs?: number | string | undefined;
+  readonly madK?: number | string | undefined;
+  readonly listLimit?: number | string | undefined;
+}
+
+const KINDS = {
+  measure: oneOf(MEASURES),
+  thresholdMs: number(0, Number.MAX_SAFE_INTEGER),
+  madK: number(0, 1_000_000, { minExclusive: true }),
+  listLimit: integer(0, 100_000),
+} satisfies { [K in keyof AnalyzeOptionsInput]-?: ValueKind<unknown> };
+
+export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: string) => string = (key) => key): OutlierOptions {
+  function read<K extends keyof typeof KINDS>(key: K): ReturnType<(typeof KINDS)[K]["parse"]> {
+    const raw = input[key];
+    if (raw === undefined) return undefined as ReturnType<(typeof KINDS)[K]["parse"]>;
+    const value = KINDS[key].parse(raw);
+    if (value === undefined) throw invalidOption(nameOf(key), KINDS[key].expected, raw);
+    return value as ReturnType<(typeof KINDS)[K]["parse"]>;
+  }
+  const thresholdMs = read("thresholdMs");
+  return {
+    measure: read("measure") ?? ANALYZE_DEFAULTS.measure,
+    madK: read("madK") ?? ANALYZE_DEFAULTS.madK,
+    listLimit: read("listLimit") ?? ANALYZE_DEFAULTS.listLimit,
+    ...(thresholdMs !== undefined ? { thresholdMs } : {}),
+  };
+}

@@ -1,0 +1,164 @@
+/**
+ * What `analyze` finds, as data: the renderers (text, JSON, HTML) only present it. The keys are the
+ * JSON report's, snake_case and stable: new keys may be added, none renamed or removed.
+ */
+import type { Summary } from "./frequency.ts";
+
+export const REPORT_VERSION = 1;
+
+/** Where something was found: the source (file path or "stdin") and the 1-based line in it. */
+export interface Place {
+  readonly source: string;
+  readonly line: number;
+}
+
+export interface InvalidLine extends Place {
+  readonly reason: string;
+}
+
+export interface ViolationExample extends Place {
+  readonly txn_id: string;
+  readonly detail: string;
+}
+
+export interface ViolationCount {
+  readonly count: number;
+  /** The first few, in stream order. */
+  readonly examples: readonly ViolationExample[];
+}
+
+export const VIOLATION_KINDS = ["out_of_order", "missing_steps", "duplicates", "close_without_open", "never_closed"] as const;
+export type ViolationKind = (typeof VIOLATION_KINDS)[number];
+
+export interface FlaggedTransaction {
+  readonly txn_id: string;
+  /** The value the rule judged: the largest gap, or the duration (see `outliers.rule.measure`). */
+  readonly value_ms: number | null;
+  readonly max_gap_ms: number | null;
+  /** The gap judged runs from this step's step_done to the next step's step_open. */
+  readonly max_gap_after_step: number | null;
+  readonly duration_ms: number | null;
+  readonly injected: boolean;
+  readonly opened_ts_ms: number | null;
+}
+
+export interface OutlierRule {
+  /** What is judged per transaction: its largest gap between steps, or its duration. */
+  readonly measure: "gap" | "duration";
+  /** "mad": median + k·1.4826·MAD of all gaps (or durations); "fixed": --threshold-ms. */
+  readonly method: "mad" | "fixed";
+  /** A transaction is flagged when its value is greater than this. Null when nothing was measured. */
+  readonly threshold_ms: number | null;
+  readonly median_ms: number | null;
+  readonly mad_ms: number | null;
+  readonly k: number | null;
+}
+
+export interface OutlierReport {
+  readonly rule: OutlierRule;
+  /** Transactions that ended with at least one inter_step_wait carrying outlier_injected: true. */
+  readonly injected: number;
+  /** inter_step_wait events with outlier_injected: true, in transactions that ended. */
+  readonly injected_gaps: number;
+  readonly flagged: number;
+  readonly true_positives: number;
+  readonly false_positives: number;
+  readonly false_negatives: number;
+  /** true_positives / flagged; null when nothing was flagged. */
+  readonly precision: number | null;
+  /** true_positives / injected; null when nothing was injected. */
+  readonly recall: number | null;
+  /** The most extreme flagged transactions, most extreme first; at most `listed_limit`. */
+  readonly transactions: readonly FlaggedTransaction[];
+  readonly listed_limit: number;
+  /** Whether more transactions were flagged than are listed. */
+  readonly truncated: boolean;
+  /** Injected transactions the rule did not flag (those closest to being missed first), at most `listed_limit`. */
+  readonly missed: readonly FlaggedTransaction[];
+}
+
+export interface AlertReport {
+  readonly source: string;
+  readonly lines: number;
+  readonly invalid_lines: number;
+  readonly invalid_examples: readonly InvalidLine[];
+  /** Distinct transactions alerted on. */
+  readonly alerted: number;
+  readonly true_positives: number;
+  readonly false_positives: number;
+  readonly false_negatives: number;
+  /** Alerted transactions that never showed up in the stream (counted as false positives). */
+  readonly unknown_transactions: number;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  /** First alert's ts_ms minus the ts_ms of the first injected inter_step_wait, for true positives with ts_ms. */
+  readonly detection_delay_ms: Summary;
+}
+
+export interface ConcurrencyReport {
+  /** Most transactions open at once, and when (ts_ms of the event that reached it). */
+  readonly peak: number;
+  readonly peak_ts_ms: number | null;
+  /** Open transactions over time: bucket i covers [start_ts_ms + i·bucket_ms, … + bucket_ms). */
+  readonly timeline: {
+    readonly start_ts_ms: number | null;
+    readonly bucket_ms: number;
+    /** Most transactions open at once within each bucket. */
+    readonly max: readonly number[];
+  };
+}
+
+/** Steps and waits of one transaction, for the HTML timeline; times are ts_ms. */
+export interface TimelineTransaction {
+  readonly txn_id: string;
+  readonly opened: number | null;
+  readonly ended: number | null;
+  readonly outcome: "completed" | "aborted" | "open";
+  readonly flagged: boolean;
+  readonly injected: boolean;
+  readonly steps: readonly { readonly step: number; readonly open: number; readonly done: number | null }[];
+  readonly waits: readonly { readonly from_step: number; readonly start: number; readonly planned_ms: number; readonly injected: boolean }[];
+}
+
+export interface Histogram {
+  /** Lower edge of each bin (inclusive); a bin spans `bin_ms`. */
+  readonly start_ms: number;
+  readonly bin_ms: number;
+  readonly counts: readonly number[];
+}
+
+export interface AnalysisReport {
+  readonly report_version: number;
+  readonly sources: readonly string[];
+  readonly percentile_definition: string;
+  /** Valid events of known types. */
+  readonly events: number;
+  readonly events_by_type: Readonly<Record<string, number>>;
+  /** Lines that were not valid events; examples are the first few. */
+  readonly invalid_lines: number;
+  readonly invalid_examples: readonly InvalidLine[];
+  /** Well-formed events of types this wfsim does not know (counted in events_by_type, not analysed). */
+  readonly unknown_type_events: number;
+  /** Events with fields beyond their definition (tolerated). */
+  readonly events_with_extra_fields: number;
+  readonly time_span: { readonly first_ts_ms: number | null; readonly last_ts_ms: number | null; readonly span_ms: number | null };
+  readonly transactions: { readonly total: number; readonly completed: number; readonly aborted: number; readonly open: number };
+  /** duration_ms of transaction_close events. */
+  readonly duration_ms: Summary;
+  /** From a transaction's first event in the stream to its transaction_close. */
+  readonly first_event_to_close_ms: Summary;
+  /** From step_done of one step to step_open of the next, within a transaction. */
+  readonly gap_ms: Summary;
+  /** pre_delay_ms of step_open events. */
+  readonly pre_delay_ms: Summary;
+  readonly concurrency: ConcurrencyReport;
+  readonly outliers: OutlierReport;
+  readonly alerts?: AlertReport;
+  readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
+  /** For the HTML page; left out of the JSON report. */
+  readonly charts?: {
+    readonly duration_histogram: Histogram;
+    readonly gap_histogram: Histogram;
+    readonly timeline: readonly TimelineTransaction[];
+  };
+}

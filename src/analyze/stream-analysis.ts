@@ -1,0 +1,387 @@
+/**
+ * The per-event analysis: it is handed one event at a time (by the line scanner, whatever the bytes
+ * came from), follows each open transaction, and counts everything into bounded structures. Memory
+ * grows with the transactions open at once (and the distinct values of the distributions), never with
+ * the length of the stream.
+ */
+import type { AlertScorer } from "./alerts.ts";
+import { ConcurrencyTimeline } from "./concurrency.ts";
+import { R, T } from "./event-fields.ts";
+import { FrequencyTable } from "./frequency.ts";
+import { LineScanner, type EventHandler } from "./line-scanner.ts";
+import { OutlierJudge, type Judged, type OutlierOptions } from "./outliers.ts";
+import { histogram, timelineOf } from "./chart-data.ts";
+import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
+import {
+  describePosition,
+  END_POSITION,
+  MARK_STEP_DONE,
+  MARK_STEP_OPEN,
+  MARK_WAIT,
+  MARK_WAIT_INJECTED,
+  positionOfStepDone,
+  positionOfStepOpen,
+  positionOfWait,
+  TransactionState,
+} from "./transaction-state.ts";
+import { IN_STREAM_TRUTH, type GroundTruth } from "./truth.ts";
+import { TxnTable } from "./txn-table.ts";
+import { EVENT_TYPES } from "../events/schema.ts";
+import { MAX_EXAMPLES, Violations } from "./violations.ts";
+
+export const PERCENTILE_DEFINITION =
+  "nearest-rank: the p-th percentile is the smallest observed value v such that at least p% of the values are <= v (rank ceil(p/100 * n))";
+
+/** Transactions kept after they end, to recognise late duplicates and stragglers (a bounded window). */
+export const RECENTLY_ENDED = 16_384;
+/** Distinct unknown event types counted by name; more are counted under "(other)". */
+const MAX_UNKNOWN_TYPES = 100;
+/** Transactions drawn on the HTML timeline besides the flagged and missed ones: the first to end. */
+const TIMELINE_SAMPLE = 40;
+
+export interface StreamAnalysisOptions extends OutlierOptions {
+  readonly truth: GroundTruth;
+  readonly alerts?: AlertScorer | undefined;
+  /** Collect what the HTML page draws (histograms, a timeline of some transactions). */
+  readonly charts: boolean;
+}
+
+export class StreamAnalysis implements EventHandler {
+  private readonly options: StreamAnalysisOptions;
+  private readonly scanner: LineScanner;
+  private readonly truth: GroundTruth;
+  private readonly open = new TxnTable<TransactionState>();
+  private readonly ended = new TxnTable<TransactionState>(RECENTLY_ENDED * 2);
+  private readonly endedRing: (TransactionState | undefined)[] = new Array(RECENTLY_ENDED).fill(undefined);
+  private endedNext = 0;
+  /** States that left the window of ended transactions, ready for reuse. */
+  private readonly pool: TransactionState[] = [];
+  private source = "";
+  private readonly sources: string[] = [];
+  private seq = 0;
+
+  private events = 0;
+  private readonly byType = new Float64Array(EVENT_TYPES.length);
+  private readonly unknownTypes = new Map<string, number>();
+  private unknownTypeEvents = 0;
+  private extraFieldEvents = 0;
+  private invalidLines = 0;
+  private readonly invalidExamples: InvalidLine[] = [];
+  private firstTs = Infinity;
+  private lastTs = -Infinity;
+  private completed = 0;
+  private aborted = 0;
+
+  private readonly durations = new FrequencyTable();
+  private readonly firstToClose = new FrequencyTable();
+  private readonly gaps = new FrequencyTable();
+  private readonly preDelays = new FrequencyTable();
+  private readonly concurrency = new ConcurrencyTimeline();
+  private readonly violations = new Violations();
+  private readonly judge: OutlierJudge;
+  private readonly timelineSample: Judged[] = [];
+
+  constructor(options: StreamAnalysisOptions) {
+    this.options = options;
+    this.truth = options.truth ?? IN_STREAM_TRUTH;
+    this.judge = new OutlierJudge(options);
+    this.scanner = new LineScanner(this);
+  }
+
+  /** Starts reading a source; its lines are numbered from 1. */
+  beginSource(name: string): void {
+    this.scanner.reset();
+    this.source = name;
+    this.sources.push(name);
+  }
+
+  push(chunk: Uint8Array): void {
+    this.scanner.push(chunk);
+  }
+
+  endSource(): void {
+    this.scanner.end();
+  }
+
+  /** Lines the fast path read; the rest went through JSON.parse. */
+  get fastLines(): number {
+    return this.scanner.fastLines;
+  }
+
+  // ---- EventHandler: called by the scanner for every line ----
+
+  invalid(reason: string): void {
+    this.invalidLines++;
+    if (this.invalidExamples.length < MAX_EXAMPLES) this.invalidExamples.push({ source: this.source, line: this.scanner.line, reason });
+  }
+
+  unknownType(type: string): void {
+    this.unknownTypeEvents++;
+    const name = this.unknownTypes.has(type) || this.unknownTypes.size < MAX_UNKNOWN_TYPES ? type : "(other)";
+    this.unknownTypes.set(name, (this.unknownTypes.get(name) ?? 0) + 1);
+  }
+
+  extraFields(): void {
+    this.extraFieldEvents++;
+  }
+
+  event(code: number, bytes: Buffer, idStart: number, idEnd: number, hash: number): void {
+    const regs = this.scanner.regs;
+    const ts = regs[R.ts]!;
+    this.events++;
+    this.byType[code]!++;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.lastTs) this.lastTs = ts;
+
+    let txn = this.open.find(bytes, idStart, idEnd, hash);
+    if (txn === undefined) {
+      const ended = this.ended.find(bytes, idStart, idEnd, hash);
+      if (ended !== undefined) {
+        this.afterEnd(ended, code);
+        return;
+      }
+      const key = bytes.toString("latin1", idStart, idEnd);
+      const seq = this.seq++;
+      const line = this.scanner.line;
+      const charts = this.options.charts;
+      txn = this.pool.pop()?.reset(key, hash, seq, this.source, line, ts, charts) ?? new TransactionState(key, hash, seq, this.source, line, ts, charts);
+      this.open.insert(txn);
+      this.concurrency.record(ts, this.open.size);
+    }
+
+    let position: number;
+    switch (code) {
+      case T.open:
+        position = 0;
+        break;
+      case T.stepOpen:
+        position = positionOfStepOpen(regs[R.step]!);
+        break;
+      case T.stepDone:
+        position = positionOfStepDone(regs[R.step]!);
+        break;
+      case T.wait:
+        position = positionOfWait(regs[R.fromStep]!);
+        break;
+      default:
+        position = END_POSITION;
+    }
+    if (position !== END_POSITION) {
+      if (txn.hasSeen(position)) {
+        this.violations.add("duplicates", () => this.example(txn!, `${describePosition(position)} again`));
+        return;
+      }
+      txn.markSeen(position);
+    }
+    if (position < txn.position) {
+      const after = describePosition(txn.position);
+      this.violations.add("out_of_order", () => this.example(txn!, `${describePosition(position)} after ${after}`));
+    } else if (ts < txn.lastTs) {
+      const last = txn.lastTs;
+      this.violations.add("out_of_order", () => this.example(txn!, `${describePosition(position)} at ts_ms ${ts}, before the previous event's ${last}`));
+    }
+    if (position > txn.position) txn.position = position;
+    if (ts > txn.lastTs) txn.lastTs = ts;
+
+    switch (code) {
+      case T.open:
+        txn.openSeen = true;
+        txn.opened = ts;
+        break;
+      case T.stepOpen: {
+        const step = regs[R.step]!;
+        this.preDelays.add(regs[R.preDelay]!);
+        if (step >= 2 && txn.doneStep === step - 1) {
+          const gap = ts - txn.doneTs;
+          this.gaps.add(gap);
+          if (!(gap <= txn.maxGap)) {
+            txn.maxGap = gap;
+            txn.maxGapAfterStep = step - 1;
+          }
+        }
+        txn.marks?.push(MARK_STEP_OPEN, step, ts, 0);
+        break;
+      }
+      case T.stepDone: {
+        const step = regs[R.step]!;
+        if (step > txn.doneStep) {
+          txn.doneStep = step;
+          txn.doneTs = ts;
+        }
+        txn.marks?.push(MARK_STEP_DONE, step, ts, 0);
+        break;
+      }
+      case T.wait: {
+        const injected = regs[R.outlier] === 1;
+        if (injected) {
+          txn.injectedGaps++;
+          if (Number.isNaN(txn.injectedWaitAt)) txn.injectedWaitAt = ts;
+        }
+        txn.marks?.push(injected ? MARK_WAIT_INJECTED : MARK_WAIT, regs[R.fromStep]!, ts, regs[R.plannedWait]!);
+        break;
+      }
+      case T.close:
+        this.end(txn, "completed", ts, regs[R.steps]!, regs[R.duration]!);
+        break;
+      case T.aborted:
+        this.end(txn, "aborted", ts, regs[R.stepsCompleted]!, regs[R.duration]!);
+        break;
+    }
+  }
+
+  private example(txn: TransactionState, detail: string) {
+    return { txn_id: txn.id, source: this.source, line: this.scanner.line, detail };
+  }
+
+  /** An event for a transaction that has already ended: a duplicate, or a straggler. */
+  private afterEnd(txn: TransactionState, code: number): void {
+    const regs = this.scanner.regs;
+    let position: number;
+    if (code === T.close || code === T.aborted) position = END_POSITION;
+    else if (code === T.open) position = 0;
+    else if (code === T.stepOpen) position = positionOfStepOpen(regs[R.step]!);
+    else if (code === T.stepDone) position = positionOfStepDone(regs[R.step]!);
+    else position = positionOfWait(regs[R.fromStep]!);
+    if (position === END_POSITION || txn.hasSeen(position)) {
+      this.violations.add("duplicates", () => this.example(txn, `${EVENT_TYPES[code]} again, after the transaction ended`));
+    } else {
+      txn.markSeen(position);
+      this.violations.add("out_of_order", () => this.example(txn, `${describePosition(position)} after the transaction ended`));
+    }
+  }
+
+  private end(txn: TransactionState, outcome: "completed" | "aborted", ts: number, steps: number, duration: number): void {
+    // Looked up again: the txn may have been inserted by this very event, which moves slots around.
+    if (this.open.findKey(txn.key, txn.hash) !== undefined) this.open.removeFound();
+    this.concurrency.record(ts, this.open.size);
+    txn.outcome = outcome;
+    txn.endedTs = ts;
+    if (outcome === "completed") this.completed++;
+    else this.aborted++;
+    if (!txn.openSeen) {
+      this.violations.add("close_without_open", () => this.example(txn, `${EVENT_TYPES[outcome === "completed" ? T.close : T.aborted]} without transaction_open`));
+    }
+    if (!txn.hasAllUpTo(steps)) {
+      const missing = txn.missing(steps);
+      const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
+      this.violations.add("missing_steps", () => this.example(txn, `ended after ${steps} steps without ${missing.first.join(", ")}${more}`));
+    }
+    if (outcome === "completed") {
+      this.durations.add(duration);
+      this.firstToClose.add(ts - txn.firstTs);
+    }
+
+    const outlier = this.truth.outlierOf(txn);
+    const injected = outlier !== undefined;
+    const value = this.options.measure === "gap" ? txn.maxGap : outcome === "completed" ? duration : NaN;
+    let judged: Judged | undefined;
+    if (this.judge.count(value, outlier?.gaps ?? 0, txn.seq)) {
+      judged = this.judged(txn, value, injected, duration, outcome);
+      this.judge.keep(judged);
+    }
+    if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
+      this.timelineSample.push(judged ?? this.judged(txn, value, injected, duration, outcome));
+    }
+    this.options.alerts?.settle(txn.key, outlier);
+    this.remember(txn);
+  }
+
+  private judged(txn: TransactionState, value: number, injected: boolean, duration: number, outcome: string): Judged {
+    const judged: Judged = {
+      seq: txn.seq,
+      txnId: txn.id,
+      value,
+      maxGap: txn.maxGap,
+      maxGapAfterStep: txn.maxGapAfterStep,
+      duration: outcome === "completed" ? duration : NaN,
+      injected,
+      opened: txn.opened,
+    };
+    if (txn.marks !== undefined) judged.timeline = timelineOf(txn, injected);
+    return judged;
+  }
+
+  /** Keeps an ended transaction in a bounded window, so late duplicates are recognised as such. */
+  private remember(txn: TransactionState): void {
+    txn.marks = undefined;
+    const evicted = this.endedRing[this.endedNext];
+    if (evicted !== undefined) {
+      if (this.ended.findKey(evicted.key, evicted.hash) === evicted) this.ended.removeFound();
+      this.pool.push(evicted);
+    }
+    if (this.ended.findKey(txn.key, txn.hash) !== undefined) this.ended.removeFound();
+    this.ended.insert(txn);
+    this.endedRing[this.endedNext] = txn;
+    this.endedNext = (this.endedNext + 1) % RECENTLY_ENDED;
+  }
+
+  /** The stream has ended: what is still open stays open; the report. */
+  finish(): AnalysisReport {
+    this.scanner.end();
+    const stillOpen = [...this.open.values()].sort((a, b) => a.seq - b.seq);
+    for (const txn of stillOpen) {
+      this.violations.add("never_closed", () => ({
+        txn_id: txn.id,
+        source: txn.firstSource,
+        line: txn.firstLine,
+        detail: `first seen here at ts_ms ${txn.firstTs}; furthest event ${describePosition(txn.position)}, last at ts_ms ${txn.lastTs}`,
+      }));
+      this.options.alerts?.settle(txn.key, undefined);
+    }
+    const population = this.options.measure === "gap" ? this.gaps : this.durations;
+    const outliers = this.judge.report(population);
+    const eventsByType: Record<string, number> = {};
+    EVENT_TYPES.forEach((type, code) => (eventsByType[type] = this.byType[code]!));
+    for (const [type, count] of this.unknownTypes) eventsByType[type] = count;
+    const hasEvents = this.events > 0;
+
+    const report: AnalysisReport = {
+      report_version: REPORT_VERSION,
+      sources: this.sources,
+      percentile_definition: PERCENTILE_DEFINITION,
+      events: this.events,
+      events_by_type: eventsByType,
+      invalid_lines: this.invalidLines,
+      invalid_examples: this.invalidExamples,
+      unknown_type_events: this.unknownTypeEvents,
+      events_with_extra_fields: this.extraFieldEvents,
+      time_span: {
+        first_ts_ms: hasEvents ? this.firstTs : null,
+        last_ts_ms: hasEvents ? this.lastTs : null,
+        span_ms: hasEvents ? this.lastTs - this.firstTs : null,
+      },
+      transactions: {
+        total: this.completed + this.aborted + stillOpen.length,
+        completed: this.completed,
+        aborted: this.aborted,
+        open: stillOpen.length,
+      },
+      duration_ms: this.durations.summary(),
+      first_event_to_close_ms: this.firstToClose.summary(),
+      gap_ms: this.gaps.summary(),
+      pre_delay_ms: this.preDelays.summary(),
+      concurrency: this.concurrency.report(),
+      outliers: outliers.report,
+      ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report(outliers.report.injected) } : {}),
+      violations: this.violations.report(),
+    };
+    if (!this.options.charts) return report;
+
+    const flaggedIds = new Set(outliers.flagged.map((judged) => judged.txnId));
+    const drawn = new Map<string, TimelineTransaction>();
+    for (const judged of [...outliers.flagged, ...outliers.missed, ...this.timelineSample]) {
+      if (judged.timeline !== undefined && !drawn.has(judged.txnId)) {
+        drawn.set(judged.txnId, { ...judged.timeline, flagged: flaggedIds.has(judged.txnId) });
+      }
+    }
+    for (const txn of stillOpen.slice(0, 10)) drawn.set(txn.id, timelineOf(txn, txn.injectedGaps > 0));
+    return {
+      ...report,
+      charts: {
+        duration_histogram: histogram(this.durations.sorted()),
+        gap_histogram: histogram(this.gaps.sorted()),
+        timeline: [...drawn.values()].sort((a, b) => (a.opened ?? a.steps[0]?.open ?? 0) - (b.opened ?? b.steps[0]?.open ?? 0)),
+      },
+    };
+  }
+}

@@ -1,0 +1,164 @@
+/** `wfsim analyze` end to end: the built CLI, real pipes, real files, exit codes and messages. */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { compact, run, transaction, WFSIM } from "./helpers.ts";
+
+const node = process.execPath;
+let dir = "";
+
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "wfsim-analyze-cli-"));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** `wfsim run ARGS | wfsim analyze ANALYZE_ARGS` through a real pipe between two processes. */
+function pipeline(runArgs: readonly string[], analyzeArgs: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const producer = spawn(node, [WFSIM, "run", ...runArgs], { stdio: ["ignore", "pipe", "pipe"] });
+    const consumer = spawn(node, [WFSIM, "analyze", ...analyzeArgs], { stdio: [producer.stdout, "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    consumer.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    consumer.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    producer.on("error", reject);
+    consumer.on("error", reject);
+    consumer.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("wfsim analyze (CLI)", () => {
+  it("analyses wfsim run's output through a pipe, as JSON with the documented keys", async () => {
+    const result = await pipeline(["--clock", "virtual", "--samples", "2000", "--start-time", "0", "--quiet"], ["--format", "json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+    const report = JSON.parse(result.stdout) as Record<string, any>;
+    assert.deepEqual(Object.keys(report), [
+      "report_version",
+      "sources",
+      "percentile_definition",
+      "events",
+      "events_by_type",
+      "invalid_lines",
+      "invalid_examples",
+      "unknown_type_events",
+      "events_with_extra_fields",
+      "time_span",
+      "transactions",
+      "duration_ms",
+      "first_event_to_close_ms",
+      "gap_ms",
+      "pre_delay_ms",
+      "concurrency",
+      "outliers",
+      "violations",
+    ]);
+    assert.deepEqual(report.sources, ["stdin"]);
+    assert.equal(report.events, 32_000);
+    assert.deepEqual(report.transactions, { total: 2000, completed: 2000, aborted: 0, open: 0 });
+    for (const key of ["duration_ms", "gap_ms", "pre_delay_ms"]) {
+      assert.deepEqual(Object.keys(report[key]), ["count", "min", "mean", "p50", "p90", "p95", "p99", "max"]);
+    }
+    for (const key of ["injected", "flagged", "true_positives", "precision", "recall", "transactions"]) assert.ok(key in report.outliers, key);
+    assert.equal(report.concurrency.peak, 20);
+  });
+
+  it("reads stdin with no file or with -, and several files in order", async () => {
+    const first = compact(transaction("a", 0, [5, 5], [5]));
+    const second = compact(transaction("b", 100, [5], []));
+    const one = join(dir, "one.jsonl");
+    const two = join(dir, "two.jsonl");
+    await writeFile(one, first);
+    await writeFile(two, second);
+    const none = await run(node, [WFSIM, "analyze", "--format", "json"], first);
+    const dash = await run(node, [WFSIM, "analyze", "-", "--format", "json"], first);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(JSON.parse(none.stdout).events, 7);
+    assert.equal(dash.stdout, none.stdout);
+    const both = await run(node, [WFSIM, "analyze", one, "-", "--format", "json"], second);
+    assert.equal(both.code, 0, both.stderr);
+    const report = JSON.parse(both.stdout);
+    assert.deepEqual(report.sources, [one, "stdin"]);
+    assert.equal(report.transactions.completed, 2);
+  });
+
+  it("writes the text report by default, data only on stdout", async () => {
+    const result = await run(node, [WFSIM, "analyze"], compact(transaction("a", 0, [5, 5], [5])));
+    assert.equal(result.code, 0);
+    assert.match(result.stdout, /^wfsim analyze: stdin\n/);
+    assert.match(result.stdout, /Transactions: 1 \(1 completed, 0 aborted, 0 still open\)/);
+    assert.equal(result.stderr, "");
+  });
+
+  it("reports a missing file in one line with exit code 2, before reading anything", async () => {
+    const good = join(dir, "good.jsonl");
+    await writeFile(good, compact(transaction("a", 0, [5], [])));
+    const missing = join(dir, "missing.jsonl");
+    const result = await run(node, [WFSIM, "analyze", good, missing]);
+    assert.equal(result.code, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, `wfsim: input ${missing}: cannot read (no such file or directory)\n`);
+    const directory = await run(node, [WFSIM, "analyze", dir]);
+    assert.equal(directory.code, 2);
+    assert.equal(directory.stderr, `wfsim: input ${dir}: cannot read (it is a directory)\n`);
+  });
+
+  for (const [args, message] of [
+    [["--mad-k", "-1"], "--mad-k must be a number greater than 0 and at most 1000000, got -1"],
+    [["--mad-k", "x"], "--mad-k must be a number greater than 0 and at most 1000000, got x"],
+    [["--threshold-ms", "soon"], "--threshold-ms must be a number from 0 to 9007199254740991, got soon"],
+    [["--format", "xml"], "--format must be one of text, json, got xml"],
+    [["--outlier-measure", "steps"], "--outlier-measure must be one of gap, duration, got steps"],
+    [["--list", "1.5"], "--list must be a whole number from 0 to 100000, got 1.5"],
+    [["--alerts", "/nonexistent/alerts.jsonl"], "--alerts /nonexistent/alerts.jsonl: cannot read (no such file or directory)"],
+    [["--html", "/nonexistent/dir/report.html"], "--html /nonexistent/dir/report.html: cannot open for writing (no such file or directory)"],
+    [["--bogus"], "unknown option '--bogus'"],
+  ] as const) {
+    it(`rejects ${args.join(" ")} in one line with exit code 2`, async () => {
+      const result = await run(node, [WFSIM, "analyze", ...args], "");
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, "");
+      assert.equal(result.stderr, `wfsim: ${message}\n`);
+    });
+  }
+
+  it("stops on SIGINT while stdin is still open, prints the report of what it read, exits 130", async () => {
+    const child = spawn(node, [WFSIM, "analyze", "--format", "json"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.write(compact(transaction("a", 0, [5, 5], [5])));
+    // stdin stays open: the analysis waits for more until the signal. Give the process time to start.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    child.kill("SIGINT");
+    assert.equal(await closed, 130);
+    const report = JSON.parse(stdout);
+    assert.ok(report.events === 7 || report.events === 0, `${report.events} events`);
+    assert.match(stderr, /stopped by SIGINT; the report covers what was read until then/);
+    child.stdin.destroy();
+  });
+
+  it("scores an alerts file and writes an HTML report beside the text", async () => {
+    const events = join(dir, "events.jsonl");
+    const alerts = join(dir, "alerts.jsonl");
+    const html = join(dir, "report.html");
+    await writeFile(events, compact(transaction("a", 0, [5, 5], [5000], [true])));
+    await writeFile(alerts, '{"txn_id":"a","ts_ms":1005}\n');
+    const result = await run(node, [WFSIM, "analyze", events, "--alerts", alerts, "--html", html, "--format", "json"]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, `wfsim: HTML report written to ${html}\n`);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.alerts.true_positives, 1);
+    assert.equal(report.alerts.detection_delay_ms.p50, 1000);
+    const page = await readFile(html, "utf8");
+    assert.match(page, /^<!doctype html>/);
+    assert.doesNotMatch(page, /<script[^>]+src=/, "no external scripts: the page works offline");
+  });
+});
