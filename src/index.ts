@@ -65,6 +65,7 @@ export {
   TruthRecord as TruthSchema,
   TRUTH_KINDS,
   serializeTruth,
+  parseTruthLine,
   type TruthRecord,
   type TruthKind,
   type OutlierLabel,

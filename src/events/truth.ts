@@ -78,3 +78,20 @@ export const TRUTH_KINDS = ["outlier", "stuck", "step_failure"] as const satisfi
 export function serializeTruth(record: TruthRecord): string {
   return `${JSON.stringify(record)}\n`;
 }
+
+let validator: { Check(value: unknown): boolean } | undefined;
+
+/**
+ * One line of a truth file as a record, or undefined when it is not one (bad JSON, an unknown kind,
+ * a missing or mistyped field): what a scorer reading `--truth FILE` needs.
+ */
+export async function parseTruthLine(line: string): Promise<TruthRecord | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  validator ??= (await import("typebox/compile")).Compile(TruthRecord);
+  return validator.Check(value) ? (value as TruthRecord) : undefined;
+}

@@ -88,3 +88,23 @@ describe("serializeEvent", () => {
     assert.throws(() => serializeEvent({ type: "step_done", txn_id: "x", ts_ms: 1 } as unknown as Event), /lacks its step field/);
   });
 });
+
+describe("truth records", () => {
+  it("round-trip through a line, and a line that is not a record is refused", async () => {
+    const { serializeTruth, parseTruthLine } = await import("../../src/events/truth.ts");
+    const records = [
+      { kind: "outlier", txn_id: "txn_a", ts_ms: 5, from_step: 1, to_step: 2, extra_ms: 15_000 },
+      { kind: "outlier", txn_id: "txn_a", ts_ms: 5, from_step: 1, to_step: 2, extra_ms: 15_000, workflow: "w" },
+      { kind: "stuck", txn_id: "txn_b", ts_ms: 1, step: 2, step_name: "pay", silent_since_ms: 9, workflow: "w" },
+      { kind: "step_failure", txn_id: "txn_c", ts_ms: 3, step: 1, step_name: "a", attempt: 2, reason: "x", final: true, workflow: "w" },
+    ] as const;
+    for (const record of records) {
+      const line = serializeTruth(record);
+      assert.ok(line.endsWith("}\n") && !line.slice(0, -1).includes("\n"));
+      assert.deepEqual(await parseTruthLine(line), record);
+    }
+    for (const bad of ["", "{", '{"kind":"outlier"}', '{"kind":"nope","txn_id":"a","ts_ms":1}', "[1]"]) {
+      assert.equal(await parseTruthLine(bad), undefined, bad);
+    }
+  });
+});
