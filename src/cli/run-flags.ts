@@ -29,7 +29,7 @@ export const SIM_FLAGS = {
   },
   concurrency: {
     syntax: "--concurrency <n>",
-    help: "transactions in flight at once",
+    help: "transactions in flight at once (with a scenario's open model: the cap on them)",
     defaultText: `${SIM_DEFAULTS.concurrency}`,
   },
   seed: {
