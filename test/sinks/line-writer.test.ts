@@ -68,6 +68,21 @@ describe("LineWriter (WebAssembly)", () => {
     assertSameLines(text, events.map(serializeEvent).join(""));
   });
 
+  it("finds repeated names again across string-table resets, and still appends ids that never repeat", () => {
+    // Distinct long ids fill the table every few thousand events; names come from a small set.
+    const names = ["cart", "pay", "ship", "é \"quoted\""];
+    const events: WfEvent[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const txn_id = `txn_${i}_${"y".repeat(100)}`;
+      const step_name = names[i % names.length]!;
+      events.push({ type: "step_open", txn_id, step: 1, ts_ms: i, pre_delay_ms: 0, workflow: `w${i % 3}`, step_name });
+      events.push({ type: "step_done", txn_id: `txn_${(i * 7) % 1000}`, step: 1, ts_ms: i, workflow: "w0", step_name: names[(i + 1) % names.length]! });
+    }
+    const { text, chunks } = writeAll(events);
+    assert.ok(chunks > 1);
+    assertSameLines(text, events.map(serializeEvent).join(""));
+  });
+
   it("writes negative and large integers like JavaScript does", () => {
     const values = [0, 7, 10, 99, 100, 65_535, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 1e15, 2 ** 53 - 1, -1, -(2 ** 40)];
     const events: WfEvent[] = values.map((ts_ms) => ({ type: "step_done", txn_id: "t", step: 1, ts_ms }));
