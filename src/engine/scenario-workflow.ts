@@ -158,7 +158,7 @@ class ScenarioTransaction implements SimTransaction {
     this.factory = factory;
   }
 
-  open(now: number, emit: Emit, label: Label): number {
+  open(now: number, emit: Emit): number {
     const random = this.random;
     const workflow = this.workflow;
     const steps = workflow.steps;

@@ -116,6 +116,24 @@ describe("a scenario resolved", () => {
     assert.deepEqual(scenario.workflows[0]!.steps[1]!.work, { kind: "constant", value: 5 });
   });
 
+  it("shares settings through YAML anchors, aliases and merge keys", () => {
+    const scenario = parseScenario(
+      [
+        "x-defaults: &defaults",
+        "  pre: &fast { dist: exponential, mean: 50ms }",
+        "  failure: { prob: 0.1 }",
+        "workflows:",
+        "  - { <<: *defaults, name: a, steps: [x] }",
+        "  - { name: b, pre: *fast, steps: [y] }",
+      ].join("\n"),
+    );
+    assert.deepEqual(scenario.workflows.map((w) => w.steps[0]!.pre), [
+      { kind: "exponential", mean: 50 },
+      { kind: "exponential", mean: 50 },
+    ]);
+    assert.equal(scenario.workflows[0]!.steps[0]!.failure?.prob, 0.1);
+  });
+
   it("names a missing file", async () => {
     await assert.rejects(loadScenario("/nonexistent/s.yaml"), /^WfsimError: \/nonexistent\/s\.yaml: cannot read the scenario \(no such file or directory\)$/);
   });

@@ -4,7 +4,7 @@
  * keeping a second description of the format here, keeps messages and format from drifting apart.
  *
  * It understands the subset of JSON Schema that schema.ts uses: objects with additionalProperties
- * false, arrays, unions (discriminated by a constant property, or tried in turn), strings with const
+ * false (and patternProperties whose keys it lets through unchecked), arrays, unions (discriminated by a constant property, or tried in turn), strings with const
  * and pattern, numbers and integers with bounds, booleans.
  */
 
@@ -24,6 +24,7 @@ interface Schema {
   readonly properties?: Readonly<Record<string, Schema>>;
   readonly required?: readonly string[];
   readonly additionalProperties?: boolean;
+  readonly patternProperties?: Readonly<Record<string, Schema>>;
   readonly items?: Schema;
   readonly minItems?: number;
   readonly minLength?: number;
@@ -50,6 +51,8 @@ function check(schema: Schema, value: unknown, path: readonly PathSegment[]): Is
       for (const [key, child] of Object.entries(value)) {
         const property = properties[key];
         if (property === undefined) {
+          const patterns = Object.keys(schema.patternProperties ?? {});
+          if (patterns.some((pattern) => new RegExp(pattern).test(key))) continue;
           if (schema.additionalProperties === false) {
             const hint = didYouMean(key, Object.keys(properties).filter((k) => !(k in value)));
             return { path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)}${hint}` };

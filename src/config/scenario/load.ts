@@ -28,7 +28,8 @@ export async function loadScenario(path: string): Promise<Scenario> {
  */
 export function parseScenario(text: string, source = "scenario"): Scenario {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  // merge: YAML's `<<: *defaults`, so that workflows can share settings through an anchor.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
   const syntax = doc.errors[0];
   if (syntax !== undefined) {
     const at = lineCounter.linePos(syntax.pos[0]);

@@ -181,6 +181,8 @@ export const ScenarioFile = Type.Object(
   },
   {
     additionalProperties: false,
+    // Keys starting with x- are left alone: a place for YAML anchors that workflows share (<<: *name).
+    patternProperties: { "^x-": {} },
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://wfsim.dev/schema/scenario.json",
     title: "wfsim scenario",
