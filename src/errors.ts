@@ -1,7 +1,7 @@
 /**
  * One error class for everything wfsim reports on purpose. The code says what kind of failure it is;
- * `isUserError` decides how the CLI shows it: user errors become one line on stderr and exit code 2,
- * anything else is a bug and keeps its stack.
+ * `isUserError` decides how the CLI shows it: user errors become one line on stderr and exit code 2
+ * (or the code's own `exit`), anything else is a bug and keeps its stack.
  */
 export const ERROR_CODES = {
   /** A flag or option has a bad value, or flags contradict each other. */
@@ -14,6 +14,16 @@ export const ERROR_CODES = {
   FILE: { user: true },
   /** The output stream failed while writing (disk full, device gone). */
   OUTPUT: { user: true },
+  /** Kafka cannot be reached: refused, unknown host, no answer within --kafka-timeout. */
+  KAFKA_CONNECT: { user: true },
+  /** Kafka refused the SASL login. */
+  KAFKA_AUTH: { user: true },
+  /** The TLS handshake with Kafka failed (untrusted certificate, not a TLS listener, bad key). */
+  KAFKA_TLS: { user: true },
+  /** Kafka refused to create or describe wfsim's topics. */
+  KAFKA_TOPIC: { user: true },
+  /** Events were emitted that Kafka did not acknowledge: the run's output is incomplete. */
+  KAFKA_DELIVERY: { user: true, exit: 3 },
   /** Something that should not happen; always a bug in wfsim. */
   INTERNAL: { user: false },
 } as const;
@@ -31,6 +41,12 @@ export class WfsimError extends Error {
 
   get isUserError(): boolean {
     return ERROR_CODES[this.code].user;
+  }
+
+  /** The CLI's exit code for it: 2 for a user's mistake unless the code says otherwise, 1 for a bug. */
+  get exitCode(): number {
+    const spec: { readonly user: boolean; readonly exit?: number } = ERROR_CODES[this.code];
+    return spec.exit ?? (spec.user ? 2 : 1);
   }
 }
 

@@ -75,6 +75,30 @@ export {
 export { serializeEvent } from "./events/serialize.ts";
 export { JsonlSink } from "./sinks/jsonl-sink.ts";
 export { TruthSink } from "./sinks/truth-sink.ts";
+export {
+  resolveKafkaOptions,
+  KAFKA_DEFAULTS,
+  COMPRESSIONS,
+  SASL_MECHANISMS,
+  PASSWORD_ENV,
+  type KafkaOptions,
+  type KafkaOptionsInput,
+  type KafkaTopics,
+  type KafkaTls,
+  type KafkaSasl,
+  type Compression,
+  type SaslMechanism,
+  type Acks,
+} from "./config/kafka-options.ts";
+export { instanceKind, samplesShare, concurrencyShare, SINGLE_INSTANCE, type Instance } from "./config/instance.ts";
+export { openKafkaSink, type OpenKafkaSettings, type OpenedKafkaSink } from "./sinks/kafka/open.ts";
+export { KafkaSink, KAFKA_SINK_DEFAULTS, type KafkaSinkSettings } from "./sinks/kafka/kafka-sink.ts";
+export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./sinks/kafka/producer.ts";
+export { RecordBatchBuilder } from "./sinks/kafka/record-batch.ts";
+export type { DeliveryReport } from "./sinks/kafka/delivery.ts";
+export type { KafkaFailure, KafkaFailureKind } from "./sinks/kafka/errors.ts";
+export type { TopicInfo } from "./sinks/kafka/topics.ts";
+export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
 export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";

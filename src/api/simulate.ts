@@ -6,6 +6,7 @@ import {
 } from "../config/sim-options.ts";
 import type { Scenario } from "../config/scenario/model.ts";
 import { ARRIVAL_DOMAIN, FixedArrivals, PoissonArrivals, RateCurve, type ArrivalProcess } from "../engine/arrivals.ts";
+import { concurrencyShare } from "../config/instance.ts";
 import { RealClock, VirtualClock, type Clock } from "../engine/clock.ts";
 import { RandomStreams } from "../engine/random.ts";
 import { ScenarioWorkflow } from "../engine/scenario-workflow.ts";
@@ -36,7 +37,10 @@ export function createClock(options: SimOptions): Clock {
     : new RealClock(options.startTime, options.speed);
 }
 
-/** Builds the engine for resolved options; `run()` on the result starts it. */
+/**
+ * Builds the engine for resolved options; `run()` on the result starts it. With `options.instance`
+ * I/N it runs instance I's transactions (indices congruent to I mod N) with its share of concurrency.
+ */
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
   const scenario = options.scenario;
@@ -45,9 +49,11 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
       ? new SeedWorkflow(options, { inlineLabels })
       : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
   const arrivals = scenario === undefined ? undefined : arrivalsOf(scenario, options.seed);
+  const { instance } = options;
   return new Simulation({
     samples: options.samples,
-    concurrency: options.concurrency,
+    ...(instance.count > 1 ? { stride: { first: instance.index, step: instance.count } } : {}),
+    concurrency: concurrencyShare(options.concurrency, instance),
     seed: options.seed,
     factory,
     clock: run.clock ?? createClock(options),

@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from "commander";
 import { isWfsimError, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
-import { OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
+import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import { schemaCommand } from "./schema-command.ts";
 import { validateCommand } from "./validate-command.ts";
 import { analyzeCommand, type AnalyzeFlags } from "./analyze-command.ts";
@@ -18,14 +18,16 @@ const COMMANDS = ["run", "validate", "schema", "analyze", "help"];
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
     const help = spec.defaultText === undefined ? spec.help : `${spec.help} (default: ${spec.defaultText})`;
-    command.addOption(new Option(spec.syntax, help));
+    const option = new Option(spec.syntax, help);
+    if (spec.group !== undefined) option.helpGroup(spec.group);
+    command.addOption(option);
   }
 }
 
 function buildProgram(io: Io, context: CommandContext, setExit: (code: number) => void): Command {
   const program = new Command("wfsim")
     .description(
-      "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines.\n" +
+      "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines or into Kafka.\n" +
         "With flags and no command, wfsim runs `wfsim run`.",
     )
     .version(VERSION, "-V, --version")
@@ -38,11 +40,12 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
 
   const run = program
     .command("run", { isDefault: true })
-    .description("simulate transactions and write their events (JSON Lines on stdout by default)")
+    .description("simulate transactions and write their events (JSON Lines on stdout by default, or to Kafka)")
     .allowExcessArguments(false);
   addFlags(run, SCENARIO_FLAGS);
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
+  addFlags(run, KAFKA_FLAGS);
   run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
 
   program
@@ -88,7 +91,8 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
 
 /**
  * Runs the command line and returns the exit code: 0 done, 2 a user's mistake (one line on stderr),
- * 130/143 stopped by SIGINT/SIGTERM, 1 a bug (with its stack). Never exits the process itself.
+ * 3 events Kafka did not acknowledge, 130/143 stopped by SIGINT/SIGTERM, 1 a bug (with its stack).
+ * Never exits the process itself.
  */
 export async function runMain(argv: readonly string[], io: Io, signal: AbortSignal): Promise<number> {
   let exitCode = 0;
@@ -107,7 +111,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
     }
     if (isWfsimError(error) && error.isUserError) {
       io.stderr.write(`wfsim: ${error.message}\n`);
-      return 2;
+      return error.exitCode;
     }
     io.stderr.write(`wfsim: internal error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     return 1;

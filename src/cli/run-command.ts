@@ -1,12 +1,15 @@
 import { createWriteStream } from "node:fs";
-import { parseBootstrap, parseTopic, KAFKA_DEFAULTS } from "../config/kafka-options.ts";
+import { samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { createSimulation } from "../api/simulate.ts";
+import type { EventSink } from "../engine/simulation.ts";
+import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import { WfsimError } from "../errors.ts";
 import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
+import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 
@@ -19,7 +22,13 @@ export interface CommandContext {
   readonly stderr: NodeJS.WriteStream;
 }
 
-/** `wfsim run`: simulate and write JSON Lines. Returns the process exit code. */
+/**
+ * `wfsim run`: simulate and write JSON Lines, or publish to Kafka. Returns the process exit code.
+ * With Kafka, connection problems are user errors (exit 2) before any event is made; events Kafka did
+ * not acknowledge fail the run (exit 3) after the summary, which counts what was delivered per topic.
+ * A first SIGINT/SIGTERM stops the simulation and still waits until everything emitted
+ * (transaction_aborted included) is written or acknowledged.
+ */
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
@@ -31,14 +40,8 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
-
-  if (flags.kafkaBootstrap !== undefined) {
-    parseBootstrap(flags.kafkaBootstrap, flagName("kafkaBootstrap"));
-    parseTopic(flags.topicSteps ?? KAFKA_DEFAULTS.topicSteps, flagName("topicSteps"));
-    parseTopic(flags.topicTxn ?? KAFKA_DEFAULTS.topicTxn, flagName("topicTxn"));
-    throw new WfsimError("INVALID_OPTION", `${flagName("kafkaBootstrap")} is not supported by this build of wfsim yet`);
-  }
-  const output = await openOutput(flags.output as string | undefined, flagName("output"));
+  const kafka = kafkaOptionsFromFlags(flags);
+  const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
     throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
@@ -54,46 +57,69 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     if (!controller.signal.aborted) controller.abort(reason);
   };
   context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
+
+  let sink: EventSink;
+  let close: () => Promise<DeliveryReport | undefined>;
+  let destination: string;
   let outputError: Error | undefined;
-  const sink = new FdJsonlSink(output.fd, {
-    closeAtEnd: output.owned,
-    onError: (error) => {
-      outputError = error;
-      stop("output closed");
-    },
-  });
+  if (kafka !== undefined) {
+    const opened = await openKafkaDestination(kafka, { signal: context.signal, stderr: context.stderr, quiet }, () =>
+      stop("Kafka delivery failed"),
+    );
+    if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
+    const kafkaSink = opened.sink;
+    sink = kafkaSink;
+    close = () => kafkaSink.close();
+    destination = opened.description;
+  } else {
+    const target = output!;
+    const fdSink = new FdJsonlSink(target.fd, {
+      closeAtEnd: target.owned,
+      onError: (error) => {
+        outputError = error;
+        stop("output closed");
+      },
+    });
+    sink = fdSink;
+    close = () => fdSink.close().then(() => undefined);
+    destination = target.description;
+  }
 
   const simulation = createSimulation(options, { sink, signal: controller.signal, ...(truth === undefined ? {} : { truth }) });
-  const progress =
-    context.stderr.isTTY && !quiet ? new ProgressLine(context.stderr, options.samples, () => simulation.progress()) : undefined;
+  const total = samplesShare(options.samples, options.instance);
+  const progress = context.stderr.isTTY && !quiet ? new ProgressLine(context.stderr, total, () => simulation.progress()) : undefined;
   const started = performance.now();
   progress?.start();
   const summary = await simulation.run().finally(() => progress?.stop());
-  await sink.close();
+  const report = await close();
   await truth?.close();
   const wallMs = performance.now() - started;
-  if (truth?.error !== undefined) {
-    throw new WfsimError("OUTPUT", `cannot write to ${truthTarget!.description}: ${describeSystemError(truth.error)}`, { cause: truth.error });
-  }
 
   if (outputError !== undefined) {
     // The reader went away (`wfsim run | head`): that is how such a run ends, quietly.
     if ((outputError as NodeJS.ErrnoException).code === "EPIPE") return 0;
-    throw new WfsimError("OUTPUT", `cannot write to ${output.description}: ${describeSystemError(outputError)}`, {
+    throw new WfsimError("OUTPUT", `cannot write to ${destination}: ${describeSystemError(outputError)}`, {
       cause: outputError,
     });
+  }
+  if (truth?.error !== undefined) {
+    throw new WfsimError("OUTPUT", `cannot write to ${truthTarget!.description}: ${describeSystemError(truth.error)}`, { cause: truth.error });
   }
   if (!quiet) {
     context.stderr.write(
       formatSummary(summary, {
         wallMs,
         clock: options.clock,
-        destination: output.description,
+        destination,
         ...(truthTarget === undefined ? {} : { truth: truthTarget.description }),
         ...(options.scenario === undefined ? {} : { scenario: options.scenario.name ?? options.scenario.source }),
         cap: options.concurrency,
       }),
     );
+  }
+  if (kafka !== undefined && report !== undefined) {
+    if (!quiet) context.stderr.write(formatDelivery(report, kafka));
+    checkDelivery(report, kafka);
   }
   return 0;
 }

@@ -1,5 +1,5 @@
 import { SIM_DEFAULTS, type FlagOptionKey } from "../config/sim-options.ts";
-import { KAFKA_DEFAULTS } from "../config/kafka-options.ts";
+import { KAFKA_DEFAULTS, PASSWORD_ENV } from "../config/kafka-options.ts";
 
 export interface FlagSpec {
   /** Commander's flag syntax, e.g. "--samples <n>". */
@@ -7,6 +7,8 @@ export interface FlagSpec {
   readonly help: string;
   /** Shown as "(default: ...)"; the value itself comes from the options' defaults. */
   readonly defaultText?: string;
+  /** Heading the flag is listed under in --help, when not the command's own options. */
+  readonly group?: string;
 }
 
 /** The flags of `wfsim run` that map one to one onto simulation options; names and defaults are the reference script's. */
@@ -61,6 +63,11 @@ export const SIM_FLAGS = {
     syntax: "--duration <time>",
     help: "open no transaction after this much simulated time (250ms, 30s, 10m, 2h); those in flight finish",
   },
+  instance: {
+    syntax: "--instance <i/n>",
+    help: "run part i (0 to n-1) of the workload shared by n processes: the transactions whose index is i mod n",
+    defaultText: "0/1",
+  },
 } as const satisfies { [K in FlagOptionKey]: FlagSpec };
 
 /** Flags of `wfsim run` about scenarios and ground truth. */
@@ -77,21 +84,75 @@ export const SCENARIO_FLAGS = {
 
 export const OUTPUT_FLAGS = {
   output: { syntax: "-o, --output <file>", help: "write JSON Lines to this file instead of stdout" },
+  quiet: { syntax: "-q, --quiet", help: "no progress line and no summary on stderr" },
+} as const satisfies Record<string, FlagSpec>;
+
+const KAFKA = "Kafka output:";
+
+/** The flags of the Kafka output; they need --kafka-bootstrap. */
+export const KAFKA_FLAGS = {
   kafkaBootstrap: {
     syntax: "--kafka-bootstrap <host:port,...>",
-    help: "publish to Kafka at these brokers instead of writing JSON Lines",
-  },
-  topicSteps: {
-    syntax: "--topic-steps <topic>",
-    help: "Kafka topic for step events",
-    defaultText: KAFKA_DEFAULTS.topicSteps,
+    help: "publish the events to Kafka at these brokers instead of writing JSON Lines",
+    group: KAFKA,
   },
   topicTxn: {
     syntax: "--topic-txn <topic>",
-    help: "Kafka topic for transaction events",
+    help: "topic for transaction_open, transaction_close, transaction_aborted",
     defaultText: KAFKA_DEFAULTS.topicTxn,
+    group: KAFKA,
   },
-  quiet: { syntax: "-q, --quiet", help: "no progress line and no summary on stderr" },
+  topicSteps: {
+    syntax: "--topic-steps <topic>",
+    help: "topic for step_open, step_done, inter_step_wait",
+    defaultText: KAFKA_DEFAULTS.topicSteps,
+    group: KAFKA,
+  },
+  acks: {
+    syntax: "--acks <all|1|0>",
+    help: "acknowledgement each batch waits for; all also makes the producer idempotent (no duplicates)",
+    defaultText: KAFKA_DEFAULTS.acks,
+    group: KAFKA,
+  },
+  compression: {
+    syntax: "--compression <codec>",
+    help: "none, gzip, snappy, lz4 or zstd (Node.js 22.15+)",
+    defaultText: KAFKA_DEFAULTS.compression,
+    group: KAFKA,
+  },
+  partitions: {
+    syntax: "--partitions <n>",
+    help: "partitions of topics wfsim creates (existing topics are used as they are)",
+    defaultText: "the cluster's num.partitions",
+    group: KAFKA,
+  },
+  replicationFactor: {
+    syntax: "--replication-factor <n>",
+    help: "replication factor of topics wfsim creates",
+    defaultText: "the cluster's default.replication.factor",
+    group: KAFKA,
+  },
+  kafkaTimeout: {
+    syntax: "--kafka-timeout <ms>",
+    help: "how long to wait for Kafka: to connect at the start, and for each batch to be acknowledged",
+    defaultText: `${KAFKA_DEFAULTS.timeoutMs}`,
+    group: KAFKA,
+  },
+  kafkaSsl: { syntax: "--kafka-ssl", help: "connect with TLS (trusting the system's CAs unless --kafka-ca)", group: KAFKA },
+  kafkaCa: { syntax: "--kafka-ca <file>", help: "PEM file of the CA(s) to trust for the brokers' certificates", group: KAFKA },
+  kafkaCert: { syntax: "--kafka-cert <file>", help: "PEM client certificate, for brokers that check clients (with --kafka-key)", group: KAFKA },
+  kafkaKey: { syntax: "--kafka-key <file>", help: "PEM private key of --kafka-cert", group: KAFKA },
+  kafkaSaslMechanism: {
+    syntax: "--kafka-sasl-mechanism <name>",
+    help: "log in with SASL: plain, scram-sha-256 or scram-sha-512",
+    group: KAFKA,
+  },
+  kafkaUser: { syntax: "--kafka-user <name>", help: "SASL user name", group: KAFKA },
+  kafkaPasswordFile: {
+    syntax: "--kafka-password-file <file>",
+    help: `file holding the SASL password (default: the ${PASSWORD_ENV} environment variable); never given on the command line`,
+    group: KAFKA,
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 /** "--pre-min" for "preMin": how options are named in messages from the command line. */
@@ -99,6 +160,7 @@ export function flagName(key: string): string {
   const spec =
     (SIM_FLAGS as Record<string, FlagSpec>)[key] ??
     (OUTPUT_FLAGS as Record<string, FlagSpec>)[key] ??
+    (KAFKA_FLAGS as Record<string, FlagSpec>)[key] ??
     (SCENARIO_FLAGS as Record<string, FlagSpec>)[key];
   const long = spec?.syntax.split(/[ ,]+/).find((part) => part.startsWith("--"));
   return long ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;

@@ -1,6 +1,8 @@
+import { readFileSync } from "node:fs";
+import * as zlib from "node:zlib";
 import { WfsimError } from "../errors.ts";
 import { invalidOption } from "./sim-options.ts";
-import { text } from "./values.ts";
+import { describeReceived, integer, oneOf, text, type ValueKind } from "./values.ts";
 
 export interface KafkaTopics {
   /** Topic for step_open, step_done and inter_step_wait. */
@@ -9,25 +11,107 @@ export interface KafkaTopics {
   readonly transactions: string;
 }
 
+export const COMPRESSIONS = ["none", "gzip", "snappy", "lz4", "zstd"] as const;
+export type Compression = (typeof COMPRESSIONS)[number];
+
+export const SASL_MECHANISMS = ["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+/** acks as Kafka's produce requests carry it: -1 (all in-sync replicas), 1 (the leader), 0 (no answer). */
+export type Acks = -1 | 0 | 1;
+
+/** Where the SASL password comes from when no file is named (never from the command line itself). */
+export const PASSWORD_ENV = "WFSIM_KAFKA_PASSWORD";
+
 export const KAFKA_DEFAULTS = {
   topicSteps: "workflow.steps",
   topicTxn: "workflow.transactions",
+  acks: "all",
+  compression: "none",
+  timeoutMs: 30_000,
 } as const;
+
+/** Everything the Kafka output needs, validated. */
+export interface KafkaOptions {
+  /** host:port of the brokers to bootstrap from. */
+  readonly bootstrap: readonly string[];
+  readonly topics: KafkaTopics;
+  readonly acks: Acks;
+  /** Idempotent producer: on whenever acks is all, as Kafka requires. */
+  readonly idempotent: boolean;
+  readonly compression: Compression;
+  /** Partitions and replication factor of topics wfsim creates; undefined: the cluster's defaults. */
+  readonly partitions: number | undefined;
+  readonly replicationFactor: number | undefined;
+  readonly tls: KafkaTls | undefined;
+  readonly sasl: KafkaSasl | undefined;
+  /** Bound on waiting for Kafka: to connect and set up, and for each batch to be acknowledged. */
+  readonly timeoutMs: number;
+  readonly clientId: string;
+}
+
+export interface KafkaTls {
+  /** PEM contents; undefined: the system's trusted CAs. */
+  readonly ca: Buffer | undefined;
+  readonly caFile: string | undefined;
+  readonly cert: Buffer | undefined;
+  readonly key: Buffer | undefined;
+}
+
+export interface KafkaSasl {
+  readonly mechanism: SaslMechanism;
+  readonly username: string;
+  /**
+   * A function rather than a string, so that logging or inspecting the options never shows the
+   * password. It is read once, when the options are resolved.
+   */
+  readonly password: () => string;
+}
+
+/** What a caller may pass: flags' text from the command line, or typed values from the library. */
+export interface KafkaOptionsInput {
+  readonly kafkaBootstrap?: string | readonly string[];
+  readonly topicTxn?: string;
+  readonly topicSteps?: string;
+  readonly acks?: string | number;
+  readonly compression?: string;
+  readonly partitions?: string | number;
+  readonly replicationFactor?: string | number;
+  readonly kafkaSsl?: boolean;
+  readonly kafkaCa?: string;
+  readonly kafkaCert?: string;
+  readonly kafkaKey?: string;
+  readonly kafkaSaslMechanism?: string;
+  readonly kafkaUser?: string;
+  readonly kafkaPasswordFile?: string;
+  /** Library only: the password itself. The command line takes it from a file or PASSWORD_ENV. */
+  readonly kafkaPassword?: string;
+  readonly kafkaTimeout?: string | number;
+  readonly clientId?: string;
+}
+
+export interface KafkaResolveContext {
+  /** How an option is named in messages: a flag on the command line, a key in the library. */
+  readonly nameOf?: (key: keyof KafkaOptionsInput) => string;
+  /** Where PASSWORD_ENV is looked up; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
 
 const HOST_PORT = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/;
 
 /** Parses "host:port[,host:port...]" into its brokers; throws naming the flag when it is malformed. */
 export function parseBootstrap(raw: unknown, name: string): string[] {
   const expected = "a comma-separated list of host:port (for example localhost:9092)";
-  if (typeof raw !== "string" || raw.trim() === "") throw invalidOption(name, expected, raw);
-  const brokers = raw.split(",").map((entry) => entry.trim());
+  const joined = Array.isArray(raw) ? raw.join(",") : raw;
+  if (typeof joined !== "string" || joined.trim() === "") throw invalidOption(name, expected, raw);
+  const brokers = joined.split(",").map((entry) => entry.trim());
   for (const broker of brokers) {
     const match = HOST_PORT.exec(broker);
     const port = Number(match?.[2]);
     if (match === null || port < 1 || port > 65535) {
       throw new WfsimError(
         "INVALID_OPTION",
-        `${name} must be ${expected}, got ${raw} (${broker === "" ? "an empty entry" : `"${broker}" is not host:port`})`,
+        `${name} must be ${expected}, got ${joined} (${broker === "" ? "an empty entry" : `"${broker}" is not host:port`})`,
       );
     }
   }
@@ -41,4 +125,189 @@ export function parseTopic(raw: unknown, name: string): string {
   const value = topicName.parse(raw);
   if (value === undefined) throw invalidOption(name, topicName.expected, raw);
   return value;
+}
+
+const ACKS_KIND: ValueKind<Acks> = {
+  expected: "one of all, 1, 0 (all waits for every in-sync replica and allows the idempotent producer)",
+  parse(raw) {
+    const value = typeof raw === "string" ? raw.trim().toLowerCase() : raw;
+    if (value === "all" || value === "-1" || value === -1) return -1;
+    if (value === "1" || value === 1) return 1;
+    if (value === "0" || value === 0) return 0;
+    return undefined;
+  },
+};
+
+const SASL_KIND: ValueKind<SaslMechanism> = {
+  expected: `one of ${SASL_MECHANISMS.map((m) => m.toLowerCase()).join(", ")}`,
+  parse(raw) {
+    return typeof raw === "string" ? SASL_MECHANISMS.find((m) => m === raw.trim().toUpperCase()) : undefined;
+  },
+};
+
+const KINDS = {
+  acks: ACKS_KIND,
+  compression: oneOf(COMPRESSIONS),
+  partitions: integer(1, 1_000_000),
+  replicationFactor: integer(1, 32_767),
+  kafkaSaslMechanism: SASL_KIND,
+  kafkaTimeout: integer(1, 86_400_000),
+} as const;
+
+/** Whether this Node.js can compress with zstd (node:zlib has it from 22.15 and 23.8). */
+export function zstdAvailable(): boolean {
+  return typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === "function";
+}
+
+/**
+ * Validates the Kafka options, reads the TLS files and the password, and fills in defaults. Throws a
+ * WfsimError naming the first bad option (INVALID_OPTION) or unreadable file (FILE). Never puts the
+ * password in a message.
+ */
+export function resolveKafkaOptions(input: KafkaOptionsInput, context: KafkaResolveContext = {}): KafkaOptions {
+  const nameOf = context.nameOf ?? ((key) => key);
+
+  function read<K extends keyof typeof KINDS>(key: K): NonNullable<ReturnType<(typeof KINDS)[K]["parse"]>> | undefined {
+    const raw = input[key];
+    if (raw === undefined) return undefined;
+    const value = KINDS[key].parse(raw);
+    if (value === undefined) throw invalidOption(nameOf(key), KINDS[key].expected, raw);
+    return value as NonNullable<ReturnType<(typeof KINDS)[K]["parse"]>>;
+  }
+
+  if (input.kafkaBootstrap === undefined) {
+    throw new WfsimError("INVALID_OPTION", `${nameOf("kafkaBootstrap")} is needed for the Kafka output`);
+  }
+  const bootstrap = parseBootstrap(input.kafkaBootstrap, nameOf("kafkaBootstrap"));
+  const topics = {
+    transactions: parseTopic(input.topicTxn ?? KAFKA_DEFAULTS.topicTxn, nameOf("topicTxn")),
+    steps: parseTopic(input.topicSteps ?? KAFKA_DEFAULTS.topicSteps, nameOf("topicSteps")),
+  };
+  if (topics.transactions === topics.steps) {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${nameOf("topicTxn")} and ${nameOf("topicSteps")} must differ, got ${topics.steps} for both`,
+    );
+  }
+  const acks = read("acks") ?? -1;
+  const compression = read("compression") ?? KAFKA_DEFAULTS.compression;
+  if (compression === "zstd" && !zstdAvailable()) {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${nameOf("compression")} zstd needs Node.js 22.15 or later (this is ${process.version}); use lz4, snappy or gzip`,
+    );
+  }
+
+  return {
+    bootstrap,
+    topics,
+    acks,
+    idempotent: acks === -1,
+    compression,
+    partitions: read("partitions"),
+    replicationFactor: read("replicationFactor"),
+    tls: resolveTls(input, nameOf),
+    sasl: resolveSasl(input, nameOf, context.env ?? process.env),
+    timeoutMs: read("kafkaTimeout") ?? KAFKA_DEFAULTS.timeoutMs,
+    clientId: input.clientId ?? "wfsim",
+  };
+}
+
+type NameOf = (key: keyof KafkaOptionsInput) => string;
+
+function resolveTls(input: KafkaOptionsInput, nameOf: NameOf): KafkaTls | undefined {
+  const files = (["kafkaCa", "kafkaCert", "kafkaKey"] as const).filter((key) => input[key] !== undefined);
+  if (input.kafkaSsl !== true) {
+    const first = files[0];
+    if (first !== undefined) {
+      throw new WfsimError("INVALID_OPTION", `${nameOf(first)} applies to TLS connections: add ${nameOf("kafkaSsl")}`);
+    }
+    return undefined;
+  }
+  if ((input.kafkaCert === undefined) !== (input.kafkaKey === undefined)) {
+    const [given, missing] = input.kafkaCert === undefined ? (["kafkaKey", "kafkaCert"] as const) : (["kafkaCert", "kafkaKey"] as const);
+    throw new WfsimError("INVALID_OPTION", `${nameOf(given)} needs ${nameOf(missing)}: a client certificate goes with its key`);
+  }
+  return {
+    ca: input.kafkaCa === undefined ? undefined : readPem(input.kafkaCa, nameOf("kafkaCa"), "CERTIFICATE"),
+    caFile: input.kafkaCa,
+    cert: input.kafkaCert === undefined ? undefined : readPem(input.kafkaCert, nameOf("kafkaCert"), "CERTIFICATE"),
+    key: input.kafkaKey === undefined ? undefined : readPem(input.kafkaKey, nameOf("kafkaKey"), "PRIVATE KEY"),
+  };
+}
+
+function resolveSasl(input: KafkaOptionsInput, nameOf: NameOf, env: Readonly<Record<string, string | undefined>>): KafkaSasl | undefined {
+  const mechanismRaw = input.kafkaSaslMechanism;
+  if (mechanismRaw === undefined) {
+    for (const key of ["kafkaUser", "kafkaPasswordFile"] as const) {
+      if (input[key] !== undefined) {
+        throw new WfsimError("INVALID_OPTION", `${nameOf(key)} applies to SASL logins: add ${nameOf("kafkaSaslMechanism")}`);
+      }
+    }
+    return undefined;
+  }
+  const mechanism = SASL_KIND.parse(mechanismRaw);
+  if (mechanism === undefined) throw invalidOption(nameOf("kafkaSaslMechanism"), SASL_KIND.expected, mechanismRaw);
+  const username = input.kafkaUser;
+  if (username === undefined || username.trim() === "") {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${nameOf("kafkaSaslMechanism")} ${mechanism.toLowerCase()} needs a user name: add ${nameOf("kafkaUser")}` +
+        (username === undefined ? "" : `, got ${describeReceived(username)}`),
+    );
+  }
+  let password: string;
+  if (input.kafkaPasswordFile !== undefined) {
+    password = readPassword(input.kafkaPasswordFile, nameOf("kafkaPasswordFile"));
+  } else if (input.kafkaPassword !== undefined) {
+    password = input.kafkaPassword;
+  } else {
+    const fromEnv = env[PASSWORD_ENV];
+    if (fromEnv === undefined || fromEnv === "") {
+      throw new WfsimError(
+        "INVALID_OPTION",
+        `${nameOf("kafkaSaslMechanism")} ${mechanism.toLowerCase()} needs a password: set ${PASSWORD_ENV} or add ${nameOf("kafkaPasswordFile")} FILE`,
+      );
+    }
+    password = fromEnv;
+  }
+  return { mechanism, username, password: () => password };
+}
+
+function readFile(path: string, name: string): Buffer {
+  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${name} must be a file path, got an empty value`);
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new WfsimError("FILE", `${name} ${path}: cannot read (${describeFileError(error)})`, { cause: error });
+  }
+}
+
+function readPem(path: string, name: string, label: string): Buffer {
+  const content = readFile(path, name);
+  if (!content.toString("latin1").includes("-----BEGIN ")) {
+    throw new WfsimError("FILE", `${name} ${path}: not a PEM file (expected a -----BEGIN ${label}----- block)`);
+  }
+  return content;
+}
+
+/** The file's content without the final line break an editor or `echo` adds. Never echoed. */
+function readPassword(path: string, name: string): string {
+  const password = readFile(path, name).toString("utf8").replace(/\r?\n$/, "");
+  if (password === "") throw new WfsimError("FILE", `${name} ${path}: the file is empty`);
+  return password;
+}
+
+function describeFileError(error: unknown): string {
+  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
+    case "ENOENT":
+      return "no such file or directory";
+    case "EACCES":
+    case "EPERM":
+      return "permission denied";
+    case "EISDIR":
+      return "it is a directory";
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
 }

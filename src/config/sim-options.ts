@@ -1,6 +1,7 @@
 import { WfsimError } from "../errors.ts";
 import { DEFAULT_MAX_IN_FLIGHT, type OutlierSpec, type Scenario, type WorkflowSpec } from "./scenario/model.ts";
 import { positiveDuration } from "./units.ts";
+import { instanceKind, SINGLE_INSTANCE, type Instance } from "./instance.ts";
 import { describeReceived, instant, integer, number, oneOf, timeZone, type ValueKind } from "./values.ts";
 
 export const CLOCKS = ["real", "virtual"] as const;
@@ -45,6 +46,8 @@ export interface SimOptions {
    * preMax, interMin, interMax, outlierMs and outlierProb describe nothing that runs.
    */
   readonly scenario?: Scenario | undefined;
+  /** This process's share of a workload run by several processes (`--instance I/N`). */
+  readonly instance: Instance;
 }
 
 /** The options a command-line flag sets. */
@@ -71,6 +74,7 @@ export const SIM_DEFAULTS = {
   timezone: "Europe/Berlin",
   clock: "real",
   speed: 1,
+  instance: SINGLE_INSTANCE,
 } as const satisfies Omit<SimOptions, "startTime" | "duration" | "scenario">;
 
 const wholeSamples = integer(1);
@@ -98,6 +102,7 @@ const KINDS = {
   startTime: instant,
   speed: number(0, 1_000_000, { minExclusive: true }),
   duration: positiveDuration,
+  instance: instanceKind,
 } satisfies { [K in FlagOptionKey]: ValueKind<NonNullable<SimOptions[K]>> };
 
 /** Options that shape the seed's one workflow: a scenario describes its workflows itself. */
@@ -172,6 +177,7 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     startTime: read("startTime", () => scenario?.startTime ?? Math.floor((context.now ?? Date.now)())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
     duration,
+    instance: read("instance", () => SIM_DEFAULTS.instance),
   };
   if (scenario !== undefined) {
     const overrides = {
@@ -196,6 +202,12 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     throw new WfsimError(
       "INVALID_OPTION",
       `${nameOf("speed")} applies to the real clock only, got it with ${nameOf("clock")} virtual (which runs as fast as it can)`,
+    );
+  }
+  if (options.instance.count > 1 && input.seed === "random") {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${nameOf("seed")} random cannot be combined with ${nameOf("instance")}: every instance must be given the same seed`,
     );
   }
   return options;

@@ -26,8 +26,17 @@ export interface LabelSink {
 }
 
 export interface SimulationParameters {
-  /** Transactions to open (Infinity: no limit). Closed model: indices 0 .. samples-1. */
+  /**
+   * Transactions to run: indices 0 .. samples-1 (those of `stride` only, when given); Infinity: no
+   * limit. In the open model an index is an arrival's number, so dropped arrivals count too.
+   */
   readonly samples: number;
+  /**
+   * Runs only the indices first, first+step, first+2*step, ... below `samples`: one process's part of
+   * a workload shared by `step` processes. Each transaction is the same as in a whole run; in the
+   * open model every process follows the same arrivals and opens those of its indices.
+   */
+  readonly stride?: { readonly first: number; readonly step: number };
   /**
    * Closed model: transactions in flight at once. Open model: the cap on transactions in flight; an
    * arrival that finds the cap reached is dropped (counted in the summary), as k6 drops iterations.
@@ -110,7 +119,10 @@ export class Simulation {
   };
   private readonly labelCounts: Record<TruthKind, number> = { outlier: 0, stuck: 0, step_failure: 0 };
   private events = 0;
-  private nextIndex = 0;
+  private nextIndex: number;
+  private readonly indexStep: number;
+  /** Open model: arrivals so far, which is the index of the next one. */
+  private arrivals = 0;
   private opened = 0;
   private inFlight = 0;
   private dropped = 0;
@@ -120,6 +132,8 @@ export class Simulation {
   constructor(params: SimulationParameters) {
     this.params = params;
     this.streams = new RandomStreams(params.seed);
+    this.nextIndex = params.stride?.first ?? 0;
+    this.indexStep = params.stride?.step ?? 1;
     const sink = params.sink;
     const counts = this.counts;
     this.emit = (event) => {
@@ -210,7 +224,7 @@ export class Simulation {
         const item = queue.pop()!;
         if (item === arrivalTick) {
           this.arrive(nowMs);
-          if (this.opened < samples) this.scheduleArrival(origin, deadline);
+          if (this.arrivals < samples) this.scheduleArrival(origin, deadline);
           continue;
         }
         const txn = item as SimTransaction;
@@ -266,9 +280,14 @@ export class Simulation {
     if (due < deadline) this.queue.push(this.arrivalTick, due);
   }
 
-  /** An arrival of the open model: it opens a transaction, or is dropped when the cap is reached. */
+  /**
+   * An arrival of the open model: when its index is this process's (see `stride`), it opens a
+   * transaction, or is dropped if the cap on transactions in flight is reached.
+   */
   private arrive(now: number): void {
-    const index = this.nextIndex++;
+    const index = this.arrivals++;
+    if (index !== this.nextIndex) return;
+    this.nextIndex += this.indexStep;
     if (this.inFlight >= this.params.concurrency) this.dropped++;
     else this.open(now, index);
   }
@@ -276,7 +295,9 @@ export class Simulation {
   /** Closed model: opens the transaction with the next index, if the count allows. */
   private openNext(now: number): void {
     if (this.nextIndex >= this.params.samples) return;
-    this.open(now, this.nextIndex++);
+    const index = this.nextIndex;
+    this.nextIndex += this.indexStep;
+    this.open(now, index);
   }
 
   private open(now: number, index: number): void {

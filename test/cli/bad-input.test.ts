@@ -36,6 +36,26 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--kafka-bootstrap", "a:1,,b:2"], /--kafka-bootstrap .*an empty entry/],
   [["--kafka-bootstrap", "a:99999"], /--kafka-bootstrap must be/],
   [["--topic-steps", "bad topic", "--kafka-bootstrap", "localhost:9092"], /--topic-steps must be a Kafka topic name/],
+  [["--topic-steps", "same", "--topic-txn", "same", "--kafka-bootstrap", "a:1"], /^wfsim: --topic-txn and --topic-steps must differ, got same for both$/],
+  [["--acks", "all"], /^wfsim: --acks applies to the Kafka output: add --kafka-bootstrap HOST:PORT$/],
+  [["--kafka-bootstrap", "a:1", "--output", "events.jsonl"], /^wfsim: --output and --kafka-bootstrap exclude each other/],
+  [["--kafka-bootstrap", "a:1", "--acks", "2"], /^wfsim: --acks must be one of all, 1, 0 .*, got 2$/],
+  [["--kafka-bootstrap", "a:1", "--compression", "brotli"], /^wfsim: --compression must be one of none, gzip, snappy, lz4, zstd, got brotli$/],
+  [["--kafka-bootstrap", "a:1", "--partitions", "0"], /^wfsim: --partitions must be a whole number from 1 to 1000000, got 0$/],
+  [["--kafka-bootstrap", "a:1", "--replication-factor", "three"], /^wfsim: --replication-factor must be a whole number from 1 to 32767, got three$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-timeout", "-5"], /^wfsim: --kafka-timeout must be a whole number from 1 to 86400000, got -5$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-ca", "ca.pem"], /^wfsim: --kafka-ca applies to TLS connections: add --kafka-ssl$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-ssl", "--kafka-ca", "/nonexistent/ca.pem"], /^wfsim: --kafka-ca \/nonexistent\/ca\.pem: cannot read \(no such file or directory\)$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-ssl", "--kafka-key", "client.key"], /^wfsim: --kafka-key needs --kafka-cert: a client certificate goes with its key$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-sasl-mechanism", "gssapi", "--kafka-user", "u"], /^wfsim: --kafka-sasl-mechanism must be one of plain, scram-sha-256, scram-sha-512, got gssapi$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-sasl-mechanism", "plain"], /^wfsim: --kafka-sasl-mechanism plain needs a user name: add --kafka-user$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-sasl-mechanism", "scram-sha-256", "--kafka-user", "u"], /^wfsim: --kafka-sasl-mechanism scram-sha-256 needs a password: set WFSIM_KAFKA_PASSWORD or add --kafka-password-file FILE$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-user", "u"], /^wfsim: --kafka-user applies to SASL logins: add --kafka-sasl-mechanism$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-sasl-mechanism", "plain", "--kafka-user", "u", "--kafka-password-file", "/nonexistent/pw"], /^wfsim: --kafka-password-file \/nonexistent\/pw: cannot read \(no such file or directory\)$/],
+  [["--kafka-bootstrap", "a:1", "--kafka-password", "hunter2"], /^wfsim: unknown option '--kafka-password'( \(did you mean --kafka-password-file\?\))?$/],
+  [["--instance", "3/3"], /^wfsim: --instance must be I\/N, this process's number I from 0 to N-1 among N processes sharing the workload \(for example 0\/4\), got 3\/3$/],
+  [["--instance", "two"], /^wfsim: --instance must be I\/N/],
+  [["--instance", "0/2", "--seed", "random"], /^wfsim: --seed random cannot be combined with --instance: every instance must be given the same seed$/],
   [["--output", ""], /--output must be a file path, got an empty value/],
   [["--output", "/nonexistent-dir/events.jsonl"], /^wfsim: --output \/nonexistent-dir\/events\.jsonl: cannot open for writing \(no such file or directory\)$/],
   [["--bogus"], /^wfsim: unknown option '--bogus'$/],
@@ -48,13 +68,15 @@ const BAD_INPUT: [string[], RegExp][] = [
 describe("bad input", () => {
   for (const [args, message] of BAD_INPUT) {
     it(`wfsim ${args.map((a) => (a === "" ? "''" : a)).join(" ")}`, async () => {
-      const result = await runCli(args);
+      // No password from the environment: the rows above say where it is missing.
+      const result = await runCli(args, { env: { WFSIM_KAFKA_PASSWORD: "" } });
       assert.equal(result.code, 2, `exit code; stderr: ${result.stderr}`);
       assert.equal(result.stdout, "", "nothing on stdout");
       const lines = result.stderr.split("\n").filter((line) => line !== "");
       assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
       assert.match(lines[0]!, message);
       assert.doesNotMatch(result.stderr, /\s+at .*\(.*:\d+:\d+\)/, "no stack trace");
+      assert.doesNotMatch(result.stderr, /hunter2/, "a password given on the command line is not echoed");
     });
   }
 });

@@ -164,6 +164,20 @@ describe("wfsim run --scenario", () => {
     assert.ok(missing.length <= 1, `${missing.length} transactions differ`);
   });
 
+  it("splits a scenario between --instance processes: together they run the single run's transactions", async () => {
+    const open = await file(
+      "shared.yaml",
+      "load: { model: open, rate: 200, duration: 20s }\nworkflows: [ { name: a, weight: 2, pre: { dist: exponential, mean: 300ms }, steps: [x, y] }, { name: b, failure: { prob: 0.3, retries: 1 }, steps: [z] } ]\n",
+    );
+    for (const args of [["--scenario", open], ["--scenario", CHECKOUT, "--samples", "900"], ["--scenario", SEED, "--samples", "300"]]) {
+      const whole = fingerprint(parseLines((await runCli([...args, ...VIRTUAL, "--quiet"])).stdout) as Line[]);
+      const parts = await Promise.all(["0/3", "1/3", "2/3"].map((instance) => runCli([...args, "--instance", instance, ...VIRTUAL, "--quiet"])));
+      const union = parts.flatMap((part) => fingerprint(parseLines(part.stdout) as Line[])).sort();
+      assert.ok(whole.length > 100);
+      assert.deepEqual(union, whole, args.join(" "));
+    }
+  });
+
   it("stops an open model on SIGINT: every transaction in flight aborted, exit 130", async () => {
     const child = startCli(["--scenario", CHECKOUT, "--speed", "50", "--start-time", `${START}`]);
     const done = collect(child, { timeoutMs: 30_000 });

@@ -1,0 +1,117 @@
+/**
+ * Issue #3's goal: events/s wfsim delivers to a local broker with acks=all and idempotence, beside
+ * Kafka's own org.apache.kafka.tools.ProducerPerformance sending as many records of the same average
+ * size, with the same acks and idempotence, to the same broker in the same run. Goal: at least 70%
+ * of ProducerPerformance's records/s.
+ *
+ * The broker: KAFKA_BOOTSTRAP if set, else one started here with Kafka's usual JVM settings.
+ * Topics are fresh for every run, with the same partition count for both programs.
+ */
+import { randomBytes } from "node:crypto";
+import { javaCommand, kafkaClasspath, startBroker, type BrokerHandle } from "../../test/kafka/broker.ts";
+import { median, runProcess, type BenchRow } from "../harness.ts";
+import { NODE, WFSIM } from "../paths.ts";
+
+const SAMPLES = 100_000;
+const EVENTS_PER_TRANSACTION = 16;
+const PARTITIONS = 3;
+const ROUNDS = 3;
+const HEADER_KEY = "event_type";
+
+export async function kafkaRows(): Promise<BenchRow[]> {
+  const external = process.env["KAFKA_BOOTSTRAP"];
+  let broker: BrokerHandle | undefined;
+  if (external === undefined || external === "") broker = await startBroker({ jvm: "throughput" });
+  const bootstrap = external || broker!.bootstrap.plaintext;
+  try {
+    // Simulated time starts a day back, so that no timestamp lies far ahead of the broker's clock.
+    const start = String(Date.now() - 86_400_000);
+    const workload = ["run", "--clock", "virtual", "--samples", `${SAMPLES}`, "--start-time", start, "--quiet"];
+    const recordSize = await averageRecordSize(workload);
+    const events = SAMPLES * EVENTS_PER_TRANSACTION;
+
+    const ours: number[] = [];
+    const theirs: number[] = [];
+    let peakRss = 0;
+    // Alternated, so that a slow moment of a shared machine does not fall on one side only.
+    for (let round = 0; round < ROUNDS; round++) {
+      const suffix = randomBytes(4).toString("hex");
+      const run = await runProcess(NODE, [
+        WFSIM,
+        ...workload,
+        "--kafka-bootstrap", bootstrap,
+        "--topic-txn", `bench-txn-${suffix}`,
+        "--topic-steps", `bench-steps-${suffix}`,
+        "--partitions", `${PARTITIONS}`,
+      ]);
+      if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+      ours.push(events / (run.wallMs / 1000));
+      peakRss = Math.max(peakRss, run.peakRssBytes);
+      theirs.push(await producerPerformance(bootstrap, `bench-pp-${suffix}`, events, recordSize));
+    }
+    const wfsim = median(ours);
+    const reference = median(theirs);
+    return [
+      {
+        name: `Kafka: ${events.toLocaleString("en-US")} events delivered, acks=all, idempotent, ${PARTITIONS} partitions per topic (wfsim: whole process)`,
+        unit: "records/s",
+        wfsim,
+        reference,
+        referenceLabel: `ProducerPerformance (${recordSize} B records, acks=all, enable.idempotence=true)`,
+        goal: { value: 0.7, better: "higher", on: "ratio" },
+        note:
+          `runs: wfsim ${ours.map(format).join(", ")}; ProducerPerformance ${theirs.map(format).join(", ")}; ` +
+          `wfsim peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}`,
+      },
+    ];
+  } finally {
+    await broker?.stop();
+  }
+}
+
+const format = (value: number) => Math.round(value).toLocaleString("en-US");
+
+/** Key, value and header bytes of the average record wfsim sends for this workload. */
+async function averageRecordSize(workload: readonly string[]): Promise<number> {
+  const run = await runProcess(NODE, [WFSIM, ...workload.map((arg) => (arg === `${SAMPLES}` ? "10000" : arg))], { stdout: "capture" });
+  if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+  let bytes = 0;
+  let records = 0;
+  for (const line of run.stdout.split("\n")) {
+    if (line === "") continue;
+    const event = JSON.parse(line) as { type: string; txn_id: string };
+    bytes += Buffer.byteLength(line) + Buffer.byteLength(event.txn_id) + HEADER_KEY.length + event.type.length;
+    records++;
+  }
+  return Math.round(bytes / records);
+}
+
+/** Creates the topic, runs ProducerPerformance, and returns the records/s it reports. */
+async function producerPerformance(bootstrap: string, topic: string, records: number, recordSize: number): Promise<number> {
+  const classpath = kafkaClasspath();
+  const create = await runProcess(javaCommand(), [
+    "-cp", classpath,
+    "org.apache.kafka.tools.TopicCommand",
+    "--bootstrap-server", bootstrap,
+    "--create", "--topic", topic,
+    "--partitions", `${PARTITIONS}`,
+  ]);
+  if (create.code !== 0) throw new Error(`TopicCommand failed: ${create.stderr}`);
+  const run = await runProcess(
+    javaCommand(),
+    [
+      "-cp", classpath,
+      "org.apache.kafka.tools.ProducerPerformance",
+      "--topic", topic,
+      "--num-records", `${records}`,
+      "--record-size", `${recordSize}`,
+      "--throughput", "-1",
+      "--producer-props", `bootstrap.servers=${bootstrap}`, "acks=all", "enable.idempotence=true",
+    ],
+    { stdout: "capture" },
+  );
+  // Its last line: "1600000 records sent, 412345.6 records/sec (54.43 MB/sec), ..."
+  const rate = /^\d+ records sent, ([\d.]+) records\/sec/m.exec(run.stdout.trim().split("\n").at(-1) ?? "");
+  if (run.code !== 0 || rate === null) throw new Error(`ProducerPerformance failed: ${run.stderr}\n${run.stdout.slice(-2000)}`);
+  return Number(rate[1]);
+}

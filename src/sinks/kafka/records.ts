@@ -1,0 +1,63 @@
+import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../events/schema.ts";
+import { serializeEvent } from "../../events/serialize.ts";
+import { keyHash } from "./partition.ts";
+import { encodeHeaders, type RecordBatchBuilder } from "./record-batch.ts";
+
+/** The record header that names the event type (its value: the event's `type`, e.g. step_open). */
+export const EVENT_TYPE_HEADER = "event_type";
+
+/** Each event type's encoded header list, built once. */
+const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
+
+/**
+ * Turns events into records: key = txn_id (UTF-8), value = the JSON line without its newline (the
+ * same bytes as the JSON Lines output), timestamp = ts_ms, the event_type header, the topic by kind.
+ * A transaction's key bytes and hash are computed once and reused for its ~16 events.
+ */
+export class EventRecords {
+  private readonly keys = new Map<string, { key: Buffer; hash: number }>();
+  private key: Buffer = Buffer.alloc(0);
+  private line = "";
+  private valueBytes = 0;
+  private headers: Buffer = Buffer.alloc(0);
+  private timestamp = 0;
+  private keyHash = 0;
+
+  /**
+   * Prepares `event`'s record and says which topic it goes to: 0 the transactions topic, 1 the steps
+   * topic. `hash` then holds the key's hash and appendTo() writes the record.
+   */
+  prepare(event: WfEvent): 0 | 1 {
+    const id = event.txn_id;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      const bytes = Buffer.from(id, "utf8");
+      key = { key: bytes, hash: keyHash(bytes) };
+      this.keys.set(id, key);
+    }
+    const transactional = isTransactionEvent(event);
+    // The transaction is over: its key will not be needed again.
+    if (transactional && event.type !== "transaction_open") this.keys.delete(id);
+    this.key = key.key;
+    this.line = serializeEvent(event);
+    this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
+    this.headers = HEADERS.get(event.type)!;
+    this.timestamp = event.ts_ms;
+    this.keyHash = key.hash;
+    return transactional ? 0 : 1;
+  }
+
+  /** The prepared key's positive murmur2 hash: its partition is this modulo the partition count. */
+  get hash(): number {
+    return this.keyHash;
+  }
+
+  /** Bytes the prepared record adds to a batch, about (for batch limits and memory accounting). */
+  get size(): number {
+    return this.key.length + this.valueBytes + this.headers.length + 16;
+  }
+
+  appendTo(batch: RecordBatchBuilder): void {
+    batch.append(this.key, this.line, this.valueBytes, this.headers, this.timestamp);
+  }
+}

@@ -1,0 +1,132 @@
+// wfsim against a broker of its own that crashes, stalls or dies in the middle of a run: the run
+// completes with every event exactly once, memory stays bounded while the broker stalls, and a
+// broker that never comes back is a clear failure with a count.
+
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, test } from "node:test";
+import { Admin } from "@platformatic/kafka";
+import { collect, startCli } from "../helpers/cli.ts";
+import { startBroker, type BrokerHandle } from "./broker.ts";
+import type { ConnectOptions } from "./clients.ts";
+import { assertExactlyOnceInOrder, consumeAll } from "./consume.ts";
+import { kafkaSkip, kafkaTarget } from "./env.ts";
+import { count, jsonLines, processUsage, RECENT_START, testTopics, topicFlags, type TestTopics } from "./wfsim.ts";
+
+const TIMEOUT_MS = 240_000;
+
+let broker: BrokerHandle;
+let options: ConnectOptions;
+
+/** Resolves once the topics hold at least `records` records: the run is well under way. */
+async function recordsWritten(topics: TestTopics, records: number, timeoutMs = 60_000): Promise<void> {
+  const admin = new Admin({ clientId: `wfsim-test-${process.pid}`, ...options, retries: 0 });
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      const ends = await admin
+        .listOffsets({
+          topics: [topics.transactions, topics.steps].map((name) => ({ name, partitions: [{ partitionIndex: 0, timestamp: -1n }] })),
+        })
+        .catch(() => []);
+      const total = ends.flatMap((topic) => topic.partitions).reduce((sum, p) => sum + Number(p.offset), 0);
+      if (total >= records) return;
+      if (Date.now() > deadline) throw new Error(`only ${total} records written after ${timeoutMs} ms`);
+      await sleep(50);
+    }
+  } finally {
+    await admin.close();
+  }
+}
+
+describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), timeout: TIMEOUT_MS }, () => {
+  before(async () => {
+    broker = await startBroker(kafkaTarget("own-broker"));
+    options = { bootstrapBrokers: [broker.bootstrap.plaintext] };
+  });
+  after(() => broker?.stop());
+
+  test("a broker killed (SIGKILL) and restarted mid-run: the run completes, nothing lost, nothing twice", async (t) => {
+    const topics = testTopics("crash");
+    const workload = ["--samples", "60000", "--seed", "21", "--clock", "virtual", "--start-time", RECENT_START];
+    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, ...topicFlags(topics)]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    await recordsWritten(topics, 100_000);
+    assert.equal(child.exitCode, null, "wfsim is still running when the broker dies");
+    await broker.kill();
+    await sleep(1000);
+    await broker.restart();
+    const result = await done;
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^wfsim: 960,000 events delivered to Kafka/m);
+
+    const records = await consumeAll(t, options, [topics.transactions, topics.steps], 180_000);
+    assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 1, steps: 1 } });
+  });
+
+  test("a stalled broker (SIGSTOP): memory stays bounded and the run waits, then completes", async (t) => {
+    const topics = testTopics("stall");
+    const workload = ["--samples", "60000", "--seed", "22", "--clock", "virtual", "--start-time", RECENT_START];
+    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, ...topicFlags(topics)]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    await recordsWritten(topics, 100_000);
+    const pid = broker.pid!;
+    process.kill(pid, "SIGSTOP");
+    let resumed = false;
+    t.after(() => {
+      if (!resumed) process.kill(pid, "SIGCONT");
+    });
+    // Let the sink fill up to its high-water mark, then watch the process while the broker stays silent.
+    await sleep(1000);
+    const start = processUsage(child.pid!);
+    let peakRss = start?.rssBytes ?? 0;
+    for (let i = 0; i < 40; i++) {
+      await sleep(100);
+      peakRss = Math.max(peakRss, processUsage(child.pid!)?.rssBytes ?? 0);
+    }
+    const end = processUsage(child.pid!);
+    process.kill(pid, "SIGCONT");
+    resumed = true;
+    assert.ok(start && end, "wfsim still runs while the broker is stalled");
+    // Unbounded, 4 s of a simulation that makes ~500k events/s would buffer hundreds of MB.
+    assert.ok(peakRss - start.rssBytes < 48 * 1024 * 1024, `RSS grew from ${start.rssBytes} to ${peakRss} bytes`);
+    assert.ok(end.cpuMs - start.cpuMs < 1000, `wfsim used ${end.cpuMs - start.cpuMs} ms of CPU in 4 s: it should be waiting`);
+
+    const result = await done;
+    assert.equal(result.code, 0, result.stderr);
+    const records = await consumeAll(t, options, [topics.transactions, topics.steps], 180_000);
+    assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 1, steps: 1 } });
+  });
+
+  test("a broker that does not come back: the run fails within --kafka-timeout with a count and the reason, exit 3", async () => {
+    const topics = testTopics("gone");
+    const child = startCli([
+      "run",
+      "--samples", "150000",
+      "--clock", "virtual",
+      "--start-time", RECENT_START,
+      "--kafka-bootstrap", broker.bootstrap.plaintext,
+      "--kafka-timeout", "3000",
+      ...topicFlags(topics),
+    ]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    await recordsWritten(topics, 50_000);
+    await broker.kill();
+    const killed = performance.now();
+    const result = await done;
+    const seconds = (performance.now() - killed) / 1000;
+    await broker.restart(); // for whatever runs next
+    assert.equal(result.code, 3, result.stderr);
+    assert.ok(seconds < 3 + 10, `failed ${seconds.toFixed(1)} s after the broker died`);
+    const delivered = /^wfsim: ([\d,]+) events delivered to Kafka/m.exec(result.stderr);
+    const failed = new RegExp(
+      `^wfsim: ([\\d,]+) of ([\\d,]+) events were not delivered to Kafka at ${broker.bootstrap.plaintext}: ` +
+        "no acknowledgement within 3 s \\(last error: connection refused\\)$",
+      "m",
+    ).exec(result.stderr);
+    assert.ok(delivered && failed, result.stderr);
+    assert.equal(count(delivered[1]) + count(failed[1]), count(failed[2]));
+    assert.ok(count(delivered[1]) >= 50_000);
+    assert.match(result.stderr, /stopped early by Kafka delivery failed\./);
+  });
+});

@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
+import { describeKafkaFailure } from "../../../src/sinks/kafka/errors.ts";
+import { DeliveryError } from "../../../src/sinks/kafka/producer.ts";
+
+/** How @platformatic/kafka reports a failed connection: a NetworkError around Node's error, retried. */
+function connectionFailure(cause: Error): Error {
+  const attempt = new NetworkError("Connection to 127.0.0.1:1 failed.", { cause });
+  return new MultipleErrors("metadata failed 2 times.", [attempt, attempt]);
+}
+
+function systemError(code: string, message: string, extra: Record<string, unknown> = {}): Error {
+  return Object.assign(new Error(message), { code, ...extra });
+}
+
+describe("describeKafkaFailure", () => {
+  it("finds Node's network error under the client's wrappers; a refused connection may be retried", () => {
+    const failure = describeKafkaFailure(connectionFailure(systemError("ECONNREFUSED", "connect ECONNREFUSED 127.0.0.1:1")));
+    assert.deepEqual(
+      { kind: failure.kind, reason: failure.reason, retriable: failure.retriable, code: failure.code },
+      { kind: "connect", reason: "connection refused", retriable: true, code: "ECONNREFUSED" },
+    );
+  });
+
+  it("names an unknown host and does not retry it", () => {
+    const failure = describeKafkaFailure(connectionFailure(systemError("ENOTFOUND", "getaddrinfo ENOTFOUND kafka", { hostname: "kafka" })));
+    assert.equal(failure.reason, "unknown host kafka");
+    assert.equal(failure.retriable, false);
+  });
+
+  it("tells an untrusted certificate from other TLS trouble", () => {
+    const untrusted = describeKafkaFailure(connectionFailure(systemError("SELF_SIGNED_CERT_IN_CHAIN", "self-signed certificate in certificate chain")));
+    assert.equal(untrusted.kind, "tls");
+    assert.match(untrusted.reason, /not signed by a trusted CA \(SELF_SIGNED_CERT_IN_CHAIN\)/);
+    assert.equal(untrusted.retriable, false);
+    const name = describeKafkaFailure(connectionFailure(systemError("ERR_TLS_CERT_ALTNAME_INVALID", "Hostname/IP does not match")));
+    assert.match(name.reason, /does not name the host/);
+  });
+
+  it("reports a refused SASL login with the broker's words", () => {
+    const protocol = new ProtocolError("SASL_AUTHENTICATION_FAILED", "Authentication failed: Invalid username or password");
+    const failure = describeKafkaFailure(new NetworkError("Connection to b:9093 failed.", { cause: new AuthenticationError("SASL authentication failed.", { cause: protocol }) }));
+    assert.equal(failure.kind, "auth");
+    assert.equal(failure.retriable, false);
+    assert.equal(failure.reason, "authentication failed: Authentication failed: Invalid username or password");
+  });
+
+  it("explains Kafka's refusals of a batch, such as timestamps out of the topic's window", () => {
+    const failure = describeKafkaFailure(
+      new DeliveryError({ topic: "t", partition: 0, errorCode: 32, errorId: "INVALID_TIMESTAMP", errorMessage: "out of range", retriable: false }),
+    );
+    assert.equal(failure.kind, "refused");
+    assert.match(failure.reason, /INVALID_TIMESTAMP.*message\.timestamp\.after\.max\.ms.*--start-time.*: out of range$/);
+  });
+
+  it("takes the client's own refusals as they are, and timeouts as retriable", () => {
+    const user = describeKafkaFailure(new MultipleErrors("x failed 1 times.", [new UserError("Broker requires TLS.")]));
+    assert.deepEqual([user.reason, user.retriable], ["broker requires TLS", false]);
+    const timeout = describeKafkaFailure(new TimeoutError("Connection to b:1 timed out.", { canRetry: true }));
+    assert.deepEqual([timeout.kind, timeout.retriable], ["connect", true]);
+  });
+});
