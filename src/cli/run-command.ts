@@ -1,5 +1,5 @@
 import { createWriteStream } from "node:fs";
-import { samplesShare } from "../config/instance.ts";
+import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { createSimulation } from "../api/simulate.ts";
@@ -113,7 +113,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
         destination,
         ...(truthTarget === undefined ? {} : { truth: truthTarget.description }),
         ...(options.scenario === undefined ? {} : { scenario: options.scenario.name ?? options.scenario.source }),
-        cap: options.concurrency,
+        cap: concurrencyShare(options.concurrency, options.instance),
       }),
     );
   }
