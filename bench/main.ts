@@ -1,14 +1,16 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core, analyze, kafka (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { analyzeRows } from "./rows/analyze.ts";
 import { coreRows } from "./rows/core.ts";
 import { kafkaRows } from "./rows/kafka.ts";
+import { scenarioRows } from "./rows/scenario.ts";
 
 const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   core: coreRows,
+  scenario: scenarioRows,
   analyze: analyzeRows,
   kafka: kafkaRows,
 };

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   INVALID_OPTION: { user: true },
   /** The command line itself is malformed: unknown flag, missing value, unknown command. */
   USAGE: { user: true },
+  /** A scenario file does not say what wfsim can run: bad YAML, a wrong value, an unknown key. */
+  SCENARIO: { user: true },
   /** A file named by the user cannot be read or written. */
   FILE: { user: true },
   /** The output stream failed while writing (disk full, device gone). */

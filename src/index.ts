@@ -6,7 +6,15 @@
  * for await (const event of simulate({ samples: 10, clock: "virtual" })) console.log(event.type);
  * ```
  */
-export { simulate, createSimulation, createClock, type SimulateOptions, type RunOptions } from "./api/simulate.ts";
+export {
+  simulate,
+  createSimulation,
+  createClock,
+  arrivalsOf,
+  truthCallback,
+  type SimulateOptions,
+  type RunOptions,
+} from "./api/simulate.ts";
 export {
   resolveSimOptions,
   SIM_DEFAULTS,
@@ -16,9 +24,26 @@ export {
   type ClockKind,
   type ResolveContext,
 } from "./config/sim-options.ts";
+export { loadScenario, parseScenario } from "./config/scenario/load.ts";
+export { ScenarioFile as ScenarioSchema, scenarioJsonSchema, type ScenarioInput } from "./config/scenario/schema.ts";
+export type {
+  Scenario,
+  WorkflowSpec,
+  StepSpec,
+  DistributionSpec,
+  FailureSpec,
+  OutlierSpec,
+  StuckSpec,
+  LoadSpec,
+  StageSpec,
+} from "./config/scenario/model.ts";
+export { parseDuration, formatMs } from "./config/units.ts";
 export { VirtualClock, RealClock, ManualClock, type Clock, type TimerApi } from "./engine/clock.ts";
 export { Random, RandomStreams } from "./engine/random.ts";
-export { Simulation, type EventSink, type Progress, type RunSummary } from "./engine/simulation.ts";
+export { Simulation, type EventSink, type LabelSink, type Progress, type RunSummary } from "./engine/simulation.ts";
+export { ScenarioWorkflow } from "./engine/scenario-workflow.ts";
+export { RateCurve, PoissonArrivals, FixedArrivals, type ArrivalProcess } from "./engine/arrivals.ts";
+export { samplerOf, type Sampler } from "./engine/distributions.ts";
 export type { LatenessStats } from "./engine/lateness.ts";
 export {
   WfEvent as EventSchema,
@@ -32,9 +57,24 @@ export {
   type InterStepWait,
   type TransactionClose,
   type TransactionAborted,
+  type StepFailed,
+  type StepRetry,
+  type TransactionFailed,
 } from "./events/schema.ts";
+export {
+  TruthRecord as TruthSchema,
+  TRUTH_KINDS,
+  serializeTruth,
+  parseTruthLine,
+  type TruthRecord,
+  type TruthKind,
+  type OutlierLabel,
+  type StuckLabel,
+  type StepFailureLabel,
+} from "./events/truth.ts";
 export { serializeEvent } from "./events/serialize.ts";
 export { JsonlSink } from "./sinks/jsonl-sink.ts";
+export { TruthSink } from "./sinks/truth-sink.ts";
 export {
   resolveKafkaOptions,
   KAFKA_DEFAULTS,

@@ -4,11 +4,16 @@ import {
   type SimOptions,
   type SimOptionsInput,
 } from "../config/sim-options.ts";
+import type { Scenario } from "../config/scenario/model.ts";
+import { ARRIVAL_DOMAIN, FixedArrivals, PoissonArrivals, RateCurve, type ArrivalProcess } from "../engine/arrivals.ts";
 import { concurrencyShare } from "../config/instance.ts";
 import { RealClock, VirtualClock, type Clock } from "../engine/clock.ts";
+import { RandomStreams } from "../engine/random.ts";
+import { ScenarioWorkflow } from "../engine/scenario-workflow.ts";
 import { SeedWorkflow } from "../engine/seed-workflow.ts";
-import { Simulation, type EventSink, type RunSummary } from "../engine/simulation.ts";
+import { Simulation, type EventSink, type LabelSink, type RunSummary } from "../engine/simulation.ts";
 import type { WfEvent } from "../events/schema.ts";
+import type { TruthRecord } from "../events/truth.ts";
 import { QueueSink } from "../sinks/queue-sink.ts";
 
 export interface RunOptions {
@@ -18,6 +23,11 @@ export interface RunOptions {
   readonly signal?: AbortSignal;
   /** Replaces the clock `options.clock` names (tests drive a ManualClock). */
   readonly clock?: Clock;
+  /**
+   * Where ground-truth labels go. Given, the events carry no inline labels (no outlier_injected, no
+   * stuck): the stream a pipeline under test should see. Absent, labels go inline, the seed's way.
+   */
+  readonly truth?: LabelSink;
 }
 
 /** The clock a set of options asks for, starting now. */
@@ -32,17 +42,40 @@ export function createClock(options: SimOptions): Clock {
  * I/N it runs instance I's transactions (indices congruent to I mod N) with its share of concurrency.
  */
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
+  const inlineLabels = run.truth === undefined;
+  const scenario = options.scenario;
+  const factory =
+    scenario === undefined
+      ? new SeedWorkflow(options, { inlineLabels })
+      : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
+  const arrivals = scenario === undefined ? undefined : arrivalsOf(scenario, options.seed);
   const { instance } = options;
   return new Simulation({
     samples: options.samples,
     ...(instance.count > 1 ? { stride: { first: instance.index, step: instance.count } } : {}),
     concurrency: concurrencyShare(options.concurrency, instance),
     seed: options.seed,
-    factory: new SeedWorkflow(options),
+    factory,
     clock: run.clock ?? createClock(options),
     sink: run.sink,
     ...(run.signal === undefined ? {} : { signal: run.signal }),
+    ...(arrivals === undefined ? {} : { arrivals }),
+    ...(options.duration === undefined ? {} : { durationMs: options.duration }),
+    ...(run.truth === undefined ? {} : { truth: run.truth }),
   });
+}
+
+/** The open model's arrival process, from its own random stream; undefined for the closed model. */
+export function arrivalsOf(scenario: Scenario, seed: number): ArrivalProcess | undefined {
+  const load = scenario.load;
+  if (load.model === "closed") return undefined;
+  const curve = new RateCurve(load.rate, load.stages);
+  return load.arrivals === "fixed" ? new FixedArrivals(curve) : new PoissonArrivals(curve, new RandomStreams(seed).forDomain(ARRIVAL_DOMAIN));
+}
+
+/** A LabelSink that hands each record to a function: for library callers who want the truth as it comes. */
+export function truthCallback(onLabel: (record: TruthRecord) => void): LabelSink {
+  return { write: onLabel, backpressured: false, drain: () => Promise.resolve(), flush: () => {} };
 }
 
 export interface SimulateOptions extends SimOptionsInput {
@@ -50,6 +83,8 @@ export interface SimulateOptions extends SimOptionsInput {
   readonly signal?: AbortSignal;
   /** Replaces the clock `clock` names. */
   readonly clockOverride?: Clock;
+  /** Receives ground-truth labels; given, the events carry no inline labels (see RunOptions.truth). */
+  readonly onTruth?: (record: TruthRecord) => void;
 }
 
 /**
@@ -62,7 +97,7 @@ export interface SimulateOptions extends SimOptionsInput {
  * ```
  */
 export function simulate(input: SimulateOptions = {}, context: ResolveContext = {}): AsyncIterable<WfEvent> {
-  const { signal: outerSignal, clockOverride, ...simInput } = input;
+  const { signal: outerSignal, clockOverride, onTruth, ...simInput } = input;
   const options = resolveSimOptions(simInput, context);
   return {
     async *[Symbol.asyncIterator]() {
@@ -76,6 +111,7 @@ export function simulate(input: SimulateOptions = {}, context: ResolveContext = 
         sink,
         signal: controller.signal,
         ...(clockOverride === undefined ? {} : { clock: clockOverride }),
+        ...(onTruth === undefined ? {} : { truth: truthCallback(onTruth) }),
       });
       let finished = false;
       let failure: unknown;

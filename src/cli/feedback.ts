@@ -42,8 +42,8 @@ export class ProgressLine {
     if (seconds > 0) this.rate = (progress.events - this.lastEvents) / seconds;
     this.lastEvents = progress.events;
     this.lastTime = now;
-    const done = progress.closed + progress.aborted;
-    const line = `wfsim: ${fmt(done)}/${fmt(this.total)} done, ${fmt(progress.inFlight)} in flight, ${fmt(Math.round(this.rate))} events/s`;
+    const done = progress.closed + progress.aborted + progress.failed + progress.stuck;
+    const line = `wfsim: ${fmt(done)}${Number.isFinite(this.total) ? `/${fmt(this.total)}` : ""} done, ${fmt(progress.inFlight)} in flight, ${fmt(Math.round(this.rate))} events/s`;
     // A terminal that reports no width (some ptys say 0) gets the usual 80 columns.
     const width = this.stream.columns > 0 ? this.stream.columns : 80;
     this.stream.write(`\r\x1b[2K${line.slice(0, width - 1)}`);
@@ -54,12 +54,26 @@ export interface SummaryContext {
   readonly wallMs: number;
   readonly clock: string;
   readonly destination: string;
+  /** The truth file, when labels went to one. */
+  readonly truth?: string;
+  /** The scenario's name, when one ran. */
+  readonly scenario?: string;
+  /** The open model's cap on transactions in flight, named when arrivals were dropped. */
+  readonly cap?: number;
 }
 
 /** The end-of-run paragraph on stderr. */
 export function formatSummary(summary: RunSummary, context: SummaryContext): string {
+  // Outcomes that only scenarios produce are named only when they happened, so a run from flags
+  // reports exactly what it always did.
+  const outcomes = [
+    `${fmt(summary.closed)} closed`,
+    ...(summary.failed > 0 ? [`${fmt(summary.failed)} failed`] : []),
+    ...(summary.stuck > 0 ? [`${fmt(summary.stuck)} stuck`] : []),
+    `${fmt(summary.aborted)} aborted`,
+  ];
   const parts = [
-    `wfsim: ${fmt(summary.opened)} transactions (${fmt(summary.closed)} closed, ${fmt(summary.aborted)} aborted), ` +
+    `wfsim: ${context.scenario === undefined ? "" : `scenario ${context.scenario}: `}${fmt(summary.opened)} transactions (${outcomes.join(", ")}), ` +
       `${fmt(summary.events)} events to ${context.destination}, ${fmt(summary.outliersInjected)} outliers injected, ` +
       `in ${formatDuration(context.wallMs)} wall time on the ${context.clock} clock`,
     `simulated ${new Date(summary.startMs).toISOString()} to ${new Date(summary.endMs).toISOString()}`,
@@ -69,6 +83,16 @@ export function formatSummary(summary: RunSummary, context: SummaryContext): str
     parts.push(
       `wake-up lateness p50 ${summary.lateness.p50Ms.toFixed(2)} ms, p99 ${summary.lateness.p99Ms.toFixed(2)} ms, max ${summary.lateness.maxMs.toFixed(1)} ms`,
     );
+  }
+  if (summary.labels.step_failure > 0) {
+    parts.push(`${fmt(summary.labels.step_failure)} step failures injected, ${fmt(summary.eventsByType.step_retry)} retries`);
+  }
+  if (summary.dropped > 0) {
+    parts.push(`${fmt(summary.dropped)} arrivals dropped at the cap of ${fmt(context.cap ?? 0)} in flight`);
+  }
+  if (context.truth !== undefined) {
+    const labels = summary.labels.outlier + summary.labels.stuck + summary.labels.step_failure;
+    parts.push(`${fmt(labels)} ground-truth labels to ${context.truth}`);
   }
   if (summary.stopReason !== undefined) parts.push(`stopped early by ${summary.stopReason}`);
   return `${parts.join("; ")}.\n`;

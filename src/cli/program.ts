@@ -2,8 +2,9 @@ import { Command, CommanderError, Option } from "commander";
 import { isWfsimError, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
-import { KAFKA_FLAGS, OUTPUT_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
+import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import { schemaCommand } from "./schema-command.ts";
+import { validateCommand } from "./validate-command.ts";
 import { analyzeCommand, type AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 
@@ -12,7 +13,7 @@ export interface Io {
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "schema", "analyze", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -41,15 +42,26 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .command("run", { isDefault: true })
     .description("simulate transactions and write their events (JSON Lines on stdout by default, or to Kafka)")
     .allowExcessArguments(false);
+  addFlags(run, SCENARIO_FLAGS);
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
   addFlags(run, KAFKA_FLAGS);
   run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
 
   program
+    .command("validate")
+    .description("check a scenario file (YAML or JSON) without running it; exit 2 with the first problem")
+    .argument("<file>", "the scenario file")
+    .allowExcessArguments(false)
+    .action(async (file: string) => setExit(await validateCommand(file, io.stdout)));
+
+  program
     .command("schema")
-    .description("print the JSON Schema of wfsim's events")
-    .action(() => setExit(schemaCommand(io.stdout)));
+    .description("print the JSON Schema of wfsim's events, or of a scenario file, or of a truth file's lines")
+    .option("--scenario", "the JSON Schema of scenario files, for editors")
+    .option("--truth", "the JSON Schema of the lines of a truth file (wfsim run --truth)")
+    .allowExcessArguments(false)
+    .action((options: { scenario?: boolean; truth?: boolean }) => setExit(schemaCommand(io.stdout, options)));
 
   program
     .command("analyze")
@@ -88,7 +100,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, schema, analyze; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze; see wfsim --help)`);
     }
     await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -1,10 +1,13 @@
-import { samplesShare } from "../config/instance.ts";
+import { createWriteStream } from "node:fs";
+import { concurrencyShare, samplesShare } from "../config/instance.ts";
+import { loadScenario } from "../config/scenario/load.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import { WfsimError } from "../errors.ts";
 import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
+import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
@@ -29,10 +32,21 @@ export interface CommandContext {
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
+  if (flags.scenario !== undefined) {
+    if (typeof flags.scenario !== "string" || flags.scenario.trim() === "") {
+      throw new WfsimError("INVALID_OPTION", `${flagName("scenario")} must be a scenario file (YAML or JSON), got an empty value`);
+    }
+    simInput.scenario = await loadScenario(flags.scenario);
+  }
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
   const kafka = kafkaOptionsFromFlags(flags);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
+  const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
+  if (truthTarget !== undefined && !truthTarget.owned) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
+  }
+  const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
 
   if (flags.seed === "random" && !quiet) {
     context.stderr.write(`wfsim: seed ${options.seed} (pass --seed ${options.seed} to repeat this run)\n`);
@@ -71,13 +85,14 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     destination = target.description;
   }
 
-  const simulation = createSimulation(options, { sink, signal: controller.signal });
+  const simulation = createSimulation(options, { sink, signal: controller.signal, ...(truth === undefined ? {} : { truth }) });
   const total = samplesShare(options.samples, options.instance);
   const progress = context.stderr.isTTY && !quiet ? new ProgressLine(context.stderr, total, () => simulation.progress()) : undefined;
   const started = performance.now();
   progress?.start();
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
+  await truth?.close();
   const wallMs = performance.now() - started;
 
   if (outputError !== undefined) {
@@ -87,7 +102,21 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
       cause: outputError,
     });
   }
-  if (!quiet) context.stderr.write(formatSummary(summary, { wallMs, clock: options.clock, destination }));
+  if (truth?.error !== undefined) {
+    throw new WfsimError("OUTPUT", `cannot write to ${truthTarget!.description}: ${describeSystemError(truth.error)}`, { cause: truth.error });
+  }
+  if (!quiet) {
+    context.stderr.write(
+      formatSummary(summary, {
+        wallMs,
+        clock: options.clock,
+        destination,
+        ...(truthTarget === undefined ? {} : { truth: truthTarget.description }),
+        ...(options.scenario === undefined ? {} : { scenario: options.scenario.name ?? options.scenario.source }),
+        cap: concurrencyShare(options.concurrency, options.instance),
+      }),
+    );
+  }
   if (kafka !== undefined && report !== undefined) {
     if (!quiet) context.stderr.write(formatDelivery(report, kafka));
     checkDelivery(report, kafka);

@@ -1,4 +1,4 @@
-import { SIM_DEFAULTS, type SimOptions } from "../config/sim-options.ts";
+import { SIM_DEFAULTS, type FlagOptionKey } from "../config/sim-options.ts";
 import { KAFKA_DEFAULTS, PASSWORD_ENV } from "../config/kafka-options.ts";
 
 export interface FlagSpec {
@@ -13,7 +13,11 @@ export interface FlagSpec {
 
 /** The flags of `wfsim run` that map one to one onto simulation options; names and defaults are the reference script's. */
 export const SIM_FLAGS = {
-  samples: { syntax: "--samples <n>", help: "transactions to simulate", defaultText: `${SIM_DEFAULTS.samples}` },
+  samples: {
+    syntax: "--samples <n>",
+    help: "transactions to simulate, or unlimited; a scenario's own count otherwise, and no limit when a duration is given",
+    defaultText: `${SIM_DEFAULTS.samples}`,
+  },
   steps: { syntax: "--steps <n>", help: "ordered steps per transaction", defaultText: `${SIM_DEFAULTS.steps}` },
   preMin: { syntax: "--pre-min <ms>", help: "shortest wait before each step", defaultText: `${SIM_DEFAULTS.preMin}` },
   preMax: { syntax: "--pre-max <ms>", help: "longest wait before each step", defaultText: `${SIM_DEFAULTS.preMax}` },
@@ -27,7 +31,7 @@ export const SIM_FLAGS = {
   },
   concurrency: {
     syntax: "--concurrency <n>",
-    help: "transactions in flight at once",
+    help: "transactions in flight at once (with a scenario's open model: the cap on them)",
     defaultText: `${SIM_DEFAULTS.concurrency}`,
   },
   seed: {
@@ -55,12 +59,28 @@ export const SIM_FLAGS = {
     help: "real clock only: run k times faster, timestamps stay on the simulated timeline",
     defaultText: `${SIM_DEFAULTS.speed}`,
   },
+  duration: {
+    syntax: "--duration <time>",
+    help: "open no transaction after this much simulated time (250ms, 30s, 10m, 2h); those in flight finish",
+  },
   instance: {
     syntax: "--instance <i/n>",
     help: "run part i (0 to n-1) of the workload shared by n processes: the transactions whose index is i mod n",
     defaultText: "0/1",
   },
-} as const satisfies { [K in keyof SimOptions]: FlagSpec };
+} as const satisfies { [K in FlagOptionKey]: FlagSpec };
+
+/** Flags of `wfsim run` about scenarios and ground truth. */
+export const SCENARIO_FLAGS = {
+  scenario: {
+    syntax: "--scenario <file>",
+    help: "run the workflows and load of this scenario (YAML or JSON); flags given as well override its values",
+  },
+  truth: {
+    syntax: "--truth <file>",
+    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream",
+  },
+} as const satisfies Record<string, FlagSpec>;
 
 export const OUTPUT_FLAGS = {
   output: { syntax: "-o, --output <file>", help: "write JSON Lines to this file instead of stdout" },
@@ -140,7 +160,8 @@ export function flagName(key: string): string {
   const spec =
     (SIM_FLAGS as Record<string, FlagSpec>)[key] ??
     (OUTPUT_FLAGS as Record<string, FlagSpec>)[key] ??
-    (KAFKA_FLAGS as Record<string, FlagSpec>)[key];
+    (KAFKA_FLAGS as Record<string, FlagSpec>)[key] ??
+    (SCENARIO_FLAGS as Record<string, FlagSpec>)[key];
   const long = spec?.syntax.split(/[ ,]+/).find((part) => part.startsWith("--"));
   return long ?? `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }

@@ -1,4 +1,6 @@
 import { WfsimError } from "../errors.ts";
+import { DEFAULT_MAX_IN_FLIGHT, type OutlierSpec, type Scenario, type WorkflowSpec } from "./scenario/model.ts";
+import { positiveDuration } from "./units.ts";
 import { instanceKind, SINGLE_INSTANCE, type Instance } from "./instance.ts";
 import { describeReceived, instant, integer, number, oneOf, timeZone, type ValueKind } from "./values.ts";
 
@@ -10,7 +12,7 @@ export const MAX_DELAY_MS = 2 ** 32 - 1;
 
 /** Everything that decides what a simulation produces, fully resolved and validated. */
 export interface SimOptions {
-  /** Transactions to simulate. */
+  /** Transactions to simulate; Infinity: until stopped (or until `duration`). */
   readonly samples: number;
   /** Ordered steps per transaction. */
   readonly steps: number;
@@ -23,7 +25,10 @@ export interface SimOptions {
   /** Extra wait added to a gap between steps with probability outlierProb. */
   readonly outlierMs: number;
   readonly outlierProb: number;
-  /** Transactions in flight at once; a new one opens as soon as one closes. */
+  /**
+   * Closed model: transactions in flight at once; a new one opens as soon as one ends. Open model
+   * (a scenario's): the cap on transactions in flight.
+   */
   readonly concurrency: number;
   /** Root of every transaction's random stream. */
   readonly seed: number;
@@ -34,13 +39,25 @@ export interface SimOptions {
   readonly startTime: number;
   /** Simulated ms per real ms, on the real clock. */
   readonly speed: number;
+  /** Simulated ms after the start at which no transaction opens any more; those in flight finish. */
+  readonly duration: number | undefined;
+  /**
+   * The workload, when it comes from a scenario (with flags' overrides applied): then steps, preMin,
+   * preMax, interMin, interMax, outlierMs and outlierProb describe nothing that runs.
+   */
+  readonly scenario?: Scenario | undefined;
   /** This process's share of a workload run by several processes (`--instance I/N`). */
   readonly instance: Instance;
 }
 
+/** The options a command-line flag sets. */
+export type FlagOptionKey = Exclude<keyof SimOptions, "scenario">;
+
 /** What a caller may pass: any subset, values typed or as text (command line), `seed` may be "random". */
-export type SimOptionsInput = { readonly [K in keyof SimOptions]?: SimOptions[K] | string } & {
+export type SimOptionsInput = { readonly [K in FlagOptionKey]?: SimOptions[K] | string } & {
   readonly seed?: number | "random" | string;
+  /** A loaded scenario (loadScenario, parseScenario); the other options override its values. */
+  readonly scenario?: Scenario | undefined;
 };
 
 export const SIM_DEFAULTS = {
@@ -58,10 +75,16 @@ export const SIM_DEFAULTS = {
   clock: "real",
   speed: 1,
   instance: SINGLE_INSTANCE,
-} as const satisfies Omit<SimOptions, "startTime">;
+} as const satisfies Omit<SimOptions, "startTime" | "duration" | "scenario">;
+
+const wholeSamples = integer(1);
+const samplesKind: ValueKind<number> = {
+  expected: `${wholeSamples.expected}, or unlimited`,
+  parse: (raw) => (raw === "unlimited" || raw === Infinity ? Infinity : wholeSamples.parse(raw)),
+};
 
 const KINDS = {
-  samples: integer(1),
+  samples: samplesKind,
   steps: integer(1, 100_000),
   preMin: integer(0, MAX_DELAY_MS),
   preMax: integer(0, MAX_DELAY_MS),
@@ -78,12 +101,16 @@ const KINDS = {
   clock: oneOf(CLOCKS),
   startTime: instant,
   speed: number(0, 1_000_000, { minExclusive: true }),
+  duration: positiveDuration,
   instance: instanceKind,
-} satisfies { [K in keyof SimOptions]: ValueKind<SimOptions[K]> };
+} satisfies { [K in FlagOptionKey]: ValueKind<NonNullable<SimOptions[K]>> };
+
+/** Options that shape the seed's one workflow: a scenario describes its workflows itself. */
+const SEED_WORKFLOW_KEYS = ["steps", "preMin", "preMax", "interMin", "interMax"] as const;
 
 export interface ResolveContext {
   /** How an option is named in messages: a flag on the command line, a key in the library. */
-  readonly nameOf?: (key: keyof SimOptions) => string;
+  readonly nameOf?: (key: FlagOptionKey) => string;
   /** Wall-clock epoch ms, the default start time. */
   readonly now?: () => number;
   /** Draws a seed for `seed: "random"`. */
@@ -101,7 +128,7 @@ export function invalidOption(name: string, expected: string, received: unknown)
 export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveContext = {}): SimOptions {
   const nameOf = context.nameOf ?? ((key) => key);
 
-  function read<K extends keyof SimOptions>(key: K, fallback: () => SimOptions[K]): SimOptions[K] {
+  function read<K extends FlagOptionKey>(key: K, fallback: () => SimOptions[K]): SimOptions[K] {
     const raw = input[key];
     if (raw === undefined) return fallback();
     const value = (KINDS[key] as ValueKind<SimOptions[K]>).parse(raw);
@@ -109,13 +136,33 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     return value;
   }
 
+  const scenario = input.scenario;
+  if (scenario !== undefined) {
+    for (const key of SEED_WORKFLOW_KEYS) {
+      if (input[key] !== undefined) {
+        throw new WfsimError(
+          "INVALID_OPTION",
+          `${nameOf(key)} does not apply to a scenario (${scenario.source}), whose workflows set their own steps and delays`,
+        );
+      }
+    }
+  }
   const seed =
     input.seed === "random"
       ? (context.randomSeed ?? defaultRandomSeed)()
-      : read("seed", () => SIM_DEFAULTS.seed);
+      : read("seed", () => scenario?.seed ?? SIM_DEFAULTS.seed);
+  const duration = read("duration", () => scenario?.durationMs);
+  const open = scenario?.load.model === "open";
+  // Bounded by nothing else, the closed model runs the seed's 100 transactions; a duration, or an
+  // open model (bounded by its stages, or running until stopped), needs no count.
+  const samples = read("samples", () => scenario?.samples ?? (duration !== undefined || open ? Infinity : SIM_DEFAULTS.samples));
+  const concurrency = read("concurrency", () => {
+    if (scenario?.load.model === "open") return scenario.load.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+    return scenario?.load.concurrency ?? SIM_DEFAULTS.concurrency;
+  });
 
   const options: SimOptions = {
-    samples: read("samples", () => SIM_DEFAULTS.samples),
+    samples,
     steps: read("steps", () => SIM_DEFAULTS.steps),
     preMin: read("preMin", () => SIM_DEFAULTS.preMin),
     preMax: read("preMax", () => SIM_DEFAULTS.preMax),
@@ -123,14 +170,22 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     interMax: read("interMax", () => SIM_DEFAULTS.interMax),
     outlierMs: read("outlierMs", () => SIM_DEFAULTS.outlierMs),
     outlierProb: read("outlierProb", () => SIM_DEFAULTS.outlierProb),
-    concurrency: read("concurrency", () => SIM_DEFAULTS.concurrency),
+    concurrency,
     seed,
-    timezone: read("timezone", () => SIM_DEFAULTS.timezone),
+    timezone: read("timezone", () => scenario?.timezone ?? SIM_DEFAULTS.timezone),
     clock: read("clock", () => SIM_DEFAULTS.clock),
-    startTime: read("startTime", () => Math.floor((context.now ?? Date.now)())),
+    startTime: read("startTime", () => scenario?.startTime ?? Math.floor((context.now ?? Date.now)())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
+    duration,
     instance: read("instance", () => SIM_DEFAULTS.instance),
   };
+  if (scenario !== undefined) {
+    const overrides = {
+      ...(input.outlierProb === undefined ? {} : { prob: options.outlierProb }),
+      ...(input.outlierMs === undefined ? {} : { extraMs: options.outlierMs }),
+    };
+    return { ...options, scenario: overrideOutliers(scenario, overrides) };
+  }
 
   for (const [min, max] of [
     ["preMin", "preMax"],
@@ -156,6 +211,29 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     );
   }
   return options;
+}
+
+/**
+ * --outlier-prob and --outlier-ms on a scenario: the probability replaces every workflow's (a workflow
+ * without outliers gets them per gap, of --outlier-ms or the seed's 15000 ms); the size replaces every
+ * outlier's extra wait.
+ */
+function overrideOutliers(scenario: Scenario, overrides: { prob?: number; extraMs?: number }): Scenario {
+  if (overrides.prob === undefined && overrides.extraMs === undefined) return scenario;
+  const workflows = scenario.workflows.map((workflow): WorkflowSpec => {
+    const current = workflow.outlier;
+    if (current === undefined && overrides.prob === undefined) return workflow;
+    const outlier: OutlierSpec = {
+      prob: overrides.prob ?? current!.prob,
+      extra:
+        overrides.extraMs !== undefined
+          ? { kind: "constant", value: overrides.extraMs }
+          : (current?.extra ?? { kind: "constant", value: SIM_DEFAULTS.outlierMs }),
+      per: current?.per ?? "gap",
+    };
+    return { ...workflow, outlier };
+  });
+  return { ...scenario, workflows };
 }
 
 function defaultRandomSeed(): number {

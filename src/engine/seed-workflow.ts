@@ -2,7 +2,7 @@ import type { SimOptions } from "../config/sim-options.ts";
 import type { TransactionOpen } from "../events/schema.ts";
 import { VERSION } from "../version.ts";
 import type { Random } from "./random.ts";
-import { CLOSED, drawTransactionId, type Emit, type SimTransaction, type TransactionFactory } from "./transaction.ts";
+import { CLOSED, drawTransactionId, type Emit, type Label, type SimTransaction, type TransactionFactory } from "./transaction.ts";
 
 type SeedParameters = Pick<
   SimOptions,
@@ -16,18 +16,23 @@ type SeedParameters = Pick<
  * Draw order on the transaction's stream: the id, then pre-step 1, then for each gap the wait, the
  * outlier decision and the next pre-step wait. Every draw is made whatever the parameters, so changing
  * outlierProb changes which gaps carry outliers and nothing else.
+ *
+ * With `inlineLabels` (the default) each inter_step_wait carries `outlier_injected`, as the reference's
+ * does; without, the field is left out and outliers are known from their labels only (--truth FILE).
  */
 export class SeedWorkflow implements TransactionFactory {
   private readonly parameters: SeedParameters;
   private readonly meta: TransactionOpen["meta"];
+  private readonly inlineLabels: boolean;
 
-  constructor(parameters: SeedParameters) {
+  constructor(parameters: SeedParameters, { inlineLabels = true }: { inlineLabels?: boolean } = {}) {
     this.parameters = parameters;
     this.meta = Object.freeze({ timezone: parameters.timezone, sim_version: VERSION });
+    this.inlineLabels = inlineLabels;
   }
 
   create(index: number, random: Random): SimTransaction {
-    return new SeedTransaction(index, random, this.parameters, this.meta);
+    return new SeedTransaction(index, random, this.parameters, this.meta, this.inlineLabels);
   }
 }
 
@@ -42,12 +47,14 @@ class SeedTransaction implements SimTransaction {
   private openedAt = 0;
   private stepsDone = 0;
   private nextPreDelay = 0;
+  private readonly inlineLabels: boolean;
 
-  constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"]) {
+  constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"], inlineLabels: boolean) {
     this.index = index;
     this.random = random;
     this.p = parameters;
     this.meta = meta;
+    this.inlineLabels = inlineLabels;
     this.id = drawTransactionId(random);
   }
 
@@ -58,7 +65,7 @@ class SeedTransaction implements SimTransaction {
     return this.nextPreDelay;
   }
 
-  wake(now: number, emit: Emit): number {
+  wake(now: number, emit: Emit, label: Label): number {
     const p = this.p;
     const step = this.stepsDone + 1;
     emit({ type: "step_open", txn_id: this.id, step, ts_ms: now, pre_delay_ms: this.nextPreDelay });
@@ -70,16 +77,23 @@ class SeedTransaction implements SimTransaction {
     }
     let wait = this.random.int(p.interMin, p.interMax);
     const outlier = this.random.chance(p.outlierProb);
-    if (outlier) wait += p.outlierMs;
-    emit({
-      type: "inter_step_wait",
-      txn_id: this.id,
-      from_step: step,
-      to_step: step + 1,
-      planned_wait_ms: wait,
-      outlier_injected: outlier,
-      ts_ms: now,
-    });
+    if (outlier) {
+      wait += p.outlierMs;
+      label({ kind: "outlier", txn_id: this.id, ts_ms: now, from_step: step, to_step: step + 1, extra_ms: p.outlierMs });
+    }
+    if (this.inlineLabels) {
+      emit({
+        type: "inter_step_wait",
+        txn_id: this.id,
+        from_step: step,
+        to_step: step + 1,
+        planned_wait_ms: wait,
+        outlier_injected: outlier,
+        ts_ms: now,
+      });
+    } else {
+      emit({ type: "inter_step_wait", txn_id: this.id, from_step: step, to_step: step + 1, planned_wait_ms: wait, ts_ms: now });
+    }
     this.nextPreDelay = this.random.int(p.preMin, p.preMax);
     return wait + this.nextPreDelay;
   }

@@ -1,9 +1,11 @@
 import type { EventType, WfEvent } from "../events/schema.ts";
+import type { TruthKind, TruthRecord } from "../events/truth.ts";
+import type { ArrivalProcess } from "./arrivals.ts";
 import type { Clock } from "./clock.ts";
 import { LatenessRecorder, type LatenessStats } from "./lateness.ts";
 import { RandomStreams } from "./random.ts";
-import { TimerQueue } from "./timer-queue.ts";
-import { CLOSED, type Emit, type SimTransaction, type TransactionFactory } from "./transaction.ts";
+import { TimerQueue, type Timed } from "./timer-queue.ts";
+import { CLOSED, type Emit, type Label, type SimTransaction, type TransactionFactory } from "./transaction.ts";
 
 /** Where events go. A sink may buffer; it says when it is full and the engine waits for it. */
 export interface EventSink {
@@ -15,16 +17,41 @@ export interface EventSink {
   flush(): void;
 }
 
+/** Where ground-truth labels go when they do not go inline (a truth file). Same contract as EventSink. */
+export interface LabelSink {
+  write(record: TruthRecord): void;
+  readonly backpressured: boolean;
+  drain(): Promise<void>;
+  flush(): void;
+}
+
 export interface SimulationParameters {
-  /** Transactions to run, indices 0 .. samples-1 (those of `stride` only, when given). */
+  /**
+   * Transactions to run: indices 0 .. samples-1 (those of `stride` only, when given); Infinity: no
+   * limit. In the open model an index is an arrival's number, so dropped arrivals count too.
+   */
   readonly samples: number;
   /**
    * Runs only the indices first, first+step, first+2*step, ... below `samples`: one process's part of
-   * a workload shared by `step` processes. Each transaction is the same as in a whole run.
+   * a workload shared by `step` processes. Each transaction is the same as in a whole run; in the
+   * open model every process follows the same arrivals and opens those of its indices.
    */
   readonly stride?: { readonly first: number; readonly step: number };
-  /** Transactions in flight at once. */
+  /**
+   * Closed model: transactions in flight at once. Open model: the cap on transactions in flight; an
+   * arrival that finds the cap reached is dropped (counted in the summary), as k6 drops iterations.
+   */
   readonly concurrency: number;
+  /**
+   * Open model: when transactions arrive, whatever is in flight. The k-th arrival (from 0) is the
+   * transaction with index k, dropped or not, so a transaction is the same whatever the cap.
+   * Absent: the closed model.
+   */
+  readonly arrivals?: ArrivalProcess;
+  /** Simulated ms from the start after which no transaction opens; those in flight finish. */
+  readonly durationMs?: number;
+  /** Labels are counted, and written here too when given. */
+  readonly truth?: LabelSink;
   readonly seed: number;
   readonly factory: TransactionFactory;
   readonly clock: Clock;
@@ -37,12 +64,20 @@ export interface Progress {
   readonly opened: number;
   readonly closed: number;
   readonly aborted: number;
+  /** Ended by transaction_failed (scenario runs). */
+  readonly failed: number;
+  /** Gone silent for good (scenario runs). */
+  readonly stuck: number;
   readonly inFlight: number;
   readonly events: number;
+  /** Open model: arrivals dropped because the cap on transactions in flight was reached. */
+  readonly dropped: number;
 }
 
 export interface RunSummary extends Progress {
   readonly eventsByType: Readonly<Record<EventType, number>>;
+  /** Labels by kind: what was injected, whether the labels went inline or to a truth file. */
+  readonly labels: Readonly<Record<TruthKind, number>>;
   readonly outliersInjected: number;
   readonly seed: number;
   /** Simulated time of the first and the last event, epoch ms. */
@@ -66,7 +101,9 @@ const OPEN_SLICE = 1024;
  */
 export class Simulation {
   private readonly params: SimulationParameters;
-  private readonly queue = new TimerQueue<SimTransaction>();
+  private readonly queue = new TimerQueue<SimTransaction | Timed>();
+  /** Stands in the queue for the next arrival of the open model. */
+  private readonly arrivalTick: Timed = { due: 0, seq: 0 };
   private readonly streams: RandomStreams;
   private readonly lateness = new LatenessRecorder();
   private readonly counts: Record<EventType, number> = {
@@ -76,18 +113,27 @@ export class Simulation {
     inter_step_wait: 0,
     transaction_close: 0,
     transaction_aborted: 0,
+    step_failed: 0,
+    step_retry: 0,
+    transaction_failed: 0,
   };
+  private readonly labelCounts: Record<TruthKind, number> = { outlier: 0, stuck: 0, step_failure: 0 };
   private events = 0;
-  private outliers = 0;
   private nextIndex: number;
   private readonly indexStep: number;
+  /** Open model: arrivals so far, which is the index of the next one. */
+  private arrivals = 0;
+  private opened = 0;
+  private inFlight = 0;
+  private dropped = 0;
   private readonly emit: Emit;
+  private readonly label: Label;
 
   constructor(params: SimulationParameters) {
     this.params = params;
+    this.streams = new RandomStreams(params.seed);
     this.nextIndex = params.stride?.first ?? 0;
     this.indexStep = params.stride?.step ?? 1;
-    this.streams = new RandomStreams(params.seed);
     const sink = params.sink;
     const counts = this.counts;
     this.emit = (event) => {
@@ -95,7 +141,6 @@ export class Simulation {
       switch (event.type) {
         case "inter_step_wait":
           counts.inter_step_wait++;
-          if (event.outlier_injected) this.outliers++;
           break;
         case "step_open":
           counts.step_open++;
@@ -108,6 +153,14 @@ export class Simulation {
       }
       sink.write(event);
     };
+    const labels = this.labelCounts;
+    const truth = params.truth;
+    this.label = truth === undefined
+      ? (record) => void labels[record.kind]++
+      : (record) => {
+          labels[record.kind]++;
+          truth.write(record);
+        };
   }
 
   progress(): Progress {
@@ -115,25 +168,33 @@ export class Simulation {
       opened: this.counts.transaction_open,
       closed: this.counts.transaction_close,
       aborted: this.counts.transaction_aborted,
-      inFlight: this.queue.size,
+      failed: this.counts.transaction_failed,
+      stuck: this.labelCounts.stuck,
+      inFlight: this.inFlight,
       events: this.events,
+      dropped: this.dropped,
     };
   }
 
   async run(): Promise<RunSummary> {
-    const { clock, sink, concurrency, samples } = this.params;
+    const { clock, sink, concurrency, samples, arrivals, truth } = this.params;
     const signal = this.params.signal ?? new AbortController().signal;
     const queue = this.queue;
+    const arrivalTick = this.arrivalTick;
     const realMsPerSimMs = clock.realMsPerSimMs;
-    const startMs = Math.floor(clock.now());
+    const origin = clock.now();
+    const startMs = Math.floor(origin);
+    // No transaction opens at or after this time.
+    const deadline = startMs + (this.params.durationMs ?? Infinity);
     let endMs = startMs;
     let eventsAtLastTurn = 0;
 
-    // On a clock that does not move by itself every first transaction opens at the start. On a real
-    // clock they open in slices, each at the time it really opens, with the wakes that come due in
-    // between handled between slices: opening 100,000 at once takes a while, and the transactions
-    // opened first must not wait for the last ones.
-    let toOpen = Math.min(concurrency, samples);
+    if (arrivals !== undefined) this.scheduleArrival(origin, deadline);
+    // Closed model: on a clock that does not move by itself every first transaction opens at the
+    // start. On a real clock they open in slices, each at the time it really opens, with the wakes
+    // that come due in between handled between slices: opening 100,000 at once takes a while, and
+    // the transactions opened first must not wait for the last ones.
+    let toOpen = arrivals === undefined && startMs < deadline ? Math.min(concurrency, samples) : 0;
     if (realMsPerSimMs === 0) {
       for (; toOpen > 0 && !signal.aborted; toOpen--) this.openNext(startMs);
     }
@@ -151,6 +212,7 @@ export class Simulation {
         if (waiting !== undefined) {
           // About to sleep for real: let what is buffered leave now, not after the nap.
           sink.flush();
+          truth?.flush();
           await waiting;
           if (signal.aborted) break;
         }
@@ -159,17 +221,27 @@ export class Simulation {
       const nowMs = Math.floor(now);
       endMs = nowMs;
       while (queue.peekDue() <= now) {
-        const txn = queue.pop()!;
+        const item = queue.pop()!;
+        if (item === arrivalTick) {
+          this.arrive(nowMs);
+          if (this.arrivals < samples) this.scheduleArrival(origin, deadline);
+          continue;
+        }
+        const txn = item as SimTransaction;
         if (realMsPerSimMs > 0) this.lateness.record((now - txn.due) * realMsPerSimMs);
-        const delay = txn.wake(nowMs, this.emit);
+        const delay = txn.wake(nowMs, this.emit, this.label);
         if (delay === CLOSED) {
-          this.openNext(nowMs);
+          this.inFlight--;
+          if (arrivals === undefined && nowMs < deadline) this.openNext(nowMs);
         } else {
           queue.push(txn, nowMs + delay);
         }
       }
       if (sink.backpressured) {
         await sink.drain();
+        eventsAtLastTurn = this.events;
+      } else if (truth?.backpressured) {
+        await truth.drain();
         eventsAtLastTurn = this.events;
       } else if (this.events - eventsAtLastTurn >= EVENTS_PER_TURN) {
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -181,16 +253,19 @@ export class Simulation {
     if (signal.aborted) {
       stopReason = describeReason(signal.reason);
       endMs = Math.max(endMs, Math.floor(clock.now()));
-      const inFlight = [...queue.items()].sort((a, b) => a.index - b.index);
+      const inFlight = queue.items().filter((item): item is SimTransaction => item !== arrivalTick).sort((a, b) => a.index - b.index);
       queue.clear();
       for (const txn of inFlight) txn.abort(endMs, stopReason, this.emit);
+      this.inFlight = 0;
     }
     sink.flush();
+    truth?.flush();
 
     return {
       ...this.progress(),
       eventsByType: { ...this.counts },
-      outliersInjected: this.outliers,
+      labels: { ...this.labelCounts },
+      outliersInjected: this.labelCounts.outlier,
       seed: this.params.seed,
       startMs,
       endMs,
@@ -199,13 +274,40 @@ export class Simulation {
     };
   }
 
+  /** Queues the next arrival, unless the process has ended or it would come at or after the deadline. */
+  private scheduleArrival(origin: number, deadline: number): void {
+    const due = origin + this.params.arrivals!.next();
+    if (due < deadline) this.queue.push(this.arrivalTick, due);
+  }
+
+  /**
+   * An arrival of the open model: when its index is this process's (see `stride`), it opens a
+   * transaction, or is dropped if the cap on transactions in flight is reached.
+   */
+  private arrive(now: number): void {
+    const index = this.arrivals++;
+    if (index !== this.nextIndex) return;
+    this.nextIndex += this.indexStep;
+    if (this.inFlight >= this.params.concurrency) this.dropped++;
+    else this.open(now, index);
+  }
+
+  /** Closed model: opens the transaction with the next index, if the count allows. */
   private openNext(now: number): void {
     if (this.nextIndex >= this.params.samples) return;
     const index = this.nextIndex;
     this.nextIndex += this.indexStep;
+    this.open(now, index);
+  }
+
+  private open(now: number, index: number): void {
+    this.opened++;
     const txn = this.params.factory.create(index, this.streams.forTransaction(index));
-    const delay = txn.open(now, this.emit);
-    if (delay !== CLOSED) this.queue.push(txn, now + delay);
+    const delay = txn.open(now, this.emit, this.label);
+    if (delay !== CLOSED) {
+      this.inFlight++;
+      this.queue.push(txn, now + delay);
+    }
   }
 }
 

@@ -1,4 +1,5 @@
 import type { WfEvent } from "../events/schema.ts";
+import type { TruthRecord } from "../events/truth.ts";
 import type { Random } from "./random.ts";
 import type { Timed } from "./timer-queue.ts";
 
@@ -7,7 +8,19 @@ export interface Emit {
   (event: WfEvent): void;
 }
 
-/** Returned by `open`/`wake` when the transaction has closed and needs no further wake. */
+/**
+ * Where a transaction reports what it injected. The engine counts every label and passes it on to a
+ * truth file when there is one; whether labels also go inline is the factory's choice, made when the
+ * run is set up.
+ */
+export interface Label {
+  (record: TruthRecord): void;
+}
+
+/**
+ * Returned by `open`/`wake` when the transaction needs no further wake: it closed, failed, or went
+ * silent (stuck). The engine then frees its place.
+ */
 export const CLOSED = -1;
 
 /**
@@ -18,9 +31,9 @@ export interface SimTransaction extends Timed {
   readonly index: number;
   readonly id: string;
   /** Emits its opening events at `now`; returns ms until its first wake, or CLOSED. */
-  open(now: number, emit: Emit): number;
+  open(now: number, emit: Emit, label: Label): number;
   /** Does what is due at `now`; returns ms until the next wake, or CLOSED. */
-  wake(now: number, emit: Emit): number;
+  wake(now: number, emit: Emit, label: Label): number;
   /** Ends the transaction early (the run is stopping): emits transaction_aborted. */
   abort(now: number, reason: string, emit: Emit): void;
 }

@@ -12,6 +12,13 @@ const Timestamp = Type.Integer({ description: "Event time, milliseconds since th
 const StepNumber = Type.Integer({ minimum: 1, description: "1-based step number." });
 const Millis = (description: string) => Type.Integer({ minimum: 0, description });
 
+// Fields a scenario adds. They come after the reference's fields and are optional on the reference's
+// events, so that a run from flags writes exactly what it always did.
+const WorkflowName = Type.String({ description: "Scenario runs: the transaction's workflow." });
+const StepName = Type.String({ description: "Scenario runs: the step's name." });
+const Attempt = Type.Integer({ minimum: 1, description: "Attempt of the step, 1 for the first; on step_open and step_done only from 2 on (absent means 1)." });
+const WorkMs = Millis("Scenario runs: the step's planned work time, from its step_open to this event; on step_done absent when the step has no work time.");
+
 export const TransactionOpen = Type.Object(
   {
     type: Type.Literal("transaction_open"),
@@ -24,6 +31,10 @@ export const TransactionOpen = Type.Object(
       },
       { additionalProperties: false },
     ),
+    workflow: Type.Optional(WorkflowName),
+    stuck: Type.Optional(
+      Type.Boolean({ description: "Ground truth, inline labels only: this transaction will go silent and never close (absent: it will not)." }),
+    ),
   },
   { additionalProperties: false, description: "A transaction starts." },
 );
@@ -34,7 +45,10 @@ export const StepOpen = Type.Object(
     txn_id: TxnId,
     step: StepNumber,
     ts_ms: Timestamp,
-    pre_delay_ms: Millis("Wait before this step opened."),
+    pre_delay_ms: Millis("Wait before this step opened (for a retry: its backoff)."),
+    workflow: Type.Optional(WorkflowName),
+    step_name: Type.Optional(StepName),
+    attempt: Type.Optional(Attempt),
   },
   { additionalProperties: false, description: "A step starts, after its pre-step wait." },
 );
@@ -45,6 +59,10 @@ export const StepDone = Type.Object(
     txn_id: TxnId,
     step: StepNumber,
     ts_ms: Timestamp,
+    workflow: Type.Optional(WorkflowName),
+    step_name: Type.Optional(StepName),
+    attempt: Type.Optional(Attempt),
+    work_ms: Type.Optional(WorkMs),
   },
   { additionalProperties: false, description: "A step completes." },
 );
@@ -56,8 +74,11 @@ export const InterStepWait = Type.Object(
     from_step: StepNumber,
     to_step: StepNumber,
     planned_wait_ms: Millis("Wait before the next step's pre-step wait begins, outlier included."),
-    outlier_injected: Type.Boolean({ description: "Ground truth: this wait carries an injected outlier delay." }),
+    outlier_injected: Type.Optional(
+      Type.Boolean({ description: "Ground truth: this wait carries an injected outlier delay. Absent when labels go to a truth file (--truth)." }),
+    ),
     ts_ms: Timestamp,
+    workflow: Type.Optional(WorkflowName),
   },
   { additionalProperties: false, description: "The wait between two steps begins." },
 );
@@ -69,6 +90,7 @@ export const TransactionClose = Type.Object(
     ts_ms: Timestamp,
     duration_ms: Millis("Close time minus open time."),
     steps: Type.Integer({ minimum: 1, description: "Steps the transaction completed." }),
+    workflow: Type.Optional(WorkflowName),
   },
   { additionalProperties: false, description: "A transaction completes after its last step." },
 );
@@ -81,12 +103,58 @@ export const TransactionAborted = Type.Object(
     duration_ms: Millis("Abort time minus open time."),
     steps_completed: Type.Integer({ minimum: 0, description: "Steps done before the abort." }),
     reason: Type.String({ description: "Why the run stopped: SIGINT, SIGTERM, or the caller's reason." }),
+    workflow: Type.Optional(WorkflowName),
   },
   { additionalProperties: false, description: "A transaction in flight when the run was stopped." },
 );
 
+export const StepFailed = Type.Object(
+  {
+    type: Type.Literal("step_failed"),
+    txn_id: TxnId,
+    step: StepNumber,
+    ts_ms: Timestamp,
+    attempt: Attempt,
+    reason: Type.String({ description: "Why the attempt failed, one of the scenario's reasons." }),
+    work_ms: WorkMs,
+    workflow: WorkflowName,
+    step_name: StepName,
+  },
+  { additionalProperties: false, description: "An attempt of a step fails, work_ms after its step_open (scenario runs)." },
+);
+
+export const StepRetry = Type.Object(
+  {
+    type: Type.Literal("step_retry"),
+    txn_id: TxnId,
+    step: StepNumber,
+    ts_ms: Timestamp,
+    attempt: Type.Integer({ minimum: 2, description: "The attempt about to start." }),
+    backoff_ms: Millis("Wait before the retry's step_open."),
+    workflow: WorkflowName,
+    step_name: StepName,
+  },
+  { additionalProperties: false, description: "A failed step will be tried again after backoff_ms (scenario runs)." },
+);
+
+export const TransactionFailed = Type.Object(
+  {
+    type: Type.Literal("transaction_failed"),
+    txn_id: TxnId,
+    ts_ms: Timestamp,
+    duration_ms: Millis("Failure time minus open time."),
+    steps_completed: Type.Integer({ minimum: 0, description: "Steps done before the one that failed." }),
+    failed_step: StepNumber,
+    reason: Type.String({ description: "The last attempt's failure reason." }),
+    attempts: Type.Integer({ minimum: 1, description: "Attempts made of the failed step." }),
+    workflow: WorkflowName,
+    step_name: StepName,
+  },
+  { additionalProperties: false, description: "A step failed and ran out of retries: the transaction ends without closing (scenario runs)." },
+);
+
 export const WfEvent = Type.Union(
-  [TransactionOpen, StepOpen, StepDone, InterStepWait, TransactionClose, TransactionAborted],
+  [TransactionOpen, StepOpen, StepDone, InterStepWait, TransactionClose, TransactionAborted, StepFailed, StepRetry, TransactionFailed],
   {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     $id: "https://wfsim.dev/schema/event.json",
@@ -101,6 +169,9 @@ export type StepDone = Static<typeof StepDone>;
 export type InterStepWait = Static<typeof InterStepWait>;
 export type TransactionClose = Static<typeof TransactionClose>;
 export type TransactionAborted = Static<typeof TransactionAborted>;
+export type StepFailed = Static<typeof StepFailed>;
+export type StepRetry = Static<typeof StepRetry>;
+export type TransactionFailed = Static<typeof TransactionFailed>;
 export type WfEvent = Static<typeof WfEvent>;
 export type EventType = WfEvent["type"];
 
@@ -111,9 +182,17 @@ export const EVENT_TYPES = [
   "inter_step_wait",
   "transaction_close",
   "transaction_aborted",
+  "step_failed",
+  "step_retry",
+  "transaction_failed",
 ] as const satisfies readonly EventType[];
 
 /** Events about the transaction as a whole; the rest are step events. The Kafka output splits topics on it. */
 export function isTransactionEvent(event: WfEvent): boolean {
-  return event.type === "transaction_open" || event.type === "transaction_close" || event.type === "transaction_aborted";
+  return (
+    event.type === "transaction_open" ||
+    event.type === "transaction_close" ||
+    event.type === "transaction_aborted" ||
+    event.type === "transaction_failed"
+  );
 }

@@ -35,6 +35,9 @@ describe("analyze: figures of a hand-made stream", () => {
       inter_step_wait: 5,
       transaction_close: 3,
       transaction_aborted: 0,
+      step_failed: 0,
+      step_retry: 0,
+      transaction_failed: 0,
     });
     assert.deepEqual(report.transactions, { total: 4, completed: 3, aborted: 0, open: 1 });
     assert.deepEqual(report.time_span, { first_ts_ms: 0, last_ts_ms: 5565, span_ms: 5565 });

@@ -62,13 +62,13 @@ describe("analyze: malformed input", () => {
 
   it("tolerates unknown event types and extra fields, counting them", async () => {
     const text =
-      compact([{ ...ev.open("a", 0), workflow: "checkout" }, ev.stepOpen("a", 1, 1, 1), ev.stepDone("a", 1, 1)]) +
-      `${JSON.stringify({ type: "step_failed", txn_id: "a", step: 1, ts_ms: 2 })}\n` +
+      compact([{ ...ev.open("a", 0), region: "eu-west" }, ev.stepOpen("a", 1, 1, 1), ev.stepDone("a", 1, 1)]) +
+      `${JSON.stringify({ type: "step_paused", txn_id: "a", step: 1, ts_ms: 2 })}\n` +
       `${JSON.stringify({ ...ev.close("a", 3, 3, 1), step_name: "pay", stuck: false })}\n`;
     const report = await analyzeText(text);
     assert.equal(report.events, 4);
     assert.equal(report.unknown_type_events, 1);
-    assert.equal(report.events_by_type.step_failed, 1);
+    assert.equal(report.events_by_type.step_paused, 1);
     assert.equal(report.events_with_extra_fields, 2);
     assert.equal(report.invalid_lines, 0);
     assert.deepEqual(report.transactions, { total: 1, completed: 1, aborted: 0, open: 0 });

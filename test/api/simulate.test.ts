@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ManualClock, simulate, WfsimError, type WfEvent } from "../../src/index.ts";
+import { isTransactionEvent, loadScenario, ManualClock, simulate, WfsimError, type TruthRecord, type WfEvent } from "../../src/index.ts";
 import { serializeEvent } from "../../src/events/serialize.ts";
 import { runCli } from "../helpers/cli.ts";
 
@@ -58,5 +58,17 @@ describe("simulate() from the library", () => {
       assert.equal(event.reason, "stop now");
       assert.equal(event.steps_completed, 0);
     }
+  });
+
+  it("runs a scenario and hands its labels to onTruth, leaving them out of the events, as the CLI with --truth", async () => {
+    const path = new URL("../../examples/checkout.yaml", import.meta.url).pathname;
+    const scenario = await loadScenario(path);
+    const truth: TruthRecord[] = [];
+    const events = await take(simulate({ scenario, samples: 2000, clock: "virtual", startTime: 0, onTruth: (r) => truth.push(r) }));
+    const cli = await runCli(["--scenario", path, "--samples", "2000", "--clock", "virtual", "--start-time", "0", "--truth", "/dev/null"]);
+    assert.equal(events.map(serializeEvent).join(""), cli.stdout);
+    assert.ok(truth.length > 0);
+    assert.ok(events.every((e) => !("outlier_injected" in e) && !("stuck" in e)));
+    assert.ok(events.some((e) => isTransactionEvent(e) && e.type === "transaction_failed"));
   });
 });

@@ -4,11 +4,11 @@ import { runCli } from "../helpers/cli.ts";
 
 /** Each row: the arguments, then what the single stderr line must say. */
 const BAD_INPUT: [string[], RegExp][] = [
-  [["--samples", "-5"], /^wfsim: --samples must be a whole number of at least 1, got -5$/],
-  [["--samples", "1.5"], /^wfsim: --samples must be a whole number of at least 1, got 1\.5$/],
-  [["--samples", "0"], /--samples must be a whole number of at least 1, got 0/],
-  [["--samples", "lots"], /--samples must be a whole number of at least 1, got lots/],
-  [["--samples", ""], /--samples must be a whole number of at least 1, got an empty value/],
+  [["--samples", "-5"], /^wfsim: --samples must be a whole number of at least 1, or unlimited, got -5$/],
+  [["--samples", "1.5"], /^wfsim: --samples must be a whole number of at least 1, or unlimited, got 1\.5$/],
+  [["--samples", "0"], /--samples must be a whole number of at least 1, or unlimited, got 0/],
+  [["--samples", "lots"], /--samples must be a whole number of at least 1, or unlimited, got lots/],
+  [["--samples", ""], /--samples must be a whole number of at least 1, or unlimited, got an empty value/],
   [["--steps", "0"], /--steps must be a whole number from 1 to 100000, got 0/],
   [["--steps", "2.5"], /--steps must be a whole number/],
   [["--concurrency", "0"], /--concurrency must be a whole number from 1 to 10000000, got 0/],

@@ -1,11 +1,14 @@
 import { Compile } from "typebox/compile";
-import { createSimulation } from "../../src/api/simulate.ts";
+import { createSimulation, truthCallback } from "../../src/api/simulate.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../../src/config/sim-options.ts";
 import type { EventSink, RunSummary } from "../../src/engine/simulation.ts";
 import { WfEvent } from "../../src/events/schema.ts";
+import { TruthRecord } from "../../src/events/truth.ts";
 
 /** Validates events against the JSON Schema that `wfsim schema` prints. */
 export const eventValidator = Compile(WfEvent);
+/** Validates truth records against the JSON Schema that `wfsim schema --truth` prints. */
+export const truthValidator = Compile(TruthRecord);
 
 /** A sink that keeps every event, for tests. */
 export class CollectingSink implements EventSink {
@@ -20,12 +23,19 @@ export class CollectingSink implements EventSink {
   }
 }
 
-/** Runs a virtual-clock simulation in process and returns its events and summary. */
-export async function simulateVirtual(input: SimOptionsInput = {}): Promise<{ events: WfEvent[]; summary: RunSummary }> {
+/**
+ * Runs a virtual-clock simulation in process and returns its events and summary; with `truth`, the
+ * labels go to `labels` instead of inline, as with --truth FILE.
+ */
+export async function simulateVirtual(
+  input: SimOptionsInput = {},
+  { truth = false }: { truth?: boolean } = {},
+): Promise<{ events: WfEvent[]; summary: RunSummary; labels: TruthRecord[] }> {
   const options = resolveSimOptions({ clock: "virtual", startTime: 1_767_225_600_000, ...input });
   const sink = new CollectingSink();
-  const summary = await createSimulation(options, { sink }).run();
-  return { events: sink.events, summary };
+  const labels: TruthRecord[] = [];
+  const summary = await createSimulation(options, { sink, ...(truth ? { truth: truthCallback((r) => labels.push(r)) } : {}) }).run();
+  return { events: sink.events, summary, labels };
 }
 
 /** Groups events by transaction id, keeping their order. */

@@ -104,7 +104,7 @@ export interface Expectation {
   partitions: { transactions: number; steps: number };
 }
 
-const TRANSACTION_TYPES = new Set(["transaction_open", "transaction_close", "transaction_aborted"]);
+const TRANSACTION_TYPES = new Set(["transaction_open", "transaction_close", "transaction_aborted", "transaction_failed"]);
 
 /**
  * Every expected line exactly once (no loss, no duplicate), on its topic, keyed by txn_id on the

@@ -5,6 +5,7 @@ import { serializeEvent } from "../../src/events/serialize.ts";
 import { LINE_TEMPLATES } from "../../src/events/templates.ts";
 import { compileTemplate, LineWriter } from "../../src/sinks/fast-jsonl/line-writer.ts";
 import { OPS } from "../../src/sinks/fast-jsonl/layout.ts";
+import { parseScenario } from "../../src/config/scenario/load.ts";
 import { assertSameLines, simulateVirtual } from "../helpers/events.ts";
 import { SAMPLE_EVENTS } from "../events/serialize.test.ts";
 
@@ -27,6 +28,28 @@ describe("LineWriter (WebAssembly)", () => {
     assertSameLines(writeAll(events).text, events.map(serializeEvent).join(""));
   });
 
+  it("agrees with serializeEvent over scenario runs, every event type and optional field included", async () => {
+    const scenario = parseScenario(
+      [
+        "workflows:",
+        "  - name: checkout",
+        "    pre: { dist: exponential, mean: 100ms }",
+        "    outlier: { prob: 0.2, extra: 5s }",
+        "    stuck: { prob: 0.05 }",
+        "    steps:",
+        "      - cart",
+        "      - { name: pay, work: { dist: lognormal, median: 50ms, sigma: 1 }, failure: { prob: 0.4, reasons: [timeout, \"card \\\"declined\\\"\", é], retries: 2 } }",
+        "  - { name: réfund, steps: [ask, { name: pay, work: 1s }] }",
+      ].join("\n"),
+    );
+    for (const truth of [false, true]) {
+      const { events } = await simulateVirtual({ samples: 3000, concurrency: 50, scenario }, { truth });
+      const types = new Set(events.map((e) => e.type));
+      for (const type of ["step_failed", "step_retry", "transaction_failed"]) assert.ok(types.has(type as WfEvent["type"]), type);
+      assertSameLines(writeAll(events).text, events.map(serializeEvent).join(""));
+    }
+  });
+
   it("keeps whole lines and their order when strings fill its table and lines fill its output", () => {
     // Long distinct ids exhaust the string area; long reasons force several format calls per batch.
     const events: WfEvent[] = [];
@@ -39,6 +62,21 @@ describe("LineWriter (WebAssembly)", () => {
         steps_completed: i % 7,
         reason: `r${"é".repeat(i % 50)}`,
       });
+    }
+    const { text, chunks } = writeAll(events);
+    assert.ok(chunks > 1);
+    assertSameLines(text, events.map(serializeEvent).join(""));
+  });
+
+  it("finds repeated names again across string-table resets, and still appends ids that never repeat", () => {
+    // Distinct long ids fill the table every few thousand events; names come from a small set.
+    const names = ["cart", "pay", "ship", "é \"quoted\""];
+    const events: WfEvent[] = [];
+    for (let i = 0; i < 60_000; i++) {
+      const txn_id = `txn_${i}_${"y".repeat(100)}`;
+      const step_name = names[i % names.length]!;
+      events.push({ type: "step_open", txn_id, step: 1, ts_ms: i, pre_delay_ms: 0, workflow: `w${i % 3}`, step_name });
+      events.push({ type: "step_done", txn_id: `txn_${(i * 7) % 1000}`, step: 1, ts_ms: i, workflow: "w0", step_name: names[(i + 1) % names.length]! });
     }
     const { text, chunks } = writeAll(events);
     assert.ok(chunks > 1);

@@ -15,6 +15,10 @@ type RecordEncoder = (event: WfEvent, f64: Float64Array, slot: number, strings: 
 // From src/sinks/fast-jsonl/ and dist/sinks/fast-jsonl/ alike, the module is in build/ at the top.
 const WASM_URL = new URL("../../../build/line-writer.wasm", import.meta.url);
 let compiled: WebAssembly.Module | undefined;
+/** Distinct values of a string field in one table beyond which it is no longer looked up. */
+const NAME_LIMIT = 64;
+/** String fields over all event types (txn_id, meta, workflow, step_name, reason, ...), with room to grow. */
+const MAX_STRING_FIELDS = 64;
 const textEncoder = new TextEncoder();
 
 /**
@@ -25,6 +29,12 @@ export class StringTable {
   private readonly bytes: Uint8Array;
   private readonly index: Uint32Array;
   private readonly objectIds = new Map<unknown, number>();
+  // Names (a scenario's workflow and step names) come back on event after event, from a handful of
+  // values: each is written once per table and then found in a map. A field whose values keep
+  // changing (txn_id) leaves the map after NAME_LIMIT distinct values in a table, so ids are still
+  // appended without a lookup, which for them is cheaper.
+  private readonly nameIds = new Map<string, number>();
+  private readonly distinctNames = new Int32Array(MAX_STRING_FIELDS);
   private count = 0;
   private end: number = LAYOUT.stringBytes;
   // The last value of each string field (txn_id, meta, ...): consecutive events mostly repeat it.
@@ -38,15 +48,25 @@ export class StringTable {
 
   /**
    * The id of `value`'s JSON text, or -1 when the table has no room left for it. `field` numbers the
-   * field the value comes from, for its one-entry cache. Strings are appended without looking for
-   * an earlier copy (a map lookup costs more than writing a transaction id again); objects are
-   * looked up by identity, since the same meta object is shared by a whole run.
+   * field the value comes from, for its one-entry cache. Strings of fields with few values (names)
+   * are looked up; others are appended without looking for an earlier copy (a map lookup costs more
+   * than writing a transaction id again); objects are looked up by identity, since the same meta
+   * object is shared by a whole run.
    */
   intern(value: unknown, field: number): number {
     if (value === this.lastValues[field]) return this.lastIds[field]!;
     let id: number;
     if (typeof value === "string") {
-      id = this.append(value);
+      if (this.distinctNames[field]! > NAME_LIMIT) {
+        id = this.append(value);
+      } else {
+        id = this.nameIds.get(value) ?? -1;
+        if (id < 0) {
+          this.distinctNames[field]!++;
+          id = this.append(value);
+          if (id >= 0) this.nameIds.set(value, id);
+        }
+      }
     } else {
       id = this.objectIds.get(value) ?? -1;
       if (id < 0) {
@@ -98,6 +118,8 @@ export class StringTable {
 
   reset(): void {
     this.objectIds.clear();
+    this.nameIds.clear();
+    this.distinctNames.fill(0);
     this.count = 0;
     this.end = LAYOUT.stringBytes;
     this.lastValues.length = 0;

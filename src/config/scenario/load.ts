@@ -1,0 +1,91 @@
+/**
+ * Reading a scenario: YAML or JSON text (JSON is read as the YAML it also is, so both get the same
+ * positions and messages), checked against the schema, then resolved. Every problem becomes one
+ * WfsimError line: `wfsim: checkout.yaml:14:15: workflows[1].steps[2].work: expected ..., got "fast"`.
+ */
+import { readFile } from "node:fs/promises";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { WfsimError } from "../../errors.ts";
+import { checkAgainst, formatPath, type Issue, type PathSegment } from "./check.ts";
+import type { Scenario } from "./model.ts";
+import { resolveScenario, ScenarioIssue } from "./resolve.ts";
+import { ScenarioFile, type ScenarioInput } from "./schema.ts";
+
+/** Reads and resolves the scenario in `path`; a missing file or a bad scenario throws a user error. */
+export async function loadScenario(path: string): Promise<Scenario> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    throw new WfsimError("FILE", `${path}: cannot read the scenario (${describeReadError(error)})`, { cause: error });
+  }
+  return parseScenario(text, path);
+}
+
+/**
+ * Parses scenario text. `source` names it in messages (a file path) and in the result. Throws a
+ * WfsimError with code SCENARIO naming the source, the line and column, the path and the problem.
+ */
+export function parseScenario(text: string, source = "scenario"): Scenario {
+  const lineCounter = new LineCounter();
+  // merge: YAML's `<<: *defaults`, so that workflows can share settings through an anchor.
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
+  const syntax = doc.errors[0];
+  if (syntax !== undefined) {
+    const at = lineCounter.linePos(syntax.pos[0]);
+    const where = `${source}:${at.line}:${at.col}`;
+    const what = syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+    throw new WfsimError("SCENARIO", `${where}: not valid YAML or JSON: ${what}`);
+  }
+  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const fail = (issue: Issue): never => {
+    const offset = offsetOf(doc, issue.path, issue.atKey === true);
+    const at = offset === undefined ? undefined : lineCounter.linePos(offset);
+    const where = at === undefined ? source : `${source}:${at.line}:${at.col}`;
+    const path = formatPath(issue.path);
+    throw new WfsimError("SCENARIO", `${where}: ${path === "" ? "" : `${path}: `}${issue.message}`);
+  };
+  if (value === null || value === undefined) return fail({ path: [], message: "expected a scenario (an object with workflows), got an empty file" });
+  const issue = checkAgainst(ScenarioFile, value);
+  if (issue !== undefined) return fail(issue);
+  try {
+    return resolveScenario(value as ScenarioInput, source);
+  } catch (error) {
+    if (error instanceof ScenarioIssue) return fail(error);
+    throw error;
+  }
+}
+
+/** Where the value (or, for `atKey`, the key) at `path` starts in the text; the nearest parent's when it is missing. */
+function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node);
+  for (let i = 0; i < path.length; i++) {
+    const segment = path[i]!;
+    const last = i === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && item.key.value === segment);
+      if (pair === undefined) return offset;
+      if (last && atKey) return rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment];
+    } else {
+      return offset;
+    }
+    offset = rangeStart(node) ?? offset;
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return (node as Node | null | undefined)?.range?.[0];
+}
+
+function describeReadError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return "no such file or directory";
+  if (code === "EACCES" || code === "EPERM") return "permission denied";
+  if (code === "EISDIR") return "it is a directory";
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,97 @@
+/**
+ * Ground truth: what wfsim injected, one record per label. Inline (the default) the stream itself
+ * carries the labels (`outlier_injected` on inter_step_wait, `stuck` on transaction_open); with
+ * `wfsim run --truth FILE` the stream carries none and these records go to FILE as JSON Lines, so the
+ * pipeline under test sees no hints and a scorer (`wfsim analyze --truth FILE`) still knows the answers.
+ *
+ * Failures are events of their own (step_failed, step_retry, transaction_failed) and stay in the
+ * stream either way; the truth file lists them too, so that it alone is the complete answer key.
+ */
+import Type, { type Static } from "typebox";
+
+const TxnId = Type.String({ minLength: 1, description: "The transaction's txn_id in the event stream." });
+const Timestamp = Type.Integer({ description: "When the labelled thing happened, epoch ms: the ts_ms of the event it concerns." });
+const WorkflowName = Type.Optional(Type.String({ description: "The transaction's workflow (scenario runs)." }));
+const StepNumber = Type.Integer({ minimum: 1 });
+
+export const OutlierLabel = Type.Object(
+  {
+    kind: Type.Literal("outlier"),
+    txn_id: TxnId,
+    ts_ms: Timestamp,
+    from_step: StepNumber,
+    to_step: StepNumber,
+    extra_ms: Type.Integer({ minimum: 0, description: "The extra wait injected into this gap (included in planned_wait_ms)." }),
+    workflow: WorkflowName,
+  },
+  { additionalProperties: false, description: "An inter_step_wait (at ts_ms, from_step to to_step) carries an injected extra wait." },
+);
+
+export const StuckLabel = Type.Object(
+  {
+    kind: Type.Literal("stuck"),
+    txn_id: TxnId,
+    ts_ms: Timestamp,
+    step: StepNumber,
+    step_name: Type.String(),
+    silent_since_ms: Type.Integer({ description: "ts_ms of the step_open after which nothing more comes." }),
+    workflow: Type.String(),
+  },
+  {
+    additionalProperties: false,
+    description:
+      "The transaction opened at ts_ms (its transaction_open carries stuck inline) opens `step` at silent_since_ms and then is never heard of again. Written when it goes silent.",
+  },
+);
+
+export const StepFailureLabel = Type.Object(
+  {
+    kind: Type.Literal("step_failure"),
+    txn_id: TxnId,
+    ts_ms: Timestamp,
+    step: StepNumber,
+    step_name: Type.String(),
+    attempt: Type.Integer({ minimum: 1 }),
+    reason: Type.String(),
+    final: Type.Boolean({ description: "No retry is left: the transaction fails." }),
+    workflow: Type.String(),
+  },
+  { additionalProperties: false, description: "An injected failure: the step_failed event at ts_ms." },
+);
+
+export const TruthRecord = Type.Union([OutlierLabel, StuckLabel, StepFailureLabel], {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://wfsim.dev/schema/truth.json",
+  title: "wfsim ground truth",
+  description: "One line of a wfsim truth file (wfsim run --truth FILE): one injected anomaly.",
+});
+
+export type OutlierLabel = Static<typeof OutlierLabel>;
+export type StuckLabel = Static<typeof StuckLabel>;
+export type StepFailureLabel = Static<typeof StepFailureLabel>;
+export type TruthRecord = Static<typeof TruthRecord>;
+export type TruthKind = TruthRecord["kind"];
+
+export const TRUTH_KINDS = ["outlier", "stuck", "step_failure"] as const satisfies readonly TruthKind[];
+
+/** One record as one JSON line: its fields in schema order (records are built in that order). */
+export function serializeTruth(record: TruthRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+let validator: { Check(value: unknown): boolean } | undefined;
+
+/**
+ * One line of a truth file as a record, or undefined when it is not one (bad JSON, an unknown kind,
+ * a missing or mistyped field): what a scorer reading `--truth FILE` needs.
+ */
+export async function parseTruthLine(line: string): Promise<TruthRecord | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  validator ??= (await import("typebox/compile")).Compile(TruthRecord);
+  return validator.Check(value) ? (value as TruthRecord) : undefined;
+}
