@@ -13,4 +13,13 @@ const onSignal = (name: "SIGINT" | "SIGTERM") => {
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
 
+// Reports, schemas and help go through process.stdout. When its reader goes away (`wfsim analyze |
+// head`), that is the end of the story, not a crash: leave quietly. Any other failure to write
+// stdout is reported in one line.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  process.stderr.write(`wfsim: cannot write to stdout: ${error.message}\n`);
+  process.exit(1);
+});
+
 process.exitCode = await runMain(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }, controller.signal);

@@ -133,6 +133,19 @@ describe("output streams", () => {
     assert.equal(result.stderr, "");
   });
 
+  it("leaves quietly when the reader of a report closes the pipe (wfsim analyze | head)", async () => {
+    const events = join(dir, "many-outliers.jsonl");
+    assert.equal((await runCli(["--samples", "5000", "--outlier-prob", "0.5", "--output", events, "--quiet", ...VIRTUAL])).code, 0);
+    // A report of several MB: far more than a pipe holds, so writing it meets the closed pipe.
+    const child = startCli(["analyze", events, "--format", "json", "--list", "100000"]);
+    const done = collect(child);
+    await firstLines(child, 1);
+    child.stdout.destroy();
+    const result = await done;
+    assert.equal(result.code, 0);
+    assert.equal(result.stderr, "");
+  });
+
   it("holds memory bounded while the reader does not read (backpressure)", async () => {
     const child = startCli(["--samples", "100000000", "--clock", "virtual", "--quiet"]);
     const done = collect(child, { timeoutMs: 30_000 });
