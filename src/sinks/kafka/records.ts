@@ -6,6 +6,12 @@ import { encodeHeaders, type RecordBatchBuilder } from "./record-batch.ts";
 /** The record header that names the event type (its value: the event's `type`, e.g. step_open). */
 export const EVENT_TYPE_HEADER = "event_type";
 
+/**
+ * Keys kept at most. Transactions that never end (stuck ones, or a stream cut short) would otherwise
+ * keep theirs forever; past this many the cache starts again, which costs one re-encoding per key.
+ */
+const KEY_CACHE_LIMIT = 1 << 16;
+
 /** Each event type's encoded header list, built once. */
 const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
 
@@ -33,6 +39,7 @@ export class EventRecords {
     if (key === undefined) {
       const bytes = Buffer.from(id, "utf8");
       key = { key: bytes, hash: keyHash(bytes) };
+      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
       this.keys.set(id, key);
     }
     const transactional = isTransactionEvent(event);
@@ -45,6 +52,11 @@ export class EventRecords {
     this.timestamp = event.ts_ms;
     this.keyHash = key.hash;
     return transactional ? 0 : 1;
+  }
+
+  /** Keys held in the cache now (bounded, whatever the stream). */
+  get cachedKeys(): number {
+    return this.keys.size;
   }
 
   /** The prepared key's positive murmur2 hash: its partition is this modulo the partition count. */
