@@ -92,7 +92,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   progress?.start();
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
-  await truth?.close();
+  await truth?.close({ end: true });
   const wallMs = performance.now() - started;
 
   if (outputError !== undefined) {

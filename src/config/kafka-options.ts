@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import * as zlib from "node:zlib";
-import { WfsimError } from "../errors.ts";
+import { describeSystemError, WfsimError } from "../errors.ts";
 import { invalidOption } from "./sim-options.ts";
 import { describeReceived, integer, oneOf, text, type ValueKind } from "./values.ts";
 
@@ -279,7 +279,7 @@ function readFile(path: string, name: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new WfsimError("FILE", `${name} ${path}: cannot read (${describeFileError(error)})`, { cause: error });
+    throw new WfsimError("FILE", `${name} ${path}: cannot read (${describeSystemError(error)})`, { cause: error });
   }
 }
 
@@ -298,16 +298,3 @@ function readPassword(path: string, name: string): string {
   return password;
 }
 
-function describeFileError(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException | undefined)?.code) {
-    case "ENOENT":
-      return "no such file or directory";
-    case "EACCES":
-    case "EPERM":
-      return "permission denied";
-    case "EISDIR":
-      return "it is a directory";
-    default:
-      return error instanceof Error ? error.message : String(error);
-  }
-}
