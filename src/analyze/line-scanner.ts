@@ -38,6 +38,8 @@ const KIND_BOOL = 1;
 const KIND_STRING = 2;
 const KIND_ID = 3;
 const KIND_END = 4;
+/** Nothing but the literal (what closes an object before an optional field). */
+const KIND_LITERAL = 5;
 
 interface Op {
   /** Bytes that must come first, e.g. `,"ts_ms":`. */
@@ -47,6 +49,8 @@ interface Op {
   readonly register: number;
   readonly minimum: number;
   readonly minLength: number;
+  /** An optional field: when its literal is not there, the field is absent and the next op is tried. */
+  readonly optional: boolean;
 }
 
 interface Layout {
@@ -69,11 +73,17 @@ function compileLayout(code: number, type: string, fields: readonly FieldSpec[],
       register: field.register,
       minimum: field.minimum ?? -Infinity,
       minLength: field.minLength ?? 0,
+      optional: !field.required,
     });
     pending = "";
   };
   const walk = (list: readonly FieldSpec[], first: boolean, topLevel: boolean) => {
     list.forEach((field, index) => {
+      // An optional field's literal must stand alone, so that its absence skips exactly that field.
+      if (!field.required && pending !== "") {
+        ops.push({ literal: encoder.encode(pending), kind: KIND_LITERAL, register: -1, minimum: 0, minLength: 0, optional: false });
+        pending = "";
+      }
       pending += `${index === 0 && first ? "" : comma}${JSON.stringify(field.name)}${colon}`;
       if (field.type === "object") {
         pending += "{";
@@ -87,7 +97,7 @@ function compileLayout(code: number, type: string, fields: readonly FieldSpec[],
   };
   walk(fields, false, true);
   pending += "}";
-  ops.push({ literal: encoder.encode(pending), kind: KIND_END, register: -1, minimum: 0, minLength: 0 });
+  ops.push({ literal: encoder.encode(pending), kind: KIND_END, register: -1, minimum: 0, minLength: 0, optional: false });
   return { code, typeName: encoder.encode(type), ops };
 }
 
@@ -256,7 +266,19 @@ export class LineScanner {
     for (let o = 0; o < ops.length; o++) {
       const op = ops[o]!;
       const literal = op.literal;
-      for (let i = 0; i < literal.length; i++) if (b[p + i] !== literal[i]) return -1;
+      let matches = true;
+      for (let i = 0; i < literal.length; i++) {
+        if (b[p + i] !== literal[i]) {
+          matches = false;
+          break;
+        }
+      }
+      if (!matches) {
+        // Absent optional fields leave their register NaN, as the strict path does.
+        if (!op.optional) return -1;
+        if (op.register >= 0) regs[op.register] = NaN;
+        continue;
+      }
       p += literal.length;
       switch (op.kind) {
         case KIND_INT: {
@@ -284,6 +306,8 @@ export class LineScanner {
         case KIND_STRING:
           p = this.readString(b, p, op.minLength, false);
           if (p < 0) return -1;
+          break;
+        case KIND_LITERAL:
           break;
         default: {
           // KIND_END: the closing brace was the literal; then the line's end.
