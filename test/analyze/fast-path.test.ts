@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { resolveOutlierOptions } from "../../src/analyze/options.ts";
 import { StreamAnalysis } from "../../src/analyze/stream-analysis.ts";
+import { IN_STREAM_TRUTH } from "../../src/analyze/truth.ts";
 import { runCli } from "../helpers/cli.ts";
 
 let dir = "";
@@ -19,7 +20,7 @@ after(() => rm(dir, { recursive: true, force: true }));
 async function fastShare(args: string[]): Promise<{ lines: number; fast: number; invalid: number }> {
   const result = await runCli([...args, "--clock", "virtual", "--start-time", "0", "--quiet"]);
   assert.equal(result.code, 0, result.stderr);
-  const analysis = new StreamAnalysis({ ...resolveOutlierOptions({}), charts: false });
+  const analysis = new StreamAnalysis({ ...resolveOutlierOptions({}), truth: IN_STREAM_TRUTH, charts: false });
   analysis.beginSource("run");
   analysis.push(Buffer.from(result.stdout));
   analysis.endSource();

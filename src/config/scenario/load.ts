@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
-import { WfsimError } from "../../errors.ts";
+import { describeSystemError, WfsimError } from "../../errors.ts";
 import { checkAgainst, formatPath, type Issue, type PathSegment } from "./check.ts";
 import type { Scenario } from "./model.ts";
 import { resolveScenario, ScenarioIssue } from "./resolve.ts";
@@ -17,7 +17,7 @@ export async function loadScenario(path: string): Promise<Scenario> {
   try {
     text = await readFile(path, "utf8");
   } catch (error) {
-    throw new WfsimError("FILE", `${path}: cannot read the scenario (${describeReadError(error)})`, { cause: error });
+    throw new WfsimError("FILE", `${path}: cannot read the scenario (${describeSystemError(error)})`, { cause: error });
   }
   return parseScenario(text, path);
 }
@@ -80,12 +80,4 @@ function offsetOf(doc: Document, path: readonly PathSegment[], atKey: boolean): 
 
 function rangeStart(node: unknown): number | undefined {
   return (node as Node | null | undefined)?.range?.[0];
-}
-
-function describeReadError(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT") return "no such file or directory";
-  if (code === "EACCES" || code === "EPERM") return "permission denied";
-  if (code === "EISDIR") return "it is a directory";
-  return error instanceof Error ? error.message : String(error);
 }
