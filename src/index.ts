@@ -56,7 +56,7 @@ export { KafkaSink, KAFKA_SINK_DEFAULTS, type KafkaSinkSettings } from "./sinks/
 export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./sinks/kafka/producer.ts";
 export { RecordBatchBuilder } from "./sinks/kafka/record-batch.ts";
 export type { DeliveryReport } from "./sinks/kafka/delivery.ts";
-export type { KafkaFailure, KafkaFailureKind } from "./sinks/kafka/errors.ts";
+export type { KafkaFailure, KafkaFailureKind } from "./kafka/errors.ts";
 export type { TopicInfo } from "./sinks/kafka/topics.ts";
 export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
