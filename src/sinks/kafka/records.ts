@@ -1,10 +1,10 @@
 import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../events/schema.ts";
 import { serializeEvent } from "../../events/serialize.ts";
+import { EVENT_TYPE_HEADER } from "../../kafka/layout.ts";
 import { keyHash } from "./partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "./record-batch.ts";
 
-/** The record header that names the event type (its value: the event's `type`, e.g. step_open). */
-export const EVENT_TYPE_HEADER = "event_type";
+export { EVENT_TYPE_HEADER };
 
 /** Each event type's encoded header list, built once. */
 const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
