@@ -46,6 +46,8 @@ const FETCH_WAIT_MS = 200;
 const MERGE_WAIT_MS = 300;
 /** Offsets are committed this often, and as soon as alerts wait for a commit. */
 const COMMIT_INTERVAL_MS = 1_000;
+/** Longest pause for a rebalance (beyond the group's rebalance timeout). */
+const PAUSE_LIMIT_MS = 30_000;
 
 const FOLLOW: MergeSettings = { follow: true, mergeWaitMs: MERGE_WAIT_MS };
 
@@ -122,6 +124,10 @@ class Follower {
   /** While adopting: where the adopted transactions come from. */
   private adopting: RecordPlace | undefined;
   private committing: Promise<void> | undefined;
+  /** Commits in flight, awaited before leaving. */
+  private readonly commits = new Set<Promise<void>>();
+  /** A rebalance began (performance.now()): nothing is analysed until the new assignment is applied. */
+  private pausedSince = NaN;
   private lastCommit = 0;
   private readonly fetchedBefore = [0, 0];
   private alertsPrinted = 0;
@@ -162,6 +168,7 @@ class Follower {
         }
         try {
           this.member = await GroupMember.join(settings.connection, options.group, { signal: settings.signal, nameOf: this.nameOf as NameOf });
+        this.member.onRebalance(() => this.rebalancing());
         } catch (error) {
           // Stopped while joining: the report of nothing read.
           if (settings.signal.aborted) return this.report();
@@ -184,11 +191,14 @@ class Follower {
         if (this.member?.failure !== undefined) throw kafkaError(this.member.failure, settings.connection, this.nameOf as NameOf);
         if (this.member !== undefined) await this.applyAssignments();
         await this.reader.fetchRound(FETCH_WAIT_MS, settings.signal);
+        // A rebalance that never brings an assignment (it always does) must not stop the analysis.
+        if (performance.now() - this.pausedSince > PAUSE_LIMIT_MS) this.pausedSince = NaN;
+        if (!Number.isNaN(this.pausedSince)) continue;
         this.process(performance.now());
         this.maybeCommit(performance.now());
       }
-      await this.committing;
-      if (this.member !== undefined) await this.commit();
+      if (this.member !== undefined) await this.track(this.commit());
+      await Promise.all([...this.commits]);
     } finally {
       clearInterval(timer);
       await this.member?.close();
@@ -324,6 +334,7 @@ class Follower {
         for (const p of gained) this.own(...this.resume(p, committed));
       }
       this.applied = next;
+      this.pausedSince = NaN;
       this.reader.setSlots([...this.owned.values()].map((o) => o.slot));
       const count = this.reader.layout.transactions.partitions;
       this.settings.onNotice?.(
@@ -362,7 +373,24 @@ class Follower {
     const waiting = [...this.owned.values()].some((owned) => owned.held.length > 0);
     if (!waiting && now - this.lastCommit < COMMIT_INTERVAL_MS) return;
     this.lastCommit = now;
-    this.committing = this.commit().finally(() => (this.committing = undefined));
+    this.committing = this.track(this.commit()).finally(() => (this.committing = undefined));
+  }
+
+  private track(commit: Promise<void>): Promise<void> {
+    this.commits.add(commit);
+    return commit.finally(() => this.commits.delete(commit));
+  }
+
+  /**
+   * A rebalance began. Analysing stops until the new assignment is applied, and a commit goes out at
+   * once, ahead of the rejoin: the partitions that move are handed over exactly where this follower
+   * stopped, and their next owner analyses nothing twice.
+   */
+  private rebalancing(): void {
+    if (!Number.isNaN(this.pausedSince)) return;
+    this.pausedSince = performance.now();
+    this.lastCommit = this.pausedSince;
+    void this.track(this.commit());
   }
 
   /**

@@ -91,6 +91,8 @@ export class GroupMember {
   private readonly topics: readonly [string, string];
   private readonly assignments: Assignment[] = [];
   private commitApi: CommitApi | undefined;
+  /** The coordinator's connection, kept so that a commit can be sent without waiting (see commit). */
+  private coordinatorConnection: Connection | undefined;
   private fetchApi: FetchApi | undefined;
   /** A failure the Consumer reported on its own (a rejoin that failed for good). */
   failure: unknown;
@@ -153,6 +155,14 @@ export class GroupMember {
     return member;
   }
 
+  /**
+   * Called when the Consumer learns that a rebalance began, just before it rejoins: the last moment
+   * at which a commit under the current generation is still accepted.
+   */
+  onRebalance(listener: () => void): void {
+    this.client.on("consumer:group:rebalance", listener);
+  }
+
   /** Assignments received since the last call, oldest first (each generation's, so none is skipped). */
   takeAssignments(): Assignment[] {
     return this.assignments.splice(0);
@@ -188,18 +198,26 @@ export class GroupMember {
     return result;
   }
 
-  /** Commits under `assignment`'s generation; refused (fenced) once the group has a newer one. */
+  /**
+   * Commits under `assignment`'s generation; refused (fenced) once the group has a newer one. With
+   * the coordinator's connection known, the request is queued on it before this returns, so that a
+   * commit made when a rebalance begins goes out ahead of the Consumer's JoinGroup.
+   */
   async commit(assignment: Assignment, offsets: readonly OffsetToCommit[]): Promise<CommitOutcome> {
     if (offsets.length === 0) return { ok: true };
     try {
-      const connection = await this.coordinator();
+      const known = this.coordinatorConnection;
+      const connection = known !== undefined && known.isConnected() ? known : await this.coordinator();
       const topics = new Map<string, { name: string; partitions: { partitionIndex: number; committedOffset: bigint; committedLeaderEpoch: number; committedMetadata: string }[] }>();
       for (const entry of offsets) {
         let topic = topics.get(entry.topic);
         if (topic === undefined) topics.set(entry.topic, (topic = { name: entry.topic, partitions: [] }));
         topic.partitions.push({ partitionIndex: entry.partition, committedOffset: BigInt(entry.offset), committedLeaderEpoch: -1, committedMetadata: entry.metadata });
       }
-      await this.commitApi!.async(connection, this.group, assignment.generation, assignment.memberId, null, [...topics.values()]);
+      const api = this.commitApi!;
+      await new Promise<void>((resolve, reject) =>
+        api(connection, this.group, assignment.generation, assignment.memberId, null, [...topics.values()], (error) => (error ? reject(error) : resolve())),
+      );
       return { ok: true };
     } catch (error) {
       const ids = describeKafkaFailure(error).apiIds;
@@ -217,7 +235,9 @@ export class GroupMember {
     const metadata = await this.client.metadata({ topics: [...this.topics] });
     const broker = metadata.brokers.get(id);
     if (broker === undefined) throw new Error(`the group coordinator (node ${id}) is not in the cluster metadata`);
-    return this.client.connections.get(broker);
+    const connection = await this.client.connections.get(broker);
+    this.coordinatorConnection = connection;
+    return connection;
   }
 }
 
