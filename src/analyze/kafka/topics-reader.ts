@@ -39,10 +39,10 @@ export interface OpenReaderSettings {
 }
 
 /** Per fetch, and per partition: large enough that a partition's backlog comes in a few requests. */
-const PARTITION_MAX_BYTES = 4 << 20;
-const FETCH_MAX_BYTES = 32 << 20;
+const PARTITION_MAX_BYTES = 1 << 20;
+const FETCH_MAX_BYTES = 8 << 20;
 /** A partition whose records wait in the merge beyond this is not fetched until they go. */
-const MAX_PENDING_BYTES = 8 << 20;
+const MAX_PENDING_BYTES = 2 << 20;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
 
