@@ -25,7 +25,7 @@
  */
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
-import { kafkaError, type NameOf } from "../../kafka/connect.ts";
+import { kafkaError, retrying, type LastFailure, type NameOf } from "../../kafka/connect.ts";
 import { AlertScorer } from "../alerts.ts";
 import type { AnalyzeOptions } from "../analyze.ts";
 import { resolveOutlierOptions } from "../options.ts";
@@ -330,7 +330,9 @@ class Follower {
       }
       const gained = next.partitions.filter((p) => !keep.has(p));
       if (gained.length > 0) {
-        const committed = await this.member!.committed(gained);
+        const committed = await this.committedOffsets(gained);
+        // Stopped meanwhile: take nothing over (committing a partition not read would move its offset back).
+        if (committed === undefined) return;
         for (const p of gained) this.own(...this.resume(p, committed));
       }
       this.applied = next;
@@ -341,6 +343,19 @@ class Follower {
         `group ${this.options.group}: reading partition${next.partitions.length === 1 ? "" : "s"} ${next.partitions.join(", ") || "(none)"} of ${count}` +
           ` (generation ${next.generation})${handedOver > 0 ? `; ${handedOver} open transactions handed over` : ""}`,
       );
+    }
+  }
+
+  /** What the group committed for these partitions, retried within --kafka-timeout (the coordinator may be moving). */
+  private async committedOffsets(partitions: readonly number[]): Promise<Map<string, Committed> | undefined> {
+    const connection = this.settings.connection;
+    const deadline = performance.now() + connection.timeoutMs;
+    const seen: LastFailure = { error: undefined };
+    try {
+      return await retrying(deadline, this.settings.signal, seen, () => this.member!.committed(partitions));
+    } catch (error) {
+      if (this.settings.signal.aborted) return undefined;
+      throw kafkaError(error, connection, this.nameOf as NameOf);
     }
   }
 
