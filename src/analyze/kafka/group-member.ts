@@ -227,6 +227,10 @@ export class GroupMember {
 
   /** Leaves the group (its partitions go to the others at once) and closes the connections. */
   async close(): Promise<void> {
+    // leaveGroup() first: it ends the membership, so that a rejoin still in flight (a rebalance
+    // begun just before) does not restart the heartbeat timer after close(), which leaves the group
+    // without doing so and would keep the process alive.
+    await new Promise<void>((resolve) => this.client.leaveGroup(true, () => resolve()));
     await this.client.close(true).catch(() => {});
   }
 
