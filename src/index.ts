@@ -77,11 +77,13 @@ export { JsonlSink } from "./sinks/jsonl-sink.ts";
 export { TruthSink } from "./sinks/truth-sink.ts";
 export {
   resolveKafkaOptions,
+  resolveKafkaConnection,
   KAFKA_DEFAULTS,
   COMPRESSIONS,
   SASL_MECHANISMS,
   PASSWORD_ENV,
   type KafkaOptions,
+  type KafkaConnection,
   type KafkaOptionsInput,
   type KafkaTopics,
   type KafkaTls,
@@ -96,14 +98,19 @@ export { KafkaSink, KAFKA_SINK_DEFAULTS, type KafkaSinkSettings } from "./sinks/
 export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./sinks/kafka/producer.ts";
 export { RecordBatchBuilder } from "./sinks/kafka/record-batch.ts";
 export type { DeliveryReport } from "./sinks/kafka/delivery.ts";
-export type { KafkaFailure, KafkaFailureKind } from "./sinks/kafka/errors.ts";
+export type { KafkaFailure, KafkaFailureKind } from "./kafka/errors.ts";
 export type { TopicInfo } from "./sinks/kafka/topics.ts";
 export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
 export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";
 export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
-export { fileSource, streamSource, textSource, type EventSource } from "./analyze/source.ts";
+export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/source.ts";
+export { openKafkaSource, type KafkaSourceSettings } from "./analyze/kafka/kafka-source.ts";
+export { follow, type FollowSettings, type FollowSummary } from "./analyze/kafka/follow.ts";
+export { resolveFollowOptions, FOLLOW_DEFAULTS, STUCK_CLOCKS, type FollowOptions, type FollowOptionsInput, type StuckClock } from "./analyze/kafka/follow-options.ts";
+export type { StuckAlert } from "./analyze/kafka/stuck-detector.ts";
+export { copartitionedAssigner, COPARTITIONED_PROTOCOL } from "./analyze/kafka/copartitioned-assigner.ts";
 export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render-text.ts";
 export { renderHtml as renderAnalysisHtml } from "./analyze/render-html.ts";
 export { IN_STREAM_TRUTH, type GroundTruth, type InjectedOutlier, type FinishedTransaction } from "./analyze/truth.ts";
@@ -113,7 +120,10 @@ export type {
   AlertReport,
   ConcurrencyReport,
   FlaggedTransaction,
+  FollowReport,
   InvalidLine,
+  KafkaInputReport,
+  KafkaTopicReport,
   OutlierReport,
   OutlierRule,
   ViolationCount,

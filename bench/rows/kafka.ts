@@ -6,8 +6,14 @@
  *
  * The broker: KAFKA_BOOTSTRAP if set, else one started here with Kafka's usual JVM settings.
  * Topics are fresh for every run, with the same partition count for both programs.
+ *
+ * Then `wfsim analyze` reads the last round's topics back, beside `wfsim analyze` of the same run's
+ * JSON Lines file.
  */
 import { randomBytes } from "node:crypto";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { javaCommand, kafkaClasspath, startBroker, type BrokerHandle } from "../../test/kafka/broker.ts";
 import { median, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
@@ -33,6 +39,7 @@ export async function kafkaRows(): Promise<BenchRow[]> {
     const ours: number[] = [];
     const theirs: number[] = [];
     let peakRss = 0;
+    let lastTopics: string[] = [];
     // Alternated, so that a slow moment of a shared machine does not fall on one side only.
     for (let round = 0; round < ROUNDS; round++) {
       const suffix = randomBytes(4).toString("hex");
@@ -45,6 +52,7 @@ export async function kafkaRows(): Promise<BenchRow[]> {
         "--partitions", `${PARTITIONS}`,
       ]);
       if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+      lastTopics = ["--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`];
       ours.push(events / (run.wallMs / 1000));
       peakRss = Math.max(peakRss, run.peakRssBytes);
       theirs.push(await producerPerformance(bootstrap, `bench-pp-${suffix}`, events, recordSize));
@@ -63,6 +71,7 @@ export async function kafkaRows(): Promise<BenchRow[]> {
           `runs: wfsim ${ours.map(format).join(", ")}; ProducerPerformance ${theirs.map(format).join(", ")}; ` +
           `wfsim peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}`,
       },
+      await analyzeFromKafkaRow(bootstrap, lastTopics, workload, events),
     ];
   } finally {
     await broker?.stop();
@@ -70,6 +79,46 @@ export async function kafkaRows(): Promise<BenchRow[]> {
 }
 
 const format = (value: number) => Math.round(value).toLocaleString("en-US");
+
+/**
+ * `wfsim analyze` reading the last round's topics (bounded: from the beginning to the end they have
+ * when it starts), beside `wfsim analyze` of the same run's JSON Lines file: whole processes, median
+ * of 3 each, alternated.
+ */
+async function analyzeFromKafkaRow(bootstrap: string, topics: readonly string[], workload: readonly string[], events: number): Promise<BenchRow> {
+  const dir = await mkdtemp(join(tmpdir(), "wfsim-bench-analyze-kafka-"));
+  try {
+    const file = join(dir, "run.jsonl");
+    const generate = await runProcess(NODE, [WFSIM, ...workload, "--output", file]);
+    if (generate.code !== 0) throw new Error(`wfsim run failed: ${generate.stderr}`);
+    const fromKafka: number[] = [];
+    const fromFile: number[] = [];
+    let kafkaRss = 0;
+    let fileRss = 0;
+    for (let round = 0; round < ROUNDS; round++) {
+      const kafka = await runProcess(NODE, [WFSIM, "analyze", "--kafka-bootstrap", bootstrap, ...topics, "--format", "json"], { stdout: "capture" });
+      if (kafka.code !== 0 || JSON.parse(kafka.stdout).events !== events) throw new Error(`analyze from Kafka failed: ${kafka.stderr}`);
+      fromKafka.push(events / (kafka.wallMs / 1000));
+      kafkaRss = Math.max(kafkaRss, kafka.peakRssBytes);
+      const local = await runProcess(NODE, [WFSIM, "analyze", file, "--format", "json"]);
+      if (local.code !== 0) throw new Error(`analyze of the file failed: ${local.stderr}`);
+      fromFile.push(events / (local.wallMs / 1000));
+      fileRss = Math.max(fileRss, local.peakRssBytes);
+    }
+    return {
+      name: `analyze: the same ${events.toLocaleString("en-US")} events read from Kafka (${PARTITIONS} partitions per topic, merged), whole process`,
+      unit: "events/s",
+      wfsim: median(fromKafka),
+      reference: median(fromFile),
+      referenceLabel: "wfsim analyze of the same run's JSON Lines file (page cache warm)",
+      note:
+        `runs: Kafka ${fromKafka.map(format).join(", ")}; file ${fromFile.map(format).join(", ")}; ` +
+        `peak RSS ${(kafkaRss / 2 ** 20).toFixed(0)} MiB from Kafka, ${(fileRss / 2 ** 20).toFixed(0)} MiB from the file`,
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /** Key, value and header bytes of the average record wfsim sends for this workload. */
 async function averageRecordSize(workload: readonly string[]): Promise<number> {

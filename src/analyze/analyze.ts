@@ -43,9 +43,10 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     if (signal?.aborted) resolve("stopped");
     signal?.addEventListener("abort", () => resolve("stopped"), { once: true });
   });
-  for (const source of Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource]) {
+  const list = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
+  for (const source of list) {
     if (signal?.aborted) break;
-    analysis.beginSource(source.name);
+    analysis.beginSource(source.name, source.locator);
     const chunks = source.chunks(signal)[Symbol.asyncIterator]();
     for (;;) {
       const next = signal === undefined ? await chunks.next() : await Promise.race([chunks.next(), stopped]);
@@ -59,5 +60,7 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     }
     analysis.endSource();
   }
-  return analysis.finish();
+  const report = analysis.finish();
+  const kafka = list.find((source) => source.kafka !== undefined)?.kafka?.();
+  return kafka === undefined ? report : { ...report, kafka };
 }

@@ -1,6 +1,6 @@
 /** The report as a person reads it in a terminal. */
 import type { Summary } from "./frequency.ts";
-import type { AnalysisReport, FlaggedTransaction, InvalidLine, ViolationKind } from "./report.ts";
+import type { AnalysisReport, FlaggedTransaction, InvalidLine, KafkaInputReport, KafkaTopicReport, ViolationKind } from "./report.ts";
 import { VIOLATION_KINDS } from "./report.ts";
 
 const integer = new Intl.NumberFormat("en-US");
@@ -57,6 +57,7 @@ export function renderText(report: AnalysisReport): string {
     .map(([type, count]) => `${type} ${n(count)}`)
     .join(", ");
   out.push(`wfsim analyze: ${report.sources.join(", ") || "(no input)"}`);
+  if (report.kafka !== undefined) out.push(...kafkaLines(report.kafka));
   out.push(`  ${n(report.events)} events${typeCounts === "" ? "" : ` (${typeCounts})`}`);
   const extras: string[] = [`${n(report.invalid_lines)} invalid lines`];
   if (report.unknown_type_events > 0) extras.push(`${n(report.unknown_type_events)} events of unknown types (not analysed)`);
@@ -131,6 +132,22 @@ export function renderText(report: AnalysisReport): string {
     out.push(...invalidLines(report.invalid_examples, report.invalid_lines));
   }
   return `${out.join("\n")}\n`;
+}
+
+function kafkaLines(k: KafkaInputReport): string[] {
+  const topic = (t: KafkaTopicReport) => `${t.name} (${n(t.partitions)} partition${t.partitions === 1 ? "" : "s"}, ${n(t.records)} records)`;
+  const merge = k.merge === "per-partition" ? "partition p of both merged by record timestamp" : "all partitions merged by record timestamp";
+  const lines = [`  from Kafka at ${k.bootstrap}: ${topic(k.topics.transactions)} and ${topic(k.topics.steps)}; ${merge}`];
+  if (k.skipped_by_retention > 0) lines.push(`  ${n(k.skipped_by_retention)} records were deleted by retention before they could be read`);
+  const f = k.follow;
+  if (f !== undefined) {
+    const group = f.group === null ? "alone (every partition)" : `in group ${f.group}, partitions ${f.partitions.join(", ") || "none"} at the end, ${n(f.assignments)} assignments`;
+    lines.push(`  followed ${group}; ${n(f.alerts)} stuck-transaction alerts (open > ${ms(f.stuck_ms)} ms, ${f.stuck_clock} time)`);
+    if (f.handed_over > 0 || f.adopted > 0) {
+      lines.push(`  ${n(f.handed_over)} open transactions handed over to other followers, ${n(f.adopted)} taken over (${n(f.rebuilt_records)} records re-read to rebuild them)`);
+    }
+  }
+  return lines;
 }
 
 function invalidLines(examples: readonly InvalidLine[], count: number): string[] {

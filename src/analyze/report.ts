@@ -108,6 +108,45 @@ export interface ConcurrencyReport {
   };
 }
 
+export interface KafkaTopicReport {
+  readonly name: string;
+  readonly partitions: number;
+  /** Records read (a follower counts those it re-read to rebuild state, see follow.rebuilt_records). */
+  readonly records: number;
+}
+
+/**
+ * Reading from Kafka. Places in examples name a record as source "topic-partition", line = offset.
+ * `merge`: "per-partition" when both topics have the same partition count (partition p of both holds
+ * the same transactions and is merged on its own), else "all-partitions".
+ */
+export interface KafkaInputReport {
+  readonly bootstrap: string;
+  readonly topics: { readonly transactions: KafkaTopicReport; readonly steps: KafkaTopicReport };
+  readonly merge: "per-partition" | "all-partitions";
+  /** Records deleted by retention before they could be read. */
+  readonly skipped_by_retention: number;
+  readonly follow?: FollowReport;
+}
+
+/** `analyze --follow`: the live part. */
+export interface FollowReport {
+  readonly group: string | null;
+  readonly stuck_ms: number;
+  /** What "open for longer than stuck_ms" is measured against: "event" (record time) or "wall". */
+  readonly stuck_clock: "event" | "wall";
+  readonly alerts: number;
+  /** Partitions (of both topics) this follower read at the end. */
+  readonly partitions: readonly number[];
+  /** Assignments received from the group (the first one included). */
+  readonly assignments: number;
+  /** Open transactions given up when their partition went to another follower. */
+  readonly handed_over: number;
+  /** Open transactions rebuilt when a partition came from another follower, and the records re-read for that. */
+  readonly adopted: number;
+  readonly rebuilt_records: number;
+}
+
 /** Steps and waits of one transaction, for the HTML timeline; times are ts_ms. */
 export interface TimelineTransaction {
   readonly txn_id: string;
@@ -155,6 +194,8 @@ export interface AnalysisReport {
   readonly outliers: OutlierReport;
   readonly alerts?: AlertReport;
   readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
+  /** When the events came from Kafka: what was read, and how. */
+  readonly kafka?: KafkaInputReport;
   /** For the HTML page; left out of the JSON report. */
   readonly charts?: {
     readonly duration_histogram: Histogram;

@@ -1,21 +1,32 @@
 /**
  * Where events come from: anything that yields JSON Lines as byte chunks, in order, with chunk
- * boundaries anywhere. Files and stdin today; a Kafka source (later) yields each message's value
- * followed by a newline, and the analysis does not know the difference.
+ * boundaries anywhere. Files and stdin; a Kafka source (kafka/kafka-source.ts) yields each record's
+ * value followed by a newline, and the analysis does not know the difference.
  */
 import { open, type FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import { describeSystemError, WfsimError } from "../errors.ts";
+import type { KafkaInputReport } from "./report.ts";
 
 export interface EventSource {
-  /** How the source is named in the report and in line references: a path, "stdin", later a topic. */
+  /** How the source is named in the report and in line references: a path, "stdin", Kafka topics. */
   readonly name: string;
+  /** Names the place of line N otherwise than "name:N" (Kafka: a record's topic-partition and offset). */
+  readonly locator?: LineLocator;
+  /** A Kafka source's account of what it read, for the report. */
+  readonly kafka?: () => KafkaInputReport;
   /**
    * The bytes, chunk by chunk; a source that cannot be read throws a WfsimError (FILE). A chunk is
    * only valid until the next one is asked for: sources may reuse their buffers. When `signal`
    * aborts, a source that may wait for data (a pipe, later a topic) stops waiting and ends.
    */
   chunks(signal?: AbortSignal): AsyncIterable<Uint8Array>;
+}
+
+/** Where line N of a source is, for sources whose lines are not lines of a file. */
+export interface LineLocator {
+  sourceOf(line: number): string;
+  lineOf(line: number): number;
 }
 
 /** Large reads: fewer system calls and fewer partial lines to carry over. */

@@ -26,6 +26,7 @@ import {
 } from "./transaction-state.ts";
 import { IN_STREAM_TRUTH, type GroundTruth } from "./truth.ts";
 import { TxnTable } from "./txn-table.ts";
+import type { LineLocator } from "./source.ts";
 import { EVENT_TYPES } from "../events/schema.ts";
 import { MAX_EXAMPLES, Violations } from "./violations.ts";
 
@@ -44,6 +45,15 @@ export interface StreamAnalysisOptions extends OutlierOptions {
   readonly alerts?: AlertScorer | undefined;
   /** Collect what the HTML page draws (histograms, a timeline of some transactions). */
   readonly charts: boolean;
+  /** Told when a transaction starts being followed and when it ends (a live detector, e.g. follow.ts). */
+  readonly observer?: TransactionObserver | undefined;
+}
+
+export interface TransactionObserver {
+  /** A transaction's first event was read (or it was adopted, see `adopt`). */
+  opened(txn: TransactionState): void;
+  /** It ended (transaction_close or transaction_aborted); the state is reused later. */
+  ended(txn: TransactionState): void;
 }
 
 export class StreamAnalysis implements EventHandler {
@@ -57,8 +67,10 @@ export class StreamAnalysis implements EventHandler {
   /** States that left the window of ended transactions, ready for reuse. */
   private readonly pool: TransactionState[] = [];
   private source = "";
+  private locator: LineLocator | undefined = undefined;
   private readonly sources: string[] = [];
   private seq = 0;
+  private handedOver = 0;
 
   private events = 0;
   private readonly byType = new Float64Array(EVENT_TYPES.length);
@@ -88,11 +100,74 @@ export class StreamAnalysis implements EventHandler {
     this.scanner = new LineScanner(this);
   }
 
-  /** Starts reading a source; its lines are numbered from 1. */
-  beginSource(name: string): void {
+  /**
+   * Starts reading a source; its lines are numbered from 1. A locator names the places of its lines
+   * otherwise than "source:line" (a Kafka record's topic-partition and offset).
+   */
+  beginSource(name: string, locator?: LineLocator): void {
     this.scanner.reset();
     this.source = name;
+    this.locator = locator;
     this.sources.push(name);
+  }
+
+  /** Valid events read so far. */
+  get eventsRead(): number {
+    return this.events;
+  }
+
+  /** The line being read (within the current source): an observer's way to know which record it is. */
+  get line(): number {
+    return this.scanner.line;
+  }
+
+  /** Transactions open right now. */
+  get openTransactions(): number {
+    return this.open.size;
+  }
+
+  /**
+   * Stops following the open transactions `leaving` selects (their partition went to another reader)
+   * and returns them: they are counted nowhere but in `handedOver`, and their later events are
+   * someone else's.
+   */
+  handOver(leaving: (txn: TransactionState) => boolean): TransactionState[] {
+    const gone = [...this.open.values()].filter(leaving);
+    for (const txn of gone) {
+      if (this.open.findKey(txn.key, txn.hash) !== undefined) this.open.removeFound();
+    }
+    this.handedOver += gone.length;
+    if (gone.length > 0) this.concurrency.record(this.lastTs, this.open.size);
+    return gone;
+  }
+
+  /** Open transactions given up by `handOver`, so far. */
+  get handedOverTransactions(): number {
+    return this.handedOver;
+  }
+
+  /**
+   * Follows transactions whose beginning another analysis read (rebuilt from records another reader
+   * had processed): they join the open ones as if their earlier events had been read here.
+   */
+  adopt(transactions: Iterable<TransactionState>): number {
+    let count = 0;
+    for (const txn of transactions) {
+      if (this.open.findKey(txn.key, txn.hash) !== undefined) continue;
+      txn.seq = this.seq++;
+      if (this.options.charts) txn.marks ??= [];
+      else txn.marks = undefined;
+      this.open.insert(txn);
+      this.concurrency.record(txn.lastTs, this.open.size);
+      this.options.observer?.opened(txn);
+      count++;
+    }
+    return count;
+  }
+
+  /** The open transactions, e.g. to hand them to another analysis with `adopt`. */
+  openStates(): TransactionState[] {
+    return [...this.open.values()];
   }
 
   push(chunk: Uint8Array): void {
@@ -112,7 +187,14 @@ export class StreamAnalysis implements EventHandler {
 
   invalid(reason: string): void {
     this.invalidLines++;
-    if (this.invalidExamples.length < MAX_EXAMPLES) this.invalidExamples.push({ source: this.source, line: this.scanner.line, reason });
+    if (this.invalidExamples.length < MAX_EXAMPLES) this.invalidExamples.push({ ...this.here(), reason });
+  }
+
+  /** Where the line being read is. */
+  private here(): { source: string; line: number } {
+    const line = this.scanner.line;
+    const locator = this.locator;
+    return locator === undefined ? { source: this.source, line } : { source: locator.sourceOf(line), line: locator.lineOf(line) };
   }
 
   unknownType(type: string): void {
@@ -142,11 +224,17 @@ export class StreamAnalysis implements EventHandler {
       }
       const key = bytes.toString("latin1", idStart, idEnd);
       const seq = this.seq++;
-      const line = this.scanner.line;
+      let source = this.source;
+      let line = this.scanner.line;
+      if (this.locator !== undefined) {
+        source = this.locator.sourceOf(line);
+        line = this.locator.lineOf(line);
+      }
       const charts = this.options.charts;
-      txn = this.pool.pop()?.reset(key, hash, seq, this.source, line, ts, charts) ?? new TransactionState(key, hash, seq, this.source, line, ts, charts);
+      txn = this.pool.pop()?.reset(key, hash, seq, source, line, ts, charts) ?? new TransactionState(key, hash, seq, source, line, ts, charts);
       this.open.insert(txn);
       this.concurrency.record(ts, this.open.size);
+      this.options.observer?.opened(txn);
     }
 
     let position: number;
@@ -230,7 +318,7 @@ export class StreamAnalysis implements EventHandler {
   }
 
   private example(txn: TransactionState, detail: string) {
-    return { txn_id: txn.id, source: this.source, line: this.scanner.line, detail };
+    return { txn_id: txn.id, ...this.here(), detail };
   }
 
   /** An event for a transaction that has already ended: a duplicate, or a straggler. */
@@ -283,6 +371,7 @@ export class StreamAnalysis implements EventHandler {
       this.timelineSample.push(judged ?? this.judged(txn, value, injected, duration, outcome));
     }
     this.options.alerts?.settle(txn.key, outlier);
+    this.options.observer?.ended(txn);
     this.remember(txn);
   }
 

@@ -1,15 +1,22 @@
 import { open, type FileHandle } from "node:fs/promises";
-import { analyze } from "../analyze/analyze.ts";
+import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
+import { follow } from "../analyze/kafka/follow.ts";
+import { resolveFollowOptions, type FollowOptions } from "../analyze/kafka/follow-options.ts";
+import { openKafkaSource } from "../analyze/kafka/kafka-source.ts";
+import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render-html.ts";
 import { renderJson, renderText } from "../analyze/render-text.ts";
 import { checkReadable, fileSource } from "../analyze/source.ts";
+import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { oneOf } from "../config/values.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
+import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { formatFollowSummary } from "./follow-feedback.ts";
 import type { CommandContext } from "./run-command.ts";
 
-/** What the command line gave `wfsim analyze`: raw text, validated here and in resolveOutlierOptions. */
-export type AnalyzeFlags = { readonly [key: string]: string | undefined };
+/** What the command line gave `wfsim analyze`: raw text (and switches), validated here and where the options are resolved. */
+export type AnalyzeFlags = { readonly [key: string]: string | boolean | undefined };
 
 export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   format: "--format",
@@ -23,52 +30,146 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
 
 const FORMATS = oneOf(["text", "json"] as const);
 
-/** `wfsim analyze [FILE...]`: reads events, writes the report on stdout. Returns the exit code. */
-export async function analyzeCommand(
-  files: readonly string[],
-  flags: AnalyzeFlags,
-  context: CommandContext & { readonly stdout: NodeJS.WritableStream; readonly stdinIsTTY: boolean },
-): Promise<number> {
-  const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? key;
+type AnalyzeContext = CommandContext & { readonly stdout: NodeJS.WritableStream; readonly stdinIsTTY: boolean };
+
+const text = (value: string | boolean | undefined): string | undefined => (typeof value === "string" ? value : undefined);
+
+/**
+ * `wfsim analyze [FILE...]`: reads events from files, stdin or Kafka, writes the report on stdout.
+ * With --follow, follows Kafka: alerts on stdout, the report on stderr (or --report) when stopped.
+ * Returns the exit code.
+ */
+export async function analyzeCommand(files: readonly string[], flags: AnalyzeFlags, context: AnalyzeContext): Promise<number> {
+  const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? analyzeFlagName(key);
   const format = flags.format === undefined ? "text" : FORMATS.parse(flags.format);
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
-  const paths = files.length === 0 ? ["-"] : files;
+  const kafka = kafkaInput(files, flags);
+  const followOptions = followInput(flags, kafka !== undefined, nameOf);
+
+  const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
   if (paths.filter((path) => path === "-").length > 1) {
     throw new WfsimError("INVALID_OPTION", "stdin (-) can be read only once, got it more than once");
   }
   for (const path of paths) await checkReadable(path);
-  if (flags.alerts !== undefined) await checkReadable(flags.alerts, "--alerts");
+  const alertsPath = text(flags.alerts);
+  if (alertsPath !== undefined) await checkReadable(alertsPath, "--alerts");
   // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
-  const html = flags.html === undefined ? undefined : await openForWriting(flags.html);
+  const html = flags.html === undefined ? undefined : await openForWriting(String(flags.html), "--html");
+  const reportFile = flags.report === undefined ? undefined : await openForWriting(String(flags.report), "--report");
   try {
-    if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
-    const report = await analyze(paths.map(fileSource), {
-      measure: flags.outlierMeasure,
-      thresholdMs: flags.thresholdMs,
-      madK: flags.madK,
-      listLimit: flags.list,
-      alerts: flags.alerts === undefined ? undefined : fileSource(flags.alerts),
+    const options = {
+      measure: text(flags.outlierMeasure),
+      thresholdMs: text(flags.thresholdMs),
+      madK: text(flags.madK),
+      listLimit: text(flags.list),
+      alerts: alertsPath === undefined ? undefined : fileSource(alertsPath),
       charts: html !== undefined,
-      signal: context.signal,
       nameOf,
-    });
+    };
+    let report: AnalysisReport;
+    if (kafka !== undefined && followOptions !== undefined) {
+      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context);
+    } else {
+      if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
+      const sources =
+        kafka !== undefined ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })] : paths.map(fileSource);
+      report = await analyze(sources, { ...options, signal: context.signal });
+    }
     if (html !== undefined) {
       await html.handle.writeFile(await renderHtml(report));
       context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
     }
-    context.stdout.write(format === "json" ? renderJson(report) : renderText(report));
+    const rendered = format === "json" ? renderJson(report) : renderText(report);
+    if (reportFile !== undefined) {
+      await reportFile.handle.writeFile(rendered);
+      context.stderr.write(`wfsim: report written to ${reportFile.path}\n`);
+    } else if (followOptions !== undefined) {
+      context.stderr.write(rendered);
+    } else {
+      context.stdout.write(rendered);
+    }
     if (context.signal.aborted) context.stderr.write(`wfsim: stopped by ${String(context.signal.reason)}; the report covers what was read until then\n`);
     return 0;
+  } catch (error) {
+    // Stopped while connecting to Kafka: nothing was read, there is nothing to report.
+    if (context.signal.aborted && !(error instanceof WfsimError)) return 0;
+    throw error;
   } finally {
     await html?.handle.close();
+    await reportFile?.handle.close();
   }
 }
 
-async function openForWriting(path: string): Promise<{ handle: FileHandle; path: string }> {
-  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", "--html must be a file path, got an empty value");
+/** The Kafka connection to read from, or undefined for files and stdin; refuses mixed or orphan flags. */
+function kafkaInput(files: readonly string[], flags: AnalyzeFlags): KafkaConnection | undefined {
+  const given = Object.keys(ANALYZE_KAFKA_FLAGS).filter((key) => flags[key] !== undefined);
+  if (flags.kafkaBootstrap === undefined) {
+    const first = given[0];
+    if (first !== undefined) {
+      throw new WfsimError("INVALID_OPTION", `${analyzeFlagName(first)} applies to reading Kafka: add ${analyzeFlagName("kafkaBootstrap")} HOST:PORT`);
+    }
+    return undefined;
+  }
+  if (files.length > 0) {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `FILE arguments and ${analyzeFlagName("kafkaBootstrap")} exclude each other: events come from files or stdin, or from Kafka (got ${files.join(" ")})`,
+    );
+  }
+  const input: Record<string, unknown> = {};
+  for (const key of given) input[key] = flags[key];
+  return resolveKafkaConnection(input as KafkaOptionsInput, { nameOf: analyzeFlagName }, "reading Kafka");
+}
+
+/** The follower's options with --follow; refuses its flags without it, and --follow without Kafka. */
+function followInput(flags: AnalyzeFlags, fromKafka: boolean, nameOf: (key: string) => string): FollowOptions | undefined {
+  if (flags.follow !== true) {
+    const first = Object.keys(FOLLOW_FLAGS).find((key) => key !== "follow" && flags[key] !== undefined);
+    if (first !== undefined) throw new WfsimError("INVALID_OPTION", `${analyzeFlagName(first)} applies to --follow`);
+    return undefined;
+  }
+  if (!fromKafka) {
+    throw new WfsimError("INVALID_OPTION", `--follow needs ${analyzeFlagName("kafkaBootstrap")}: it follows Kafka topics (files and stdin are read to their end)`);
+  }
+  return resolveFollowOptions(
+    { stuckMs: text(flags.stuckMs), stuckClock: text(flags.stuckClock), group: text(flags.group), summaryMs: text(flags.summaryMs) },
+    nameOf,
+  );
+}
+
+async function followKafka(
+  connection: KafkaConnection,
+  options: FollowOptions,
+  analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
+  quiet: boolean,
+  context: AnalyzeContext,
+): Promise<AnalysisReport> {
+  // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
+  const stop = new AbortController();
+  const onStdoutError = () => stop.abort("output closed");
+  context.stdout.on("error", onStdoutError);
+  const signal = AbortSignal.any([context.signal, stop.signal]);
+  try {
+    return await follow({
+      connection,
+      options,
+      analysis,
+      signal,
+      nameOf: analyzeFlagName,
+      onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
+      onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),
+      onNotice: quiet ? undefined : (message) => context.stderr.write(`wfsim: ${message}\n`),
+    });
+  } finally {
+    context.stdout.off("error", onStdoutError);
+  }
+}
+
+async function openForWriting(path: string, flag: string): Promise<{ handle: FileHandle; path: string }> {
+  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
   try {
     return { handle: await open(path, "w"), path };
   } catch (error) {
-    throw new WfsimError("FILE", `--html ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
+    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
   }
 }

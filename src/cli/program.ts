@@ -7,6 +7,7 @@ import { schemaCommand } from "./schema-command.ts";
 import { validateCommand } from "./validate-command.ts";
 import { analyzeCommand, type AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
+import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -63,9 +64,9 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .allowExcessArguments(false)
     .action((options: { scenario?: boolean; truth?: boolean }) => setExit(schemaCommand(io.stdout, options)));
 
-  program
+  const analyze = program
     .command("analyze")
-    .description("analyse JSON Lines events (wfsim's or the reference script's): figures, outliers against ground truth, stream checks")
+    .description("analyse JSON Lines events (wfsim's or the reference script's, from files, stdin or Kafka): figures, outliers against ground truth, stream checks; --follow: live alerts")
     .argument("[files...]", "JSON Lines files read in order as one stream; - or none for stdin")
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
@@ -73,13 +74,20 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
     .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
-    .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
+    .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`));
+  addFlags(analyze, ANALYZE_KAFKA_FLAGS);
+  addFlags(analyze, FOLLOW_FLAGS);
+  analyze
     .addHelpText(
       "after",
       "\nPercentiles are nearest-rank: the p-th percentile is the smallest observed value v such that at least\n" +
         "p% of the values are <= v. A gap runs from step_done of one step to step_open of the next.\n" +
         "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold; ground truth\n" +
-        "is outlier_injected in the stream. Memory grows with the transactions open at once, not with the input.",
+        "is outlier_injected in the stream. Memory grows with the transactions open at once, not with the input.\n" +
+        "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +
+        "timestamp. --follow alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
+        '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +
+        "which analyze --alerts FILE can score afterwards.",
     )
     .allowExcessArguments(false)
     .action(async (files: string[], flags: AnalyzeFlags) =>

@@ -31,11 +31,23 @@ export const KAFKA_DEFAULTS = {
   timeoutMs: 30_000,
 } as const;
 
-/** Everything the Kafka output needs, validated. */
-export interface KafkaOptions {
+/**
+ * How to reach Kafka and which topics hold wfsim's events: what the Kafka output (`wfsim run`) and
+ * the Kafka input (`wfsim analyze`) share, under the same flags.
+ */
+export interface KafkaConnection {
   /** host:port of the brokers to bootstrap from. */
   readonly bootstrap: readonly string[];
   readonly topics: KafkaTopics;
+  readonly tls: KafkaTls | undefined;
+  readonly sasl: KafkaSasl | undefined;
+  /** Bound on waiting for Kafka: to connect and set up, and for each request. */
+  readonly timeoutMs: number;
+  readonly clientId: string;
+}
+
+/** Everything the Kafka output needs, validated. */
+export interface KafkaOptions extends KafkaConnection {
   readonly acks: Acks;
   /** Idempotent producer: on whenever acks is all, as Kafka requires. */
   readonly idempotent: boolean;
@@ -43,11 +55,6 @@ export interface KafkaOptions {
   /** Partitions and replication factor of topics wfsim creates; undefined: the cluster's defaults. */
   readonly partitions: number | undefined;
   readonly replicationFactor: number | undefined;
-  readonly tls: KafkaTls | undefined;
-  readonly sasl: KafkaSasl | undefined;
-  /** Bound on waiting for Kafka: to connect and set up, and for each batch to be acknowledged. */
-  readonly timeoutMs: number;
-  readonly clientId: string;
 }
 
 export interface KafkaTls {
@@ -159,24 +166,32 @@ export function zstdAvailable(): boolean {
   return typeof (zlib as { zstdCompressSync?: unknown }).zstdCompressSync === "function";
 }
 
-/**
- * Validates the Kafka options, reads the TLS files and the password, and fills in defaults. Throws a
- * WfsimError naming the first bad option (INVALID_OPTION) or unreadable file (FILE). Never puts the
- * password in a message.
- */
-export function resolveKafkaOptions(input: KafkaOptionsInput, context: KafkaResolveContext = {}): KafkaOptions {
-  const nameOf = context.nameOf ?? ((key) => key);
+type Read = <K extends keyof typeof KINDS>(key: K) => NonNullable<ReturnType<(typeof KINDS)[K]["parse"]>> | undefined;
 
-  function read<K extends keyof typeof KINDS>(key: K): NonNullable<ReturnType<(typeof KINDS)[K]["parse"]>> | undefined {
+function reader(input: KafkaOptionsInput, nameOf: NameOf): Read {
+  return (key) => {
     const raw = input[key];
     if (raw === undefined) return undefined;
     const value = KINDS[key].parse(raw);
     if (value === undefined) throw invalidOption(nameOf(key), KINDS[key].expected, raw);
-    return value as NonNullable<ReturnType<(typeof KINDS)[K]["parse"]>>;
-  }
+    return value as never;
+  };
+}
 
+/**
+ * Validates how to reach Kafka (brokers, topics, TLS, SASL, timeout), reads the TLS files and the
+ * password. Throws a WfsimError naming the first bad option (INVALID_OPTION) or unreadable file
+ * (FILE). Never puts the password in a message. `purpose` ends the message of a missing bootstrap:
+ * "--kafka-bootstrap is needed for the Kafka output".
+ */
+export function resolveKafkaConnection(
+  input: KafkaOptionsInput,
+  context: KafkaResolveContext = {},
+  purpose = "the Kafka output",
+): KafkaConnection {
+  const nameOf = context.nameOf ?? ((key) => key);
   if (input.kafkaBootstrap === undefined) {
-    throw new WfsimError("INVALID_OPTION", `${nameOf("kafkaBootstrap")} is needed for the Kafka output`);
+    throw new WfsimError("INVALID_OPTION", `${nameOf("kafkaBootstrap")} is needed for ${purpose}`);
   }
   const bootstrap = parseBootstrap(input.kafkaBootstrap, nameOf("kafkaBootstrap"));
   const topics = {
@@ -189,6 +204,24 @@ export function resolveKafkaOptions(input: KafkaOptionsInput, context: KafkaReso
       `${nameOf("topicTxn")} and ${nameOf("topicSteps")} must differ, got ${topics.steps} for both`,
     );
   }
+  return {
+    bootstrap,
+    topics,
+    tls: resolveTls(input, nameOf),
+    sasl: resolveSasl(input, nameOf, context.env ?? process.env),
+    timeoutMs: reader(input, nameOf)("kafkaTimeout") ?? KAFKA_DEFAULTS.timeoutMs,
+    clientId: input.clientId ?? "wfsim",
+  };
+}
+
+/**
+ * Validates the Kafka output's options: the connection (resolveKafkaConnection) plus acks,
+ * compression and the shape of topics wfsim creates. Throws like resolveKafkaConnection.
+ */
+export function resolveKafkaOptions(input: KafkaOptionsInput, context: KafkaResolveContext = {}): KafkaOptions {
+  const nameOf = context.nameOf ?? ((key) => key);
+  const read = reader(input, nameOf);
+  const connection = resolveKafkaConnection(input, context);
   const acks = read("acks") ?? -1;
   const compression = read("compression") ?? KAFKA_DEFAULTS.compression;
   if (compression === "zstd" && !zstdAvailable()) {
@@ -197,19 +230,13 @@ export function resolveKafkaOptions(input: KafkaOptionsInput, context: KafkaReso
       `${nameOf("compression")} zstd needs Node.js 22.15 or later (this is ${process.version}); use lz4, snappy or gzip`,
     );
   }
-
   return {
-    bootstrap,
-    topics,
+    ...connection,
     acks,
     idempotent: acks === -1,
     compression,
     partitions: read("partitions"),
     replicationFactor: read("replicationFactor"),
-    tls: resolveTls(input, nameOf),
-    sasl: resolveSasl(input, nameOf, context.env ?? process.env),
-    timeoutMs: read("kafkaTimeout") ?? KAFKA_DEFAULTS.timeoutMs,
-    clientId: input.clientId ?? "wfsim",
   };
 }
 

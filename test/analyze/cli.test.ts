@@ -118,6 +118,23 @@ describe("wfsim analyze (CLI)", () => {
     [["--alerts", "/nonexistent/alerts.jsonl"], "--alerts /nonexistent/alerts.jsonl: cannot read (no such file or directory)"],
     [["--html", "/nonexistent/dir/report.html"], "--html /nonexistent/dir/report.html: cannot open for writing (no such file or directory)"],
     [["--bogus"], "unknown option '--bogus'"],
+    [["--follow"], "--follow needs --kafka-bootstrap: it follows Kafka topics (files and stdin are read to their end)"],
+    [["--group", "g"], "--group applies to --follow"],
+    [["--stuck-ms", "1000"], "--stuck-ms applies to --follow"],
+    [["--report", "r.txt"], "--report applies to --follow"],
+    [["--topic-txn", "t"], "--topic-txn applies to reading Kafka: add --kafka-bootstrap HOST:PORT"],
+    [["--kafka-ssl"], "--kafka-ssl applies to reading Kafka: add --kafka-bootstrap HOST:PORT"],
+    [["--kafka-bootstrap", "localhost"], "--kafka-bootstrap must be a comma-separated list of host:port (for example localhost:9092), got localhost (\"localhost\" is not host:port)"],
+    [["--kafka-bootstrap", "h:1", "--follow", "--stuck-ms", "0"], "--stuck-ms must be a whole number from 1 to 2592000000, got 0"],
+    [["--kafka-bootstrap", "h:1", "--follow", "--stuck-ms", "soon"], "--stuck-ms must be a whole number from 1 to 2592000000, got soon"],
+    [["--kafka-bootstrap", "h:1", "--follow", "--stuck-clock", "cpu"], "--stuck-clock must be one of event, wall, got cpu"],
+    [["--kafka-bootstrap", "h:1", "--follow", "--group", "a b"], "--group must be a Kafka consumer group name: 1 to 255 printable ASCII characters, no spaces, got a b"],
+    [["--kafka-bootstrap", "h:1", "--follow", "--summary-ms", "-1"], "--summary-ms must be a whole number from 0 to 86400000, got -1"],
+    [["--kafka-bootstrap", "h:1", "--kafka-timeout", "0"], "--kafka-timeout must be a whole number from 1 to 86400000, got 0"],
+    [["--kafka-bootstrap", "h:1", "--topic-txn", "t", "--topic-steps", "t"], "--topic-txn and --topic-steps must differ, got t for both"],
+    [["--kafka-bootstrap", "h:1", "--kafka-user", "u"], "--kafka-user applies to SASL logins: add --kafka-sasl-mechanism"],
+    [["--kafka-bootstrap", "h:1", "--partitions", "3"], "unknown option '--partitions'"],
+    [["events.jsonl", "--kafka-bootstrap", "h:1"], "FILE arguments and --kafka-bootstrap exclude each other: events come from files or stdin, or from Kafka (got events.jsonl)"],
   ] as const) {
     it(`rejects ${args.join(" ")} in one line with exit code 2`, async () => {
       const result = await run(node, [WFSIM, "analyze", ...args], "");

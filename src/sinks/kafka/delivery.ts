@@ -1,4 +1,4 @@
-import type { KafkaFailure } from "./errors.ts";
+import type { KafkaFailure } from "../../kafka/errors.ts";
 
 /** What became of the events a KafkaSink was given. */
 export interface DeliveryReport {

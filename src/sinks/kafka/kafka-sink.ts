@@ -2,7 +2,7 @@ import type { KafkaTopics } from "../../config/kafka-options.ts";
 import type { EventSink } from "../../engine/simulation.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
-import { describeKafkaFailure, type KafkaFailure } from "./errors.ts";
+import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import type { PartitionBatch, RecordSender } from "./producer.ts";
 import { BufferPool, RecordBatchBuilder } from "./record-batch.ts";
 import { EventRecords } from "./records.ts";

@@ -1,10 +1,10 @@
 import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../events/schema.ts";
 import { serializeEvent } from "../../events/serialize.ts";
+import { EVENT_TYPE_HEADER } from "../../kafka/layout.ts";
 import { keyHash } from "./partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "./record-batch.ts";
 
-/** The record header that names the event type (its value: the event's `type`, e.g. step_open). */
-export const EVENT_TYPE_HEADER = "event_type";
+export { EVENT_TYPE_HEADER };
 
 /**
  * Keys kept at most. Transactions that never end (stuck ones, or a stream cut short) would otherwise

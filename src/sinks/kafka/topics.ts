@@ -1,5 +1,5 @@
 import type { Admin } from "@platformatic/kafka";
-import { describeKafkaFailure } from "./errors.ts";
+import { describeKafkaFailure } from "../../kafka/errors.ts";
 
 /** What wfsim found or made of one of its topics. */
 export interface TopicInfo {

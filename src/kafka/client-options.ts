@@ -1,5 +1,5 @@
 import type { BaseOptions } from "@platformatic/kafka";
-import type { KafkaOptions } from "../../config/kafka-options.ts";
+import type { KafkaConnection } from "../config/kafka-options.ts";
 
 /** Longest wait before retrying a failed request; backoff doubles from RETRY_MIN_MS up to it. */
 const RETRY_MIN_MS = 100;
@@ -9,10 +9,10 @@ const RETRY_MAX_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 
 /**
- * @platformatic/kafka options shared by wfsim's Admin and Producer: brokers, TLS (handed to node:tls
+ * @platformatic/kafka options shared by wfsim's clients (Admin, Producer, Consumer): brokers, TLS (handed to node:tls
  * as they are), SASL, and timeouts bounded by --kafka-timeout.
  */
-export function clientOptions(options: KafkaOptions, role: string): BaseOptions {
+export function clientOptions(options: KafkaConnection, role: string): BaseOptions {
   const tls = options.tls;
   const sasl = options.sasl;
   return {
