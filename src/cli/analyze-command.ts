@@ -1,8 +1,6 @@
 import { open, type FileHandle } from "node:fs/promises";
 import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
-import { follow } from "../analyze/kafka/follow.ts";
 import { resolveFollowOptions, type FollowOptions } from "../analyze/kafka/follow-options.ts";
-import { openKafkaSource } from "../analyze/kafka/kafka-source.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render-html.ts";
 import { renderJson, renderText } from "../analyze/render-text.ts";
@@ -71,8 +69,12 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       report = await followKafka(kafka, followOptions, options, flags.quiet === true, context);
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
+      // The Kafka client is loaded only when it is used: it takes a third of a second to load.
+      const openKafkaSource = kafka === undefined ? undefined : (await import("../analyze/kafka/kafka-source.ts")).openKafkaSource;
       const sources =
-        kafka !== undefined ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })] : paths.map(fileSource);
+        kafka !== undefined && openKafkaSource !== undefined
+          ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
+          : paths.map(fileSource);
       report = await analyze(sources, { ...options, signal: context.signal });
     }
     if (html !== undefined) {
@@ -150,6 +152,7 @@ async function followKafka(
   context.stdout.on("error", onStdoutError);
   const signal = AbortSignal.any([context.signal, stop.signal]);
   try {
+    const { follow } = await import("../analyze/kafka/follow.ts");
     return await follow({
       connection,
       options,

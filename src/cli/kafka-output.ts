@@ -2,7 +2,6 @@ import { resolveKafkaOptions, type KafkaOptions, type KafkaOptionsInput } from "
 import { WfsimError } from "../errors.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
-import { openKafkaSink } from "../sinks/kafka/open.ts";
 import type { TopicInfo } from "../sinks/kafka/topics.ts";
 import { flagName, KAFKA_FLAGS } from "./run-flags.ts";
 
@@ -52,6 +51,8 @@ export async function openKafkaDestination(
 ): Promise<KafkaDestination | undefined> {
   let opened;
   try {
+    // Loaded here: the Kafka client is only worth its load time when events go to Kafka.
+    const { openKafkaSink } = await import("../sinks/kafka/open.ts");
     opened = await openKafkaSink(options, { signal: io.signal, nameOf: flagName, onFailure });
   } catch (error) {
     if (io.signal.aborted) return undefined;

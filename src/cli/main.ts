@@ -15,8 +15,10 @@ process.on("SIGTERM", onSignal);
 
 // Reports, schemas and help go through process.stdout. When its reader goes away (`wfsim analyze |
 // head`), that is the end of the story, not a crash: leave quietly. Any other failure to write
-// stdout is reported in one line.
+// stdout is reported in one line. A command that listens for it itself (a follower, which stops
+// cleanly when its alerts have no reader) is left to do so.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (process.stdout.listenerCount("error") > 1) return;
   if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
   process.stderr.write(`wfsim: cannot write to stdout: ${error.message}\n`);
   process.exit(1);

@@ -1,11 +1,9 @@
 import { Command, CommanderError, Option } from "commander";
 import { isWfsimError, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
-import { runCommand, type CommandContext, type RunFlags } from "./run-command.ts";
+import type { CommandContext, RunFlags } from "./run-command.ts";
 import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
-import { schemaCommand } from "./schema-command.ts";
-import { validateCommand } from "./validate-command.ts";
-import { analyzeCommand, type AnalyzeFlags } from "./analyze-command.ts";
+import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 
@@ -47,14 +45,22 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
   addFlags(run, KAFKA_FLAGS);
-  run.action(async (flags: RunFlags) => setExit(await runCommand(flags, context)));
+  // Commands are loaded when they run: the Kafka client alone takes a third of a second to load, and
+  // `wfsim --help` or a JSON Lines run should not pay for it.
+  run.action(async (flags: RunFlags) => {
+    const { runCommand } = await import("./run-command.ts");
+    setExit(await runCommand(flags, context));
+  });
 
   program
     .command("validate")
     .description("check a scenario file (YAML or JSON) without running it; exit 2 with the first problem")
     .argument("<file>", "the scenario file")
     .allowExcessArguments(false)
-    .action(async (file: string) => setExit(await validateCommand(file, io.stdout)));
+    .action(async (file: string) => {
+      const { validateCommand } = await import("./validate-command.ts");
+      setExit(await validateCommand(file, io.stdout));
+    });
 
   program
     .command("schema")
@@ -62,7 +68,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .option("--scenario", "the JSON Schema of scenario files, for editors")
     .option("--truth", "the JSON Schema of the lines of a truth file (wfsim run --truth)")
     .allowExcessArguments(false)
-    .action((options: { scenario?: boolean; truth?: boolean }) => setExit(schemaCommand(io.stdout, options)));
+    .action(async (options: { scenario?: boolean; truth?: boolean }) => {
+      const { schemaCommand } = await import("./schema-command.ts");
+      setExit(schemaCommand(io.stdout, options));
+    });
 
   const analyze = program
     .command("analyze")
@@ -90,9 +99,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
         "which analyze --alerts FILE can score afterwards.",
     )
     .allowExcessArguments(false)
-    .action(async (files: string[], flags: AnalyzeFlags) =>
-      setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true })),
-    );
+    .action(async (files: string[], flags: AnalyzeFlags) => {
+      const { analyzeCommand } = await import("./analyze-command.ts");
+      setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
+    });
 
   return program;
 }
