@@ -17,13 +17,13 @@ export const ANALYZE_KAFKA_FLAGS = {
   },
   topicTxn: {
     syntax: "--topic-txn <topic>",
-    help: "topic of transaction_open, transaction_close, transaction_aborted",
+    help: "topic of the transaction events (open, close, aborted, failed)",
     defaultText: KAFKA_DEFAULTS.topicTxn,
     group: KAFKA,
   },
   topicSteps: {
     syntax: "--topic-steps <topic>",
-    help: "topic of step_open, step_done, inter_step_wait",
+    help: "topic of the step events (step_open, step_done, inter_step_wait, step_failed, step_retry)",
     defaultText: KAFKA_DEFAULTS.topicSteps,
     group: KAFKA,
   },

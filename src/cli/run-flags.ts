@@ -98,13 +98,13 @@ export const KAFKA_FLAGS = {
   },
   topicTxn: {
     syntax: "--topic-txn <topic>",
-    help: "topic for transaction_open, transaction_close, transaction_aborted",
+    help: "topic for the transaction events (open, close, aborted, failed)",
     defaultText: KAFKA_DEFAULTS.topicTxn,
     group: KAFKA,
   },
   topicSteps: {
     syntax: "--topic-steps <topic>",
-    help: "topic for step_open, step_done, inter_step_wait",
+    help: "topic for the step events (step_open, step_done, inter_step_wait, step_failed, step_retry)",
     defaultText: KAFKA_DEFAULTS.topicSteps,
     group: KAFKA,
   },

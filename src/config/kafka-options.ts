@@ -7,7 +7,7 @@ import { describeReceived, integer, oneOf, text, type ValueKind } from "./values
 export interface KafkaTopics {
   /** Topic for step_open, step_done and inter_step_wait. */
   readonly steps: string;
-  /** Topic for transaction_open, transaction_close and transaction_aborted. */
+  /** Topic for the transaction events: transaction_open, _close, _aborted and _failed. */
   readonly transactions: string;
 }
 
