@@ -113,11 +113,22 @@ export type { StuckAlert } from "./analyze/kafka/stuck-detector.ts";
 export { copartitionedAssigner, COPARTITIONED_PROTOCOL } from "./analyze/kafka/copartitioned-assigner.ts";
 export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render-text.ts";
 export { renderHtml as renderAnalysisHtml } from "./analyze/render-html.ts";
-export { IN_STREAM_TRUTH, type GroundTruth, type InjectedOutlier, type FinishedTransaction } from "./analyze/truth.ts";
+export {
+  IN_STREAM_TRUTH,
+  type GroundTruth,
+  type InjectedOutlier,
+  type LabelTotals,
+  type ObservedTransaction,
+  type TransactionLabels,
+  type TruthFileReading,
+} from "./analyze/truth.ts";
+export { TruthFile } from "./analyze/truth-file.ts";
 export type { Summary } from "./analyze/frequency.ts";
 export type {
   AnalysisReport,
+  AlertKindReport,
   AlertReport,
+  GroundTruthReport,
   ConcurrencyReport,
   FlaggedTransaction,
   FollowReport,

@@ -1,23 +1,43 @@
 /**
  * Scoring someone else's detector: their alerts (JSON Lines with at least `txn_id`, optionally
- * `ts_ms`) against the injected ground truth.
+ * `ts_ms`) against the injected ground truth. The transactions to find are those with an injected
+ * outlier or made to go silent (stuck); each kind is also scored on its own, since a detector of slow
+ * transactions and one of stuck transactions look for different things.
  *
  * The alerts are read first and kept by transaction (the earliest alert of each): memory grows with
  * the number of alerted transactions, which is the detector's output, not the stream. Each
- * transaction is scored when it ends, so nothing else is kept.
+ * transaction is scored when it ends (or when the stream ends), so nothing else is kept.
  */
-import { createInterface } from "node:readline";
 import { FrequencyTable } from "./frequency.ts";
-import type { AlertReport, InvalidLine } from "./report.ts";
+import { linesOf } from "./lines.ts";
+import type { AlertKindReport, AlertReport, InvalidLine } from "./report.ts";
 import type { EventSource } from "./source.ts";
-import type { InjectedOutlier } from "./truth.ts";
-import { Readable } from "node:stream";
+import type { TransactionLabels } from "./truth.ts";
+import { tableKey } from "./txn-table.ts";
 
 const MAX_EXAMPLES = 10;
 
-/** The id as the txn table keys it: its UTF-8 bytes, one char per byte. */
-export function tableKey(txnId: string): string {
-  return Buffer.from(txnId, "utf8").toString("latin1");
+/** Detection of one kind of anomaly. */
+class KindScore {
+  labelled = 0;
+  detected = 0;
+  readonly delays = new FrequencyTable();
+
+  count(alertTs: number | undefined, startedMs: number): void {
+    this.labelled++;
+    if (alertTs === undefined) return;
+    this.detected++;
+    if (!Number.isNaN(alertTs)) this.delays.add(Math.round(alertTs - startedMs));
+  }
+
+  report(): AlertKindReport {
+    return {
+      labelled: this.labelled,
+      detected: this.detected,
+      recall: this.labelled === 0 ? null : this.detected / this.labelled,
+      detection_delay_ms: this.delays.summary(),
+    };
+  }
 }
 
 export class AlertScorer {
@@ -27,8 +47,11 @@ export class AlertScorer {
   private invalid = 0;
   private readonly invalidExamples: InvalidLine[] = [];
   private alerted = 0;
+  private positives = 0;
   private truePositives = 0;
   private readonly delays = new FrequencyTable();
+  private readonly outlier = new KindScore();
+  private readonly stuck = new KindScore();
 
   private constructor(source: string) {
     this.source = source;
@@ -36,12 +59,10 @@ export class AlertScorer {
 
   static async load(source: EventSource): Promise<AlertScorer> {
     const scorer = new AlertScorer(source.name);
-    const lines = createInterface({ input: Readable.from(source.chunks()), crlfDelay: Infinity });
-    for await (const line of lines) scorer.read(line);
+    for await (const line of linesOf(source)) scorer.read(line);
     scorer.alerted = scorer.pending.size;
     return scorer;
   }
-
   private read(line: string): void {
     this.lines++;
     if (line.trim() === "") return;
@@ -65,17 +86,26 @@ export class AlertScorer {
     if (earlier === undefined || Number.isNaN(earlier) || time < earlier) this.pending.set(key, time);
   }
 
-  /** A transaction ended (or was still open when the stream ended: `outlier` is then undefined). */
-  settle(key: string, outlier: InjectedOutlier | undefined): void {
+  /**
+   * A transaction ended, or was still open when the stream ended, with these labels. The delay of a
+   * detection runs from when its anomaly began: the first injected outlier wait, or going silent.
+   */
+  settle(key: string, labels: TransactionLabels | undefined): void {
     const alertTs = this.pending.get(key);
+    if (alertTs !== undefined) this.pending.delete(key);
+    const outlier = labels?.outlier;
+    const stuck = labels?.stuck;
+    if (outlier !== undefined) this.outlier.count(alertTs, outlier.waitStartedMs);
+    if (stuck !== undefined) this.stuck.count(alertTs, stuck.silentSinceMs);
+    if (outlier === undefined && stuck === undefined) return;
+    this.positives++;
     if (alertTs === undefined) return;
-    this.pending.delete(key);
-    if (outlier === undefined) return;
     this.truePositives++;
-    if (!Number.isNaN(alertTs)) this.delays.add(Math.round(alertTs - outlier.waitStartedMs));
+    const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
+    if (!Number.isNaN(alertTs)) this.delays.add(Math.round(alertTs - began));
   }
 
-  report(injected: number): AlertReport {
+  report(): AlertReport {
     const tp = this.truePositives;
     return {
       source: this.source,
@@ -83,13 +113,15 @@ export class AlertScorer {
       invalid_lines: this.invalid,
       invalid_examples: this.invalidExamples,
       alerted: this.alerted,
+      labelled: this.positives,
       true_positives: tp,
       false_positives: this.alerted - tp,
-      false_negatives: injected - tp,
+      false_negatives: this.positives - tp,
       unknown_transactions: this.pending.size,
       precision: this.alerted === 0 ? null : tp / this.alerted,
-      recall: injected === 0 ? null : tp / injected,
+      recall: this.positives === 0 ? null : tp / this.positives,
       detection_delay_ms: this.delays.summary(),
+      by_kind: { outlier: this.outlier.report(), stuck: this.stuck.report() },
     };
   }
 }

@@ -4,21 +4,32 @@
  */
 import type { SortedCounts } from "./frequency.ts";
 import type { Histogram, TimelineTransaction } from "./report.ts";
-import { MARK_STEP_DONE, MARK_STEP_OPEN, MARK_WAIT_INJECTED, type TransactionState } from "./transaction-state.ts";
+import { MARK_STEP_DONE, MARK_STEP_FAILED, MARK_STEP_OPEN, MARK_WAIT_INJECTED, type TransactionState } from "./transaction-state.ts";
+import type { TransactionLabels } from "./truth.ts";
 
 const HISTOGRAM_BINS = 60;
 
-export function timelineOf(txn: TransactionState, injected: boolean): TimelineTransaction {
-  const steps: { step: number; open: number; done: number | null }[] = [];
+type Attempt = { step: number; attempt: number; open: number; done: number | null; failed: boolean };
+
+export function timelineOf(txn: TransactionState, labels: TransactionLabels | undefined): TimelineTransaction {
+  const steps: Attempt[] = [];
   const waits: { from_step: number; start: number; planned_ms: number; injected: boolean }[] = [];
+  // A truth file names the waits that carry an outlier; inline, the waits say so themselves.
+  const injectedSteps = labels?.outlier?.fromSteps;
   const marks = txn.marks ?? [];
   for (let i = 0; i < marks.length; i += 4) {
     const [kind, step, ts, extra] = [marks[i]!, marks[i + 1]!, marks[i + 2]!, marks[i + 3]!];
-    if (kind === MARK_STEP_OPEN) steps.push({ step, open: ts, done: null });
-    else if (kind === MARK_STEP_DONE) {
-      const open = steps.find((s) => s.step === step && s.done === null);
-      if (open !== undefined) open.done = ts;
-    } else waits.push({ from_step: step, start: ts, planned_ms: extra, injected: kind === MARK_WAIT_INJECTED });
+    if (kind === MARK_STEP_OPEN) steps.push({ step, attempt: extra, open: ts, done: null, failed: false });
+    else if (kind === MARK_STEP_DONE || kind === MARK_STEP_FAILED) {
+      const open = steps.findLast((s) => s.step === step && s.done === null);
+      if (open !== undefined) {
+        open.done = ts;
+        open.failed = kind === MARK_STEP_FAILED;
+      }
+    } else {
+      const injected = kind === MARK_WAIT_INJECTED || injectedSteps?.includes(step) === true;
+      waits.push({ from_step: step, start: ts, planned_ms: extra, injected });
+    }
   }
   return {
     txn_id: txn.id,
@@ -26,7 +37,8 @@ export function timelineOf(txn: TransactionState, injected: boolean): TimelineTr
     ended: Number.isNaN(txn.endedTs) ? null : txn.endedTs,
     outcome: txn.outcome ?? "open",
     flagged: false,
-    injected,
+    injected: labels?.outlier !== undefined,
+    stuck: labels?.stuck !== undefined,
     steps,
     waits,
   };

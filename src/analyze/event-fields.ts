@@ -101,6 +101,10 @@ export const R = {
   duration: register("duration_ms"),
   steps: register("steps"),
   stepsCompleted: register("steps_completed"),
+  stuck: register("stuck"),
+  attempt: register("attempt"),
+  failedStep: register("failed_step"),
+  backoff: register("backoff_ms"),
 } as const;
 
 export const REGISTER_COUNT = registers.size;
@@ -113,6 +117,9 @@ export const T = {
   wait: EVENT_TYPES.indexOf("inter_step_wait"),
   close: EVENT_TYPES.indexOf("transaction_close"),
   aborted: EVENT_TYPES.indexOf("transaction_aborted"),
+  stepFailed: EVENT_TYPES.indexOf("step_failed"),
+  stepRetry: EVENT_TYPES.indexOf("step_retry"),
+  failed: EVENT_TYPES.indexOf("transaction_failed"),
 } as const;
 
 /** The outcome of checking one parsed line: an event, a type the analyzer does not know, or a fault. */

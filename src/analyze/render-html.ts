@@ -66,7 +66,8 @@ export async function renderHtml(report: AnalysisReport): Promise<string> {
 <div id="histograms" class="chart"></div>
 <h2>Timeline of transactions</h2>
 <p class="note">One bar per transaction, aligned at its opening (x: ms since transaction_open): pre-step waits, steps, and inter-step waits;
-injected outlier waits in red, flagged transactions marked ⚑. Shown: the first transactions to end, the most extreme flagged ones and any injected ones the rule missed.</p>
+injected outlier waits in red, failed attempts in orange before their retry's backoff; flagged transactions marked ⚑, failed ones ✗,
+stuck ones (labelled to go silent) ⏸. Shown: the first transactions to end, the most extreme flagged ones, any injected ones the rule missed, and the first still open.</p>
 <div id="timeline" class="chart"></div>
 <h2>Open transactions over time</h2>
 <p class="note">Most transactions open at once in each interval of the stream.</p>
@@ -127,7 +128,9 @@ const PAGE_SCRIPT = String.raw`
     { name: "pre-step wait", color: "#b7c7e6" },
     { name: "step", color: "#1d2433" },
     { name: "inter-step wait", color: "#8fc98f" },
-    { name: "injected outlier wait", color: "#d9412b" }
+    { name: "injected outlier wait", color: "#d9412b" },
+    { name: "failed attempt", color: "#e69b22" },
+    { name: "retry backoff", color: "#f3d9a4" }
   ];
   var items = [];
   rows.forEach(function (t, row) {
@@ -136,11 +139,11 @@ const PAGE_SCRIPT = String.raw`
     var waits = {};
     t.waits.forEach(function (w) { waits[w.from_step] = w; });
     t.steps.forEach(function (s) {
-      if (cursor !== null && s.open > cursor) items.push([row, cursor - origin, s.open - origin, 0, t.txn_id]);
+      if (cursor !== null && s.open > cursor) items.push([row, cursor - origin, s.open - origin, s.attempt > 1 ? 5 : 0, t.txn_id]);
       var done = s.done === null ? s.open : s.done;
-      items.push([row, s.open - origin, done - origin, 1, t.txn_id]);
+      items.push([row, s.open - origin, done - origin, s.failed ? 4 : 1, t.txn_id]);
       cursor = done;
-      var w = waits[s.step];
+      var w = s.failed ? null : waits[s.step];
       if (w) {
         var end = w.start + w.planned_ms;
         items.push([row, w.start - origin, end - origin, w.injected ? 3 : 2, t.txn_id]);
@@ -156,7 +159,7 @@ const PAGE_SCRIPT = String.raw`
     dataZoom: [{ type: "slider", xAxisIndex: 0, bottom: 10 }, { type: "inside", xAxisIndex: 0 }],
     xAxis: { type: "value", name: "ms since transaction_open", nameLocation: "middle", nameGap: 24 },
     yAxis: { type: "category", inverse: true, axisLabel: { fontSize: 10 },
-      data: rows.map(function (t) { return (t.flagged ? "⚑ " : "") + t.txn_id; }) },
+      data: rows.map(function (t) { return (t.flagged ? "⚑ " : "") + (t.stuck ? "⏸ " : t.outcome === "failed" ? "✗ " : "") + t.txn_id; }) },
     series: KINDS.map(function (kind, k) {
       return {
         name: kind.name, type: "custom", itemStyle: { color: kind.color },
@@ -165,8 +168,9 @@ const PAGE_SCRIPT = String.raw`
         renderItem: function (params, api) {
           var start = api.coord([api.value(1), api.value(0)]);
           var end = api.coord([api.value(2), api.value(0)]);
-          var height = api.size([0, 1])[1] * (k === 1 ? 0.8 : 0.55);
-          var width = Math.max(k === 1 ? 2 : 1, end[0] - start[0]);
+          var step = k === 1 || k === 4;
+          var height = api.size([0, 1])[1] * (step ? 0.8 : 0.55);
+          var width = Math.max(step ? 2 : 1, end[0] - start[0]);
           return { type: "rect", shape: { x: start[0], y: start[1] - height / 2, width: width, height: height },
             style: api.style(), transition: [] };
         }

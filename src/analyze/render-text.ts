@@ -1,6 +1,14 @@
 /** The report as a person reads it in a terminal. */
 import type { Summary } from "./frequency.ts";
-import type { AnalysisReport, FlaggedTransaction, InvalidLine, KafkaInputReport, KafkaTopicReport, ViolationKind } from "./report.ts";
+import type {
+  AnalysisReport,
+  FlaggedTransaction,
+  GroundTruthReport,
+  InvalidLine,
+  KafkaInputReport,
+  KafkaTopicReport,
+  ViolationKind,
+} from "./report.ts";
 import { VIOLATION_KINDS } from "./report.ts";
 
 const integer = new Intl.NumberFormat("en-US");
@@ -67,7 +75,8 @@ export function renderText(report: AnalysisReport): string {
   if (spanOf.span_ms !== null) out.push(`  from ${time(spanOf.first_ts_ms)} to ${time(spanOf.last_ts_ms)} (${span(spanOf.span_ms)})`);
   const t = report.transactions;
   out.push("");
-  out.push(`Transactions: ${n(t.total)} (${n(t.completed)} completed, ${n(t.aborted)} aborted, ${n(t.open)} still open)`);
+  const stuck = t.stuck > 0 ? `, ${n(t.stuck)} of them stuck as labelled` : "";
+  out.push(`Transactions: ${n(t.total)} (${n(t.completed)} completed, ${n(t.aborted)} aborted, ${n(t.failed)} failed, ${n(t.open)} still open${stuck})`);
   out.push(`  peak concurrency ${n(report.concurrency.peak)} open at once${report.concurrency.peak_ts_ms === null ? "" : `, first reached at ${time(report.concurrency.peak_ts_ms)}`}`);
   out.push("");
   out.push("Distributions in ms (percentiles: nearest rank, always an observed value)");
@@ -77,6 +86,7 @@ export function renderText(report: AnalysisReport): string {
       ["first event to close", report.first_event_to_close_ms],
       ["gap between steps", report.gap_ms],
       ["pre-step delay", report.pre_delay_ms],
+      ...(report.retry_backoff_ms.count > 0 ? [["retry backoff", report.retry_backoff_ms] as [string, Summary]] : []),
     ]),
   );
 
@@ -105,15 +115,26 @@ export function renderText(report: AnalysisReport): string {
     out.push(...o.missed.map(flaggedLine));
   }
 
+  const truthLines = groundTruthLines(report.ground_truth);
+  if (truthLines.length > 0) out.push("", ...truthLines);
+
   const a = report.alerts;
   if (a !== undefined) {
     out.push("");
     out.push(`Alerts from ${a.source}: ${n(a.alerted)} transactions alerted on (${n(a.lines)} lines, ${n(a.invalid_lines)} invalid)`);
     out.push(
-      `  true positives ${n(a.true_positives)}, false positives ${n(a.false_positives)} (${n(a.unknown_transactions)} not in the stream),` +
+      `  to find: ${n(a.labelled)} transactions with an injected outlier or stuck; true positives ${n(a.true_positives)},` +
+        ` false positives ${n(a.false_positives)} (${n(a.unknown_transactions)} not in the stream),` +
         ` missed ${n(a.false_negatives)}; precision ${percent(a.precision)}, recall ${percent(a.recall)}`,
     );
-    if (a.detection_delay_ms.count > 0) out.push(...table([["detection delay", a.detection_delay_ms]]));
+    const kinds = [
+      ["outliers", a.by_kind.outlier],
+      ["stuck", a.by_kind.stuck],
+    ] as const;
+    out.push(`  by kind: ${kinds.map(([name, k]) => `${name} ${n(k.detected)} of ${n(k.labelled)} found (recall ${percent(k.recall)})`).join(", ")}`);
+    const delays: [string, Summary][] = [["detection delay", a.detection_delay_ms]];
+    for (const [name, k] of kinds) if (k.detection_delay_ms.count > 0 && k.labelled < a.labelled) delays.push([`  of ${name}`, k.detection_delay_ms]);
+    if (a.detection_delay_ms.count > 0) out.push(...table(delays));
     out.push(...invalidLines(a.invalid_examples, a.invalid_lines));
   }
 
@@ -132,6 +153,31 @@ export function renderText(report: AnalysisReport): string {
     out.push(...invalidLines(report.invalid_examples, report.invalid_lines));
   }
   return `${out.join("\n")}\n`;
+}
+
+/** What was injected, by kind; nothing when the outliers line above says it all (a run from flags). */
+function groundTruthLines(g: GroundTruthReport): string[] {
+  const file = g.file;
+  if (file === null && g.stuck.transactions === 0 && g.step_failure.transactions === 0 && g.unlabelled_waits === 0) return [];
+  const read = file === null ? "" : `, ${n(file.records)} records, ${n(file.invalid_lines)} invalid lines`;
+  const lines = [
+    `Ground truth (${g.source}${read}): ${n(g.outlier.transactions)} transactions with injected outliers (${n(g.outlier.gaps)} waits),` +
+      ` ${n(g.stuck.transactions)} stuck (${n(g.stuck.silent)} silent to the end, ${n(g.stuck.ended)} ended all the same),` +
+      ` ${n(g.step_failure.transactions)} with step failures (${n(g.step_failure.failures)} failures, ${n(g.step_failure.final)} final)`,
+  ];
+  const missing = g.not_in_stream;
+  if (missing !== null && missing.outlier + missing.stuck + missing.step_failure > 0) {
+    lines.push(
+      `  labelled but not in the stream: ${n(missing.outlier)} with outliers, ${n(missing.stuck)} stuck, ${n(missing.step_failure)} with step failures`,
+    );
+  }
+  if (file !== null) lines.push(...invalidLines(file.invalid_examples, file.invalid_lines));
+  if (file === null && g.unlabelled_waits > 0) {
+    lines.push(
+      `  ${n(g.unlabelled_waits)} inter_step_wait events carry no outlier_injected label: for a stream made with wfsim run --truth FILE, give analyze --truth FILE`,
+    );
+  }
+  return lines;
 }
 
 function kafkaLines(k: KafkaInputReport): string[] {

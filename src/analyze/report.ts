@@ -56,9 +56,9 @@ export interface OutlierRule {
 
 export interface OutlierReport {
   readonly rule: OutlierRule;
-  /** Transactions that ended with at least one inter_step_wait carrying outlier_injected: true. */
+  /** Transactions that ended with an injected outlier (see `ground_truth.source`). */
   readonly injected: number;
-  /** inter_step_wait events with outlier_injected: true, in transactions that ended. */
+  /** Their injected outlier waits. */
   readonly injected_gaps: number;
   readonly flagged: number;
   readonly true_positives: number;
@@ -77,6 +77,17 @@ export interface OutlierReport {
   readonly missed: readonly FlaggedTransaction[];
 }
 
+/** How well alerts found one kind of anomaly. */
+export interface AlertKindReport {
+  /** Transactions in the stream with this kind of label. */
+  readonly labelled: number;
+  /** Of those, how many were alerted on. */
+  readonly detected: number;
+  readonly recall: number | null;
+  /** Alert ts_ms minus when the anomaly began (the first outlier wait; going silent), for detections with ts_ms. */
+  readonly detection_delay_ms: Summary;
+}
+
 export interface AlertReport {
   readonly source: string;
   readonly lines: number;
@@ -84,6 +95,8 @@ export interface AlertReport {
   readonly invalid_examples: readonly InvalidLine[];
   /** Distinct transactions alerted on. */
   readonly alerted: number;
+  /** Transactions in the stream with an injected outlier or made to go silent (stuck): what a detector should find. */
+  readonly labelled: number;
   readonly true_positives: number;
   readonly false_positives: number;
   readonly false_negatives: number;
@@ -91,8 +104,35 @@ export interface AlertReport {
   readonly unknown_transactions: number;
   readonly precision: number | null;
   readonly recall: number | null;
-  /** First alert's ts_ms minus the ts_ms of the first injected inter_step_wait, for true positives with ts_ms. */
+  /** First alert's ts_ms minus when the anomaly began (the first injected outlier wait, or going silent), for true positives with ts_ms. */
   readonly detection_delay_ms: Summary;
+  readonly by_kind: { readonly outlier: AlertKindReport; readonly stuck: AlertKindReport };
+}
+
+/**
+ * The labels of what was injected, counted by kind (in the stream inline, or from a truth file), as
+ * found on the transactions of the stream.
+ */
+export interface GroundTruthReport {
+  /** "labels in the stream", or "truth file PATH". */
+  readonly source: string;
+  /** Transactions with an injected outlier, and their outlier waits. */
+  readonly outlier: { readonly transactions: number; readonly gaps: number };
+  /** Transactions made to go silent: still open at the end as labelled (silent), or ended all the same (a stop signal before they went silent). */
+  readonly stuck: { readonly transactions: number; readonly silent: number; readonly ended: number };
+  /** Transactions with injected step failures, the failures, and the transactions a failure ended. */
+  readonly step_failure: { readonly transactions: number; readonly failures: number; readonly final: number };
+  /** Truth file only: labelled transactions of which the stream has no event, by kind. */
+  readonly not_in_stream: { readonly outlier: number; readonly stuck: number; readonly step_failure: number } | null;
+  /** Truth file only: how it was read. */
+  readonly file: {
+    readonly lines: number;
+    readonly records: number;
+    readonly invalid_lines: number;
+    readonly invalid_examples: readonly InvalidLine[];
+  } | null;
+  /** inter_step_wait events without outlier_injected: a stream made with --truth carries none (read its truth file with --truth). */
+  readonly unlabelled_waits: number;
 }
 
 export interface ConcurrencyReport {
@@ -152,10 +192,13 @@ export interface TimelineTransaction {
   readonly txn_id: string;
   readonly opened: number | null;
   readonly ended: number | null;
-  readonly outcome: "completed" | "aborted" | "open";
+  readonly outcome: "completed" | "aborted" | "failed" | "open";
   readonly flagged: boolean;
   readonly injected: boolean;
-  readonly steps: readonly { readonly step: number; readonly open: number; readonly done: number | null }[];
+  /** Labelled stuck: made to go silent. */
+  readonly stuck: boolean;
+  /** Each attempt of each step: a failed attempt ends at its step_failed. */
+  readonly steps: readonly { readonly step: number; readonly attempt: number; readonly open: number; readonly done: number | null; readonly failed: boolean }[];
   readonly waits: readonly { readonly from_step: number; readonly start: number; readonly planned_ms: number; readonly injected: boolean }[];
 }
 
@@ -181,17 +224,31 @@ export interface AnalysisReport {
   /** Events with fields beyond their definition (tolerated). */
   readonly events_with_extra_fields: number;
   readonly time_span: { readonly first_ts_ms: number | null; readonly last_ts_ms: number | null; readonly span_ms: number | null };
-  readonly transactions: { readonly total: number; readonly completed: number; readonly aborted: number; readonly open: number };
+  /**
+   * completed: transaction_close; aborted: transaction_aborted; failed: transaction_failed; open: still
+   * open at the end, of which `stuck` were labelled stuck (silent as intended, not a stream fault).
+   */
+  readonly transactions: {
+    readonly total: number;
+    readonly completed: number;
+    readonly aborted: number;
+    readonly failed: number;
+    readonly open: number;
+    readonly stuck: number;
+  };
   /** duration_ms of transaction_close events. */
   readonly duration_ms: Summary;
   /** From a transaction's first event in the stream to its transaction_close. */
   readonly first_event_to_close_ms: Summary;
   /** From step_done of one step to step_open of the next, within a transaction. */
   readonly gap_ms: Summary;
-  /** pre_delay_ms of step_open events. */
+  /** pre_delay_ms of step_open events (first attempts: a retry's is its backoff). */
   readonly pre_delay_ms: Summary;
+  /** backoff_ms of step_retry events. */
+  readonly retry_backoff_ms: Summary;
   readonly concurrency: ConcurrencyReport;
   readonly outliers: OutlierReport;
+  readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;
   readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
   /** When the events came from Kafka: what was read, and how. */

@@ -16,15 +16,21 @@ import {
   describePosition,
   END_POSITION,
   MARK_STEP_DONE,
+  MARK_STEP_FAILED,
   MARK_STEP_OPEN,
   MARK_WAIT,
   MARK_WAIT_INJECTED,
+  positionOfAttemptOpen,
   positionOfStepDone,
+  positionOfStepFailed,
   positionOfStepOpen,
+  positionOfStepRetry,
   positionOfWait,
   TransactionState,
+  type Outcome,
 } from "./transaction-state.ts";
-import { IN_STREAM_TRUTH, type GroundTruth } from "./truth.ts";
+import { LabelTally } from "./label-tally.ts";
+import { IN_STREAM_TRUTH, type GroundTruth, type TransactionLabels } from "./truth.ts";
 import { TxnTable } from "./txn-table.ts";
 import type { LineLocator } from "./source.ts";
 import { EVENT_TYPES } from "../events/schema.ts";
@@ -40,6 +46,9 @@ const MAX_UNKNOWN_TYPES = 100;
 /** Transactions drawn on the HTML timeline besides the flagged and missed ones: the first to end. */
 const TIMELINE_SAMPLE = 40;
 
+/** The event that ends a transaction, by outcome. */
+const END_TYPES: Record<Outcome, string> = { completed: "transaction_close", aborted: "transaction_aborted", failed: "transaction_failed" };
+
 export interface StreamAnalysisOptions extends OutlierOptions {
   readonly truth: GroundTruth;
   readonly alerts?: AlertScorer | undefined;
@@ -52,7 +61,7 @@ export interface StreamAnalysisOptions extends OutlierOptions {
 export interface TransactionObserver {
   /** A transaction's first event was read (or it was adopted, see `adopt`). */
   opened(txn: TransactionState): void;
-  /** It ended (transaction_close or transaction_aborted); the state is reused later. */
+  /** It ended (transaction_close, transaction_aborted or transaction_failed); the state is reused later. */
   ended(txn: TransactionState): void;
 }
 
@@ -83,11 +92,16 @@ export class StreamAnalysis implements EventHandler {
   private lastTs = -Infinity;
   private completed = 0;
   private aborted = 0;
+  private failed = 0;
+  /** inter_step_wait events without outlier_injected (a stream made with --truth, or a pipeline that dropped it). */
+  private unlabelledWaits = 0;
 
   private readonly durations = new FrequencyTable();
   private readonly firstToClose = new FrequencyTable();
   private readonly gaps = new FrequencyTable();
   private readonly preDelays = new FrequencyTable();
+  private readonly backoffs = new FrequencyTable();
+  private readonly labels = new LabelTally();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
   private readonly judge: OutlierJudge;
@@ -237,23 +251,7 @@ export class StreamAnalysis implements EventHandler {
       this.options.observer?.opened(txn);
     }
 
-    let position: number;
-    switch (code) {
-      case T.open:
-        position = 0;
-        break;
-      case T.stepOpen:
-        position = positionOfStepOpen(regs[R.step]!);
-        break;
-      case T.stepDone:
-        position = positionOfStepDone(regs[R.step]!);
-        break;
-      case T.wait:
-        position = positionOfWait(regs[R.fromStep]!);
-        break;
-      default:
-        position = END_POSITION;
-    }
+    const position = this.positionOf(code);
     if (position !== END_POSITION) {
       if (txn.hasSeen(position)) {
         this.violations.add("duplicates", () => this.example(txn!, `${describePosition(position)} again`));
@@ -275,19 +273,23 @@ export class StreamAnalysis implements EventHandler {
       case T.open:
         txn.openSeen = true;
         txn.opened = ts;
+        txn.stuckLabelled = regs[R.stuck] === 1;
         break;
       case T.stepOpen: {
         const step = regs[R.step]!;
-        this.preDelays.add(regs[R.preDelay]!);
-        if (step >= 2 && txn.doneStep === step - 1) {
-          const gap = ts - txn.doneTs;
-          this.gaps.add(gap);
-          if (!(gap <= txn.maxGap)) {
-            txn.maxGap = gap;
-            txn.maxGapAfterStep = step - 1;
+        if (!(regs[R.attempt]! > 1)) {
+          // A retry's pre_delay_ms is its backoff, and the gap before a step is before its first attempt.
+          this.preDelays.add(regs[R.preDelay]!);
+          if (step >= 2 && txn.doneStep === step - 1) {
+            const gap = ts - txn.doneTs;
+            this.gaps.add(gap);
+            if (!(gap <= txn.maxGap)) {
+              txn.maxGap = gap;
+              txn.maxGapAfterStep = step - 1;
+            }
           }
         }
-        txn.marks?.push(MARK_STEP_OPEN, step, ts, 0);
+        txn.marks?.push(MARK_STEP_OPEN, step, ts, regs[R.attempt]! > 1 ? regs[R.attempt]! : 1);
         break;
       }
       case T.stepDone: {
@@ -301,6 +303,7 @@ export class StreamAnalysis implements EventHandler {
       }
       case T.wait: {
         const injected = regs[R.outlier] === 1;
+        if (Number.isNaN(regs[R.outlier]!)) this.unlabelledWaits++;
         if (injected) {
           txn.injectedGaps++;
           if (Number.isNaN(txn.injectedWaitAt)) txn.injectedWaitAt = ts;
@@ -308,12 +311,45 @@ export class StreamAnalysis implements EventHandler {
         txn.marks?.push(injected ? MARK_WAIT_INJECTED : MARK_WAIT, regs[R.fromStep]!, ts, regs[R.plannedWait]!);
         break;
       }
+      case T.stepFailed:
+        txn.failures++;
+        txn.marks?.push(MARK_STEP_FAILED, regs[R.step]!, ts, regs[R.attempt]!);
+        break;
+      case T.stepRetry:
+        this.backoffs.add(regs[R.backoff]!);
+        break;
       case T.close:
         this.end(txn, "completed", ts, regs[R.steps]!, regs[R.duration]!);
         break;
       case T.aborted:
         this.end(txn, "aborted", ts, regs[R.stepsCompleted]!, regs[R.duration]!);
         break;
+      case T.failed:
+        this.end(txn, "failed", ts, regs[R.failedStep]!, regs[R.duration]!);
+        break;
+    }
+  }
+
+  /** The place in a transaction's life of the event the scanner holds (see transaction-state.ts). */
+  private positionOf(code: number): number {
+    const regs = this.scanner.regs;
+    switch (code) {
+      case T.open:
+        return 0;
+      case T.stepOpen: {
+        const attempt = regs[R.attempt]!;
+        return attempt > 1 ? positionOfAttemptOpen(regs[R.step]!, attempt) : positionOfStepOpen(regs[R.step]!);
+      }
+      case T.stepDone:
+        return positionOfStepDone(regs[R.step]!);
+      case T.wait:
+        return positionOfWait(regs[R.fromStep]!);
+      case T.stepFailed:
+        return positionOfStepFailed(regs[R.step]!, regs[R.attempt]!);
+      case T.stepRetry:
+        return positionOfStepRetry(regs[R.step]!, regs[R.attempt]!);
+      default:
+        return END_POSITION;
     }
   }
 
@@ -323,13 +359,7 @@ export class StreamAnalysis implements EventHandler {
 
   /** An event for a transaction that has already ended: a duplicate, or a straggler. */
   private afterEnd(txn: TransactionState, code: number): void {
-    const regs = this.scanner.regs;
-    let position: number;
-    if (code === T.close || code === T.aborted) position = END_POSITION;
-    else if (code === T.open) position = 0;
-    else if (code === T.stepOpen) position = positionOfStepOpen(regs[R.step]!);
-    else if (code === T.stepDone) position = positionOfStepDone(regs[R.step]!);
-    else position = positionOfWait(regs[R.fromStep]!);
+    const position = this.positionOf(code);
     if (position === END_POSITION || txn.hasSeen(position)) {
       this.violations.add("duplicates", () => this.example(txn, `${EVENT_TYPES[code]} again, after the transaction ended`));
     } else {
@@ -338,44 +368,54 @@ export class StreamAnalysis implements EventHandler {
     }
   }
 
-  private end(txn: TransactionState, outcome: "completed" | "aborted", ts: number, steps: number, duration: number): void {
+  /**
+   * A transaction ended, after `step` steps done (completed, aborted) or failing at step `step`. It
+   * must have had every step_open and step_done of the steps done and the waits between them, and,
+   * when it failed, the wait before the failed step and its step_open.
+   */
+  private end(txn: TransactionState, outcome: Outcome, ts: number, step: number, duration: number): void {
     // Looked up again: the txn may have been inserted by this very event, which moves slots around.
     if (this.open.findKey(txn.key, txn.hash) !== undefined) this.open.removeFound();
     this.concurrency.record(ts, this.open.size);
     txn.outcome = outcome;
     txn.endedTs = ts;
     if (outcome === "completed") this.completed++;
-    else this.aborted++;
+    else if (outcome === "aborted") this.aborted++;
+    else this.failed++;
     if (!txn.openSeen) {
-      this.violations.add("close_without_open", () => this.example(txn, `${EVENT_TYPES[outcome === "completed" ? T.close : T.aborted]} without transaction_open`));
+      this.violations.add("close_without_open", () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
     }
-    if (!txn.hasAllUpTo(steps)) {
-      const missing = txn.missing(steps);
+    const complete = outcome === "failed" ? positionOfStepOpen(step) + 1 : positionOfStepDone(step) + 1;
+    if (!txn.hasAllBefore(complete)) {
+      const missing = txn.missing(complete);
       const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
-      this.violations.add("missing_steps", () => this.example(txn, `ended after ${steps} steps without ${missing.first.join(", ")}${more}`));
+      const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
+      this.violations.add("missing_steps", () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
     }
     if (outcome === "completed") {
       this.durations.add(duration);
       this.firstToClose.add(ts - txn.firstTs);
     }
 
-    const outlier = this.truth.outlierOf(txn);
+    const labels = this.truth.labelsOf(txn);
+    this.labels.count(labels, false);
+    const outlier = labels?.outlier;
     const injected = outlier !== undefined;
     const value = this.options.measure === "gap" ? txn.maxGap : outcome === "completed" ? duration : NaN;
     let judged: Judged | undefined;
     if (this.judge.count(value, outlier?.gaps ?? 0, txn.seq)) {
-      judged = this.judged(txn, value, injected, duration, outcome);
+      judged = this.judged(txn, value, labels, duration, outcome);
       this.judge.keep(judged);
     }
     if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
-      this.timelineSample.push(judged ?? this.judged(txn, value, injected, duration, outcome));
+      this.timelineSample.push(judged ?? this.judged(txn, value, labels, duration, outcome));
     }
-    this.options.alerts?.settle(txn.key, outlier);
+    this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);
     this.remember(txn);
   }
 
-  private judged(txn: TransactionState, value: number, injected: boolean, duration: number, outcome: string): Judged {
+  private judged(txn: TransactionState, value: number, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged {
     const judged: Judged = {
       seq: txn.seq,
       txnId: txn.id,
@@ -383,10 +423,10 @@ export class StreamAnalysis implements EventHandler {
       maxGap: txn.maxGap,
       maxGapAfterStep: txn.maxGapAfterStep,
       duration: outcome === "completed" ? duration : NaN,
-      injected,
+      injected: labels?.outlier !== undefined,
       opened: txn.opened,
     };
-    if (txn.marks !== undefined) judged.timeline = timelineOf(txn, injected);
+    if (txn.marks !== undefined) judged.timeline = timelineOf(txn, labels);
     return judged;
   }
 
@@ -408,15 +448,20 @@ export class StreamAnalysis implements EventHandler {
   finish(): AnalysisReport {
     this.scanner.end();
     const stillOpen = [...this.open.values()].sort((a, b) => a.seq - b.seq);
-    for (const txn of stillOpen) {
+    const stillOpenLabels = stillOpen.map((txn) => this.truth.labelsOf(txn));
+    stillOpen.forEach((txn, index) => {
+      const labels = stillOpenLabels[index];
+      this.labels.count(labels, true);
+      this.options.alerts?.settle(txn.key, labels);
+      // Silent as its label says: what was injected, not something the stream lost.
+      if (labels?.stuck !== undefined) return;
       this.violations.add("never_closed", () => ({
         txn_id: txn.id,
         source: txn.firstSource,
         line: txn.firstLine,
         detail: `first seen here at ts_ms ${txn.firstTs}; furthest event ${describePosition(txn.position)}, last at ts_ms ${txn.lastTs}`,
       }));
-      this.options.alerts?.settle(txn.key, undefined);
-    }
+    });
     const population = this.options.measure === "gap" ? this.gaps : this.durations;
     const outliers = this.judge.report(population);
     const eventsByType: Record<string, number> = {};
@@ -440,18 +485,22 @@ export class StreamAnalysis implements EventHandler {
         span_ms: hasEvents ? this.lastTs - this.firstTs : null,
       },
       transactions: {
-        total: this.completed + this.aborted + stillOpen.length,
+        total: this.completed + this.aborted + this.failed + stillOpen.length,
         completed: this.completed,
         aborted: this.aborted,
+        failed: this.failed,
         open: stillOpen.length,
+        stuck: this.labels.silent,
       },
       duration_ms: this.durations.summary(),
       first_event_to_close_ms: this.firstToClose.summary(),
       gap_ms: this.gaps.summary(),
       pre_delay_ms: this.preDelays.summary(),
+      retry_backoff_ms: this.backoffs.summary(),
       concurrency: this.concurrency.report(),
       outliers: outliers.report,
-      ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report(outliers.report.injected) } : {}),
+      ground_truth: this.labels.report(this.truth, this.unlabelledWaits),
+      ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),
       violations: this.violations.report(),
     };
     if (!this.options.charts) return report;
@@ -463,7 +512,7 @@ export class StreamAnalysis implements EventHandler {
         drawn.set(judged.txnId, { ...judged.timeline, flagged: flaggedIds.has(judged.txnId) });
       }
     }
-    for (const txn of stillOpen.slice(0, 10)) drawn.set(txn.id, timelineOf(txn, txn.injectedGaps > 0));
+    stillOpen.slice(0, 10).forEach((txn, index) => drawn.set(txn.id, timelineOf(txn, stillOpenLabels[index])));
     return {
       ...report,
       charts: {

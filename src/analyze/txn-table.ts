@@ -11,6 +11,11 @@ export interface Keyed {
   readonly hash: number;
 }
 
+/** The key of an id given as a string: its UTF-8 bytes, one char per byte. */
+export function tableKey(txnId: string): string {
+  return Buffer.from(txnId, "utf8").toString("latin1");
+}
+
 export class TxnTable<V extends Keyed> {
   private slots: (V | undefined)[];
   private hashes: Int32Array;

@@ -5,6 +5,7 @@ import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render-html.ts";
 import { renderJson, renderText } from "../analyze/render-text.ts";
 import { checkReadable, fileSource } from "../analyze/source.ts";
+import { TruthFile } from "../analyze/truth-file.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { oneOf } from "../config/values.ts";
@@ -20,6 +21,7 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   format: "--format",
   html: "--html",
   alerts: "--alerts",
+  truth: "--truth",
   thresholdMs: "--threshold-ms",
   madK: "--mad-k",
   measure: "--outlier-measure",
@@ -51,16 +53,26 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   for (const path of paths) await checkReadable(path);
   const alertsPath = text(flags.alerts);
   if (alertsPath !== undefined) await checkReadable(alertsPath, "--alerts");
+  const truthPath = text(flags.truth);
+  if (truthPath !== undefined) await checkReadable(truthPath, "--truth");
   // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
   const html = flags.html === undefined ? undefined : await openForWriting(String(flags.html), "--html");
   const reportFile = flags.report === undefined ? undefined : await openForWriting(String(flags.report), "--report");
   try {
+    const truth = truthPath === undefined ? undefined : await TruthFile.load(fileSource(truthPath));
+    if (truth !== undefined && truth.file.invalid_lines > 0) {
+      const first = truth.file.invalid_examples[0]!;
+      context.stderr.write(
+        `wfsim: --truth ${truthPath}: ${truth.file.invalid_lines} lines are not truth records and were skipped (first: line ${first.line}: ${first.reason})\n`,
+      );
+    }
     const options = {
       measure: text(flags.outlierMeasure),
       thresholdMs: text(flags.thresholdMs),
       madK: text(flags.madK),
       listLimit: text(flags.list),
       alerts: alertsPath === undefined ? undefined : fileSource(alertsPath),
+      truth,
       charts: html !== undefined,
       nameOf,
     };

@@ -79,7 +79,8 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .argument("[files...]", "JSON Lines files read in order as one stream; - or none for stdin")
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
-    .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth"))
+    .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
+    .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth: injected outliers and stuck transactions"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
     .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
@@ -91,8 +92,9 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       "after",
       "\nPercentiles are nearest-rank: the p-th percentile is the smallest observed value v such that at least\n" +
         "p% of the values are <= v. A gap runs from step_done of one step to step_open of the next.\n" +
-        "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold; ground truth\n" +
-        "is outlier_injected in the stream. Memory grows with the transactions open at once, not with the input.\n" +
+        "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold. Ground truth:\n" +
+        "the labels in the stream (outlier_injected, stuck, the failure events), or --truth FILE for a stream\n" +
+        "without them. Memory grows with the transactions open at once, not with the input.\n" +
         "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +
         "timestamp. --follow alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
         '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +

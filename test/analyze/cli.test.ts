@@ -54,13 +54,15 @@ describe("wfsim analyze (CLI)", () => {
       "first_event_to_close_ms",
       "gap_ms",
       "pre_delay_ms",
+      "retry_backoff_ms",
       "concurrency",
       "outliers",
+      "ground_truth",
       "violations",
     ]);
     assert.deepEqual(report.sources, ["stdin"]);
     assert.equal(report.events, 32_000);
-    assert.deepEqual(report.transactions, { total: 2000, completed: 2000, aborted: 0, open: 0 });
+    assert.deepEqual(report.transactions, { total: 2000, completed: 2000, aborted: 0, failed: 0, open: 0, stuck: 0 });
     for (const key of ["duration_ms", "gap_ms", "pre_delay_ms"]) {
       assert.deepEqual(Object.keys(report[key]), ["count", "min", "mean", "p50", "p90", "p95", "p99", "max"]);
     }
@@ -91,7 +93,7 @@ describe("wfsim analyze (CLI)", () => {
     const result = await run(node, [WFSIM, "analyze"], compact(transaction("a", 0, [5, 5], [5])));
     assert.equal(result.code, 0);
     assert.match(result.stdout, /^wfsim analyze: stdin\n/);
-    assert.match(result.stdout, /Transactions: 1 \(1 completed, 0 aborted, 0 still open\)/);
+    assert.match(result.stdout, /Transactions: 1 \(1 completed, 0 aborted, 0 failed, 0 still open\)/);
     assert.equal(result.stderr, "");
   });
 

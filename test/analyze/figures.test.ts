@@ -39,7 +39,7 @@ describe("analyze: figures of a hand-made stream", () => {
       step_retry: 0,
       transaction_failed: 0,
     });
-    assert.deepEqual(report.transactions, { total: 4, completed: 3, aborted: 0, open: 1 });
+    assert.deepEqual(report.transactions, { total: 4, completed: 3, aborted: 0, failed: 0, open: 1, stuck: 0 });
     assert.deepEqual(report.time_span, { first_ts_ms: 0, last_ts_ms: 5565, span_ms: 5565 });
     assert.equal(report.invalid_lines, 0);
   });
@@ -143,7 +143,7 @@ describe("analyze: figures of a hand-made stream", () => {
 
   it("renders the figures in the text report", async () => {
     const text = renderText(await analyzeText(compact(STREAM)));
-    assert.match(text, /Transactions: 4 \(3 completed, 0 aborted, 1 still open\)/);
+    assert.match(text, /Transactions: 4 \(3 completed, 0 aborted, 0 failed, 1 still open\)/);
     assert.match(text, /peak concurrency 3 open at once/);
     assert.match(text, /gap between steps\s+5\s+2\s+1,321\.4\s+350\s+5,030/);
     assert.match(text, /txn_b\s+largest gap 5,030 ms after step 2, duration 5,065 ms\s+\[injected\]/);
@@ -153,7 +153,7 @@ describe("analyze: figures of a hand-made stream", () => {
   it("counts aborted transactions apart from completed ones", async () => {
     const stream = [...transaction("txn_x", 0, [10], []), ev.open("txn_y", 5), ev.aborted("txn_y", 20, 15, 0)];
     const report = await analyzeText(compact(stream));
-    assert.deepEqual(report.transactions, { total: 2, completed: 1, aborted: 1, open: 0 });
+    assert.deepEqual(report.transactions, { total: 2, completed: 1, aborted: 1, failed: 0, open: 0, stuck: 0 });
     assert.equal(report.duration_ms.count, 1);
     assert.equal(report.violations.missing_steps.count, 0);
   });

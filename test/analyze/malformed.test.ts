@@ -71,7 +71,7 @@ describe("analyze: malformed input", () => {
     assert.equal(report.events_by_type.step_paused, 1);
     assert.equal(report.events_with_extra_fields, 2);
     assert.equal(report.invalid_lines, 0);
-    assert.deepEqual(report.transactions, { total: 1, completed: 1, aborted: 0, open: 0 });
+    assert.deepEqual(report.transactions, { total: 1, completed: 1, aborted: 0, failed: 0, open: 0, stuck: 0 });
   });
 
   it("skips a line longer than the limit without keeping it, however the chunks fall", async () => {
@@ -95,7 +95,7 @@ describe("analyze: malformed input", () => {
     const id = "txn_é\"ü";
     const text = compact(transaction(id, 0, [5, 5], [5])).replace('"txn_é\\"ü"', '"txn_\\u00e9\\"ü"');
     const report = await analyzeText(text);
-    assert.deepEqual(report.transactions, { total: 1, completed: 1, aborted: 0, open: 0 });
+    assert.deepEqual(report.transactions, { total: 1, completed: 1, aborted: 0, failed: 0, open: 0, stuck: 0 });
     assert.equal(report.violations.close_without_open.count, 0);
   });
 

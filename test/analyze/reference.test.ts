@@ -19,7 +19,7 @@ describe("analyze: the reference script's output", () => {
     assert.equal(report.events, lines.length);
     assert.equal(report.invalid_lines, 0);
     assert.equal(report.events_with_extra_fields, 0);
-    assert.deepEqual(report.transactions, { total: 40, completed: 40, aborted: 0, open: 0 });
+    assert.deepEqual(report.transactions, { total: 40, completed: 40, aborted: 0, failed: 0, open: 0, stuck: 0 });
     assert.equal(report.events_by_type.step_open, 200);
     assert.equal(report.gap_ms.count, 160);
     assert.equal(report.pre_delay_ms.count, 200);

@@ -63,10 +63,10 @@ describe("analyze: ground truth", () => {
   });
 
   it("takes the truth from elsewhere through the GroundTruth interface", async () => {
-    // As a later --truth FILE will: here, B and D are said to be the injected ones.
+    // As a truth file does: here, B and D are said to be the injected ones.
     const truth: GroundTruth = {
       description: "a test's list",
-      outlierOf: (txn) => (txn.id === "B" || txn.id === "D" ? { waitStartedMs: 0, gaps: 1 } : undefined),
+      labelsOf: (txn) => (txn.id === "B" || txn.id === "D" ? { outlier: { waitStartedMs: 0, gaps: 1 } } : undefined),
     };
     const report = await analyzeText(STREAM, { thresholdMs: 1000, truth });
     assert.equal(report.outliers.injected, 2);

@@ -16,6 +16,7 @@ import {
   alertCounts,
   background,
   expectedAlerts,
+  failing,
   FollowerProcess,
   freshTopics,
   idsOnEveryPartition,
@@ -45,6 +46,7 @@ describe("wfsim analyze --follow", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, (
     const stuckIds = idsOnEveryPartition("stuck", PARTITIONS, 2);
     const lateIds = idsOnEveryPartition("late", PARTITIONS, 1);
     const inTimeIds = idsOnEveryPartition("intime", PARTITIONS, 1);
+    const failedIds = idsOnEveryPartition("failed", PARTITIONS, 1);
     const events = inTimeOrder(
       await background(600, t0, 5),
       ...stuckIds.map((id, i) => stuck(id, t0 + 10_000 + i * 1_000)),
@@ -52,6 +54,8 @@ describe("wfsim analyze --follow", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, (
       ...lateIds.map((id) => lasting(id, t0 + 20_000, STUCK_MS + 1)),
       // Open exactly --stuck-ms: not longer, not alerted.
       ...inTimeIds.map((id) => lasting(id, t0 + 30_000, STUCK_MS)),
+      // Failed after 5 s: ended, never alerted however long the stream goes on.
+      ...failedIds.map((id) => failing(id, t0 + 12_000, 5_000)),
     );
     await produce(t, options, topics, PARTITIONS, events);
     const expected = expectedAlerts(events, PARTITIONS, STUCK_MS);
@@ -86,7 +90,7 @@ describe("wfsim analyze --follow", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, (
     assert.match(stderr, new RegExp(`^wfsim: report written to ${report.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
     const figures = JSON.parse(await readFile(report, "utf8"));
     assert.equal(figures.events, events.length);
-    assert.deepEqual(figures.transactions, { total: 600 + 12, completed: 606, aborted: 0, open: 6 });
+    assert.deepEqual(figures.transactions, { total: 600 + 15, completed: 606, aborted: 0, failed: 3, open: 6, stuck: 0 });
     assert.equal(figures.violations.never_closed.count, 6);
     for (const kind of ["out_of_order", "missing_steps", "duplicates", "close_without_open"]) assert.equal(figures.violations[kind].count, 0, kind);
     assert.deepEqual(figures.kafka.follow, {

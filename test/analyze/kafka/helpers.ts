@@ -59,6 +59,11 @@ export function lasting(id: string, ts: number, duration: number): Event[] {
   return [ev.open(id, ts), ev.stepOpen(id, 1, ts + 100, 100), ev.stepDone(id, 1, ts + 100), ev.close(id, ts + duration, duration, 1)];
 }
 
+/** A one-step transaction whose step fails for good `duration` ms after it opened: it ends then, as a close would. */
+export function failing(id: string, ts: number, duration: number): Event[] {
+  return [ev.open(id, ts), ev.stepOpen(id, 1, ts + 100, 100), ev.stepFailed(id, 1, ts + duration, 1), ev.failed(id, ts + duration, duration, 1, 1)];
+}
+
 /** wfsim's own events (virtual clock, no outliers: every transaction closes within 15 s). */
 export async function background(samples: number, startTime: number, seed: number): Promise<Event[]> {
   const events: Event[] = [];
@@ -108,7 +113,7 @@ export function expectedAlerts(events: readonly Event[], partitions: number, stu
     const id = event.txn_id as string;
     const ts = event.ts_ms as number;
     if (!first.has(id)) first.set(id, ts);
-    if (event.type === "transaction_close" || event.type === "transaction_aborted") end.set(id, ts);
+    if (event.type === "transaction_close" || event.type === "transaction_aborted" || event.type === "transaction_failed") end.set(id, ts);
     const p = partitionOf(id, partitions);
     partitionTime[p] = Math.max(partitionTime[p]!, ts);
   }
