@@ -28,6 +28,31 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
   readonly nameOf?: ((key: string) => string) | undefined;
 }
 
+const STOPPED = Symbol("stopped");
+
+/**
+ * `pending`, or STOPPED as soon as `signal` aborts: stopping must not wait for a quiet source (a
+ * terminal, an idle pipe) to say something. The listener goes with each read, so that nothing
+ * long-lived holds on to the chunks read (a race against one promise for the whole run would).
+ */
+function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | typeof STOPPED> {
+  if (signal.aborted) return Promise.resolve(STOPPED);
+  return new Promise((resolve, reject) => {
+    const stop = () => resolve(STOPPED);
+    signal.addEventListener("abort", stop, { once: true });
+    pending.then(
+      (value) => {
+        signal.removeEventListener("abort", stop);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", stop);
+        reject(error);
+      },
+    );
+  });
+}
+
 export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
   const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts);
@@ -38,19 +63,14 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     charts: options.charts === true,
   });
   const signal = options.signal;
-  // Stopping must not wait for a quiet source (a terminal, an idle pipe) to say something.
-  const stopped = new Promise<"stopped">((resolve) => {
-    if (signal?.aborted) resolve("stopped");
-    signal?.addEventListener("abort", () => resolve("stopped"), { once: true });
-  });
   const list = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   for (const source of list) {
     if (signal?.aborted) break;
     analysis.beginSource(source.name, source.locator);
     const chunks = source.chunks(signal)[Symbol.asyncIterator]();
     for (;;) {
-      const next = signal === undefined ? await chunks.next() : await Promise.race([chunks.next(), stopped]);
-      if (next === "stopped") {
+      const next = signal === undefined ? await chunks.next() : await untilAborted(chunks.next(), signal);
+      if (next === STOPPED) {
         // Not awaited: a source blocked in a read finishes it in the background.
         void chunks.return?.();
         break;
