@@ -66,8 +66,8 @@ export async function renderHtml(report: AnalysisReport): Promise<string> {
 <div id="histograms" class="chart"></div>
 <h2>Timeline of transactions</h2>
 <p class="note">One bar per transaction, aligned at its opening (x: ms since transaction_open): pre-step waits, steps, and inter-step waits;
-injected outlier waits in red, failed attempts in orange before their retry's backoff; flagged transactions marked ⚑, failed ones ✗,
-stuck ones (labelled to go silent) ⏸. Shown: the first transactions to end, the most extreme flagged ones, any injected ones the rule missed, and the first still open.</p>
+injected outlier waits in red, failed attempts in orange before their retry's backoff; flagged transactions marked ⚑, failed ones [failed],
+stuck ones (labelled to go silent) [stuck]. Shown: the first transactions to end, the most extreme flagged ones, any injected ones the rule missed, and the first still open.</p>
 <div id="timeline" class="chart"></div>
 <h2>Open transactions over time</h2>
 <p class="note">Most transactions open at once in each interval of the stream.</p>
@@ -97,10 +97,23 @@ const PAGE_SCRIPT = String.raw`
     });
     charts.push({ chart: chart, option: option });
   }
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) { return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]; });
+  }
   function bins(h) {
     return h.counts.map(function (c, i) { return [h.start_ms + i * h.bin_ms + h.bin_ms / 2, c]; });
   }
   var d = data.charts.duration_histogram, g = data.charts.gap_histogram;
+  // The rule's threshold, on the histogram of what it judged.
+  function threshold(measure) {
+    if (data.outliers.threshold === null || data.outliers.measure !== measure) return undefined;
+    return { symbol: "none", label: { formatter: "threshold {c} ms" }, lineStyle: { color: "#c0392b", type: "dashed" },
+      data: [{ xAxis: Math.round(data.outliers.threshold) }] };
+  }
+  // Log counts from 0.1, so that a bin of one (a lone outlier) is a bar a decade high, not nothing.
+  function counts(name) {
+    return { name: name, min: 0.1, logBase: 10, axisLabel: { formatter: function (v) { return v >= 1 ? String(v) : ""; } } };
+  }
   make("histograms", {
     animation: false,
     tooltip: { trigger: "axis" },
@@ -111,15 +124,14 @@ const PAGE_SCRIPT = String.raw`
       { type: "value", gridIndex: 1, name: "gap between steps (ms)", nameLocation: "middle", nameGap: 26, scale: true }
     ],
     yAxis: [
-      { type: "log", gridIndex: 0, name: "transactions", min: 1, logBase: 10 },
-      { type: "log", gridIndex: 1, name: "gaps", min: 1, logBase: 10 }
+      Object.assign({ type: "log", gridIndex: 0 }, counts("transactions")),
+      Object.assign({ type: "log", gridIndex: 1 }, counts("gaps"))
     ],
     series: [
-      { name: "duration (bin " + d.bin_ms + " ms)", type: "bar", xAxisIndex: 0, yAxisIndex: 0, barWidth: "90%", data: bins(d), itemStyle: { color: "#4a78c2" } },
+      { name: "duration (bin " + d.bin_ms + " ms)", type: "bar", xAxisIndex: 0, yAxisIndex: 0, barWidth: "90%", data: bins(d), itemStyle: { color: "#4a78c2" },
+        markLine: threshold("duration") },
       { name: "gap (bin " + g.bin_ms + " ms)", type: "bar", xAxisIndex: 1, yAxisIndex: 1, barWidth: "90%", data: bins(g), itemStyle: { color: "#6aa56a" },
-        markLine: data.outliers.threshold === null || data.outliers.measure !== "gap" ? undefined : {
-          symbol: "none", label: { formatter: "threshold {c} ms" }, lineStyle: { color: "#c0392b", type: "dashed" },
-          data: [{ xAxis: Math.round(data.outliers.threshold) }] } }
+        markLine: threshold("gap") }
     ]
   });
 
@@ -153,13 +165,14 @@ const PAGE_SCRIPT = String.raw`
   });
   make("timeline", {
     animation: false,
-    tooltip: { formatter: function (p) { return p.value[4] + "<br>" + KINDS[p.value[3]].name + ": " + (p.value[2] - p.value[1]) + " ms (" + p.value[1] + " to " + p.value[2] + " ms)"; } },
+    // ECharts shows tooltips as HTML, and ids come from the stream: escaped.
+    tooltip: { formatter: function (p) { return escapeHtml(p.value[4]) + "<br>" + KINDS[p.value[3]].name + ": " + (p.value[2] - p.value[1]) + " ms (" + p.value[1] + " to " + p.value[2] + " ms)"; } },
     legend: { top: 4, data: KINDS.map(function (k) { return k.name; }) },
     grid: { left: 170, right: 30, top: 40, bottom: 60 },
     dataZoom: [{ type: "slider", xAxisIndex: 0, bottom: 10 }, { type: "inside", xAxisIndex: 0 }],
     xAxis: { type: "value", name: "ms since transaction_open", nameLocation: "middle", nameGap: 24 },
     yAxis: { type: "category", inverse: true, axisLabel: { fontSize: 10 },
-      data: rows.map(function (t) { return (t.flagged ? "⚑ " : "") + (t.stuck ? "⏸ " : t.outcome === "failed" ? "✗ " : "") + t.txn_id; }) },
+      data: rows.map(function (t) { return (t.flagged ? "⚑ " : "") + (t.stuck ? "[stuck] " : t.outcome === "failed" ? "[failed] " : "") + t.txn_id; }) },
     series: KINDS.map(function (kind, k) {
       return {
         name: kind.name, type: "custom", itemStyle: { color: kind.color },
