@@ -17,17 +17,33 @@ import { tableKey } from "./txn-table.ts";
 
 const MAX_EXAMPLES = 10;
 
+/**
+ * Delays of detections. An alert timed before its anomaly began found the right transaction (it
+ * counts as found) but not the anomaly: it is counted as early, not as a negative delay.
+ */
+class Delays {
+  readonly table = new FrequencyTable();
+  early = 0;
+
+  add(alertTs: number, startedMs: number): void {
+    if (Number.isNaN(alertTs) || Number.isNaN(startedMs)) return;
+    const delay = Math.round(alertTs - startedMs);
+    if (delay < 0) this.early++;
+    else this.table.add(delay);
+  }
+}
+
 /** Detection of one kind of anomaly. */
 class KindScore {
   labelled = 0;
   detected = 0;
-  readonly delays = new FrequencyTable();
+  readonly delays = new Delays();
 
   count(alertTs: number | undefined, startedMs: number): void {
     this.labelled++;
     if (alertTs === undefined) return;
     this.detected++;
-    if (!Number.isNaN(alertTs)) this.delays.add(Math.round(alertTs - startedMs));
+    this.delays.add(alertTs, startedMs);
   }
 
   report(): AlertKindReport {
@@ -35,7 +51,8 @@ class KindScore {
       labelled: this.labelled,
       detected: this.detected,
       recall: this.labelled === 0 ? null : this.detected / this.labelled,
-      detection_delay_ms: this.delays.summary(),
+      detection_delay_ms: this.delays.table.summary(),
+      early_alerts: this.delays.early,
     };
   }
 }
@@ -49,7 +66,7 @@ export class AlertScorer {
   private alerted = 0;
   private positives = 0;
   private truePositives = 0;
-  private readonly delays = new FrequencyTable();
+  private readonly delays = new Delays();
   private readonly outlier = new KindScore();
   private readonly stuck = new KindScore();
 
@@ -101,8 +118,7 @@ export class AlertScorer {
     this.positives++;
     if (alertTs === undefined) return;
     this.truePositives++;
-    const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
-    if (!Number.isNaN(alertTs)) this.delays.add(Math.round(alertTs - began));
+    this.delays.add(alertTs, Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity));
   }
 
   report(): AlertReport {
@@ -120,7 +136,8 @@ export class AlertScorer {
       unknown_transactions: this.pending.size,
       precision: this.alerted === 0 ? null : tp / this.alerted,
       recall: this.positives === 0 ? null : tp / this.positives,
-      detection_delay_ms: this.delays.summary(),
+      detection_delay_ms: this.delays.table.summary(),
+      early_alerts: this.delays.early,
       by_kind: { outlier: this.outlier.report(), stuck: this.stuck.report() },
     };
   }

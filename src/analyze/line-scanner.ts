@@ -126,6 +126,8 @@ export class LineScanner {
   /** Skipping the rest of a line that grew past MAX_LINE_BYTES. */
   private skipping = false;
   private lastLine = false;
+  /** Nothing of the current source read yet. */
+  private atStart = true;
   // Set by the value readers: where the value ended, and the id's hash.
   private cursor = 0;
   private idHash = 0;
@@ -138,12 +140,18 @@ export class LineScanner {
   reset(): void {
     this.end();
     this.line = 0;
+    this.atStart = true;
   }
 
   /** Reads a chunk; the lines may break anywhere across chunks. */
   push(chunk: Uint8Array): void {
     const bytes = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let from = 0;
+    if (this.atStart && bytes.length > 0) {
+      // A byte order mark, as some Windows tools write before UTF-8 text: not part of the first line.
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) from = 3;
+      this.atStart = false;
+    }
     if (this.carryLength > 0 || this.skipping) {
       const newline = bytes.indexOf(10);
       if (newline < 0) {

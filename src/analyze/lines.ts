@@ -11,8 +11,14 @@ export async function* linesOf(source: EventSource): AsyncGenerator<string> {
   const decoder = new StringDecoder("utf8");
   let rest = "";
   let skipping = false;
+  let first = true;
   for await (const chunk of source.chunks()) {
-    const text = rest + decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    let text = rest + decoder.write(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    // A byte order mark is not part of the first line.
+    if (first && text !== "") {
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+      first = false;
+    }
     let from = 0;
     for (let newline = text.indexOf("\n"); newline >= 0; newline = text.indexOf("\n", from)) {
       if (!skipping) yield text.charCodeAt(newline - 1) === 13 ? text.slice(from, newline - 1) : text.slice(from, newline);

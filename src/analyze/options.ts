@@ -4,6 +4,7 @@
  */
 import { invalidOption } from "../config/sim-options.ts";
 import { integer, number, oneOf, type ValueKind } from "../config/values.ts";
+import { WfsimError } from "../errors.ts";
 import type { OutlierOptions } from "./outliers.ts";
 
 export const MEASURES = ["gap", "duration"] as const;
@@ -39,6 +40,9 @@ export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: 
     return value as ReturnType<(typeof KINDS)[K]["parse"]>;
   }
   const thresholdMs = read("thresholdMs");
+  if (thresholdMs !== undefined && input.madK !== undefined) {
+    throw new WfsimError("INVALID_OPTION", `${nameOf("madK")} applies to the median rule, which ${nameOf("thresholdMs")} replaces: give one of them`);
+  }
   return {
     measure: read("measure") ?? ANALYZE_DEFAULTS.measure,
     madK: read("madK") ?? ANALYZE_DEFAULTS.madK,

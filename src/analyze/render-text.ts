@@ -115,7 +115,7 @@ export function renderText(report: AnalysisReport): string {
     out.push(...o.missed.map(flaggedLine));
   }
 
-  const truthLines = groundTruthLines(report.ground_truth);
+  const truthLines = groundTruthLines(report.ground_truth, report.outliers.injected);
   if (truthLines.length > 0) out.push("", ...truthLines);
 
   const a = report.alerts;
@@ -135,7 +135,8 @@ export function renderText(report: AnalysisReport): string {
     const delays: [string, Summary][] = [["detection delay", a.detection_delay_ms]];
     for (const [name, k] of kinds) if (k.detection_delay_ms.count > 0 && k.labelled < a.labelled) delays.push([`  of ${name}`, k.detection_delay_ms]);
     if (a.detection_delay_ms.count > 0) out.push(...table(delays));
-    out.push(...invalidLines(a.invalid_examples, a.invalid_lines));
+    if (a.early_alerts > 0) out.push(`  ${n(a.early_alerts)} alerts came before their anomaly began: counted as found, left out of the delays`);
+    if (a.invalid_lines > 0) out.push(`  invalid alert lines:`, ...invalidLines(a.invalid_examples, a.invalid_lines));
   }
 
   out.push("");
@@ -155,16 +156,23 @@ export function renderText(report: AnalysisReport): string {
   return `${out.join("\n")}\n`;
 }
 
-/** What was injected, by kind; nothing when the outliers line above says it all (a run from flags). */
-function groundTruthLines(g: GroundTruthReport): string[] {
+/**
+ * What was injected, by kind; nothing when the outliers line above says it all (a complete run from
+ * flags: no other kind, and every labelled transaction ended and was judged).
+ */
+function groundTruthLines(g: GroundTruthReport, judgedInjected: number): string[] {
   const file = g.file;
-  if (file === null && g.stuck.transactions === 0 && g.step_failure.transactions === 0 && g.unlabelled_waits === 0) return [];
+  const onlyJudgedOutliers = g.outlier.transactions === judgedInjected && g.stuck.transactions === 0 && g.step_failure.transactions === 0;
+  if (file === null && onlyJudgedOutliers && g.unlabelled_waits === 0) return [];
   const read = file === null ? "" : `, ${n(file.records)} records, ${n(file.invalid_lines)} invalid lines`;
   const lines = [
     `Ground truth (${g.source}${read}): ${n(g.outlier.transactions)} transactions with injected outliers (${n(g.outlier.gaps)} waits),` +
       ` ${n(g.stuck.transactions)} stuck (${n(g.stuck.silent)} silent to the end, ${n(g.stuck.ended)} ended all the same),` +
       ` ${n(g.step_failure.transactions)} with step failures (${n(g.step_failure.failures)} failures, ${n(g.step_failure.final)} final)`,
   ];
+  if (g.outlier.transactions > judgedInjected) {
+    lines.push(`  ${n(g.outlier.transactions - judgedInjected)} of the transactions with outliers were still open at the end: not judged above`);
+  }
   const missing = g.not_in_stream;
   if (missing !== null && missing.outlier + missing.stuck + missing.step_failure > 0) {
     lines.push(

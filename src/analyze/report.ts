@@ -86,6 +86,8 @@ export interface AlertKindReport {
   readonly recall: number | null;
   /** Alert ts_ms minus when the anomaly began (the first outlier wait; going silent), for detections with ts_ms. */
   readonly detection_delay_ms: Summary;
+  /** Detections whose alert came before the anomaly began: found, but left out of the delays. */
+  readonly early_alerts: number;
 }
 
 export interface AlertReport {
@@ -104,8 +106,13 @@ export interface AlertReport {
   readonly unknown_transactions: number;
   readonly precision: number | null;
   readonly recall: number | null;
-  /** First alert's ts_ms minus when the anomaly began (the first injected outlier wait, or going silent), for true positives with ts_ms. */
+  /**
+   * First alert's ts_ms minus when the anomaly began (the first injected outlier wait, or going
+   * silent), for true positives with ts_ms at or after that moment.
+   */
   readonly detection_delay_ms: Summary;
+  /** True positives alerted before their anomaly began (a lucky or unrelated alert): left out of the delays. */
+  readonly early_alerts: number;
   readonly by_kind: { readonly outlier: AlertKindReport; readonly stuck: AlertKindReport };
 }
 

@@ -1,4 +1,4 @@
-import { open, type FileHandle } from "node:fs/promises";
+import { open, stat, type FileHandle } from "node:fs/promises";
 import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { resolveFollowOptions, type FollowOptions } from "../analyze/kafka/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
@@ -47,14 +47,24 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
 
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
-  if (paths.filter((path) => path === "-").length > 1) {
-    throw new WfsimError("INVALID_OPTION", "stdin (-) can be read only once, got it more than once");
-  }
-  for (const path of paths) await checkReadable(path);
   const alertsPath = text(flags.alerts);
-  if (alertsPath !== undefined) await checkReadable(alertsPath, "--alerts");
   const truthPath = text(flags.truth);
-  if (truthPath !== undefined) await checkReadable(truthPath, "--truth");
+  const inputs: Input[] = [
+    ...paths.map((path) => ({ path, what: "input" })),
+    ...(alertsPath === undefined ? [] : [{ path: alertsPath, what: "--alerts" }]),
+    ...(truthPath === undefined ? [] : [{ path: truthPath, what: "--truth" }]),
+  ];
+  const fromStdin = inputs.filter((input) => input.path === "-");
+  if (fromStdin.length > 1) {
+    const names = fromStdin.map((input) => (input.what === "input" ? "the events" : input.what)).join(" and ");
+    throw new WfsimError("INVALID_OPTION", `stdin (-) can be read only once, got it for ${names}`);
+  }
+  for (const input of inputs) await checkReadable(input.path, input.what);
+  const outputs = [
+    ...(flags.html === undefined ? [] : [{ path: String(flags.html), what: "--html" }]),
+    ...(flags.report === undefined ? [] : [{ path: String(flags.report), what: "--report" }]),
+  ];
+  await refuseOverwriting(outputs, inputs);
   // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
   const html = flags.html === undefined ? undefined : await openForWriting(String(flags.html), "--html");
   const reportFile = flags.report === undefined ? undefined : await openForWriting(String(flags.report), "--report");
@@ -177,6 +187,40 @@ async function followKafka(
     });
   } finally {
     context.stdout.off("error", onStdoutError);
+  }
+}
+
+interface Input {
+  readonly path: string;
+  /** How messages name it: "input", "--alerts", "--truth". */
+  readonly what: string;
+}
+
+/** An output file that is one of the inputs (or the other output) would be emptied before it is read: refused. */
+async function refuseOverwriting(outputs: readonly Input[], inputs: readonly Input[]): Promise<void> {
+  const identity = async (path: string) => {
+    if (path === "-") return undefined;
+    try {
+      const info = await stat(path);
+      return `${info.dev}:${info.ino}`;
+    } catch {
+      return undefined; // not there yet: it cannot be anything else
+    }
+  };
+  const seen = new Map<string, Input>();
+  for (const input of inputs) {
+    const id = await identity(input.path);
+    if (id !== undefined) seen.set(id, input);
+  }
+  for (const output of outputs) {
+    const id = await identity(output.path);
+    if (id === undefined) continue;
+    const other = seen.get(id);
+    if (other !== undefined) {
+      const role = other.what === "input" ? "an input file" : `the ${other.what} file`;
+      throw new WfsimError("INVALID_OPTION", `${output.what} ${output.path} is ${role} (${other.path}): refusing to overwrite it`);
+    }
+    seen.set(id, output);
   }
 }
 

@@ -117,6 +117,10 @@ describe("wfsim analyze (CLI)", () => {
     [["--format", "xml"], "--format must be one of text, json, got xml"],
     [["--outlier-measure", "steps"], "--outlier-measure must be one of gap, duration, got steps"],
     [["--list", "1.5"], "--list must be a whole number from 0 to 100000, got 1.5"],
+    [["--threshold-ms", "5000", "--mad-k", "2"], "--mad-k applies to the median rule, which --threshold-ms replaces: give one of them"],
+    [["--alerts", "-"], "stdin (-) can be read only once, got it for the events and --alerts"],
+    [["-", "--truth", "-"], "stdin (-) can be read only once, got it for the events and --truth"],
+    [["--truth", "/nonexistent/truth.jsonl"], "--truth /nonexistent/truth.jsonl: cannot read (no such file or directory)"],
     [["--alerts", "/nonexistent/alerts.jsonl"], "--alerts /nonexistent/alerts.jsonl: cannot read (no such file or directory)"],
     [["--html", "/nonexistent/dir/report.html"], "--html /nonexistent/dir/report.html: cannot open for writing (no such file or directory)"],
     [["--bogus"], "unknown option '--bogus'"],
@@ -145,6 +149,26 @@ describe("wfsim analyze (CLI)", () => {
       assert.equal(result.stderr, `wfsim: ${message}\n`);
     });
   }
+
+  it("refuses to write --html over a file it reads, before reading anything", async () => {
+    const events = join(dir, "precious.jsonl");
+    const alerts = join(dir, "precious-alerts.jsonl");
+    const content = compact(transaction("a", 0, [5, 5], [5]));
+    await writeFile(events, content);
+    await writeFile(alerts, '{"txn_id":"a"}\n');
+    const over = await run(node, [WFSIM, "analyze", events, "--html", events]);
+    assert.equal(over.code, 2);
+    assert.equal(over.stderr, `wfsim: --html ${events} is an input file (${events}): refusing to overwrite it\n`);
+    const overAlerts = await run(node, [WFSIM, "analyze", events, "--alerts", alerts, "--html", alerts]);
+    assert.equal(overAlerts.code, 2);
+    assert.equal(overAlerts.stderr, `wfsim: --html ${alerts} is the --alerts file (${alerts}): refusing to overwrite it\n`);
+    // Another name for the same file is the same file.
+    const viaDot = join(dir, ".", "precious.jsonl").replace(dir, `${dir}/.`);
+    const renamed = await run(node, [WFSIM, "analyze", viaDot, "--html", events]);
+    assert.equal(renamed.code, 2);
+    assert.equal(await readFile(events, "utf8"), content);
+    assert.equal(await readFile(alerts, "utf8"), '{"txn_id":"a"}\n');
+  });
 
   it("stops on SIGINT while stdin is still open, prints the report of what it read, exits 130", async () => {
     const child = spawn(node, [WFSIM, "analyze", "--format", "json"], { stdio: ["pipe", "pipe", "pipe"] });

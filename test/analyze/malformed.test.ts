@@ -60,6 +60,20 @@ describe("analyze: malformed input", () => {
     assert.equal(unterminated.transactions.completed, 1);
   });
 
+  it("skips a byte order mark before the first line of each source, in events and in alerts", async () => {
+    const bom = "\uFEFF";
+    const events = compact(transaction("a", 0, [5, 5], [5000], [true]));
+    const sources = [1, 2].map((n): EventSource => ({ name: `part${n}`, async *chunks() { yield Buffer.from(bom + (n === 1 ? events : "")); } }));
+    const report = await analyze(sources, { alerts: { name: "alerts", async *chunks() { yield Buffer.from(`${bom}{"txn_id":"a","ts_ms":20}\n`); } } });
+    assert.equal(report.invalid_lines, 0);
+    assert.equal(report.transactions.completed, 1);
+    assert.equal(report.alerts?.invalid_lines, 0);
+    assert.equal(report.alerts?.true_positives, 1);
+    // Anywhere else it is a character like any other: not valid JSON.
+    const inside = await analyzeText(`${events}${bom}${compact([ev.open("b", 9)])}`);
+    assert.equal(inside.invalid_lines, 1);
+  });
+
   it("tolerates unknown event types and extra fields, counting them", async () => {
     const text =
       compact([{ ...ev.open("a", 0), region: "eu-west" }, ev.stepOpen("a", 1, 1, 1), ev.stepDone("a", 1, 1)]) +

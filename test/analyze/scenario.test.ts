@@ -105,16 +105,19 @@ describe("analyze: scenario streams", () => {
         [ev.stuckOpen("S", 0), ev.stepOpen("S", 1, 40, 40)],
         transaction("O", 100, [10, 10], [5000], [true]),
         transaction("N", 200, [10, 10], [100]),
+        transaction("E", 300, [10, 10], [5000], [true]),
       ),
     );
-    // S went silent at 40: alerted at 60,040; O's outlier wait began at 110: alerted at 2,110; N is clean.
-    const alerts = ['{"txn_id":"S","ts_ms":60040}', '{"txn_id":"O","ts_ms":2110}', '{"txn_id":"N","ts_ms":300}'].join("\n");
+    // S went silent at 40: alerted at 60,040; O's outlier wait began at 110: alerted at 2,110; N is
+    // clean; E is alerted on at 305, before its outlier wait began at 310: found, but early.
+    const alerts = ['{"txn_id":"S","ts_ms":60040}', '{"txn_id":"O","ts_ms":2110}', '{"txn_id":"N","ts_ms":300}', '{"txn_id":"E","ts_ms":305}'].join("\n");
     const report = await analyze(textSource("events.jsonl", stream), { alerts: textSource("alerts.jsonl", alerts) });
     const a = report.alerts!;
-    assert.deepEqual([a.alerted, a.labelled, a.true_positives, a.false_positives, a.false_negatives], [3, 2, 2, 1, 0]);
-    assert.deepEqual([a.by_kind.outlier.labelled, a.by_kind.outlier.detected, a.by_kind.outlier.detection_delay_ms.max], [1, 1, 2000]);
-    assert.deepEqual([a.by_kind.stuck.labelled, a.by_kind.stuck.detected, a.by_kind.stuck.detection_delay_ms.max], [1, 1, 60_000]);
-    assert.deepEqual([a.detection_delay_ms.min, a.detection_delay_ms.max], [2000, 60_000]);
+    assert.deepEqual([a.alerted, a.labelled, a.true_positives, a.false_positives, a.false_negatives], [4, 3, 3, 1, 0]);
+    const { outlier, stuck } = a.by_kind;
+    assert.deepEqual([outlier.labelled, outlier.detected, outlier.detection_delay_ms.count, outlier.detection_delay_ms.max, outlier.early_alerts], [2, 2, 1, 2000, 1]);
+    assert.deepEqual([stuck.labelled, stuck.detected, stuck.detection_delay_ms.max, stuck.early_alerts], [1, 1, 60_000, 0]);
+    assert.deepEqual([a.detection_delay_ms.count, a.detection_delay_ms.min, a.detection_delay_ms.max, a.early_alerts], [2, 2000, 60_000, 1]);
   });
 });
 

@@ -8,7 +8,9 @@ import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { textSource } from "../../src/analyze/source.ts";
 import type { GroundTruth } from "../../src/analyze/truth.ts";
-import { analyzeText, byTime, compact, transaction, WFSIM } from "./helpers.ts";
+import { analyze } from "../../src/analyze/analyze.ts";
+import { renderText } from "../../src/analyze/render-text.ts";
+import { analyzeText, byTime, compact, ev, transaction, WFSIM } from "./helpers.ts";
 
 const exec = promisify(execFile);
 
@@ -60,6 +62,17 @@ describe("analyze: ground truth", () => {
     assert.equal(noisy.outliers.flagged, 4);
     assert.equal(noisy.outliers.precision, 0.5);
     assert.equal(noisy.outliers.recall, 1);
+  });
+
+  it("counts an outlier injected into a transaction still open at the end, and an alert on it as found", async () => {
+    // O's outlier wait began at 10 and the stream ends before O closes (a run stopped with kill -9).
+    const open = [ev.open("O", 0), ev.stepOpen("O", 1, 10, 10), ev.stepDone("O", 1, 10), ev.wait("O", 1, 10, 9000, true)];
+    const text = compact(byTime(C, open));
+    const report = await analyze(textSource("cut.jsonl", text), { alerts: textSource("alerts", '{"txn_id":"O","ts_ms":4010}\n') });
+    assert.equal(report.outliers.injected, 1, "the rule judges the transactions that ended");
+    assert.deepEqual(report.ground_truth.outlier, { transactions: 2, gaps: 2 });
+    assert.deepEqual([report.alerts!.true_positives, report.alerts!.false_positives, report.alerts!.detection_delay_ms.max], [1, 0, 4000]);
+    assert.match(renderText(report), /^  1 of the transactions with outliers were still open at the end: not judged above$/m);
   });
 
   it("takes the truth from elsewhere through the GroundTruth interface", async () => {
