@@ -3,7 +3,18 @@
  * The `wfsim` executable: the only place that touches the process itself (signals, exit code).
  * A first SIGINT/SIGTERM stops the run cleanly; a second one ends the process at once.
  */
-import { runMain } from "./program.ts";
+
+// Checked before anything else is loaded: the Kafka client, and wfsim itself, use what older Node.js
+// lacks, and would fail later with a stack trace instead of this line.
+const MINIMUM = [22, 22] as const;
+const [major = 0, minor = 0] = process.versions.node.split(".").map(Number);
+if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
+  process.stderr.write(
+    `wfsim: needs Node.js ${MINIMUM.join(".")} or later, found ${process.version}; in wfsim's own folder, npx wfsim runs it on the Node.js 24 that npm install brings\n`,
+  );
+  process.exit(2);
+}
+const { runMain } = await import("./program.ts");
 
 const controller = new AbortController();
 const onSignal = (name: "SIGINT" | "SIGTERM") => {

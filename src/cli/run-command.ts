@@ -1,4 +1,5 @@
 import { createWriteStream } from "node:fs";
+import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
@@ -48,7 +49,8 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
   const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
 
-  if (flags.seed === "random" && !quiet) {
+  // Even with --quiet: without it, the run cannot be repeated.
+  if (flags.seed === "random") {
     context.stderr.write(`wfsim: seed ${options.seed} (pass --seed ${options.seed} to repeat this run)\n`);
   }
 
@@ -87,7 +89,9 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
 
   const simulation = createSimulation(options, { sink, signal: controller.signal, ...(truth === undefined ? {} : { truth }) });
   const total = samplesShare(options.samples, options.instance);
-  const progress = context.stderr.isTTY && !quiet ? new ProgressLine(context.stderr, total, () => simulation.progress()) : undefined;
+  // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
+  const eventsOnTerminal = output !== undefined && isatty(output.fd);
+  const progress = context.stderr.isTTY && !quiet && !eventsOnTerminal ? new ProgressLine(context.stderr, total, () => simulation.progress()) : undefined;
   const started = performance.now();
   progress?.start();
   const summary = await simulation.run().finally(() => progress?.stop());

@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import * as zlib from "node:zlib";
 import { describeSystemError, WfsimError } from "../errors.ts";
@@ -255,12 +256,17 @@ function resolveTls(input: KafkaOptionsInput, nameOf: NameOf): KafkaTls | undefi
     const [given, missing] = input.kafkaCert === undefined ? (["kafkaKey", "kafkaCert"] as const) : (["kafkaCert", "kafkaKey"] as const);
     throw new WfsimError("INVALID_OPTION", `${nameOf(given)} needs ${nameOf(missing)}: a client certificate goes with its key`);
   }
-  return {
-    ca: input.kafkaCa === undefined ? undefined : readPem(input.kafkaCa, nameOf("kafkaCa"), "CERTIFICATE"),
-    caFile: input.kafkaCa,
-    cert: input.kafkaCert === undefined ? undefined : readPem(input.kafkaCert, nameOf("kafkaCert"), "CERTIFICATE"),
-    key: input.kafkaKey === undefined ? undefined : readPem(input.kafkaKey, nameOf("kafkaKey"), "PRIVATE KEY"),
-  };
+  const ca = input.kafkaCa === undefined ? undefined : readCertificate(input.kafkaCa, nameOf("kafkaCa"));
+  const cert = input.kafkaCert === undefined ? undefined : readCertificate(input.kafkaCert, nameOf("kafkaCert"));
+  const key = input.kafkaKey === undefined ? undefined : readPrivateKey(input.kafkaKey, nameOf("kafkaKey"));
+  // A key that is not the certificate's fails the handshake later with an OpenSSL code and no file name.
+  if (cert !== undefined && key !== undefined && !cert.x509.checkPrivateKey(key.key)) {
+    throw new WfsimError(
+      "FILE",
+      `${nameOf("kafkaKey")} ${input.kafkaKey}: not the private key of ${nameOf("kafkaCert")} ${input.kafkaCert} (their public keys differ)`,
+    );
+  }
+  return { ca: ca?.pem, caFile: input.kafkaCa, cert: cert?.pem, key: key?.pem };
 }
 
 function resolveSasl(input: KafkaOptionsInput, nameOf: NameOf, env: Readonly<Record<string, string | undefined>>): KafkaSasl | undefined {
@@ -310,12 +316,29 @@ function readFile(path: string, name: string): Buffer {
   }
 }
 
-function readPem(path: string, name: string, label: string): Buffer {
-  const content = readFile(path, name);
-  if (!content.toString("latin1").includes("-----BEGIN ")) {
-    throw new WfsimError("FILE", `${name} ${path}: not a PEM file (expected a -----BEGIN ${label}----- block)`);
+/** A PEM file whose first block is an X.509 certificate (a CA file may hold more). */
+function readCertificate(path: string, name: string): { pem: Buffer; x509: X509Certificate } {
+  const pem = readFile(path, name);
+  try {
+    return { pem, x509: new X509Certificate(pem) };
+  } catch {
+    throw new WfsimError("FILE", `${name} ${path}: not a PEM certificate (expected a -----BEGIN CERTIFICATE----- block)`);
   }
-  return content;
+}
+
+function readPrivateKey(path: string, name: string): { pem: Buffer; key: KeyObject } {
+  const pem = readFile(path, name);
+  try {
+    return { pem, key: createPrivateKey(pem) };
+  } catch (error) {
+    const encrypted = (error as { code?: string }).code === "ERR_MISSING_PASSPHRASE";
+    throw new WfsimError(
+      "FILE",
+      encrypted
+        ? `${name} ${path}: the private key is encrypted; give it unencrypted (openssl pkey -in ${path} -out key.pem)`
+        : `${name} ${path}: not a PEM private key (expected a -----BEGIN PRIVATE KEY----- block)`,
+    );
+  }
 }
 
 /** The file's content without the final line break an editor or `echo` adds. Never echoed. */

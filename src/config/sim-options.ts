@@ -1,3 +1,4 @@
+import { didYouMean } from "./scenario/check.ts";
 import { WfsimError } from "../errors.ts";
 import { DEFAULT_MAX_IN_FLIGHT, type OutlierSpec, type Scenario, type WorkflowSpec } from "./scenario/model.ts";
 import { positiveDuration } from "./units.ts";
@@ -136,6 +137,13 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     return value;
   }
 
+  // From JavaScript, a misspelt option would otherwise be ignored without a word.
+  for (const key of Object.keys(input)) {
+    if (!(key in KINDS) && key !== "scenario") {
+      const known = [...Object.keys(KINDS), "scenario"];
+      throw new WfsimError("INVALID_OPTION", `unknown option ${JSON.stringify(key)}${didYouMean(key, known)}; options: ${known.join(", ")}`);
+    }
+  }
   const scenario = input.scenario;
   if (scenario !== undefined) {
     for (const key of SEED_WORKFLOW_KEYS) {

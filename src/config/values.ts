@@ -77,8 +77,34 @@ export function text(pattern: RegExp, expected: string): ValueKind<string> {
 }
 
 /** A point in time: ISO-8601 text, or milliseconds since the Unix epoch (number or digits). */
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+
+/**
+ * An ISO-8601 date or date-time, read the same on every machine: without an offset it is UTC (not the
+ * machine's zone), and a day or time that does not exist (February 30th, 24:30) is refused rather
+ * than rolled over.
+ */
+function parseIsoInstant(text: string): number | undefined {
+  const match = ISO_INSTANT.exec(text);
+  if (match === null) return undefined;
+  const [, y, mo, d, h = "0", mi = "0", sec = "0", fraction = "", zone = "Z"] = match;
+  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, sec].map(Number) as [number, number, number, number, number, number];
+  const millis = Number(fraction.slice(0, 3).padEnd(3, "0"));
+  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
+  const date = new Date(local);
+  const exists =
+    date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCHours() === hour && date.getUTCMinutes() === minute && date.getUTCSeconds() === second;
+  if (!exists) return undefined;
+  if (zone === "Z") return local;
+  const offset = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
+  const offsetHours = Number(offset[2]);
+  const offsetMinutes = Number(offset[3]);
+  if (offsetHours > 23 || offsetMinutes > 59) return undefined;
+  return local - (offset[1] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes) * 60_000;
+}
+
 export const instant: ValueKind<number> = {
-  expected: "an ISO-8601 date-time (2026-01-31T09:00:00Z) or milliseconds since the Unix epoch",
+  expected: "an ISO-8601 date or date-time (2026-01-31T09:00:00Z; UTC unless an offset is given) or milliseconds since the Unix epoch",
   parse(raw) {
     if (typeof raw === "number") return Number.isSafeInteger(raw) && raw >= 0 ? raw : undefined;
     if (typeof raw !== "string" || raw.trim() === "") return undefined;
@@ -87,12 +113,8 @@ export const instant: ValueKind<number> = {
       const value = Number(trimmed);
       return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
     }
-    // Date.parse accepts many loose forms; insist on an ISO-8601 shape so "tomorrow" or "5" fail loudly.
-    if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(trimmed)) {
-      return undefined;
-    }
-    const value = Date.parse(trimmed);
-    return Number.isFinite(value) && value >= 0 ? value : undefined;
+    const value = parseIsoInstant(trimmed);
+    return value !== undefined && value >= 0 ? value : undefined;
   },
 };
 

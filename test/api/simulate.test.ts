@@ -32,6 +32,8 @@ describe("simulate() from the library", () => {
       (error: unknown) => error instanceof WfsimError && error.code === "INVALID_OPTION" && error.message === "outlierProb must be a number from 0 to 1, got 1.5",
     );
     assert.throws(() => simulate({ preMin: 10, preMax: 5 }), /preMin must not exceed preMax, got 10 > 5/);
+    // What TypeScript would refuse, from JavaScript: a misspelt option is not silently ignored.
+    assert.throws(() => simulate({ outlierPorb: 0.5 } as never), /^WfsimError: unknown option "outlierPorb" \(did you mean "outlierProb"\?\); options: samples, /);
   });
 
   it("stops the simulation when the loop is left early", async () => {

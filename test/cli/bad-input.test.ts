@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { runCli } from "../helpers/cli.ts";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { CLI, runCli } from "../helpers/cli.ts";
 
 /** Each row: the arguments, then what the single stderr line must say. */
 const BAD_INPUT: [string[], RegExp][] = [
@@ -24,8 +26,11 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--seed", "abc"], /--seed must be a whole number from -9007199254740991 to 9007199254740991, or random, got abc/],
   [["--seed", "4.2"], /--seed must be a whole number/],
   [["--clock", "fast"], /--clock must be one of real, virtual, got fast/],
-  [["--start-time", "yesterday"], /--start-time must be an ISO-8601 date-time .* or milliseconds since the Unix epoch, got yesterday/],
+  [["--start-time", "yesterday"], /--start-time must be an ISO-8601 date or date-time .* or milliseconds since the Unix epoch, got yesterday/],
   [["--start-time", "2026-13-45T00:00:00Z"], /--start-time must be an ISO-8601/],
+  [["--start-time", "2024-02-30T00:00:00Z"], /--start-time must be an ISO-8601 .*, got 2024-02-30T00:00:00Z$/],
+  [["--start-time", "2024-01-01T24:30:00Z"], /--start-time must be an ISO-8601/],
+  [["--start-time", "2024-01-01T10:00:00+25:00"], /--start-time must be an ISO-8601/],
   [["--speed", "0"], /--speed must be a number greater than 0 and at most 1000000, got 0/],
   [["--speed", "-2"], /--speed must be a number greater than 0/],
   [["--speed", "fast"], /--speed must be a number greater than 0/],
@@ -66,6 +71,17 @@ const BAD_INPUT: [string[], RegExp][] = [
 ];
 
 describe("bad input", () => {
+  // The system's Node.js, when it is older than wfsim needs: what a user gets who runs the bin on it.
+  const SYSTEM_NODE = "/usr/bin/node";
+  const old = existsSync(SYSTEM_NODE) ? execFileSync(SYSTEM_NODE, ["-p", "process.versions.node"], { encoding: "utf8" }).trim() : undefined;
+  const tooOld = old !== undefined && (Number(old.split(".")[0]) < 22 || (Number(old.split(".")[0]) === 22 && Number(old.split(".")[1]) < 22));
+  it("says in one line which Node.js wfsim needs, on an older one", { skip: tooOld ? false : `${SYSTEM_NODE} is not older than 22.22` }, () => {
+    const result = spawnSync(SYSTEM_NODE, [CLI, "run", "--samples", "1"], { encoding: "utf8" });
+    assert.equal(result.status, 2);
+    assert.equal(result.stdout, "");
+    assert.equal(result.stderr, `wfsim: needs Node.js 22.22 or later, found v${old}; in wfsim's own folder, npx wfsim runs it on the Node.js 24 that npm install brings\n`);
+  });
+
   for (const [args, message] of BAD_INPUT) {
     it(`wfsim ${args.map((a) => (a === "" ? "''" : a)).join(" ")}`, async () => {
       // No password from the environment: the rows above say where it is missing.

@@ -43,8 +43,24 @@ describe("wfsim run", () => {
     assert.ok(seed !== undefined, first.stderr);
     const again = await runCli(["--seed", seed, "--samples", "20", ...VIRTUAL]);
     assert.equal(again.stdout, first.stdout);
+    // --quiet silences progress and summary, not what it takes to repeat the run.
     const quiet = await runCli(["--seed", "random", "--samples", "2", "--quiet", ...VIRTUAL]);
-    assert.equal(quiet.stderr, "");
+    assert.match(quiet.stderr, /^wfsim: seed (\d+) \(pass --seed \1 to repeat this run\)\n$/);
+  });
+
+  it("reads --start-time as UTC without an offset, whatever the machine's time zone, and honours an offset", async () => {
+    const firstTs = async (start: string, tz: string) => {
+      const result = await runCli(["--samples", "1", "--clock", "virtual", "--quiet", "--start-time", start], { env: { TZ: tz } });
+      assert.equal(result.code, 0, result.stderr);
+      return (JSON.parse(result.stdout.split("\n")[0]!) as { ts_ms: number }).ts_ms;
+    };
+    const utc = Date.UTC(2024, 1, 29, 10, 0);
+    assert.equal(await firstTs("2024-02-29T10:00:00", "America/New_York"), utc);
+    assert.equal(await firstTs("2024-02-29T10:00:00", "Asia/Tokyo"), utc);
+    assert.equal(await firstTs("2024-02-29 10:00", "Asia/Tokyo"), utc);
+    assert.equal(await firstTs("2024-02-29T10:00:00Z", "Asia/Tokyo"), utc);
+    assert.equal(await firstTs("2024-02-29T11:30:00.250+01:30", "UTC"), utc + 250);
+    assert.equal(await firstTs("2024-02-29", "America/New_York"), Date.UTC(2024, 1, 29));
   });
 
   it("writes the same lines to --output FILE as to stdout, and keeps stdout empty", async () => {

@@ -28,6 +28,16 @@ describe("on a terminal", { skip: hasScript ? false : "the `script` command (uti
     assert.match(redraws.at(-1)!, /^wfsim: 6 transactions \(6 closed, 0 aborted\), 60 events to \/dev\/null, .*\.\r?\n$/);
   });
 
+  it("draws no progress line when the events scroll through the same terminal, only the summary after them", () => {
+    const RUN_HERE = RUN.filter((arg, i) => arg !== "--output" && RUN[i - 1] !== "--output");
+    const screen = onTerminal(RUN_HERE);
+    assert.doesNotMatch(screen, /in flight/);
+    const lines = screen.split(/\r?\n/).filter((line) => line !== "");
+    assert.equal(lines.length, 61, JSON.stringify(screen));
+    for (const line of lines.slice(0, -1)) assert.match(line, /^\{"type":/);
+    assert.match(lines.at(-1)!, /^wfsim: 6 transactions \(6 closed, 0 aborted\), 60 events to stdout, /);
+  });
+
   it("prints nothing with --quiet", () => {
     assert.equal(onTerminal([...RUN, "--quiet"]), "");
   });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -70,7 +71,7 @@ describe("Kafka options", () => {
       [{ kafkaSaslMechanism: "plain", kafkaUser: "me", kafkaPasswordFile: empty }, /kafkaPasswordFile .*empty: the file is empty/],
       [{ kafkaCa: "ca.pem" }, /kafkaCa applies to TLS connections: add kafkaSsl/],
       [{ kafkaSsl: true, kafkaCert: "c.pem" }, /kafkaCert needs kafkaKey/],
-      [{ kafkaSsl: true, kafkaCa: empty }, /kafkaCa .*empty: not a PEM file/],
+      [{ kafkaSsl: true, kafkaCa: empty }, /kafkaCa .*empty: not a PEM certificate \(expected a -----BEGIN CERTIFICATE----- block\)/],
       [{ topicTxn: "same", topicSteps: "same" }, /topicTxn and topicSteps must differ, got same for both/],
       [{ acks: "2" }, /acks must be one of all, 1, 0/],
       [{ compression: "brotli" }, /compression must be one of none, gzip, snappy, lz4, zstd, got brotli/],
@@ -81,6 +82,18 @@ describe("Kafka options", () => {
       const { message: text } = failure(() => resolveKafkaOptions({ kafkaBootstrap: "a:1", ...input }, { env: {} }));
       assert.match(text, message);
     }
+    // Real certificates and keys, two pairs, to put in the wrong places.
+    for (const name of ["a", "b"]) {
+      execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${name}`,
+        "-keyout", join(dir, `${name}.key`), "-out", join(dir, `${name}.crt`)], { stdio: "ignore" });
+    }
+    const tls = (files: Record<string, string>) => () => resolveKafkaOptions({ kafkaBootstrap: "a:1", kafkaSsl: true, ...files }, { env: {} });
+    const [aCrt, aKey, bKey] = [join(dir, "a.crt"), join(dir, "a.key"), join(dir, "b.key")];
+    assert.ok(tls({ kafkaCa: aCrt, kafkaCert: aCrt, kafkaKey: aKey })().tls?.cert !== undefined, "a matching pair is taken");
+    assert.match(failure(tls({ kafkaCa: aKey })).message, /^kafkaCa .*a\.key: not a PEM certificate/);
+    assert.match(failure(tls({ kafkaCert: aCrt, kafkaKey: aCrt })).message, /^kafkaKey .*a\.crt: not a PEM private key/);
+    assert.match(failure(tls({ kafkaCert: aCrt, kafkaKey: bKey })).message, /^kafkaKey .*b\.key: not the private key of kafkaCert .*a\.crt \(their public keys differ\)$/);
+
     const wrong = failure(() =>
       resolveKafkaOptions({ kafkaBootstrap: "a:1", kafkaSaslMechanism: "nope", kafkaUser: "me", kafkaPassword: SECRET }, { env: {} }),
     );

@@ -174,7 +174,7 @@ export const ScenarioFile = Type.Object(
     seed: Type.Optional(Type.Integer({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER, description: "Default seed (--seed overrides)." })),
     timezone: Type.Optional(Type.String({ description: "IANA time zone carried in transaction_open's meta (--timezone overrides)." })),
     start_time: Type.Optional(
-      Type.Union([Type.Integer({ minimum: 0 }), Type.String()], { errorMessage: "an ISO-8601 date-time or milliseconds since the Unix epoch" }),
+      Type.Union([Type.Integer({ minimum: 0 }), Type.String()], { errorMessage: "an ISO-8601 date or date-time (UTC unless an offset is given) or milliseconds since the Unix epoch" }),
     ),
     load: Type.Optional(Load),
     workflows: Type.Array(Workflow, { minItems: 1, errorMessage: "a non-empty list of workflows" }),
