@@ -128,6 +128,20 @@ async function scenarioRun(args: readonly string[]): Promise<string> {
   return result.stdout;
 }
 
+describe("analyze: wfsim's own output of every example scenario", () => {
+  for (const example of ["seed", "checkout", "onboarding", "flash-sale", "nightly-batch"]) {
+    it(`finds no stream faults in examples/${example}.yaml, and every stuck transaction labelled`, async () => {
+      const result = await run(process.execPath, [WFSIM, "run", "--scenario", `examples/${example}.yaml`, "--clock", "virtual", "--samples", "3000", "--quiet"]);
+      assert.equal(result.code, 0, result.stderr);
+      const report = await analyzeText(result.stdout);
+      assert.equal(report.invalid_lines, 0);
+      assert.deepEqual(noViolations(report), ZERO);
+      assert.equal(report.transactions.open, report.transactions.stuck, "only stuck transactions are left open");
+      assert.ok(report.transactions.total > 0);
+    });
+  }
+});
+
 describe("analyze: ground truth of a scenario run", () => {
   const SAMPLES = ["--samples", "8000"];
   let inline = "";
