@@ -123,14 +123,17 @@ export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: 
   }
 }
 
-/** The TCP connection was made, then the broker dropped it: typically a listener of another security protocol. */
+/**
+ * The connection closed without a Kafka answer and without a network error: a listener of another
+ * security protocol drops it so, and so does a host that never answers (the client gives up on it).
+ */
 function droppedByBroker(failure: KafkaFailure): boolean {
   return failure.kind === "connect" && (failure.code === undefined || failure.code === "ECONNRESET" || failure.code === "EPIPE");
 }
 
 function securityHint(connection: KafkaConnection, nameOf: NameOf): string {
   const protocol = `${connection.sasl === undefined ? "" : "SASL_"}${connection.tls === undefined ? "PLAINTEXT" : "SSL"}`;
-  return `; the broker dropped the connection: is its listener ${protocol} as wfsim assumed (${nameOf("kafkaSsl")}, ${nameOf("kafkaSaslMechanism")})?`;
+  return `; no Kafka answer on the connection: is the address right, and is its listener ${protocol} as wfsim assumed (${nameOf("kafkaSsl")}, ${nameOf("kafkaSaslMechanism")})?`;
 }
 
 function tlsHint(failure: KafkaFailure, connection: KafkaConnection, nameOf: NameOf): string {
