@@ -22,6 +22,8 @@ export interface FieldSpec {
   readonly fields?: readonly FieldSpec[];
   /** Index in the register file the value is delivered in (top-level integers and booleans only). */
   readonly register: number;
+  /** Index of the text register a string is delivered in (top-level strings in TEXT_FIELDS only), else -1. */
+  readonly text: number;
 }
 
 export interface EventSpec {
@@ -47,6 +49,9 @@ interface JsonSchema {
  */
 const registers = new Map<string, number>();
 
+/** The strings the analysis reads (the rest are only validated): where each is, by name. */
+const TEXT_FIELDS = ["workflow"] as const;
+
 function fieldsOf(schema: JsonSchema, topLevel: boolean): FieldSpec[] {
   const required = new Set(schema.required ?? []);
   return Object.entries(schema.properties ?? {})
@@ -69,6 +74,7 @@ function fieldsOf(schema: JsonSchema, topLevel: boolean): FieldSpec[] {
         ...(property.minLength !== undefined ? { minLength: property.minLength } : {}),
         ...(type === "object" ? { fields: fieldsOf(property, false) } : {}),
         register,
+        text: topLevel && type === "string" ? (TEXT_FIELDS as readonly string[]).indexOf(name) : -1,
       };
     });
 }
@@ -108,6 +114,10 @@ export const R = {
 } as const;
 
 export const REGISTER_COUNT = registers.size;
+
+/** Text register indices of the strings the analysis reads. */
+export const X = { workflow: TEXT_FIELDS.indexOf("workflow") } as const;
+export const TEXT_REGISTER_COUNT = TEXT_FIELDS.length;
 
 /** Type codes, as EVENT_TYPES orders them. */
 export const T = {
@@ -197,9 +207,11 @@ export function checkEvent(value: unknown): Checked {
   return { kind: "event", spec, txnId: record.txn_id as string, extraFields: extra };
 }
 
-/** Copies a checked event's numeric and boolean fields into the register file. */
-export function loadRegisters(spec: EventSpec, record: Record<string, unknown>, regs: Float64Array): void {
+/** Copies a checked event's numeric and boolean fields into the register file, and its texts. */
+export function loadRegisters(spec: EventSpec, record: Record<string, unknown>, regs: Float64Array, texts: (string | undefined)[]): void {
+  texts.fill(undefined);
   for (const field of spec.fields) {
+    if (field.text >= 0) texts[field.text] = record[field.name] as string | undefined;
     if (field.register < 0) continue;
     const value = record[field.name];
     regs[field.register] = value === undefined ? NaN : value === true ? 1 : value === false ? 0 : (value as number);

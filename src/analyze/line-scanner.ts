@@ -13,7 +13,7 @@
  * Memory: the scanner keeps at most one partial line between chunks, and no line longer than
  * MAX_LINE_BYTES.
  */
-import { checkEvent, EVENT_SPECS, loadRegisters, REGISTER_COUNT, type FieldSpec } from "./event-fields.ts";
+import { checkEvent, EVENT_SPECS, loadRegisters, REGISTER_COUNT, TEXT_REGISTER_COUNT, type FieldSpec } from "./event-fields.ts";
 
 /** Lines longer than this are reported as invalid and skipped, so that one bad line cannot take all memory. */
 export const MAX_LINE_BYTES = 1 << 20;
@@ -47,6 +47,8 @@ interface Op {
   readonly kind: number;
   /** Register the value goes to, or -1 when it is only validated. */
   readonly register: number;
+  /** Text register a string goes to, or -1. */
+  readonly text: number;
   readonly minimum: number;
   readonly minLength: number;
   /** An optional field: when its literal is not there, the field is absent and the next op is tried. */
@@ -71,6 +73,7 @@ function compileLayout(code: number, type: string, fields: readonly FieldSpec[],
       literal: encoder.encode(pending),
       kind,
       register: field.register,
+      text: field.text,
       minimum: field.minimum ?? -Infinity,
       minLength: field.minLength ?? 0,
       optional: !field.required,
@@ -81,7 +84,7 @@ function compileLayout(code: number, type: string, fields: readonly FieldSpec[],
     list.forEach((field, index) => {
       // An optional field's literal must stand alone, so that its absence skips exactly that field.
       if (!field.required && pending !== "") {
-        ops.push({ literal: encoder.encode(pending), kind: KIND_LITERAL, register: -1, minimum: 0, minLength: 0, optional: false });
+        ops.push({ literal: encoder.encode(pending), kind: KIND_LITERAL, register: -1, text: -1, minimum: 0, minLength: 0, optional: false });
         pending = "";
       }
       pending += `${index === 0 && first ? "" : comma}${JSON.stringify(field.name)}${colon}`;
@@ -97,7 +100,7 @@ function compileLayout(code: number, type: string, fields: readonly FieldSpec[],
   };
   walk(fields, false, true);
   pending += "}";
-  ops.push({ literal: encoder.encode(pending), kind: KIND_END, register: -1, minimum: 0, minLength: 0, optional: false });
+  ops.push({ literal: encoder.encode(pending), kind: KIND_END, register: -1, text: -1, minimum: 0, minLength: 0, optional: false });
   return { code, typeName: encoder.encode(type), ops };
 }
 
@@ -116,6 +119,13 @@ export function hashBytes(bytes: Uint8Array, start: number, end: number): number
 export class LineScanner {
   /** Numeric and boolean fields of the event being handed over (see event-fields.ts for the slots). */
   readonly regs = new Float64Array(REGISTER_COUNT);
+  // The strings the analysis reads, of the event being handed over: a byte range of the line (fast
+  // path, start -1 when absent), or a parsed string (strict path). Read with `text()`.
+  private readonly textStart = new Int32Array(TEXT_REGISTER_COUNT);
+  private readonly textEnd = new Int32Array(TEXT_REGISTER_COUNT);
+  private textBytes: Buffer = Buffer.alloc(0);
+  private readonly parsedTexts: (string | undefined)[] = new Array<string | undefined>(TEXT_REGISTER_COUNT).fill(undefined);
+  private parsed = false;
   /** 1-based number of the line being read, within the current source. */
   line = 0;
   /** Lines read by the fast path (for the curious and for tests). */
@@ -269,6 +279,7 @@ export class LineScanner {
     if (layout === undefined) return -1;
     const regs = this.regs;
     const ops = layout.ops;
+    this.textStart.fill(-1);
     let idStart = -1;
     let idEnd = -1;
     for (let o = 0; o < ops.length; o++) {
@@ -311,22 +322,38 @@ export class LineScanner {
           if (p < 0) return -1;
           idEnd = p - 1;
           break;
-        case KIND_STRING:
+        case KIND_STRING: {
+          const start = p + 1;
           p = this.readString(b, p, op.minLength, false);
           if (p < 0) return -1;
+          if (op.text >= 0) {
+            this.textStart[op.text] = start;
+            this.textEnd[op.text] = p - 1;
+          }
           break;
+        }
         case KIND_LITERAL:
           break;
         default: {
           // KIND_END: the closing brace was the literal; then the line's end.
           if (b[p] === 13) p++;
           if (b[p] !== 10 || p - start > MAX_LINE_BYTES) return -1;
+          this.textBytes = b;
+          this.parsed = false;
           this.handler.event(layout.code, b, idStart, idEnd, this.idHash);
           return p + 1;
         }
       }
     }
     return -1;
+  }
+
+  /** A string field of the event being handed over (see X in event-fields.ts), undefined when absent. Valid during `event()` only. */
+  text(register: number): string | undefined {
+    if (this.parsed) return this.parsedTexts[register];
+    const start = this.textStart[register]!;
+    // The fast path reads strings without escapes only: their bytes are their UTF-8.
+    return start < 0 ? undefined : this.textBytes.toString("utf8", start, this.textEnd[register]);
   }
 
   /**
@@ -420,7 +447,8 @@ export class LineScanner {
         this.handler.unknownType(checked.type);
         return;
       case "event": {
-        loadRegisters(checked.spec, value as Record<string, unknown>, this.regs);
+        loadRegisters(checked.spec, value as Record<string, unknown>, this.regs, this.parsedTexts);
+        this.parsed = true;
         if (checked.extraFields) this.handler.extraFields();
         const id = Buffer.from(checked.txnId, "utf8");
         this.handler.event(checked.spec.code, id, 0, id.length, hashBytes(id, 0, id.length));

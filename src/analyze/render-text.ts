@@ -8,6 +8,7 @@ import type {
   KafkaInputReport,
   KafkaTopicReport,
   ViolationKind,
+  WorkflowReport,
 } from "./report.ts";
 import { VIOLATION_KINDS } from "./report.ts";
 
@@ -44,6 +45,27 @@ const VIOLATION_TITLES: Record<ViolationKind, string> = {
 function table(rows: readonly [string, Summary][]): string[] {
   const header = ["", "count", "min", "mean", "p50", "p90", "p95", "p99", "max"];
   const cells = rows.map(([name, s]) => [name, n(s.count), ms(s.min), ms(s.mean), ms(s.p50), ms(s.p90), ms(s.p95), ms(s.p99), ms(s.max)]);
+  const widths = header.map((_, i) => Math.max(header[i]!.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]) =>
+    `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")}`.trimEnd();
+  return [line(header), ...cells.map(line)];
+}
+
+function workflowTable(workflows: readonly WorkflowReport[]): string[] {
+  const header = ["", "transactions", "completed", "failed", "aborted", "open", "stuck", "p50", "p95", "p99", "max"];
+  const cells = workflows.map((w) => [
+    w.name,
+    n(w.transactions),
+    n(w.completed),
+    n(w.failed),
+    n(w.aborted),
+    n(w.open),
+    n(w.stuck),
+    ms(w.duration_ms.p50),
+    ms(w.duration_ms.p95),
+    ms(w.duration_ms.p99),
+    ms(w.duration_ms.max),
+  ]);
   const widths = header.map((_, i) => Math.max(header[i]!.length, ...cells.map((row) => row[i]!.length)));
   const line = (row: readonly string[]) =>
     `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")}`.trimEnd();
@@ -89,6 +111,12 @@ export function renderText(report: AnalysisReport): string {
       ...(report.retry_backoff_ms.count > 0 ? [["retry backoff", report.retry_backoff_ms] as [string, Summary]] : []),
     ]),
   );
+
+  if (report.workflows.length > 0) {
+    out.push("");
+    out.push("By workflow (durations of completed transactions, ms)");
+    out.push(...workflowTable(report.workflows));
+  }
 
   const o = report.outliers;
   const rule = o.rule;

@@ -216,6 +216,19 @@ export interface Histogram {
   readonly counts: readonly number[];
 }
 
+/** One workflow's transactions (scenario streams), by how they ended, and its durations. */
+export interface WorkflowReport {
+  readonly name: string;
+  readonly transactions: number;
+  readonly completed: number;
+  readonly aborted: number;
+  readonly failed: number;
+  readonly open: number;
+  readonly stuck: number;
+  /** duration_ms of its transaction_close events. */
+  readonly duration_ms: Summary;
+}
+
 export interface AnalysisReport {
   readonly report_version: number;
   readonly sources: readonly string[];
@@ -254,6 +267,8 @@ export interface AnalysisReport {
   /** backoff_ms of step_retry events. */
   readonly retry_backoff_ms: Summary;
   readonly concurrency: ConcurrencyReport;
+  /** Per workflow, for streams whose events carry `workflow` (scenario runs); empty otherwise. Most transactions first. */
+  readonly workflows: readonly WorkflowReport[];
   readonly outliers: OutlierReport;
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;

@@ -6,7 +6,7 @@
  */
 import type { AlertScorer } from "./alerts.ts";
 import { ConcurrencyTimeline } from "./concurrency.ts";
-import { R, T } from "./event-fields.ts";
+import { R, T, X } from "./event-fields.ts";
 import { FrequencyTable } from "./frequency.ts";
 import { LineScanner, type EventHandler } from "./line-scanner.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./outliers.ts";
@@ -30,6 +30,7 @@ import {
   type Outcome,
 } from "./transaction-state.ts";
 import { LabelTally } from "./label-tally.ts";
+import { WorkflowTally } from "./workflows.ts";
 import { IN_STREAM_TRUTH, type GroundTruth, type TransactionLabels } from "./truth.ts";
 import { TxnTable } from "./txn-table.ts";
 import type { LineLocator } from "./source.ts";
@@ -102,6 +103,7 @@ export class StreamAnalysis implements EventHandler {
   private readonly preDelays = new FrequencyTable();
   private readonly backoffs = new FrequencyTable();
   private readonly labels = new LabelTally();
+  private readonly workflows = new WorkflowTally();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
   private readonly judge: OutlierJudge;
@@ -268,6 +270,10 @@ export class StreamAnalysis implements EventHandler {
     }
     if (position > txn.position) txn.position = position;
     if (ts > txn.lastTs) txn.lastTs = ts;
+    if (txn.workflow === undefined) {
+      const workflow = this.scanner.text(X.workflow);
+      if (workflow !== undefined) txn.workflow = this.workflows.of(workflow);
+    }
 
     switch (code) {
       case T.open:
@@ -396,6 +402,7 @@ export class StreamAnalysis implements EventHandler {
       this.durations.add(duration);
       this.firstToClose.add(ts - txn.firstTs);
     }
+    txn.workflow?.ended(outcome, duration);
 
     const labels = this.truth.labelsOf(txn);
     this.labels.count(labels, false);
@@ -452,6 +459,7 @@ export class StreamAnalysis implements EventHandler {
     stillOpen.forEach((txn, index) => {
       const labels = stillOpenLabels[index];
       this.labels.count(labels, true);
+      txn.workflow?.stillOpen(labels?.stuck !== undefined);
       this.options.alerts?.settle(txn.key, labels);
       // Silent as its label says: what was injected, not something the stream lost.
       if (labels?.stuck !== undefined) return;
@@ -498,6 +506,7 @@ export class StreamAnalysis implements EventHandler {
       pre_delay_ms: this.preDelays.summary(),
       retry_backoff_ms: this.backoffs.summary(),
       concurrency: this.concurrency.report(),
+      workflows: this.workflows.report(),
       outliers: outliers.report,
       ground_truth: this.labels.report(this.truth, this.unlabelledWaits),
       ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),

@@ -5,6 +5,7 @@
  */
 import type { Keyed } from "./txn-table.ts";
 import type { ObservedTransaction } from "./truth.ts";
+import type { WorkflowFigures } from "./workflows.ts";
 
 /**
  * Each event has a place in a transaction's life: transaction_open 0, step_open k at 3k−2,
@@ -83,6 +84,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
   failures = 0;
   /** How it ended, once it has. */
   outcome: Outcome | undefined = undefined;
+  /** Its workflow's figures, once an event named it. */
+  workflow: WorkflowFigures | undefined = undefined;
   endedTs = NaN;
   marks: number[] | undefined = undefined;
 
@@ -113,6 +116,7 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.stuckLabelled = false;
     this.failures = 0;
     this.outcome = undefined;
+    this.workflow = undefined;
     this.endedTs = NaN;
     this.marks = withMarks ? [] : undefined;
     return this;

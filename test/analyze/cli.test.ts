@@ -56,6 +56,7 @@ describe("wfsim analyze (CLI)", () => {
       "pre_delay_ms",
       "retry_backoff_ms",
       "concurrency",
+      "workflows",
       "outliers",
       "ground_truth",
       "violations",

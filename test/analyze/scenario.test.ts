@@ -12,7 +12,7 @@ import { analyze } from "../../src/analyze/analyze.ts";
 import type { AnalysisReport } from "../../src/analyze/report.ts";
 import { fileSource, textSource } from "../../src/analyze/source.ts";
 import { TruthFile } from "../../src/analyze/truth-file.ts";
-import { analyzeText, byTime, compact, ev, run, transaction, WFSIM, type Event } from "./helpers.ts";
+import { analyzeText, byTime, compact, ev, reordered, run, transaction, WFSIM, type Event } from "./helpers.ts";
 
 let dir = "";
 before(async () => {
@@ -177,6 +177,31 @@ describe("analyze: ground truth of a scenario run", () => {
     assert.equal(report.transactions.stuck, stuckTxns.size);
     assert.equal(report.transactions.open, stuckTxns.size);
     assert.equal(report.ground_truth.unlabelled_waits, 0);
+  });
+
+  it("gives each workflow its own figures, the same whichever path reads the lines", async () => {
+    const report = await analyzeText(inline);
+    const events = inline.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Event);
+    const count = (type: string, workflow: string) => events.filter((e) => e.type === type && e.workflow === workflow).length;
+    const names = [...new Set(events.map((e) => e.workflow as string))];
+    assert.deepEqual(new Set(report.workflows.map((w) => w.name)), new Set(names));
+    for (const w of report.workflows) {
+      assert.equal(w.transactions, count("transaction_open", w.name), w.name);
+      assert.equal(w.completed, count("transaction_close", w.name), w.name);
+      assert.equal(w.failed, count("transaction_failed", w.name), w.name);
+      assert.equal(w.stuck, events.filter((e) => e.stuck === true && e.workflow === w.name).length, w.name);
+      const durations = events.filter((e) => e.type === "transaction_close" && e.workflow === w.name).map((e) => e.duration_ms as number);
+      assert.equal(w.duration_ms.max, Math.max(...durations), w.name);
+    }
+    assert.deepEqual(
+      report.workflows.map((w) => w.transactions),
+      [...report.workflows.map((w) => w.transactions)].sort((a, b) => b - a),
+      "most transactions first",
+    );
+    // Fields in another order go through JSON.parse instead of the byte-level reader: same figures.
+    const strict = await analyzeText(reordered(events));
+    assert.deepEqual(strict.workflows, report.workflows);
+    assert.deepEqual((await analyzeText(compact(events.slice(0, 50)).replaceAll('"workflow":', '"workflow_":'))).workflows, []);
   });
 
   it("knows the same answers from the truth file for the stream without labels", async () => {
