@@ -140,4 +140,6 @@ export type {
   ViolationCount,
   ViolationExample,
   ViolationKind,
+  TransactionCounts,
+  WorkflowReport,
 } from "./analyze/report.ts";

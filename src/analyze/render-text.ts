@@ -53,18 +53,18 @@ function table(rows: readonly [string, Summary][]): string[] {
 
 function workflowTable(workflows: readonly WorkflowReport[]): string[] {
   const header = ["", "transactions", "completed", "failed", "aborted", "open", "stuck", "p50", "p95", "p99", "max"];
-  const cells = workflows.map((w) => [
-    w.name,
-    n(w.transactions),
-    n(w.completed),
-    n(w.failed),
-    n(w.aborted),
-    n(w.open),
-    n(w.stuck),
-    ms(w.duration_ms.p50),
-    ms(w.duration_ms.p95),
-    ms(w.duration_ms.p99),
-    ms(w.duration_ms.max),
+  const cells = workflows.map(({ name, transactions: t, duration_ms: w }) => [
+    name,
+    n(t.total),
+    n(t.completed),
+    n(t.failed),
+    n(t.aborted),
+    n(t.open),
+    n(t.stuck),
+    ms(w.p50),
+    ms(w.p95),
+    ms(w.p99),
+    ms(w.max),
   ]);
   const widths = header.map((_, i) => Math.max(header[i]!.length, ...cells.map((row) => row[i]!.length)));
   const line = (row: readonly string[]) =>

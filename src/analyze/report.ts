@@ -216,15 +216,24 @@ export interface Histogram {
   readonly counts: readonly number[];
 }
 
-/** One workflow's transactions (scenario streams), by how they ended, and its durations. */
-export interface WorkflowReport {
-  readonly name: string;
-  readonly transactions: number;
+/**
+ * Transactions by how they ended. completed: transaction_close; aborted: transaction_aborted; failed:
+ * transaction_failed; open: still open at the end, of which `stuck` were labelled stuck (silent as
+ * intended, not a stream fault).
+ */
+export interface TransactionCounts {
+  readonly total: number;
   readonly completed: number;
   readonly aborted: number;
   readonly failed: number;
   readonly open: number;
   readonly stuck: number;
+}
+
+/** One workflow's transactions (scenario streams) and its durations. */
+export interface WorkflowReport {
+  readonly name: string;
+  readonly transactions: TransactionCounts;
   /** duration_ms of its transaction_close events. */
   readonly duration_ms: Summary;
 }
@@ -244,18 +253,7 @@ export interface AnalysisReport {
   /** Events with fields beyond their definition (tolerated). */
   readonly events_with_extra_fields: number;
   readonly time_span: { readonly first_ts_ms: number | null; readonly last_ts_ms: number | null; readonly span_ms: number | null };
-  /**
-   * completed: transaction_close; aborted: transaction_aborted; failed: transaction_failed; open: still
-   * open at the end, of which `stuck` were labelled stuck (silent as intended, not a stream fault).
-   */
-  readonly transactions: {
-    readonly total: number;
-    readonly completed: number;
-    readonly aborted: number;
-    readonly failed: number;
-    readonly open: number;
-    readonly stuck: number;
-  };
+  readonly transactions: TransactionCounts;
   /** duration_ms of transaction_close events. */
   readonly duration_ms: Summary;
   /** From a transaction's first event in the stream to its transaction_close. */

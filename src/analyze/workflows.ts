@@ -34,14 +34,10 @@ export class WorkflowFigures {
   }
 
   report(): WorkflowReport {
+    const { completed, aborted, failed, open, stuck } = this;
     return {
       name: this.name,
-      transactions: this.completed + this.aborted + this.failed + this.open,
-      completed: this.completed,
-      aborted: this.aborted,
-      failed: this.failed,
-      open: this.open,
-      stuck: this.stuck,
+      transactions: { total: completed + aborted + failed + open, completed, aborted, failed, open, stuck },
       duration_ms: this.durations.summary(),
     };
   }
@@ -62,6 +58,6 @@ export class WorkflowTally {
 
   /** Most transactions first; names in order of first appearance among equals. */
   report(): WorkflowReport[] {
-    return [...this.byName.values()].map((figures) => figures.report()).sort((a, b) => b.transactions - a.transactions);
+    return [...this.byName.values()].map((figures) => figures.report()).sort((a, b) => b.transactions.total - a.transactions.total);
   }
 }

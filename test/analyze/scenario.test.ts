@@ -186,16 +186,16 @@ describe("analyze: ground truth of a scenario run", () => {
     const names = [...new Set(events.map((e) => e.workflow as string))];
     assert.deepEqual(new Set(report.workflows.map((w) => w.name)), new Set(names));
     for (const w of report.workflows) {
-      assert.equal(w.transactions, count("transaction_open", w.name), w.name);
-      assert.equal(w.completed, count("transaction_close", w.name), w.name);
-      assert.equal(w.failed, count("transaction_failed", w.name), w.name);
-      assert.equal(w.stuck, events.filter((e) => e.stuck === true && e.workflow === w.name).length, w.name);
+      assert.equal(w.transactions.total, count("transaction_open", w.name), w.name);
+      assert.equal(w.transactions.completed, count("transaction_close", w.name), w.name);
+      assert.equal(w.transactions.failed, count("transaction_failed", w.name), w.name);
+      assert.equal(w.transactions.stuck, events.filter((e) => e.stuck === true && e.workflow === w.name).length, w.name);
       const durations = events.filter((e) => e.type === "transaction_close" && e.workflow === w.name).map((e) => e.duration_ms as number);
       assert.equal(w.duration_ms.max, Math.max(...durations), w.name);
     }
     assert.deepEqual(
-      report.workflows.map((w) => w.transactions),
-      [...report.workflows.map((w) => w.transactions)].sort((a, b) => b - a),
+      report.workflows.map((w) => w.transactions.total),
+      [...report.workflows.map((w) => w.transactions.total)].sort((a, b) => b - a),
       "most transactions first",
     );
     // Fields in another order go through JSON.parse instead of the byte-level reader: same figures.

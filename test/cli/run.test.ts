@@ -162,6 +162,27 @@ describe("output streams", () => {
     assert.equal(result.stderr, "");
   });
 
+  it("writes every line once, in order, to a reader that keeps stopping (partial writes, a full pipe)", { timeout: 60_000 }, async () => {
+    const args = ["--samples", "20000", "--outlier-prob", "0.1", "--quiet", ...VIRTUAL];
+    const file = join(dir, "steady.jsonl");
+    assert.equal((await runCli([...args, "--output", file])).code, 0);
+    const child = startCli(args);
+    const received: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      received.push(chunk);
+      // Stop reading for a moment every few chunks: the pipe fills, writes come back short or EAGAIN.
+      if (received.length % 4 === 0) {
+        child.stdout.pause();
+        setTimeout(() => child.stdout.resume(), 5);
+      }
+    });
+    const closed = new Promise<number | null>((resolve) => child.on("close", resolve));
+    child.stdin.end();
+    assert.equal(await closed, 0);
+    assert.ok(received.length > 100, `${received.length} chunks`);
+    assert.ok(Buffer.concat(received).equals(await readFile(file)), "the same bytes as written to a file");
+  });
+
   it("holds memory bounded while the reader does not read (backpressure)", async () => {
     const child = startCli(["--samples", "100000000", "--clock", "virtual", "--quiet"]);
     const done = collect(child, { timeoutMs: 30_000 });

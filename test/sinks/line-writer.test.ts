@@ -11,7 +11,7 @@ import { SAMPLE_EVENTS } from "../events/serialize.test.ts";
 
 function writeAll(events: readonly WfEvent[]): { text: string; chunks: number } {
   const chunks: Buffer[] = [];
-  const writer = new LineWriter((chunk) => chunks.push(chunk));
+  const writer = new LineWriter((chunk) => chunks.push(Buffer.from(chunk)));
   for (const event of events) writer.write(event);
   writer.flush();
   return { text: Buffer.concat(chunks).toString("utf8"), chunks: chunks.length };

@@ -14,6 +14,15 @@ export interface FdJsonlSinkOptions {
 
 const RETRY_MS = 2;
 const MAX_CHUNKS_PER_WRITE = 64;
+/** Output buffers kept for reuse once written: fresh memory for every chunk costs page faults. */
+const POOLED_BUFFERS = 8;
+
+/** Lines waiting to be written: `buffer[start, end)`; the buffer goes back to the pool once all of it is written. */
+interface Pending {
+  readonly buffer: Buffer;
+  start: number;
+  readonly end: number;
+}
 
 /**
  * JSON Lines onto a file descriptor, formatted by the WebAssembly line writer and written with
@@ -26,7 +35,8 @@ export class FdJsonlSink implements EventSink {
   private readonly options: FdJsonlSinkOptions;
   private readonly highWater: number;
   private readonly lines: LineWriter;
-  private readonly queue: Buffer[] = [];
+  private readonly queue: Pending[] = [];
+  private readonly pool: Buffer[] = [];
   private queuedBytes = 0;
   private writing = false;
   private failure: NodeJS.ErrnoException | undefined;
@@ -71,33 +81,52 @@ export class FdJsonlSink implements EventSink {
     }
   }
 
-  private enqueue(chunk: Buffer): void {
-    this.queue.push(chunk);
-    this.queuedBytes += chunk.length;
+  /** Copies the lines (a view, valid now only) into a buffer of the pool, and queues them. */
+  private enqueue(lines: Uint8Array): void {
+    let buffer = this.pool.pop();
+    if (buffer === undefined || buffer.length < lines.length) buffer = Buffer.allocUnsafeSlow(Math.max(lines.length, 1 << 21));
+    buffer.set(lines);
+    this.queue.push({ buffer, start: 0, end: lines.length });
+    this.queuedBytes += lines.length;
     this.pump();
   }
 
   private pump(): void {
     if (this.writing || this.queue.length === 0 || this.failure !== undefined) return;
     this.writing = true;
-    const chunks = this.queue.splice(0, MAX_CHUNKS_PER_WRITE);
-    writev(this.fd, chunks, (error, written) => {
-      this.writing = false;
-      if (error && error.code !== "EAGAIN") return this.fail(error);
-      const total = chunks.reduce((sum, chunk) => sum + chunk.length, 0);
-      const done = error ? 0 : written;
-      this.queuedBytes -= done;
-      if (done < total) {
-        // A partial write or a full non-blocking pipe: put back what is left, in order, and retry.
-        this.queue.unshift(...remainder(chunks, done));
-        if (done === 0) {
+    const pending = this.queue.splice(0, MAX_CHUNKS_PER_WRITE);
+    writev(
+      this.fd,
+      pending.map((p) => p.buffer.subarray(p.start, p.end)),
+      (error, written) => {
+        this.writing = false;
+        if (error && error.code !== "EAGAIN") return this.fail(error);
+        const wrote = error ? 0 : written;
+        this.queuedBytes -= wrote;
+        // What was written goes back to the pool; a partial write or a full non-blocking pipe leaves
+        // the rest, put back in order and retried.
+        let done = wrote;
+        const left: Pending[] = [];
+        for (const p of pending) {
+          const length = p.end - p.start;
+          if (done >= length) {
+            done -= length;
+            if (this.pool.length < POOLED_BUFFERS) this.pool.push(p.buffer);
+            continue;
+          }
+          p.start += done;
+          done = 0;
+          left.push(p);
+        }
+        this.queue.unshift(...left);
+        if (wrote === 0) {
           setTimeout(() => this.pump(), RETRY_MS);
           return;
         }
-      }
-      this.wakeWaiters();
-      this.pump();
-    });
+        this.wakeWaiters();
+        this.pump();
+      },
+    );
   }
 
   private wakeWaiters(): void {
@@ -117,16 +146,3 @@ export class FdJsonlSink implements EventSink {
   }
 }
 
-function remainder(chunks: readonly Buffer[], written: number): Buffer[] {
-  const left: Buffer[] = [];
-  let skip = written;
-  for (const chunk of chunks) {
-    if (skip >= chunk.length) {
-      skip -= chunk.length;
-      continue;
-    }
-    left.push(skip > 0 ? chunk.subarray(skip) : chunk);
-    skip = 0;
-  }
-  return left;
-}

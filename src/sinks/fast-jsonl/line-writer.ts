@@ -213,11 +213,15 @@ export class LineWriter {
   private readonly resultCell: Uint32Array;
   private readonly strings: StringTable;
   private readonly encode: RecordEncoder;
-  private readonly onChunk: (chunk: Buffer) => void;
+  private readonly onChunk: (chunk: Uint8Array) => void;
   private count = 0;
 
-  /** `onChunk` receives formatted lines, whole lines only, in order; the buffer is the caller's to keep. */
-  constructor(onChunk: (chunk: Buffer) => void) {
+  /**
+   * `onChunk` receives formatted lines, whole lines only, in order, as a view of the module's output
+   * area: valid during the call only (the next flush writes over it), so a caller that keeps the
+   * lines copies them, into memory of its own choosing.
+   */
+  constructor(onChunk: (chunk: Uint8Array) => void) {
     compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
     const instance = new WebAssembly.Instance(compiled, { env: { abort: () => { throw new Error("line writer aborted"); } } });
     this.exports = instance.exports as unknown as LineWriterExports;
@@ -263,8 +267,7 @@ export class LineWriter {
       );
       if (formatted === 0) throw new RangeError("an event line is longer than the line writer's output area");
       done += formatted;
-      // A copy: the output area is reused by the next call while this chunk waits to be written.
-      this.onChunk(Buffer.from(this.bytes.subarray(LAYOUT.output, LAYOUT.output + this.resultCell[0]!)));
+      this.onChunk(this.bytes.subarray(LAYOUT.output, LAYOUT.output + this.resultCell[0]!));
     }
     this.count = 0;
   }
