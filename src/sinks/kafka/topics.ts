@@ -49,8 +49,7 @@ export async function ensureTopics(admin: Admin, names: readonly string[], spec:
       ...(spec.replicationFactor === undefined ? {} : { replicas: spec.replicationFactor }),
     };
     try {
-      await createTopics(admin, request);
-      missing.forEach((name) => created.add(name));
+      if (await createTopics(admin, request)) missing.forEach((name) => created.add(name));
     } catch (error) {
       throw new TopicSetupError(missing, { cause: error });
     }
@@ -69,19 +68,27 @@ export async function ensureTopics(admin: Admin, names: readonly string[], spec:
 
 type CreateRequest = { topics: string[]; partitions?: number; replicas?: number };
 
-async function createTopics(admin: Admin, request: CreateRequest): Promise<void> {
+/**
+ * Creates the topics; false when another client (another wfsim instance) created them first, so that
+ * wfsim does not claim topics it found.
+ */
+async function createTopics(admin: Admin, request: CreateRequest): Promise<boolean> {
+  const createdElsewhere = (error: unknown) => {
+    const { apiIds } = describeKafkaFailure(error);
+    return apiIds.length > 0 && apiIds.every((id) => id === "TOPIC_ALREADY_EXISTS");
+  };
   try {
     await admin.createTopics({ ...request, configs: TOPIC_CONFIGS });
+    return true;
   } catch (error) {
-    const { apiIds } = describeKafkaFailure(error);
-    if (apiIds.length > 0 && apiIds.every((id) => id === "TOPIC_ALREADY_EXISTS")) return;
-    if (!apiIds.includes("INVALID_CONFIG")) throw error;
+    if (createdElsewhere(error)) return false;
+    if (!describeKafkaFailure(error).apiIds.includes("INVALID_CONFIG")) throw error;
     // A broker older than Kafka 3.6: the topics without the timestamp setting.
     try {
       await admin.createTopics(request);
+      return true;
     } catch (retryError) {
-      const ids = describeKafkaFailure(retryError).apiIds;
-      if (ids.length > 0 && ids.every((id) => id === "TOPIC_ALREADY_EXISTS")) return;
+      if (createdElsewhere(retryError)) return false;
       throw retryError;
     }
   }
