@@ -42,8 +42,12 @@ export function admin(t: TestContext, options: ConnectOptions): Admin {
   return client;
 }
 
+/**
+ * Idempotent: a test writes its records exactly once even when a send is retried (a fresh topic's
+ * leader not known yet, a slow broker under CI load), so what a test reads back is what it wrote.
+ */
 export function producer(t: TestContext, options: ConnectOptions): Producer<string, string, string, string> {
-  const client = new Producer({ clientId: clientId(), serializers: stringSerializers, ...options });
+  const client = new Producer({ clientId: clientId(), serializers: stringSerializers, idempotent: true, ...options });
   t.after(() => client.close());
   return client;
 }
