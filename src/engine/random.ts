@@ -79,11 +79,18 @@ export class Random {
   private s3: number;
 
   constructor(s0: number, s1: number, s2: number, s3: number) {
+    this.s0 = this.s1 = this.s2 = this.s3 = 0;
+    this.reseed(s0, s1, s2, s3);
+  }
+
+  /** Starts this generator over from another state: a stream reused for another transaction. */
+  reseed(s0: number, s1: number, s2: number, s3: number): this {
     if ((s0 | s1 | s2 | s3) === 0) throw new RangeError("xoshiro128** state must not be all zero");
     this.s0 = s0 >>> 0;
     this.s1 = s1 >>> 0;
     this.s2 = s2 >>> 0;
     this.s3 = s3 >>> 0;
+    return this;
   }
 
   /** The next 32-bit unsigned integer. */
@@ -155,8 +162,8 @@ export class RandomStreams {
    * The stream of the transaction with this index (0-based, in the order transactions open).
    * Its 128-bit state is SplitMix64 outputs 2i+1 and 2i+2: distinct indices get distinct states.
    */
-  forTransaction(index: number): Random {
-    return this.stream(2 * index + 1);
+  forTransaction(index: number, reuse?: Random): Random {
+    return this.stream(2 * index + 1, reuse);
   }
 
   /**
@@ -167,9 +174,10 @@ export class RandomStreams {
     return this.stream(Number.MAX_SAFE_INTEGER - 2 * (domain + 1));
   }
 
-  private stream(counter: number): Random {
+  /** The stream at `counter`: a new generator, or `reuse` started over there (the same draws either way). */
+  private stream(counter: number, reuse?: Random): Random {
     const a = splitMix64At(this.seed, counter);
     const b = splitMix64At(this.seed, counter + 1);
-    return new Random(a.hi, a.lo, b.hi, b.lo);
+    return reuse === undefined ? new Random(a.hi, a.lo, b.hi, b.lo) : reuse.reseed(a.hi, a.lo, b.hi, b.lo);
   }
 }

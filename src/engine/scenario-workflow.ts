@@ -110,7 +110,7 @@ export class ScenarioWorkflow implements TransactionFactory {
     this.inlineLabels = options.inlineLabels ?? true;
   }
 
-  create(index: number, random: Random): SimTransaction {
+  create(index: number, random: Random, recycled?: SimTransaction): SimTransaction {
     const id = drawTransactionId(random);
     let workflow = this.workflows[0]!;
     if (this.workflows.length > 1) {
@@ -120,6 +120,7 @@ export class ScenarioWorkflow implements TransactionFactory {
       while (i < thresholds.length - 1 && u >= thresholds[i]!) i++;
       workflow = this.workflows[i]!;
     }
+    if (recycled instanceof ScenarioTransaction) return recycled.start(index, id, workflow);
     return new ScenarioTransaction(index, id, random, workflow, this);
   }
 }
@@ -130,10 +131,10 @@ const END_STEP = 1;
 class ScenarioTransaction implements SimTransaction {
   due = 0;
   seq = 0;
-  readonly index: number;
-  readonly id: string;
-  private readonly random: Random;
-  private readonly workflow: CompiledWorkflow;
+  index = 0;
+  id = "";
+  readonly random: Random;
+  private workflow: CompiledWorkflow;
   private readonly factory: ScenarioWorkflow;
   private openedAt = 0;
   /** 0-based index of the current step; also the number of steps done. */
@@ -151,11 +152,28 @@ class ScenarioTransaction implements SimTransaction {
   private lastOpen = 0;
 
   constructor(index: number, id: string, random: Random, workflow: CompiledWorkflow, factory: ScenarioWorkflow) {
-    this.index = index;
-    this.id = id;
     this.random = random;
     this.workflow = workflow;
     this.factory = factory;
+    this.start(index, id, workflow);
+  }
+
+  /** Makes this the transaction with `index` (an ended one is started over: every field is set here). */
+  start(index: number, id: string, workflow: CompiledWorkflow): this {
+    this.index = index;
+    this.id = id;
+    this.workflow = workflow;
+    this.openedAt = 0;
+    this.current = 0;
+    this.attempt = 1;
+    this.phase = OPEN_STEP;
+    this.preDelay = 0;
+    this.work = 0;
+    this.failing = false;
+    this.outlierAfter = 0;
+    this.stuckAt = -1;
+    this.lastOpen = 0;
+    return this;
   }
 
   open(now: number, emit: Emit): number {

@@ -31,7 +31,8 @@ export class SeedWorkflow implements TransactionFactory {
     this.inlineLabels = inlineLabels;
   }
 
-  create(index: number, random: Random): SimTransaction {
+  create(index: number, random: Random, recycled?: SimTransaction): SimTransaction {
+    if (recycled instanceof SeedTransaction) return recycled.start(index);
     return new SeedTransaction(index, random, this.parameters, this.meta, this.inlineLabels);
   }
 }
@@ -39,9 +40,9 @@ export class SeedWorkflow implements TransactionFactory {
 class SeedTransaction implements SimTransaction {
   due = 0;
   seq = 0;
-  readonly index: number;
-  readonly id: string;
-  private readonly random: Random;
+  index = 0;
+  id = "";
+  readonly random: Random;
   private readonly p: SeedParameters;
   private readonly meta: TransactionOpen["meta"];
   private openedAt = 0;
@@ -50,12 +51,21 @@ class SeedTransaction implements SimTransaction {
   private readonly inlineLabels: boolean;
 
   constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"], inlineLabels: boolean) {
-    this.index = index;
     this.random = random;
     this.p = parameters;
     this.meta = meta;
     this.inlineLabels = inlineLabels;
-    this.id = drawTransactionId(random);
+    this.start(index);
+  }
+
+  /** Makes this the transaction with `index`, its random stream already started over for it. */
+  start(index: number): this {
+    this.index = index;
+    this.openedAt = 0;
+    this.stepsDone = 0;
+    this.nextPreDelay = 0;
+    this.id = drawTransactionId(this.random);
+    return this;
   }
 
   open(now: number, emit: Emit): number {

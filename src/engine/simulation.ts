@@ -128,6 +128,8 @@ export class Simulation {
   private dropped = 0;
   private readonly emit: Emit;
   private readonly label: Label;
+  /** Transactions that ended, for the factory to start over (see TransactionFactory.create). */
+  private readonly recycled: SimTransaction[] = [];
 
   constructor(params: SimulationParameters) {
     this.params = params;
@@ -232,6 +234,7 @@ export class Simulation {
         const delay = txn.wake(nowMs, this.emit, this.label);
         if (delay === CLOSED) {
           this.inFlight--;
+          this.recycled.push(txn);
           if (arrivals === undefined && nowMs < deadline) this.openNext(nowMs);
         } else {
           queue.push(txn, nowMs + delay);
@@ -302,11 +305,14 @@ export class Simulation {
 
   private open(now: number, index: number): void {
     this.opened++;
-    const txn = this.params.factory.create(index, this.streams.forTransaction(index));
+    const recycled = this.recycled.pop();
+    const txn = this.params.factory.create(index, this.streams.forTransaction(index, recycled?.random), recycled);
     const delay = txn.open(now, this.emit, this.label);
     if (delay !== CLOSED) {
       this.inFlight++;
       this.queue.push(txn, now + delay);
+    } else {
+      this.recycled.push(txn);
     }
   }
 }
