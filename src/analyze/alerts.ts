@@ -14,8 +14,8 @@ import type { AlertKindReport, AlertReport, InvalidLine } from "./report.ts";
 import type { EventSource } from "./source.ts";
 import type { TransactionLabels } from "./truth.ts";
 import { tableKey } from "./txn-table.ts";
+import { MAX_EXAMPLES } from "./violations.ts";
 
-const MAX_EXAMPLES = 10;
 
 /**
  * Delays of detections. An alert timed before its anomaly began found the right transaction (it
@@ -64,7 +64,8 @@ export class AlertScorer {
   private invalid = 0;
   private readonly invalidExamples: InvalidLine[] = [];
   private alerted = 0;
-  private positives = 0;
+  /** Transactions with an injected outlier or made to go silent: what a detector should find. */
+  private labelled = 0;
   private truePositives = 0;
   private readonly delays = new Delays();
   private readonly outlier = new KindScore();
@@ -80,6 +81,7 @@ export class AlertScorer {
     scorer.alerted = scorer.pending.size;
     return scorer;
   }
+
   private read(line: string): void {
     this.lines++;
     if (line.trim() === "") return;
@@ -115,7 +117,7 @@ export class AlertScorer {
     if (outlier !== undefined) this.outlier.count(alertTs, outlier.waitStartedMs);
     if (stuck !== undefined) this.stuck.count(alertTs, stuck.silentSinceMs);
     if (outlier === undefined && stuck === undefined) return;
-    this.positives++;
+    this.labelled++;
     if (alertTs === undefined) return;
     this.truePositives++;
     this.delays.add(alertTs, Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity));
@@ -129,13 +131,13 @@ export class AlertScorer {
       invalid_lines: this.invalid,
       invalid_examples: this.invalidExamples,
       alerted: this.alerted,
-      labelled: this.positives,
+      labelled: this.labelled,
       true_positives: tp,
       false_positives: this.alerted - tp,
-      false_negatives: this.positives - tp,
+      false_negatives: this.labelled - tp,
       unknown_transactions: this.pending.size,
       precision: this.alerted === 0 ? null : tp / this.alerted,
-      recall: this.positives === 0 ? null : tp / this.positives,
+      recall: this.labelled === 0 ? null : tp / this.labelled,
       detection_delay_ms: this.delays.table.summary(),
       early_alerts: this.delays.early,
       by_kind: { outlier: this.outlier.report(), stuck: this.stuck.report() },

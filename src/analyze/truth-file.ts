@@ -1,17 +1,17 @@
 /**
  * Ground truth from a wfsim truth file (`wfsim run --truth FILE`): the answers for a stream that
  * carries no hints. The file is read once, before the stream, and kept by transaction: memory grows
- * with the labelled transactions (about 1% of them on the seed's workload), not with the stream.
+ * with the labelled transactions (about 4% of them on the seed's workload), not with the stream.
  */
 import type { InvalidLine } from "./report.ts";
 import { linesOf } from "./lines.ts";
 import type { EventSource } from "./source.ts";
 import { tableKey } from "./txn-table.ts";
+import { MAX_EXAMPLES } from "./violations.ts";
 import type { GroundTruth, LabelTotals, ObservedTransaction, TransactionLabels, TruthFileReading } from "./truth.ts";
 import { OutlierLabel, StepFailureLabel, StuckLabel, TRUTH_KINDS, type TruthKind, type TruthRecord } from "../events/truth.ts";
 import { WfsimError } from "../errors.ts";
 
-const MAX_EXAMPLES = 10;
 /** from_step of at most this many outlier waits per transaction are kept, for the HTML timeline. */
 const MAX_STEPS_KEPT = 16;
 
