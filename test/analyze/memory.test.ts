@@ -51,9 +51,11 @@ describe("analyze: a large stream", () => {
     // 2 MiB is slack for V8's own bookkeeping, far below what keeping anything per event or per
     // transaction would take (7 million events more, 450,000 transactions more).
     assert.ok(growth < 2 * 2 ** 20, `heap ${mib(tenth.heap)} MiB after ${mib(tenth.bytes)} MiB of input, ${mib(last.heap)} MiB after ${mib(last.bytes)} MiB`);
-    // Chunks of input live outside the heap: only those on their way may be there (a few MiB in a
-    // pipe's buffers), never what was read (hundreds of MiB by the end).
+    // Chunks of input live outside the heap. Those on their way are there (a few MiB in a pipe's
+    // buffers), and so are chunks already let go whose memory V8 frees after the collection, in the
+    // background (tens of MiB on a busy machine); chunks that were kept would be hundreds of MiB by
+    // the end, growing with the input.
     const buffers = Math.max(...samples.map((s) => s.buffers));
-    assert.ok(buffers < 32 * 2 ** 20, `up to ${mib(buffers)} MiB of buffers held`);
+    assert.ok(buffers < 128 * 2 ** 20, `up to ${mib(buffers)} MiB of buffers held`);
   });
 });
