@@ -49,7 +49,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
   const alertsPath = text(flags.alerts);
   const truthPath = text(flags.truth);
-  const inputs: Input[] = [
+  const inputs: NamedPath[] = [
     ...paths.map((path) => ({ path, what: "input" })),
     ...(alertsPath === undefined ? [] : [{ path: alertsPath, what: "--alerts" }]),
     ...(truthPath === undefined ? [] : [{ path: truthPath, what: "--truth" }]),
@@ -60,14 +60,12 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     throw new WfsimError("INVALID_OPTION", `stdin (-) can be read only once, got it for ${names}`);
   }
   for (const input of inputs) await checkReadable(input.path, input.what);
-  const outputs = [
-    ...(flags.html === undefined ? [] : [{ path: String(flags.html), what: "--html" }]),
-    ...(flags.report === undefined ? [] : [{ path: String(flags.report), what: "--report" }]),
-  ];
-  await refuseOverwriting(outputs, inputs);
+  const htmlOutput = flags.html === undefined ? undefined : { path: String(flags.html), what: "--html" };
+  const reportOutput = flags.report === undefined ? undefined : { path: String(flags.report), what: "--report" };
+  await refuseOverwriting([htmlOutput, reportOutput].filter((output) => output !== undefined), inputs);
   // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
-  const html = flags.html === undefined ? undefined : await openForWriting(String(flags.html), "--html");
-  const reportFile = flags.report === undefined ? undefined : await openForWriting(String(flags.report), "--report");
+  const html = htmlOutput === undefined ? undefined : await openForWriting(htmlOutput);
+  const reportFile = reportOutput === undefined ? undefined : await openForWriting(reportOutput);
   try {
     const truth = truthPath === undefined ? undefined : await TruthFile.load(fileSource(truthPath));
     if (truth !== undefined && truth.file.invalid_lines > 0) {
@@ -190,14 +188,14 @@ async function followKafka(
   }
 }
 
-interface Input {
+/** A file the command reads or writes, and how messages name it: "input", "--alerts", "--html", ... */
+interface NamedPath {
   readonly path: string;
-  /** How messages name it: "input", "--alerts", "--truth". */
   readonly what: string;
 }
 
 /** An output file that is one of the inputs (or the other output) would be emptied before it is read: refused. */
-async function refuseOverwriting(outputs: readonly Input[], inputs: readonly Input[]): Promise<void> {
+async function refuseOverwriting(outputs: readonly NamedPath[], inputs: readonly NamedPath[]): Promise<void> {
   const identity = async (path: string) => {
     if (path === "-") return undefined;
     try {
@@ -207,7 +205,7 @@ async function refuseOverwriting(outputs: readonly Input[], inputs: readonly Inp
       return undefined; // not there yet: it cannot be anything else
     }
   };
-  const seen = new Map<string, Input>();
+  const seen = new Map<string, NamedPath>();
   for (const input of inputs) {
     const id = await identity(input.path);
     if (id !== undefined) seen.set(id, input);
@@ -224,7 +222,7 @@ async function refuseOverwriting(outputs: readonly Input[], inputs: readonly Inp
   }
 }
 
-async function openForWriting(path: string, flag: string): Promise<{ handle: FileHandle; path: string }> {
+async function openForWriting({ path, what: flag }: NamedPath): Promise<{ handle: FileHandle; path: string }> {
   if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
   try {
     return { handle: await open(path, "w"), path };

@@ -1,6 +1,7 @@
 import { close as closeFd, writev } from "node:fs";
 import type { EventSink } from "../../engine/simulation.ts";
 import type { WfEvent } from "../../events/schema.ts";
+import { LAYOUT } from "./layout.ts";
 import { LineWriter } from "./line-writer.ts";
 
 export interface FdJsonlSinkOptions {
@@ -16,6 +17,8 @@ const RETRY_MS = 2;
 const MAX_CHUNKS_PER_WRITE = 64;
 /** Output buffers kept for reuse once written: fresh memory for every chunk costs page faults. */
 const POOLED_BUFFERS = 8;
+/** The most the line writer hands over at once: a pooled buffer takes any chunk. */
+const OUTPUT_AREA_BYTES = LAYOUT.outputEnd - LAYOUT.output;
 
 /** Lines waiting to be written: `buffer[start, end)`; the buffer goes back to the pool once all of it is written. */
 interface Pending {
@@ -84,7 +87,7 @@ export class FdJsonlSink implements EventSink {
   /** Copies the lines (a view, valid now only) into a buffer of the pool, and queues them. */
   private enqueue(lines: Uint8Array): void {
     let buffer = this.pool.pop();
-    if (buffer === undefined || buffer.length < lines.length) buffer = Buffer.allocUnsafeSlow(Math.max(lines.length, 1 << 21));
+    if (buffer === undefined || buffer.length < lines.length) buffer = Buffer.allocUnsafeSlow(Math.max(lines.length, OUTPUT_AREA_BYTES));
     buffer.set(lines);
     this.queue.push({ buffer, start: 0, end: lines.length });
     this.queuedBytes += lines.length;
