@@ -95,24 +95,24 @@ export {
 export { instanceKind, samplesShare, concurrencyShare, SINGLE_INSTANCE, type Instance } from "./config/instance.ts";
 export { openKafkaSink, type OpenKafkaSettings, type OpenedKafkaSink } from "./sinks/kafka/open.ts";
 export { KafkaSink, KAFKA_SINK_DEFAULTS, type KafkaSinkSettings } from "./sinks/kafka/kafka-sink.ts";
-export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./sinks/kafka/producer.ts";
-export { RecordBatchBuilder } from "./sinks/kafka/record-batch.ts";
+export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./kafka/producer.ts";
+export { RecordBatchBuilder } from "./kafka/record-batch.ts";
 export type { DeliveryReport } from "./sinks/kafka/delivery.ts";
 export type { KafkaFailure, KafkaFailureKind } from "./kafka/errors.ts";
-export type { TopicInfo } from "./sinks/kafka/topics.ts";
+export type { TopicInfo } from "./kafka/topics.ts";
 export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
 export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";
 export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
-export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/source.ts";
-export { openKafkaSource, type KafkaSourceSettings } from "./analyze/kafka/kafka-source.ts";
-export { follow, type FollowSettings, type FollowSummary } from "./analyze/kafka/follow.ts";
-export { resolveFollowOptions, FOLLOW_DEFAULTS, STUCK_CLOCKS, type FollowOptions, type FollowOptionsInput, type StuckClock } from "./analyze/kafka/follow-options.ts";
-export type { StuckAlert } from "./analyze/kafka/stuck-detector.ts";
-export { copartitionedAssigner, COPARTITIONED_PROTOCOL } from "./analyze/kafka/copartitioned-assigner.ts";
-export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render-text.ts";
-export { renderHtml as renderAnalysisHtml } from "./analyze/render-html.ts";
+export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/read/source.ts";
+export { openKafkaSource, type KafkaSourceSettings } from "./analyze/read/kafka-source.ts";
+export { follow, type FollowSettings, type FollowSummary } from "./follow/follow.ts";
+export { resolveFollowOptions, FOLLOW_DEFAULTS, STUCK_CLOCKS, type FollowOptions, type FollowOptionsInput, type StuckClock } from "./follow/follow-options.ts";
+export type { StuckAlert } from "./follow/stuck-detector.ts";
+export { copartitionedAssigner, COPARTITIONED_PROTOCOL } from "./kafka/read/copartitioned-assigner.ts";
+export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render/text.ts";
+export { renderHtml as renderAnalysisHtml } from "./analyze/render/html.ts";
 export {
   IN_STREAM_TRUTH,
   type GroundTruth,
@@ -121,9 +121,9 @@ export {
   type ObservedTransaction,
   type TransactionLabels,
   type TruthFileReading,
-} from "./analyze/truth.ts";
-export { TruthFile } from "./analyze/truth-file.ts";
-export type { Summary } from "./analyze/frequency.ts";
+} from "./analyze/score/truth.ts";
+export { TruthFile } from "./analyze/score/truth-file.ts";
+export type { Summary } from "./analyze/measure/frequency.ts";
 export type {
   AnalysisReport,
   AlertKindReport,

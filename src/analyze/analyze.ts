@@ -8,12 +8,12 @@
  * console.log(report.outliers.recall);
  * ```
  */
-import { AlertScorer } from "./alerts.ts";
+import { AlertScorer } from "./score/alerts.ts";
 import { resolveOutlierOptions, type AnalyzeOptionsInput } from "./options.ts";
 import type { AnalysisReport } from "./report.ts";
-import type { EventSource } from "./source.ts";
+import type { EventSource } from "./read/source.ts";
 import { StreamAnalysis } from "./stream-analysis.ts";
-import { IN_STREAM_TRUTH, type GroundTruth } from "./truth.ts";
+import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
 
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */

@@ -5,7 +5,7 @@
 import { invalidOption } from "../config/sim-options.ts";
 import { integer, number, oneOf, type ValueKind } from "../config/values.ts";
 import { WfsimError } from "../errors.ts";
-import type { OutlierOptions } from "./outliers.ts";
+import type { OutlierOptions } from "./score/outliers.ts";
 
 export const MEASURES = ["gap", "duration"] as const;
 

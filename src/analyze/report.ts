@@ -2,7 +2,7 @@
  * What `analyze` finds, as data: the renderers (text, JSON, HTML) only present it. The keys are the
  * JSON report's, snake_case and stable: new keys may be added, none renamed or removed.
  */
-import type { Summary } from "./frequency.ts";
+import type { Summary } from "./measure/frequency.ts";
 
 export const REPORT_VERSION = 1;
 

@@ -4,13 +4,13 @@
  * grows with the transactions open at once (and the distinct values of the distributions), never with
  * the length of the stream.
  */
-import type { AlertScorer } from "./alerts.ts";
-import { ConcurrencyTimeline } from "./concurrency.ts";
-import { R, T, X } from "./event-fields.ts";
-import { FrequencyTable } from "./frequency.ts";
-import { LineScanner, type EventHandler } from "./line-scanner.ts";
-import { OutlierJudge, type Judged, type OutlierOptions } from "./outliers.ts";
-import { histogram, timelineOf } from "./chart-data.ts";
+import type { AlertScorer } from "./score/alerts.ts";
+import { ConcurrencyTimeline } from "./measure/concurrency.ts";
+import { R, T, X } from "./read/event-fields.ts";
+import { FrequencyTable } from "./measure/frequency.ts";
+import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
+import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
+import { histogram, timelineOf } from "./render/chart-data.ts";
 import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
 import {
   describePosition,
@@ -28,14 +28,14 @@ import {
   positionOfWait,
   TransactionState,
   type Outcome,
-} from "./transaction-state.ts";
-import { LabelTally } from "./label-tally.ts";
-import { WorkflowTally } from "./workflows.ts";
-import { IN_STREAM_TRUTH, type GroundTruth, type TransactionLabels } from "./truth.ts";
-import { TxnTable } from "./txn-table.ts";
-import type { LineLocator } from "./source.ts";
+} from "./measure/transaction-state.ts";
+import { LabelTally } from "./score/label-tally.ts";
+import { WorkflowTally } from "./measure/workflows.ts";
+import { IN_STREAM_TRUTH, type GroundTruth, type TransactionLabels } from "./score/truth.ts";
+import { TxnTable } from "./measure/txn-table.ts";
+import type { LineLocator } from "./read/source.ts";
 import { EVENT_TYPES } from "../events/schema.ts";
-import { MAX_EXAMPLES, Violations } from "./violations.ts";
+import { MAX_EXAMPLES, Violations } from "./measure/violations.ts";
 
 export const PERCENTILE_DEFINITION =
   "nearest-rank: the p-th percentile is the smallest observed value v such that at least p% of the values are <= v (rank ceil(p/100 * n))";

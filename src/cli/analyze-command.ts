@@ -1,11 +1,11 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
 import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
-import { resolveFollowOptions, type FollowOptions } from "../analyze/kafka/follow-options.ts";
+import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
-import { renderHtml } from "../analyze/render-html.ts";
-import { renderJson, renderText } from "../analyze/render-text.ts";
-import { checkReadable, fileSource } from "../analyze/source.ts";
-import { TruthFile } from "../analyze/truth-file.ts";
+import { renderHtml } from "../analyze/render/html.ts";
+import { renderJson, renderText } from "../analyze/render/text.ts";
+import { checkReadable, fileSource } from "../analyze/read/source.ts";
+import { TruthFile } from "../analyze/score/truth-file.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { oneOf } from "../config/values.ts";
@@ -90,7 +90,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
-      const openKafkaSource = kafka === undefined ? undefined : (await import("../analyze/kafka/kafka-source.ts")).openKafkaSource;
+      const openKafkaSource = kafka === undefined ? undefined : (await import("../analyze/read/kafka-source.ts")).openKafkaSource;
       const sources =
         kafka !== undefined && openKafkaSource !== undefined
           ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
@@ -172,7 +172,7 @@ async function followKafka(
   context.stdout.on("error", onStdoutError);
   const signal = AbortSignal.any([context.signal, stop.signal]);
   try {
-    const { follow } = await import("../analyze/kafka/follow.ts");
+    const { follow } = await import("../follow/follow.ts");
     return await follow({
       connection,
       options,

@@ -1,5 +1,5 @@
 import { KAFKA_DEFAULTS, PASSWORD_ENV } from "../config/kafka-options.ts";
-import { FOLLOW_DEFAULTS } from "../analyze/kafka/follow-options.ts";
+import { FOLLOW_DEFAULTS } from "../follow/follow-options.ts";
 import type { FlagSpec } from "./run-flags.ts";
 
 const KAFKA = "Kafka input (instead of files):";

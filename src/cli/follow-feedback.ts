@@ -1,4 +1,4 @@
-import type { FollowSummary } from "../analyze/kafka/follow.ts";
+import type { FollowSummary } from "../follow/follow.ts";
 
 const numberFormat = new Intl.NumberFormat("en-US");
 const fmt = (value: number) => numberFormat.format(Math.round(value));

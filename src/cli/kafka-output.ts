@@ -2,7 +2,7 @@ import { resolveKafkaOptions, type KafkaOptions, type KafkaOptionsInput } from "
 import { WfsimError } from "../errors.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
-import type { TopicInfo } from "../sinks/kafka/topics.ts";
+import type { TopicInfo } from "../kafka/topics.ts";
 import { flagName, KAFKA_FLAGS } from "./run-flags.ts";
 
 const numberFormat = new Intl.NumberFormat("en-US");

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.ts";
-import { MAD_TO_SIGMA } from "../../src/analyze/outliers.ts";
-import { renderText } from "../../src/analyze/render-text.ts";
-import type { EventSource } from "../../src/analyze/source.ts";
+import { MAD_TO_SIGMA } from "../../src/analyze/score/outliers.ts";
+import { renderText } from "../../src/analyze/render/text.ts";
+import type { EventSource } from "../../src/analyze/read/source.ts";
 import { analyzeText, byTime, compact, ev, reordered, spaced, transaction } from "./helpers.ts";
 
 // A: opens at 0, pre-step waits 100, 200, 300, planned waits 1000, 50.

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { analyze, type AnalyzeOptions } from "../../src/analyze/analyze.ts";
 import type { AnalysisReport } from "../../src/analyze/report.ts";
-import { textSource } from "../../src/analyze/source.ts";
+import { textSource } from "../../src/analyze/read/source.ts";
 
 export const WFSIM = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 export const REFERENCE = fileURLToPath(new URL("../compat/simulate_workflows.py", import.meta.url));

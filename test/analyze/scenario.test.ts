@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { analyze } from "../../src/analyze/analyze.ts";
 import type { AnalysisReport } from "../../src/analyze/report.ts";
-import { fileSource, textSource } from "../../src/analyze/source.ts";
-import { TruthFile } from "../../src/analyze/truth-file.ts";
+import { fileSource, textSource } from "../../src/analyze/read/source.ts";
+import { TruthFile } from "../../src/analyze/score/truth-file.ts";
 import { analyzeText, byTime, compact, ev, reordered, run, transaction, WFSIM, type Event } from "./helpers.ts";
 
 let dir = "";

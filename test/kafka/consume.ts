@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { Admin, Consumer } from "@platformatic/kafka";
-import { keyHash } from "../../src/sinks/kafka/partition.ts";
+import { keyHash } from "../../src/kafka/partition.ts";
 import type { ConnectOptions } from "./clients.ts";
 
 export interface ConsumedRecord {

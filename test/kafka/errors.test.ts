@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describeKafkaFailure } from "../../src/kafka/errors.ts";
-import { DeliveryError } from "../../src/sinks/kafka/producer.ts";
+import { DeliveryError } from "../../src/kafka/producer.ts";
 
 /** How @platformatic/kafka reports a failed connection: a NetworkError around Node's error, retried. */
 function connectionFailure(cause: Error): Error {

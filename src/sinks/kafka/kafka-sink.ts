@@ -3,8 +3,8 @@ import type { EventSink } from "../../engine/simulation.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
-import type { PartitionBatch, RecordSender } from "./producer.ts";
-import { BufferPool, RecordBatchBuilder } from "./record-batch.ts";
+import type { PartitionBatch, RecordSender } from "../../kafka/producer.ts";
+import { BufferPool, RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import { EventRecords } from "./records.ts";
 
 export interface KafkaSinkSettings {

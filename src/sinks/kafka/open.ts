@@ -5,8 +5,8 @@ import { clientOptions } from "../../kafka/client-options.ts";
 import { retrying, setUpWithin, type NameOf } from "../../kafka/connect.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
-import { BatchProducer } from "./producer.ts";
-import { ensureTopics, TopicSetupError, type TopicInfo } from "./topics.ts";
+import { BatchProducer } from "../../kafka/producer.ts";
+import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
 
 export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs"> {
   /** Gives up connecting when aborted (rejects with the signal's reason). */

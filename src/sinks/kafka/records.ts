@@ -1,8 +1,8 @@
 import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../events/schema.ts";
 import { serializeEvent } from "../../events/serialize.ts";
 import { EVENT_TYPE_HEADER } from "../../kafka/layout.ts";
-import { keyHash } from "./partition.ts";
-import { encodeHeaders, type RecordBatchBuilder } from "./record-batch.ts";
+import { keyHash } from "../../kafka/partition.ts";
+import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
 
 export { EVENT_TYPE_HEADER };
 

@@ -7,9 +7,9 @@ import { resolveSimOptions } from "../../../src/config/sim-options.ts";
 import { isTransactionEvent, type WfEvent } from "../../../src/events/schema.ts";
 import { serializeEvent } from "../../../src/events/serialize.ts";
 import { KafkaSink, type KafkaSinkSettings } from "../../../src/sinks/kafka/kafka-sink.ts";
-import { keyHash } from "../../../src/sinks/kafka/partition.ts";
-import { DeliveryError, type PartitionBatch, type RecordSender } from "../../../src/sinks/kafka/producer.ts";
-import { NO_PRODUCER } from "../../../src/sinks/kafka/record-batch.ts";
+import { keyHash } from "../../../src/kafka/partition.ts";
+import { DeliveryError, type PartitionBatch, type RecordSender } from "../../../src/kafka/producer.ts";
+import { NO_PRODUCER } from "../../../src/kafka/record-batch.ts";
 import { CollectingSink } from "../../helpers/events.ts";
 
 const TOPICS = { transactions: "t.txn", steps: "t.steps" };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { keyHash } from "../../../src/sinks/kafka/partition.ts";
+import { keyHash } from "../../../src/kafka/partition.ts";
 import { EventRecords } from "../../../src/sinks/kafka/records.ts";
 
 const meta = { timezone: "UTC", sim_version: "x" };

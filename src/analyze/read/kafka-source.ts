@@ -1,0 +1,135 @@
+/**
+ * `wfsim analyze --kafka-bootstrap …`: wfsim's two topics as one EventSource, read from the
+ * beginning to the end each partition had when reading began (records written later are left for
+ * the next run), every partition of both topics merged by record timestamp (record-merge.ts).
+ *
+ * ```ts
+ * const source = await openKafkaSource(resolveKafkaConnection({ kafkaBootstrap: "localhost:9092" }, {}, "analyze"));
+ * const report = await analyze(source);
+ * ```
+ */
+import type { KafkaConnection } from "../../config/kafka-options.ts";
+import type { NameOf } from "../../kafka/connect.ts";
+import type { KafkaInputReport } from "../report.ts";
+import type { EventSource, LineLocator } from "./source.ts";
+import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../../kafka/read/record-merge.ts";
+import { LineChunk } from "../../kafka/read/records.ts";
+import { TopicsReader } from "../../kafka/read/topics-reader.ts";
+
+export interface KafkaSourceSettings {
+  /** Gives up connecting when aborted. */
+  readonly signal?: AbortSignal | undefined;
+  /** How options are named in messages: a flag on the command line, a key in the library. */
+  readonly nameOf?: NameOf | undefined;
+}
+
+/** A bounded read waits this long for data from a broker that has none yet (it always has some). */
+const FETCH_WAIT_MS = 100;
+const BOUNDED: MergeSettings = { follow: false, mergeWaitMs: Infinity };
+
+/** "kafka://host:port/txn-topic,steps-topic": how a Kafka read is named in the report. */
+export function kafkaSourceName(connection: KafkaConnection): string {
+  return `kafka://${connection.bootstrap.join(",")}/${connection.topics.transactions},${connection.topics.steps}`;
+}
+
+/**
+ * Connects, checks the topics and captures where each partition ends, within --kafka-timeout: a
+ * missing topic, an unreachable broker or a refused login fail here, in one line, before anything
+ * is read.
+ */
+export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
+  const reader = await TopicsReader.open(connection, { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
+  return new KafkaSource(reader);
+}
+
+/** Maps the lines of the chunk being analysed back to records. */
+export class RecordLocator implements LineLocator {
+  private firstLine = 1;
+  private readonly inputs: PartitionInput[] = [];
+  private readonly offsets: number[] = [];
+
+  /** A new chunk starts at `firstLine`. */
+  begin(firstLine: number): void {
+    this.firstLine = firstLine;
+    this.inputs.length = 0;
+    this.offsets.length = 0;
+  }
+
+  add(input: PartitionInput, record: InputRecord): void {
+    this.inputs.push(input);
+    this.offsets.push(record.offset);
+  }
+
+  /** The input line `line` came from. */
+  inputAt(line: number): PartitionInput | undefined {
+    return this.inputs[line - this.firstLine];
+  }
+
+  sourceOf(line: number): string {
+    const input = this.inputs[line - this.firstLine];
+    return input === undefined ? "kafka" : `${input.topic}-${input.partition}`;
+  }
+
+  lineOf(line: number): number {
+    return this.offsets[line - this.firstLine] ?? line;
+  }
+}
+
+class KafkaSource implements EventSource {
+  readonly name: string;
+  readonly locator = new RecordLocator();
+  private readonly reader: TopicsReader;
+  private readonly slots: Slot[];
+
+  constructor(reader: TopicsReader) {
+    this.reader = reader;
+    this.name = kafkaSourceName(reader.connection);
+    // One slot with every partition of both topics: the whole stream in event-time order, so that
+    // figures that depend on the order across transactions (concurrency) come out as from a file.
+    this.slots = [reader.slot(-1)];
+    reader.setSlots(this.slots);
+  }
+
+  async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {
+    const chunk = new LineChunk();
+    let lines = 0;
+    const emit = (input: PartitionInput, record: InputRecord) => {
+      chunk.append(record.value);
+      this.locator.add(input, record);
+    };
+    try {
+      while (!this.slots.every((slot) => slot.exhausted)) {
+        if (signal?.aborted) return;
+        await this.reader.fetchRound(FETCH_WAIT_MS, signal);
+        chunk.reset();
+        this.locator.begin(lines + 1);
+        const now = performance.now();
+        for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        if (chunk.lines === 0) continue;
+        lines += chunk.lines;
+        yield chunk.bytes();
+      }
+    } finally {
+      await this.reader.close();
+    }
+  }
+
+  kafka(): KafkaInputReport {
+    return kafkaReport(this.reader, this.slots);
+  }
+}
+
+/** The report's `kafka` section: topics, records read per topic, how they were merged. */
+export function kafkaReport(reader: TopicsReader, slots: readonly Slot[], fetched?: readonly number[]): KafkaInputReport {
+  const records = fetched ?? [0, 1].map((t) => slots.reduce((sum, slot) => sum + slot.inputs.filter((i) => i.topicIndex === t).reduce((s, i) => s + i.fetched, 0), 0));
+  const { transactions, steps } = reader.layout;
+  return {
+    bootstrap: reader.connection.bootstrap.join(","),
+    topics: {
+      transactions: { name: transactions.name, partitions: transactions.partitions, records: records[0]! },
+      steps: { name: steps.name, partitions: steps.partitions, records: records[1]! },
+    },
+    merge: slots.some((slot) => slot.index < 0) ? "all-partitions" : "per-partition",
+    skipped_by_retention: reader.skippedByRetention,
+  };
+}

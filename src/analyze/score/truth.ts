@@ -1,0 +1,85 @@
+/**
+ * Ground truth: what was injected into each transaction. By default it is read from the stream itself
+ * (`outlier_injected` on inter_step_wait, `stuck` on transaction_open, and failures, which are events
+ * of their own); `--truth FILE` supplies the same answers from a wfsim truth file (truth-file.ts),
+ * behind the same interface, for streams that carry no hints.
+ */
+import type { InvalidLine } from "../report.ts";
+
+/** What the analysis learnt about a transaction that ground truth may need. */
+export interface ObservedTransaction {
+  /** The txn_id as the txn table keys it: its UTF-8 bytes, one char per byte. */
+  readonly key: string;
+  /** The txn_id as written in the stream. */
+  readonly id: string;
+  /** ts_ms of the first inter_step_wait that said outlier_injected: true, or NaN. */
+  readonly injectedWaitAt: number;
+  /** How many of its inter_step_wait events said outlier_injected: true. */
+  readonly injectedGaps: number;
+  /** Its transaction_open said stuck: true. */
+  readonly stuckLabelled: boolean;
+  /** step_failed events read. */
+  readonly failures: number;
+  /** ts_ms of the last event read. */
+  readonly lastTs: number;
+  /** How it ended: "failed" after transaction_failed; undefined while open. */
+  readonly outcome: string | undefined;
+}
+
+export interface InjectedOutlier {
+  /** When the (first) outlier wait began, ts_ms. */
+  readonly waitStartedMs: number;
+  /** How many of the transaction's gaps carry an injected outlier. */
+  readonly gaps: number;
+  /** from_step of the waits that carry one, when known (the HTML timeline paints them). */
+  readonly fromSteps?: readonly number[];
+}
+
+/** Everything injected into one transaction. */
+export interface TransactionLabels {
+  readonly outlier?: InjectedOutlier | undefined;
+  /** It was made to go silent: after the step_open at `silentSinceMs` nothing more comes. */
+  readonly stuck?: { readonly silentSinceMs: number } | undefined;
+  /** Injected step failures, and whether one of them ended the transaction (no retry left). */
+  readonly failures?: { readonly count: number; readonly final: boolean } | undefined;
+}
+
+/** Labels counted by kind, in transactions (and outlier gaps, and failures). */
+export interface LabelTotals {
+  readonly outlier: { readonly transactions: number; readonly gaps: number };
+  readonly stuck: { readonly transactions: number };
+  readonly step_failure: { readonly transactions: number; readonly failures: number; readonly final: number };
+}
+
+export interface GroundTruth {
+  /** For the report: where the truth came from. */
+  readonly description: string;
+  /** The labels of a transaction (once it has ended, or when the stream ends), undefined if it has none. */
+  labelsOf(txn: ObservedTransaction): TransactionLabels | undefined;
+  /**
+   * A truth source apart from the stream (a file) knows every label it holds, also those of
+   * transactions the stream never shows: the report counts those as missing from the stream.
+   */
+  readonly recorded?: LabelTotals;
+  /** A truth file's account of its lines, for the report. */
+  readonly file?: TruthFileReading;
+}
+
+export interface TruthFileReading {
+  readonly lines: number;
+  readonly records: number;
+  readonly invalid_lines: number;
+  readonly invalid_examples: readonly InvalidLine[];
+}
+
+/** The truth wfsim (and the reference script) write into the stream. */
+export const IN_STREAM_TRUTH: GroundTruth = {
+  description: "labels in the stream",
+  labelsOf(txn) {
+    const outlier = txn.injectedGaps > 0 ? { waitStartedMs: txn.injectedWaitAt, gaps: txn.injectedGaps } : undefined;
+    const stuck = txn.stuckLabelled ? { silentSinceMs: txn.lastTs } : undefined;
+    const failures = txn.failures > 0 ? { count: txn.failures, final: txn.outcome === "failed" } : undefined;
+    if (outlier === undefined && stuck === undefined && failures === undefined) return undefined;
+    return { outlier, stuck, failures };
+  },
+};

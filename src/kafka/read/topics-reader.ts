@@ -1,0 +1,252 @@
+/**
+ * Reads wfsim's two topics with @platformatic/kafka's Consumer as a plain fetcher (no group: which
+ * partitions to read, and from where, is decided by its owner): checks the topics at the start,
+ * finds where each partition begins (and, for a bounded read, where it ends now), and fetches the
+ * partitions of its slots from each partition's leader, one request per broker at a time.
+ */
+import { setTimeout as sleep } from "node:timers/promises";
+import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, type fetchV17 } from "@platformatic/kafka";
+
+type FetchResponse = fetchV17.FetchResponse;
+import type { KafkaConnection } from "../../config/kafka-options.ts";
+import { WfsimError } from "../../errors.ts";
+import { clientOptions } from "../client-options.ts";
+import { DeadlineError, kafkaError, retrying, setUpWithin, type NameOf } from "../connect.ts";
+import { describeKafkaFailure } from "../errors.ts";
+import { PartitionInput, Slot } from "./record-merge.ts";
+import { addAnswer } from "./records.ts";
+
+export interface TopicShape {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+/** The two topics as found when reading began. */
+export interface TopicLayout {
+  readonly transactions: TopicShape;
+  readonly steps: TopicShape;
+  /** Same partition count: partition p of both topics holds the same transactions. */
+  readonly copartitioned: boolean;
+}
+
+export interface OpenReaderSettings {
+  readonly signal?: AbortSignal | undefined;
+  readonly nameOf?: NameOf | undefined;
+  /** Capture each partition's end now and stop there (a bounded read); else read on. */
+  readonly bounded: boolean;
+  /** Client id suffix, so that a broker's logs tell readers apart. */
+  readonly role?: string;
+}
+
+/** Per fetch, and per partition: large enough that a partition's backlog comes in a few requests. */
+const PARTITION_MAX_BYTES = 1 << 20;
+const FETCH_MAX_BYTES = 8 << 20;
+/** A partition whose records wait in the merge beyond this is not fetched until they go. */
+const MAX_PENDING_BYTES = 2 << 20;
+const RETRY_MIN_MS = 100;
+const RETRY_MAX_MS = 1_000;
+
+const OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE";
+
+export class TopicsReader {
+  readonly connection: KafkaConnection;
+  readonly layout: TopicLayout;
+  /** First offset of each partition when reading began: [topic][partition], topic 0 transactions, 1 steps. */
+  readonly starts: readonly (readonly number[])[];
+  /** A bounded read's end offsets, or Infinity. */
+  readonly ends: readonly (readonly number[])[];
+  /** Records skipped because retention deleted them before they were read. */
+  skippedByRetention = 0;
+  private readonly client: Consumer;
+  private readonly nameOf: NameOf;
+  private slots: readonly Slot[] = [];
+  private failingSince = NaN;
+  private lastError: unknown;
+  private failures = 0;
+
+  private constructor(connection: KafkaConnection, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf) {
+    this.connection = connection;
+    this.client = client;
+    this.layout = layout;
+    this.starts = starts;
+    this.ends = ends;
+    this.nameOf = nameOf;
+  }
+
+  /**
+   * Connects (within --kafka-timeout), checks that both topics exist, and reads where their
+   * partitions begin (and end). Fails with a one-line WfsimError naming the address, the topic and
+   * what failed.
+   */
+  static async open(connection: KafkaConnection, settings: OpenReaderSettings): Promise<TopicsReader> {
+    const nameOf = settings.nameOf ?? ((key) => key);
+    const base = { ...clientOptions(connection, settings.role ?? "reader"), retries: 0 };
+    const client = new Consumer({ ...base, groupId: `${connection.clientId}-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+    const admin = new Admin(base);
+    const names = [connection.topics.transactions, connection.topics.steps] as const;
+    client.topics.trackAll(...names);
+    try {
+      const { layout, starts, ends } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
+        const existing = new Set(await retrying(deadline, settings.signal, seen, () => admin.listTopics()));
+        const missing = [...names].filter((name) => !existing.has(name));
+        if (missing.length > 0) throw missingTopics(connection, missing, nameOf);
+        const metadata = await retrying(deadline, settings.signal, seen, () => client.metadata({ topics: [...names], forceUpdate: true }));
+        const shapes = names.map((name) => ({ name, partitions: metadata.topics.get(name)?.partitionsCount ?? 0 }));
+        const first = await retrying(deadline, settings.signal, seen, () => client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.EARLIEST }));
+        const last = settings.bounded
+          ? await retrying(deadline, settings.signal, seen, () =>
+              client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED }),
+            )
+          : undefined;
+        const layout: TopicLayout = {
+          transactions: shapes[0]!,
+          steps: shapes[1]!,
+          copartitioned: shapes[0]!.partitions === shapes[1]!.partitions,
+        };
+        return {
+          layout,
+          starts: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => Number(first.get(name)?.[p] ?? 0n))),
+          ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : Number(last.get(name)?.[p] ?? 0n)))),
+        };
+      });
+      return new TopicsReader(connection, client, layout, starts, ends, nameOf);
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    } finally {
+      await admin.close().catch(() => {});
+    }
+  }
+
+  /** The inputs of partition p of both topics (or, when not co-partitioned, of every partition) from `from` on. */
+  slot(index: number, from?: readonly (readonly number[])[]): Slot {
+    const start = from ?? this.starts;
+    const topics = [this.layout.transactions, this.layout.steps];
+    const inputs: PartitionInput[] = [];
+    topics.forEach((topic, t) => {
+      for (let p = 0; p < topic.partitions; p++) {
+        if (index >= 0 && p !== index) continue;
+        inputs.push(new PartitionInput(topic.name, p, t, start[t]![p]!, this.ends[t]![p]!));
+      }
+    });
+    return new Slot(index, inputs);
+  }
+
+  /** Every partition: one slot per partition number when co-partitioned, else one slot for all. */
+  allSlots(): Slot[] {
+    if (!this.layout.copartitioned) return [this.slot(-1)];
+    return Array.from({ length: this.layout.transactions.partitions }, (_, p) => this.slot(p));
+  }
+
+  /** The slots fetched from now on (a fetch in flight for a slot no longer listed is ignored). */
+  setSlots(slots: readonly Slot[]): void {
+    this.slots = slots;
+  }
+
+  /**
+   * One fetch per broker leading a partition that needs records, in parallel, waiting at most
+   * `maxWaitMs` for data. Returns the number of records added. A failure that waiting may cure is
+   * retried on the next call (after a pause) until --kafka-timeout passes without a successful
+   * fetch; then, or at once for a refused login and the like, it throws a one-line WfsimError.
+   */
+  async fetchRound(maxWaitMs: number, signal?: AbortSignal): Promise<number> {
+    const wanted: PartitionInput[] = [];
+    for (const slot of this.slots) {
+      for (const input of slot.inputs) {
+        if (input.next < input.end && input.pendingBytes < MAX_PENDING_BYTES && !(slot.replaying && input.next >= input.replayUntil)) {
+          wanted.push(input);
+        }
+      }
+    }
+    if (wanted.length === 0) {
+      // Nothing to fetch (no partitions, or records wait in the merge): wait as a fetch would.
+      await sleep(maxWaitMs, undefined, signal === undefined ? {} : { signal }).catch(() => {});
+      return 0;
+    }
+    let added = 0;
+    let failed: unknown;
+    try {
+      const metadata = await this.client.metadata({ topics: [this.layout.transactions.name, this.layout.steps.name], forceUpdate: this.failures > 0 });
+      const byLeader = new Map<number, PartitionInput[]>();
+      for (const input of wanted) {
+        const leader = metadata.topics.get(input.topic)?.partitions[input.partition]?.leader ?? -1;
+        const list = byLeader.get(leader);
+        if (list === undefined) byLeader.set(leader, [input]);
+        else list.push(input);
+      }
+      const ids = new Map([...metadata.topics].map(([name, topic]) => [topic.id, name]));
+      const requests = [...byLeader].map(async ([leader, inputs]) => {
+        const topics = new Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[] }>();
+        for (const input of inputs) {
+          const topicId = metadata.topics.get(input.topic)!.id;
+          let entry = topics.get(topicId);
+          if (entry === undefined) topics.set(topicId, (entry = { topicId, partitions: [] }));
+          entry.partitions.push({ partition: input.partition, fetchOffset: BigInt(input.next), partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+        }
+        let response: FetchResponse;
+        try {
+          response = await this.client.fetch({ node: leader, topics: [...topics.values()], maxWaitTime: maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES });
+        } catch (error) {
+          const answered = (error as { response?: FetchResponse }).response;
+          if (answered === undefined || !describeKafkaFailure(error).apiIds.includes(OFFSET_OUT_OF_RANGE)) throw error;
+          response = answered;
+        }
+        const arrived = performance.now();
+        for (const topic of response.responses) {
+          const name = ids.get(topic.topicId) ?? topic.topicId;
+          for (const answer of topic.partitions) {
+            const input = inputs.find((candidate) => candidate.topic === name && candidate.partition === answer.partitionIndex);
+            if (input === undefined) continue;
+            if (answer.errorCode !== 0) {
+              // Retention deleted records before we read them: go on from the first one left.
+              if (input.next < Number(answer.logStartOffset)) {
+                this.skippedByRetention += Number(answer.logStartOffset) - input.next;
+                input.next = Number(answer.logStartOffset);
+              }
+              continue;
+            }
+            added += addAnswer(input, answer, arrived);
+          }
+        }
+      });
+      for (const settled of await Promise.allSettled(requests)) {
+        if (settled.status === "rejected") failed ??= settled.reason;
+      }
+    } catch (error) {
+      failed = error;
+    }
+    if (failed === undefined) {
+      this.failures = 0;
+      this.failingSince = NaN;
+      return added;
+    }
+    if (signal?.aborted) return added;
+    const failure = describeKafkaFailure(failed);
+    if (!failure.retriable) throw kafkaError(failed, this.connection, this.nameOf);
+    this.lastError = failed;
+    if (Number.isNaN(this.failingSince)) this.failingSince = performance.now();
+    if (performance.now() - this.failingSince > this.connection.timeoutMs) throw kafkaError(new DeadlineError(this.lastError), this.connection, this.nameOf);
+    await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.failures++), undefined, signal === undefined ? {} : { signal }).catch(() => {});
+    return added;
+  }
+
+  /** Where each partition ends now (read committed): for the lag. */
+  async endOffsets(): Promise<number[][]> {
+    const names = [this.layout.transactions.name, this.layout.steps.name];
+    const last = await this.client.listOffsets({ topics: names, timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+    return names.map((name) => (last.get(name) ?? []).map(Number));
+  }
+
+  async close(): Promise<void> {
+    await this.client.close(true).catch(() => {});
+  }
+}
+
+function missingTopics(connection: KafkaConnection, missing: readonly string[], nameOf: NameOf): WfsimError {
+  const flags = missing.map((name) => nameOf(name === connection.topics.transactions ? "topicTxn" : "topicSteps"));
+  const what = missing.length === 1 ? `topic ${missing[0]}` : `topics ${missing.join(" and ")}`;
+  return new WfsimError(
+    "KAFKA_TOPIC",
+    `cannot read ${what} from Kafka at ${connection.bootstrap.join(",")}: no such topic, or not visible to this user (see ${flags.join(", ")})`,
+  );
+}

@@ -1,0 +1,238 @@
+/**
+ * Kafka record batches (message format v2, KIP-98) written straight into one growing buffer per
+ * partition: each event's JSON line is encoded into its record as it is emitted, without a Buffer or
+ * an object per record. This is the producer's hot path; @platformatic/kafka's own encoder (a
+ * Writer and a chain of small buffers per record, BigInt timestamps, two concatenations) tops out at
+ * about a third of what Kafka's Java producer sends, so wfsim encodes batches itself and hands the
+ * client whole produce requests (see produce-request.ts).
+ *
+ * Batch layout (big-endian):
+ *   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 = 2 | crc uint32 |
+ *   attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+ *   producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records
+ * crc is CRC-32C of everything from attributes to the end. Record:
+ *   length varint | attributes int8 | timestampDelta varlong | offsetDelta varint |
+ *   keyLength varint | key | valueLength varint | value | headerCount varint | headers
+ * (varints zigzag-encoded, as in protobuf).
+ */
+import { compressionsAlgorithms, crc32c } from "@platformatic/kafka";
+import type { Compression } from "../config/kafka-options.ts";
+
+export const BATCH_HEADER_BYTES = 61;
+const ATTRIBUTES_OFFSET = 21;
+const CRC_OFFSET = 17;
+
+const INITIAL_CAPACITY = 16 * 1024;
+
+/**
+ * Batch buffers for reuse, by power-of-two capacity. A batch's buffer comes back once Kafka has the
+ * batch, so that a long run allocates its batch memory once instead of hundreds of megabytes a
+ * second of large buffers for the garbage collector (and the kernel, which zeroes fresh pages).
+ */
+export class BufferPool {
+  private readonly free = new Map<number, Buffer[]>();
+  private readonly maxBytes: number;
+  private pooledBytes = 0;
+
+  /** Keeps at most `maxBytes` of free buffers. */
+  constructor(maxBytes: number) {
+    this.maxBytes = maxBytes;
+  }
+
+  take(atLeast: number): Buffer {
+    let capacity = INITIAL_CAPACITY;
+    while (capacity < atLeast) capacity *= 2;
+    const buffer = this.free.get(capacity)?.pop();
+    if (buffer === undefined) return Buffer.allocUnsafeSlow(capacity);
+    this.pooledBytes -= capacity;
+    return buffer;
+  }
+
+  give(buffer: Buffer): void {
+    if (this.pooledBytes + buffer.length > this.maxBytes) return;
+    const list = this.free.get(buffer.length);
+    if (list === undefined) this.free.set(buffer.length, [buffer]);
+    else list.push(buffer);
+    this.pooledBytes += buffer.length;
+  }
+}
+
+const NO_POOL = new BufferPool(0);
+
+/** Batch fields decided when the batch is sent, not when its records are written. */
+export interface BatchIdentity {
+  /** -1 without idempotence. */
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** Sequence number of the first record; -1 without idempotence. */
+  readonly baseSequence: number;
+}
+
+export const NO_PRODUCER: BatchIdentity = { producerId: -1n, producerEpoch: -1, baseSequence: -1 };
+
+/** Bytes a zigzag varint takes for `value` (a safe integer). */
+function varintSize(value: number): number {
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  let size = 1;
+  while (zigzag >= 128) {
+    zigzag = Math.floor(zigzag / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes `value` (a safe integer) zigzag-encoded at `offset`; returns the offset after it. */
+function writeVarint(buffer: Buffer, offset: number, value: number): number {
+  let zigzag = value >= 0 ? value * 2 : -value * 2 - 1;
+  if (zigzag < 0x80000000) {
+    while (zigzag >= 128) {
+      buffer[offset++] = (zigzag & 127) | 128;
+      zigzag >>>= 7;
+    }
+    buffer[offset++] = zigzag;
+    return offset;
+  }
+  while (zigzag >= 128) {
+    buffer[offset++] = (zigzag % 128) | 128;
+    zigzag = Math.floor(zigzag / 128);
+  }
+  buffer[offset++] = zigzag;
+  return offset;
+}
+
+/**
+ * A record's fixed part besides its key and value: the encoded header list, ready to copy. wfsim
+ * gives every record the same header names, so these are built once per distinct header set.
+ */
+export function encodeHeaders(headers: readonly (readonly [string, string])[]): Buffer {
+  const parts: Buffer[] = [];
+  const count = Buffer.alloc(varintSize(headers.length));
+  writeVarint(count, 0, headers.length);
+  parts.push(count);
+  for (const [key, value] of headers) {
+    for (const text of [key, value]) {
+      const bytes = Buffer.from(text, "utf8");
+      const length = Buffer.alloc(varintSize(bytes.length));
+      writeVarint(length, 0, bytes.length);
+      parts.push(length, bytes);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** One partition's records on their way into a batch. */
+export class RecordBatchBuilder {
+  private readonly pool: BufferPool;
+  private buffer: Buffer;
+  private end = BATCH_HEADER_BYTES;
+  private count = 0;
+  private baseTimestamp = 0;
+  private maxTimestamp = 0;
+
+  constructor(pool: BufferPool = NO_POOL, capacity = INITIAL_CAPACITY) {
+    this.pool = pool;
+    this.buffer = pool.take(Math.max(capacity, BATCH_HEADER_BYTES + 64));
+  }
+
+  /** Gives the buffer back to the pool: the builder, and batches it finished, must not be used after. */
+  release(): void {
+    this.pool.give(this.buffer);
+    this.buffer = Buffer.alloc(0);
+  }
+
+  get records(): number {
+    return this.count;
+  }
+
+  /** Bytes of the batch so far, header included (before compression). */
+  get bytes(): number {
+    return this.end;
+  }
+
+  /**
+   * Appends a record whose value is `line` without its final newline: `valueBytes` is the UTF-8 length
+   * of that value. `headers` comes from encodeHeaders().
+   */
+  append(key: Buffer, line: string, valueBytes: number, headers: Buffer, timestamp: number): void {
+    if (this.count === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const offsetDelta = this.count;
+    const bodyBytes =
+      1 +
+      varintSize(timestampDelta) +
+      varintSize(offsetDelta) +
+      varintSize(key.length) +
+      key.length +
+      varintSize(valueBytes) +
+      valueBytes +
+      headers.length;
+    // + 1: the newline is written too, then overwritten by the headers.
+    const needed = this.end + varintSize(bodyBytes) + bodyBytes + 1;
+    if (needed > this.buffer.length) this.grow(needed);
+
+    const buffer = this.buffer;
+    let at = writeVarint(buffer, this.end, bodyBytes);
+    buffer[at++] = 0; // attributes: unused for records
+    at = writeVarint(buffer, at, timestampDelta);
+    at = writeVarint(buffer, at, offsetDelta);
+    at = writeVarint(buffer, at, key.length);
+    at += key.copy(buffer, at);
+    at = writeVarint(buffer, at, valueBytes);
+    buffer.write(line, at, "utf8");
+    at += valueBytes;
+    at += headers.copy(buffer, at);
+    this.end = at;
+    this.count++;
+  }
+
+  /**
+   * The finished batch: the header filled in for `identity`, the records compressed as asked, the
+   * CRC computed. The builder keeps its records, so that a batch can be finished again (a new
+   * producer id after the broker forgot the old one).
+   */
+  finish(identity: BatchIdentity, compression: Compression): Buffer {
+    let batch: Buffer;
+    let attributes = 0;
+    if (compression === "none") {
+      batch = this.buffer.subarray(0, this.end);
+    } else {
+      const algorithm = compressionsAlgorithms[compression];
+      const compressed = algorithm.compressSync(this.buffer.subarray(BATCH_HEADER_BYTES, this.end)) as Buffer;
+      batch = Buffer.allocUnsafe(BATCH_HEADER_BYTES + compressed.length);
+      compressed.copy(batch, BATCH_HEADER_BYTES);
+      attributes = algorithm.bitmask;
+    }
+    batch.writeBigInt64BE(0n, 0); // baseOffset: the broker assigns offsets
+    batch.writeInt32BE(batch.length - 12, 8); // batchLength: from partitionLeaderEpoch on
+    batch.writeInt32BE(-1, 12); // partitionLeaderEpoch: set by the broker
+    batch.writeInt8(2, 16); // magic
+    batch.writeInt16BE(attributes, ATTRIBUTES_OFFSET); // compression codec; CreateTime; not transactional
+    batch.writeInt32BE(this.count - 1, 23); // lastOffsetDelta
+    writeInt64(batch, 27, this.baseTimestamp);
+    writeInt64(batch, 35, this.maxTimestamp);
+    batch.writeBigInt64BE(identity.producerId, 43);
+    batch.writeInt16BE(identity.producerEpoch, 51);
+    batch.writeInt32BE(identity.baseSequence, 53);
+    batch.writeInt32BE(this.count, 57);
+    batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)) >>> 0, CRC_OFFSET);
+    return batch;
+  }
+
+  private grow(needed: number): void {
+    const bigger = this.pool.take(Math.max(needed, this.buffer.length * 2));
+    this.buffer.copy(bigger, 0, 0, this.end);
+    this.pool.give(this.buffer);
+    this.buffer = bigger;
+  }
+}
+
+/** A non-negative safe integer (epoch ms) as int64. */
+function writeInt64(buffer: Buffer, offset: number, value: number): void {
+  buffer.writeUInt32BE(Math.floor(value / 0x1_0000_0000), offset);
+  buffer.writeUInt32BE(value >>> 0, offset + 4);
+}
