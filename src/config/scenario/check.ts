@@ -51,8 +51,12 @@ function check(schema: Schema, value: unknown, path: readonly PathSegment[]): Is
       for (const [key, child] of Object.entries(value)) {
         const property = properties[key];
         if (property === undefined) {
-          const patterns = Object.keys(schema.patternProperties ?? {});
-          if (patterns.some((pattern) => new RegExp(pattern).test(key))) continue;
+          const pattern = Object.keys(schema.patternProperties ?? {}).find((p) => new RegExp(p).test(key));
+          if (pattern !== undefined) {
+            const issue = check(schema.patternProperties![pattern]!, child, [...path, key]);
+            if (issue !== undefined) return issue;
+            continue;
+          }
           if (schema.additionalProperties === false) {
             const hint = didYouMean(key, Object.keys(properties).filter((k) => !(k in value)));
             return { path: [...path, key], atKey: true, message: `unknown key ${JSON.stringify(key)}${hint}` };

@@ -3,6 +3,8 @@
  * what the engine runs; the file's own shape is in schema.ts.
  */
 
+import type { Shape } from "../shape/model.ts";
+
 /** A delay distribution; every parameter in milliseconds. */
 export type DistributionSpec =
   | { readonly kind: "constant"; readonly value: number }
@@ -88,6 +90,8 @@ export interface Scenario {
   /** Simulated ms after which no transaction opens; undefined when the file does not say. */
   readonly durationMs: number | undefined;
   readonly workflows: readonly WorkflowSpec[];
+  /** The records its transactions produce instead of wfsim's events, compiled; undefined: wfsim's events. */
+  readonly output: Shape | undefined;
 }
 
 /** The default in-flight cap of the open model, which needs one to keep memory bounded. */

@@ -6,7 +6,9 @@
 import { MAX_DELAY_MS } from "../sim-options.ts";
 import { instant, timeZone } from "../values.ts";
 import { formatMs, parseDuration } from "../units.ts";
-import { describeFound, didYouMean, type Issue, type PathSegment } from "./check.ts";
+import { describeFound, didYouMean, type PathSegment } from "./check.ts";
+import { ScenarioIssue } from "./issue.ts";
+import { resolveOutput } from "../shape/resolve.ts";
 import type {
   DistributionSpec,
   FailureSpec,
@@ -30,14 +32,7 @@ import type {
   WorkflowInput,
 } from "./schema.ts";
 
-export class ScenarioIssue extends Error implements Issue {
-  readonly path: readonly PathSegment[];
-
-  constructor(path: readonly PathSegment[], message: string) {
-    super(message);
-    this.path = path;
-  }
-}
+export { ScenarioIssue };
 
 type Path = readonly PathSegment[];
 
@@ -219,5 +214,6 @@ export function resolveScenario(raw: ScenarioInput, source: string): Scenario {
     samples: samples === "unlimited" ? Infinity : samples,
     durationMs: raw.load?.duration === undefined ? undefined : Math.round(positive(raw.load.duration, ["load", "duration"])),
     workflows,
+    output: raw.output === undefined ? undefined : resolveOutput(raw.output, { workflows }),
   };
 }

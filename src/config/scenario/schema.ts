@@ -8,6 +8,7 @@
  */
 import Type, { type Static } from "typebox";
 import { DURATION_EXPECTED, DURATION_PATTERN } from "../units.ts";
+import { AttributeSpec, Output, RecordSpec } from "../shape/schema.ts";
 
 export const DISTRIBUTION_KINDS = ["constant", "uniform", "normal", "lognormal", "exponential", "empirical"] as const;
 export type DistributionKind = (typeof DISTRIBUTION_KINDS)[number];
@@ -178,6 +179,7 @@ export const ScenarioFile = Type.Object(
     ),
     load: Type.Optional(Load),
     workflows: Type.Array(Workflow, { minItems: 1, errorMessage: "a non-empty list of workflows" }),
+    output: Type.Optional(Output),
   },
   {
     additionalProperties: false,
@@ -212,6 +214,9 @@ const DEFINITIONS: Record<string, unknown> = {
   workflow: Workflow,
   stage: Stage,
   load: Load,
+  output: Output,
+  record: RecordSpec,
+  attribute: AttributeSpec,
 };
 
 /**
