@@ -15,6 +15,7 @@ import { Simulation, type EventSink, type LabelSink, type RunSummary } from "../
 import type { WfEvent } from "../events/schema.ts";
 import type { TruthRecord } from "../events/truth.ts";
 import { QueueSink } from "../sinks/queue-sink.ts";
+import { Shaper } from "../engine/shape/shaper.ts";
 
 export interface RunOptions {
   /** Where events go. */
@@ -28,6 +29,21 @@ export interface RunOptions {
    * stuck): the stream a pipeline under test should see. Absent, labels go inline, the seed's way.
    */
   readonly truth?: LabelSink;
+  /**
+   * The shaped output the sink writes through (createShaper): given, the scenario's transactions make
+   * their contexts known to it. Absent, a scenario's output section is not applied.
+   */
+  readonly shaper?: Shaper;
+}
+
+/**
+ * The shaper of a scenario's output section, or undefined when there is none (wfsim's own events).
+ * Its writers: ShapedPlans for JSON text and Kafka records, the JSON Lines writers, shapedKafkaRecords.
+ */
+export function createShaper(options: SimOptions, { inlineLabels }: { inlineLabels: boolean }): Shaper | undefined {
+  const shape = options.scenario?.output;
+  if (shape === undefined) return undefined;
+  return new Shaper(shape, { seed: options.seed, startTime: options.startTime, timezone: options.timezone, inlineLabels });
 }
 
 /** The clock a set of options asks for, starting now. */
@@ -44,10 +60,11 @@ export function createClock(options: SimOptions): Clock {
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
   const scenario = options.scenario;
-  const factory =
+  const workflows =
     scenario === undefined
       ? new SeedWorkflow(options, { inlineLabels })
       : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
+  const factory = run.shaper === undefined ? workflows : run.shaper.wrap(workflows);
   const arrivals = scenario === undefined ? undefined : arrivalsOf(scenario, options.seed);
   const { instance } = options;
   return new Simulation({

@@ -3,7 +3,7 @@ import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
-import { createSimulation } from "../api/simulate.ts";
+import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import { WfsimError } from "../errors.ts";
@@ -13,6 +13,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { checkShapeFlags, printSample, shapedLines } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
 export type RunFlags = { readonly [key: string]: string | boolean | undefined };
@@ -41,6 +42,8 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
+  checkShapeFlags(flags, options);
+  if (flags.sample === true) return printSample(options, flags);
   const kafka = kafkaOptionsFromFlags(flags);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
@@ -48,6 +51,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
   }
   const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
+  const shaper = createShaper(options, { inlineLabels: truth === undefined });
 
   // Even with --quiet: without it, the run cannot be repeated.
   if (flags.seed === "random") {
@@ -77,6 +81,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     const target = output!;
     const fdSink = new FdJsonlSink(target.fd, {
       closeAtEnd: target.owned,
+      ...(shaper === undefined ? {} : { lines: shapedLines(shaper, flags.routing === true) }),
       onError: (error) => {
         outputError = error;
         stop("output closed");
@@ -87,7 +92,12 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     destination = target.description;
   }
 
-  const simulation = createSimulation(options, { sink, signal: controller.signal, ...(truth === undefined ? {} : { truth }) });
+  const simulation = createSimulation(options, {
+    sink,
+    signal: controller.signal,
+    ...(truth === undefined ? {} : { truth }),
+    ...(shaper === undefined ? {} : { shaper }),
+  });
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
   const eventsOnTerminal = output !== undefined && isatty(output.fd);

@@ -80,6 +80,14 @@ export const SCENARIO_FLAGS = {
     syntax: "--truth <file>",
     help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream",
   },
+  sample: {
+    syntax: "--sample",
+    help: "print one transaction of each workflow (shaped, with a scenario's output section) and exit",
+  },
+  routing: {
+    syntax: "--routing",
+    help: "with a scenario's output section: write each JSON line as {topic, key, headers, timestamp, value}, what Kafka would get",
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 export const OUTPUT_FLAGS = {

@@ -154,8 +154,17 @@ export class Random {
 export class RandomStreams {
   private readonly seed: U64;
 
-  constructor(seed: number) {
-    this.seed = seedToU64(seed);
+  constructor(seed: number | U64) {
+    this.seed = typeof seed === "number" ? seedToU64(seed) : seed;
+  }
+
+  /**
+   * A family of streams of its own, rooted at this one's domain stream `domain`: per-transaction
+   * streams that never meet the transactions' own (a shaped output's attributes draw from these, so
+   * that adding attributes shifts no draw of the lifecycle).
+   */
+  derived(domain: number): RandomStreams {
+    return new RandomStreams(splitMix64At(this.seed, Number.MAX_SAFE_INTEGER - 2 * (domain + 1)));
   }
 
   /**

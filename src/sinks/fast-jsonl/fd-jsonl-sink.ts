@@ -11,6 +11,17 @@ export interface FdJsonlSinkOptions {
   readonly highWaterBytes?: number;
   /** Close the descriptor at the end (a file we opened; never stdout). */
   readonly closeAtEnd?: boolean;
+  /**
+   * What turns events into lines (default: wfsim's events, by the WebAssembly line writer). It hands
+   * whole lines to `onChunk`, as a view the sink copies at once.
+   */
+  readonly lines?: (onChunk: (chunk: Uint8Array) => void) => EventLineWriter;
+}
+
+/** Turns events into JSON lines, handed on in chunks of whole lines. */
+export interface EventLineWriter {
+  write(event: WfEvent): void;
+  flush(): void;
 }
 
 const RETRY_MS = 2;
@@ -37,7 +48,7 @@ export class FdJsonlSink implements EventSink {
   private readonly fd: number;
   private readonly options: FdJsonlSinkOptions;
   private readonly highWater: number;
-  private readonly lines: LineWriter;
+  private readonly lines: EventLineWriter;
   private readonly queue: Pending[] = [];
   private readonly pool: Buffer[] = [];
   private queuedBytes = 0;
@@ -49,7 +60,8 @@ export class FdJsonlSink implements EventSink {
     this.fd = fd;
     this.options = options;
     this.highWater = options.highWaterBytes ?? 8 * 1024 * 1024;
-    this.lines = new LineWriter((chunk) => this.enqueue(chunk));
+    const onChunk = (chunk: Uint8Array) => this.enqueue(chunk);
+    this.lines = options.lines?.(onChunk) ?? new LineWriter(onChunk);
   }
 
   get backpressured(): boolean {

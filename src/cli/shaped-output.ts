@@ -1,0 +1,43 @@
+/** `wfsim run`'s part in shaped outputs (a scenario's output section): flags, samples, writers. */
+import { sampleTransactions } from "../api/sample.ts";
+import type { SimOptions } from "../config/sim-options.ts";
+import type { Shaper } from "../engine/shape/shaper.ts";
+import { WfsimError } from "../errors.ts";
+import type { EventLineWriter } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
+import { ShapedJsLines } from "../sinks/shaped/js-lines.ts";
+import { ShapedPlans } from "../sinks/shaped/plans.ts";
+import { flagName } from "./run-flags.ts";
+
+type Flags = { readonly [key: string]: string | boolean | undefined };
+
+/** Flags that need an output section, or that a shaped output replaces, are refused in one line. */
+export function checkShapeFlags(flags: Flags, options: SimOptions): void {
+  const shaped = options.scenario?.output !== undefined;
+  if (!shaped && flags.routing === true) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("routing")} applies to a scenario with an output section, which routes records to topics`);
+  }
+  if (shaped) {
+    for (const key of ["topicTxn", "topicSteps"]) {
+      if (flags[key] !== undefined) {
+        throw new WfsimError("INVALID_OPTION", `${flagName(key)} does not apply to a shaped output: ${options.scenario!.source}'s output section names the topics`);
+      }
+    }
+  }
+}
+
+/** The JSON Lines writer of a shaped output. */
+export function shapedLines(shaper: Shaper, routing: boolean): (onChunk: (chunk: Uint8Array) => void) => EventLineWriter {
+  return (onChunk) => new ShapedJsLines(new ShapedPlans(shaper), onChunk, { routing });
+}
+
+/** `--sample`: one transaction per workflow on stdout. */
+export async function printSample(options: SimOptions, flags: Flags): Promise<number> {
+  for (const key of ["output", "kafkaBootstrap", "truth"]) {
+    if (flags[key] !== undefined) throw new WfsimError("INVALID_OPTION", `${flagName("sample")} prints to stdout and exits: it takes no ${flagName(key)}`);
+  }
+  const { createShaper } = await import("../api/simulate.ts");
+  const lines = await sampleTransactions(options, createShaper(options, { inlineLabels: true }));
+  // Like the events of a run, straight to stdout.
+  await new Promise<void>((resolve) => process.stdout.write(lines.map((line) => `${line}\n`).join(""), () => resolve()));
+  return 0;
+}

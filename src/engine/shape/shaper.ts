@@ -1,0 +1,239 @@
+/**
+ * A compiled shape at work: follows each transaction's lifecycle events, draws its attributes, and
+ * says which records each event's moment produces. Writers (JSON Lines, Kafka) turn those into bytes.
+ *
+ * Events carry no transaction index and no attributes, so the shaper keeps a context per transaction.
+ * It learns which transaction an event belongs to without a lookup: `wrap` puts a thin transaction
+ * around each of the factory's that makes its context the current one before the engine's every call
+ * (open, wake, abort). The engine runs one transaction at a time and its events are emitted during
+ * that call, so every event a sink sees belongs to the current context.
+ */
+import type { Moment, RecordType, Shape } from "../../config/shape/model.ts";
+import { EVENT_TYPES, type EventType, type WfEvent } from "../../events/schema.ts";
+import { ZonedTime } from "../../events/iso-time.ts";
+import type { Random } from "../random.ts";
+import type { Timed } from "../timer-queue.ts";
+import type { Emit, Label, SimTransaction, TransactionFactory } from "../transaction.ts";
+import { AttributeDrawers, type AttributeValue, type DrawContext, type Drawer } from "./attributes.ts";
+
+export interface ShaperSettings {
+  readonly seed: number;
+  /** The run's start: faker's reference date. */
+  readonly startTime: number;
+  /** The scenario's time zone: {time:iso}. */
+  readonly timezone: string;
+  /** Whether the labels ride on the events (no truth file): then {outlier_injected} and {stuck} are known. */
+  readonly inlineLabels: boolean;
+}
+
+/** One record type at one moment: what a writer compiles a serializer for. */
+export interface Emission {
+  readonly index: number;
+  readonly record: RecordType;
+  readonly moment: Moment;
+}
+
+const TYPE_CODE = new Map<string, number>(EVENT_TYPES.map((type, code) => [type, code]));
+
+/** A transaction's state as the shaper follows it; also what attributes are drawn against. */
+export class TxnContext implements DrawContext {
+  random: Random;
+  readonly values: AttributeValue[] = [];
+  index = 0;
+  txnId = "";
+  workflow = 0;
+  workflowName = "";
+  time = 0;
+  openedAt = 0;
+  stepName: string | undefined = undefined;
+  stepNumber = 0;
+  record = "";
+  event = "";
+  eventSeq = 0;
+  /** Lifecycle events so far. */
+  events = 0;
+
+  constructor(random: Random) {
+    this.random = random;
+  }
+}
+
+export class Shaper {
+  readonly shape: Shape;
+  readonly settings: ShaperSettings;
+  readonly zone: ZonedTime;
+  /** Every (record type, moment) pair, in record order. */
+  readonly emissions: readonly Emission[];
+  /** The context of the transaction the engine is running now. */
+  current: TxnContext;
+  private readonly drawers: AttributeDrawers;
+  /** [workflow][event type code][step + 1] → emissions, in record order. */
+  private readonly table: readonly (readonly (readonly Emission[])[])[][];
+  private readonly workflowIndex: Map<string, number>;
+  private readonly transactionDrawers: readonly [number, Drawer][];
+  private readonly stepDrawers: readonly [number, Drawer][];
+  /** Per record type, its record-scope drawers (all of them: record attributes are drawn for every record). */
+  private readonly recordDrawers: readonly [number, Drawer][];
+
+  constructor(shape: Shape, settings: ShaperSettings) {
+    this.shape = shape;
+    this.settings = settings;
+    this.zone = new ZonedTime(settings.timezone);
+    this.drawers = new AttributeDrawers(shape, { seed: settings.seed, startTime: settings.startTime, zone: this.zone });
+    const byScope = (scope: string) =>
+      shape.attributes.filter((a) => a.scope === scope).map((a) => [a.index, this.drawers.drawers[a.index]!] as [number, Drawer]);
+    this.transactionDrawers = byScope("transaction");
+    this.stepDrawers = byScope("step");
+    this.recordDrawers = byScope("record");
+    this.workflowIndex = new Map(shape.workflows.map((w, i) => [w.name, i]));
+    const emissions: Emission[] = [];
+    for (const record of shape.records) for (const moment of record.moments) emissions.push({ index: emissions.length, record, moment });
+    this.emissions = emissions;
+    this.table = shape.workflows.map((workflow, w) =>
+      EVENT_TYPES.map((event) =>
+        Array.from({ length: workflow.steps.length + 1 }, (_, slot) =>
+          emissions.filter((e) => e.moment.workflow === w && e.moment.event === event && e.moment.step === slot - 1),
+        ),
+      ),
+    );
+    this.current = new TxnContext(this.drawers.streams.forTransaction(0));
+  }
+
+  /** The factory's transactions, each making its context current before the engine's calls. */
+  wrap(factory: TransactionFactory): TransactionFactory {
+    return new ShapedFactory(factory, this);
+  }
+
+  /** A fresh context for the transaction with `index` (its attribute stream started over). */
+  startContext(index: number, txnId: string, reuse: TxnContext | undefined): TxnContext {
+    const context = reuse ?? new TxnContext(this.drawers.streams.forTransaction(index));
+    if (reuse !== undefined) this.drawers.streams.forTransaction(index, reuse.random);
+    context.index = index;
+    context.txnId = txnId;
+    context.events = 0;
+    context.stepName = undefined;
+    context.stepNumber = 0;
+    return context;
+  }
+
+  /**
+   * Follows `event` (of the current transaction): draws what its moment draws, and returns the
+   * emissions of its moment (often none).
+   */
+  enter(event: WfEvent): readonly Emission[] {
+    const c = this.current;
+    c.eventSeq = c.events++;
+    c.time = event.ts_ms;
+    c.event = event.type;
+    let slot = 0;
+    switch (event.type) {
+      case "transaction_open":
+        c.openedAt = event.ts_ms;
+        c.txnId = event.txn_id;
+        c.workflowName = event.workflow ?? this.shape.workflows[0]!.name;
+        c.workflow = this.workflowIndex.get(c.workflowName) ?? 0;
+        for (const [index, draw] of this.transactionDrawers) c.values[index] = draw(c);
+        break;
+      case "step_open":
+        slot = event.step;
+        if (event.attempt === undefined) {
+          c.stepNumber = event.step;
+          c.stepName = event.step_name;
+          for (const [index, draw] of this.stepDrawers) c.values[index] = draw(c);
+        }
+        break;
+      case "step_done":
+      case "step_failed":
+      case "step_retry":
+        slot = event.step;
+        break;
+      case "inter_step_wait":
+        slot = event.from_step;
+        break;
+      default:
+        break;
+    }
+    return this.table[c.workflow]![TYPE_CODE.get(event.type)!]![slot]!;
+  }
+
+  /** Draws the record attributes for a record of `emission` about to be written. */
+  beforeRecord(emission: Emission): void {
+    const drawers = this.recordDrawers;
+    if (drawers.length === 0) return;
+    const c = this.current;
+    c.record = emission.record.name;
+    for (const [index, draw] of drawers) c.values[index] = draw(c);
+  }
+
+  /** Whether the shape draws record attributes (writers skip `beforeRecord` otherwise). */
+  get drawsPerRecord(): boolean {
+    return this.recordDrawers.length > 0;
+  }
+}
+
+class ShapedFactory implements TransactionFactory {
+  private readonly inner: TransactionFactory;
+  private readonly shaper: Shaper;
+
+  constructor(inner: TransactionFactory, shaper: Shaper) {
+    this.inner = inner;
+    this.shaper = shaper;
+  }
+
+  create(index: number, random: Random, recycled?: SimTransaction): SimTransaction {
+    const old = recycled instanceof ShapedTransaction ? recycled : undefined;
+    const inner = this.inner.create(index, random, old?.inner);
+    const context = this.shaper.startContext(index, inner.id, old?.context);
+    if (old !== undefined) return old.start(inner, context);
+    return new ShapedTransaction(inner, context, this.shaper);
+  }
+}
+
+class ShapedTransaction implements SimTransaction, Timed {
+  due = 0;
+  seq = 0;
+  inner: SimTransaction;
+  context: TxnContext;
+  private readonly shaper: Shaper;
+
+  constructor(inner: SimTransaction, context: TxnContext, shaper: Shaper) {
+    this.inner = inner;
+    this.context = context;
+    this.shaper = shaper;
+  }
+
+  start(inner: SimTransaction, context: TxnContext): this {
+    this.inner = inner;
+    this.context = context;
+    return this;
+  }
+
+  get index(): number {
+    return this.inner.index;
+  }
+
+  get id(): string {
+    return this.inner.id;
+  }
+
+  get random(): Random {
+    return this.inner.random;
+  }
+
+  open(now: number, emit: Emit, label: Label): number {
+    this.shaper.current = this.context;
+    return this.inner.open(now, emit, label);
+  }
+
+  wake(now: number, emit: Emit, label: Label): number {
+    this.shaper.current = this.context;
+    return this.inner.wake(now, emit, label);
+  }
+
+  abort(now: number, reason: string, emit: Emit): void {
+    this.shaper.current = this.context;
+    this.inner.abort(now, reason, emit);
+  }
+}
+
+export type { EventType };
