@@ -65,12 +65,12 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   program
     .command("schema")
     .description("print the JSON Schema of wfsim's events, or of a scenario file, or of a truth file's lines")
-    .option("--scenario", "the JSON Schema of scenario files, for editors")
+    .option("--scenario [file]", "the JSON Schema of scenario files, for editors; with a FILE, of the records that scenario writes")
     .option("--truth", "the JSON Schema of the lines of a truth file (wfsim run --truth)")
     .allowExcessArguments(false)
-    .action(async (options: { scenario?: boolean; truth?: boolean }) => {
+    .action(async (options: { scenario?: boolean | string; truth?: boolean }) => {
       const { schemaCommand } = await import("./schema-command.ts");
-      setExit(schemaCommand(io.stdout, options));
+      setExit(await schemaCommand(io.stdout, options));
     });
 
   const analyze = program

@@ -64,3 +64,21 @@ export function knownAt(name: LifecycleName, event: EventType): boolean {
 export const LABEL_VALUES: readonly LifecycleName[] = ["outlier_injected", "stuck"];
 
 export const TRANSACTION_EVENTS: readonly EventType[] = ["transaction_open", "transaction_close", "transaction_aborted", "transaction_failed"];
+
+/** Events at which step attributes are known: those that belong to a step. */
+export const STEP_SCOPE_EVENTS: readonly EventType[] = ["step_open", "step_done", "step_failed", "step_retry", "inter_step_wait", "transaction_failed"];
+
+/**
+ * Whether a placeholder has a value at events of type `event`: a lifecycle value where it is known
+ * (the labels only when they ride inline), an attribute except a step one outside a step. Where it has
+ * none, the field that uses it is left out of the record.
+ */
+export function placeholderKnown(
+  placeholder: { readonly source: "lifecycle"; readonly name: LifecycleName } | { readonly source: "attribute"; readonly scope: string },
+  event: EventType,
+  inlineLabels = true,
+): boolean {
+  if (placeholder.source === "attribute") return placeholder.scope !== "step" || STEP_SCOPE_EVENTS.includes(event);
+  if (!knownAt(placeholder.name, event)) return false;
+  return inlineLabels || !LABEL_VALUES.includes(placeholder.name);
+}

@@ -9,7 +9,7 @@ import { EVENT_TYPES, type EventType } from "../../events/schema.ts";
 import { describeFound, didYouMean, isPlainObject, type PathSegment } from "../scenario/check.ts";
 import { ScenarioIssue } from "../scenario/issue.ts";
 import { FakeData, fakeMethods, fakeValue, FAKE_LOCALES_HINT } from "./fake-data.ts";
-import { isLifecycleName, knownAt, LIFECYCLE, LIFECYCLE_NAMES, TRANSACTION_EVENTS, type LifecycleName } from "./lifecycle.ts";
+import { isLifecycleName, LIFECYCLE, LIFECYCLE_NAMES, placeholderKnown, TRANSACTION_EVENTS, type LifecycleName } from "./lifecycle.ts";
 import type {
   Attribute,
   AttributeKind,
@@ -58,8 +58,6 @@ const SCOPE_LIFECYCLE: Record<AttributeScope, readonly LifecycleName[]> = {
   step: ["txn_id", "seq", "workflow", "time", "step", "step_number"],
   record: ["txn_id", "seq", "workflow", "time", "record", "event", "elapsed_ms", "event_seq"],
 };
-/** Events at which step attributes are known (they belong to a step). */
-const STEP_SCOPE_EVENTS: readonly EventType[] = ["step_open", "step_done", "step_failed", "step_retry", "inter_step_wait", "transaction_failed"];
 /** Kafka's legal topic names (topic names longer than 249 characters are refused). */
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
 /** Z such that Φ(z) = 0.99, as for delays. */
@@ -663,10 +661,9 @@ class ShapeCompiler {
     }
   }
 
-  placeholderKnownAt(placeholder: Placeholder, event: EventType): boolean {
-    if (placeholder.source === "lifecycle") return knownAt(placeholder.name, event);
-    const attribute = this.byName.get(placeholder.name)!;
-    return attribute.scope !== "step" || STEP_SCOPE_EVENTS.includes(event);
+  private placeholderKnownAt(placeholder: Placeholder, event: EventType): boolean {
+    if (placeholder.source === "lifecycle") return placeholderKnown(placeholder, event);
+    return placeholderKnown({ source: "attribute", scope: this.byName.get(placeholder.name)!.scope }, event);
   }
 
   private moments(at: RecordInput["at"], path: Path): Moment[] {

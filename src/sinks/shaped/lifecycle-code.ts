@@ -3,7 +3,7 @@
  * and the transaction's context `c`: what the generated serializers inline. Values fixed by the
  * moment (its step, the record's name) are constants here, so a serializer does no lookup for them.
  */
-import { knownAt, LABEL_VALUES, type LifecycleName } from "../../config/shape/lifecycle.ts";
+import { placeholderKnown, type LifecycleName } from "../../config/shape/lifecycle.ts";
 import type { Emission } from "../../engine/shape/shaper.ts";
 import type { Placeholder, Shape } from "../../config/shape/model.ts";
 
@@ -28,13 +28,11 @@ export function valueCode(placeholder: Placeholder, emission: Emission, shape: S
   const event = moment.event;
   if (placeholder.source === "attribute") {
     const attribute = shape.attributes[placeholder.index]!;
-    const stepKnown = ["step_open", "step_done", "step_failed", "step_retry", "inter_step_wait", "transaction_failed"].includes(event);
-    if (attribute.scope === "step" && !stepKnown) return UNKNOWN;
+    if (!placeholderKnown({ source: "attribute", scope: attribute.scope }, event)) return UNKNOWN;
     return expression(`c.values[${placeholder.index}]`, attribute.type, attribute.type !== "string");
   }
   const name: LifecycleName = placeholder.name;
-  if (!knownAt(name, event)) return UNKNOWN;
-  if (LABEL_VALUES.includes(name) && !inlineLabels) return UNKNOWN;
+  if (!placeholderKnown(placeholder, event, inlineLabels)) return UNKNOWN;
   const workflow = shape.workflows[moment.workflow]!;
   const stepIndex = event === "transaction_failed" ? -1 : moment.step;
   switch (name) {
