@@ -2,6 +2,7 @@ import { resolveKafkaOptions, type KafkaOptions, type KafkaOptionsInput } from "
 import { WfsimError } from "../errors.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
+import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { TopicInfo } from "../kafka/topics.ts";
 import { flagName, KAFKA_FLAGS } from "./run-flags.ts";
 
@@ -48,12 +49,13 @@ export async function openKafkaDestination(
   options: KafkaOptions,
   io: { readonly signal: AbortSignal; readonly stderr: NodeJS.WritableStream; readonly quiet: boolean },
   onFailure: () => void,
+  records?: KafkaRecordMapper,
 ): Promise<KafkaDestination | undefined> {
   let opened;
   try {
     // Loaded here: the Kafka client is only worth its load time when events go to Kafka.
     const { openKafkaSink } = await import("../sinks/kafka/open.ts");
-    opened = await openKafkaSink(options, { signal: io.signal, nameOf: flagName, onFailure });
+    opened = await openKafkaSink(options, { signal: io.signal, nameOf: flagName, onFailure, ...(records === undefined ? {} : { records }) });
   } catch (error) {
     if (io.signal.aborted) return undefined;
     throw error;
@@ -75,21 +77,21 @@ function describeTopic(topic: TopicInfo, options: KafkaOptions): string {
 }
 
 /** The delivery line of the end-of-run summary. */
-export function formatDelivery(report: DeliveryReport, options: KafkaOptions): string {
+export function formatDelivery(report: DeliveryReport, options: KafkaOptions, what = "events"): string {
   const guarantee = options.idempotent ? "acks=all, idempotent" : `acks=${options.acks}`;
   const perTopic = Object.entries(report.delivered)
     .map(([topic, count]) => `${fmt(count)} to ${topic}`)
     .join(", ");
-  return `wfsim: ${fmt(report.deliveredTotal)} events delivered to Kafka at ${options.bootstrap.join(",")} (${guarantee}): ${perTopic}.\n`;
+  return `wfsim: ${fmt(report.deliveredTotal)} ${what} delivered to Kafka at ${options.bootstrap.join(",")} (${guarantee}): ${perTopic}.\n`;
 }
 
 /** Throws the KAFKA_DELIVERY error (exit code 3) when events were not delivered. */
-export function checkDelivery(report: DeliveryReport, options: KafkaOptions): void {
+export function checkDelivery(report: DeliveryReport, options: KafkaOptions, what = "events"): void {
   if (report.undelivered === 0) return;
   const total = report.undelivered + report.deliveredTotal;
   const reason = report.failure?.reason ?? "the run ended before Kafka acknowledged them";
   throw new WfsimError(
     "KAFKA_DELIVERY",
-    `${fmt(report.undelivered)} of ${fmt(total)} events were not delivered to Kafka at ${options.bootstrap.join(",")}: ${reason}`,
+    `${fmt(report.undelivered)} of ${fmt(total)} ${what} were not delivered to Kafka at ${options.bootstrap.join(",")}: ${reason}`,
   );
 }

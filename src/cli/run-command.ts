@@ -13,7 +13,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
-import { checkShapeFlags, printSample, shapedLines } from "./shaped-output.ts";
+import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
 export type RunFlags = { readonly [key: string]: string | boolean | undefined };
@@ -44,7 +44,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const quiet = flags.quiet === true;
   checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
-  const kafka = kafkaOptionsFromFlags(flags);
+  const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
@@ -69,8 +69,11 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   let destination: string;
   let outputError: Error | undefined;
   if (kafka !== undefined) {
-    const opened = await openKafkaDestination(kafka, { signal: context.signal, stderr: context.stderr, quiet }, () =>
-      stop("Kafka delivery failed"),
+    const opened = await openKafkaDestination(
+      kafka,
+      { signal: context.signal, stderr: context.stderr, quiet },
+      () => stop("Kafka delivery failed"),
+      shaper === undefined ? undefined : await shapedKafkaRecords(shaper),
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
     const kafkaSink = opened.sink;
@@ -132,8 +135,9 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     );
   }
   if (kafka !== undefined && report !== undefined) {
-    if (!quiet) context.stderr.write(formatDelivery(report, kafka));
-    checkDelivery(report, kafka);
+    const what = shaper === undefined ? "events" : "records";
+    if (!quiet) context.stderr.write(formatDelivery(report, kafka, what));
+    checkDelivery(report, kafka, what);
   }
   return 0;
 }

@@ -6,6 +6,8 @@ import { WfsimError } from "../errors.ts";
 import type { EventLineWriter } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { ShapedJsLines } from "../sinks/shaped/js-lines.ts";
 import { ShapedPlans } from "../sinks/shaped/plans.ts";
+import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
+import type { KafkaOptions } from "../config/kafka-options.ts";
 import { flagName } from "./run-flags.ts";
 
 type Flags = { readonly [key: string]: string | boolean | undefined };
@@ -28,6 +30,19 @@ export function checkShapeFlags(flags: Flags, options: SimOptions): void {
 /** The JSON Lines writer of a shaped output. */
 export function shapedLines(shaper: Shaper, routing: boolean): (onChunk: (chunk: Uint8Array) => void) => EventLineWriter {
   return (onChunk) => new ShapedJsLines(new ShapedPlans(shaper), onChunk, { routing });
+}
+
+/** The Kafka records of a shaped output (loaded here: they bring the Kafka client along). */
+export async function shapedKafkaRecords(shaper: Shaper): Promise<KafkaRecordMapper> {
+  const { ShapedKafkaRecords } = await import("../sinks/shaped/kafka-records.ts");
+  return new ShapedKafkaRecords(new ShapedPlans(shaper));
+}
+
+/** The partitions of topics wfsim creates: --partitions, else the output section's. */
+export function withShapePartitions(kafka: KafkaOptions | undefined, options: SimOptions): KafkaOptions | undefined {
+  const partitions = options.scenario?.output?.partitions;
+  if (kafka === undefined || kafka.partitions !== undefined || partitions === undefined) return kafka;
+  return { ...kafka, partitions };
 }
 
 /** `--sample`: one transaction per workflow on stdout. */

@@ -5,14 +5,17 @@
  * disagree (a change inside it) is looked up for every time in it.
  */
 const QUARTER_MS = 15 * 60_000;
+/** "000" to "999". */
+const MILLIS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 
 export class ZonedTime {
   private readonly format: Intl.DateTimeFormat | undefined;
   private quarter = NaN;
   private offset = 0;
-  /** The last time written and its text: a record's moment often repeats on the next record. */
-  private lastMs = NaN;
-  private lastText = "";
+  /** The second last written, its text up to the milliseconds, and its offset's text. */
+  private second = NaN;
+  private head = "";
+  private tail = "";
 
   /** `zone` an IANA name; "UTC" (or any zone at offset 0) writes Z. */
   constructor(zone: string) {
@@ -33,13 +36,17 @@ export class ZonedTime {
   }
 
   iso(ms: number): string {
-    if (ms === this.lastMs) return this.lastText;
-    const offset = this.offsetMinutes(ms);
-    const local = new Date(ms + offset * 60_000).toISOString();
-    const text = offset === 0 ? local : `${local.slice(0, -1)}${formatOffset(offset)}`;
-    this.lastMs = ms;
-    this.lastText = text;
-    return text;
+    // Records come in time order, many to a second: the date and time up to the second are kept.
+    const second = Math.floor(ms / 1000);
+    const millis = ms - second * 1000;
+    if (second !== this.second) {
+      const offset = this.offsetMinutes(ms);
+      const local = new Date(ms + offset * 60_000).toISOString();
+      this.second = second;
+      this.head = local.slice(0, 20);
+      this.tail = offset === 0 ? "Z" : formatOffset(offset);
+    }
+    return this.head + MILLIS[millis]! + this.tail;
   }
 
   private lookUp(ms: number): number {

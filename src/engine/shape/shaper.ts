@@ -52,6 +52,8 @@ export class TxnContext implements DrawContext {
   eventSeq = 0;
   /** Lifecycle events so far. */
   events = 0;
+  /** What a writer works out once per transaction and keeps here (a Kafka key's bytes); emptied for each transaction. */
+  readonly writerCache: unknown[] = [];
 
   constructor(random: Random) {
     this.random = random;
@@ -113,6 +115,7 @@ export class Shaper {
     context.events = 0;
     context.stepName = undefined;
     context.stepNumber = 0;
+    context.writerCache.length = 0;
     return context;
   }
 

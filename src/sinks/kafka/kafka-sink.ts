@@ -5,12 +5,18 @@ import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import type { PartitionBatch, RecordSender } from "../../kafka/producer.ts";
 import { BufferPool, RecordBatchBuilder } from "../../kafka/record-batch.ts";
-import { EventRecords } from "./records.ts";
+import { EventRecords, type KafkaRecordMapper } from "./records.ts";
 
 export interface KafkaSinkSettings {
-  readonly topics: KafkaTopics;
-  /** Partition count of each topic: a record's partition is its key's hash modulo this. */
-  readonly partitions: { readonly transactions: number; readonly steps: number };
+  /** wfsim's two topics, for its own events; not needed with `records`. */
+  readonly topics?: KafkaTopics;
+  /**
+   * Partition count of each topic: a record's partition is its key's hash modulo this. For wfsim's
+   * events by topic; with `records`, one per `records.topics`, in order.
+   */
+  readonly partitions: { readonly transactions: number; readonly steps: number } | readonly number[];
+  /** How events become records (a shaped output's); default wfsim's events on `topics`. */
+  readonly records?: KafkaRecordMapper;
   /** A request not acknowledged this long after it was sent (retries included) fails the sink. */
   readonly deliveryTimeoutMs: number;
   /** Most bytes per partition batch: below Kafka's default max.message.bytes (1 MiB). */
@@ -31,12 +37,13 @@ export const KAFKA_SINK_DEFAULTS = {
 
 /** A partition batch that is filling or waiting to be sent. */
 interface Slot extends PartitionBatch {
-  readonly topicIndex: 0 | 1;
+  readonly topicIndex: number;
 }
 
 /**
- * Events to Kafka: transaction events to one topic, step events to the other, keyed by txn_id, each
- * record encoded into its partition's batch as the event is written.
+ * Events to Kafka as records: by default transaction events to one topic, step events to the other,
+ * keyed by txn_id; with a record mapper (a shaped output), whatever records it makes, on any number
+ * of topics. Each record is encoded into its partition's batch as the event is written.
  *
  * One produce request is in flight at a time, with at most one batch per partition; the idempotent
  * producer keeps each partition's records in write order, without duplicates, whatever the retries
@@ -52,16 +59,16 @@ interface Slot extends PartitionBatch {
 export class KafkaSink implements EventSink {
   private readonly sender: RecordSender;
   private readonly settings: KafkaSinkSettings;
-  private readonly records: EventRecords;
+  private readonly records: KafkaRecordMapper;
   private readonly pool: BufferPool;
   private readonly ledger: DeliveryLedger;
   private readonly maxBatchBytes: number;
   private readonly maxRequestBytes: number;
   private readonly highWater: number;
-  private readonly topicNames: readonly [string, string];
-  private readonly partitionCounts: readonly [number, number];
+  private readonly topicNames: readonly string[];
+  private readonly partitionCounts: readonly number[];
   /** Per topic and partition, the batches waiting, oldest first; the last one may still be filling. */
-  private readonly queues: [Slot[][], Slot[][]];
+  private readonly queues: Slot[][][];
   /** Batches that are full: a request is worth sending. */
   private fullBatches = 0;
   private pendingBytes = 0;
@@ -81,13 +88,14 @@ export class KafkaSink implements EventSink {
   constructor(sender: RecordSender, settings: KafkaSinkSettings) {
     this.sender = sender;
     this.settings = settings;
-    this.records = new EventRecords();
-    this.topicNames = [settings.topics.transactions, settings.topics.steps];
-    this.partitionCounts = [Math.max(1, settings.partitions.transactions), Math.max(1, settings.partitions.steps)];
-    this.queues = [
-      Array.from({ length: this.partitionCounts[0] }, () => []),
-      Array.from({ length: this.partitionCounts[1] }, () => []),
-    ];
+    if (settings.records === undefined && settings.topics === undefined) throw new TypeError("a KafkaSink needs topics or records");
+    this.records = settings.records ?? new EventRecords(settings.topics!);
+    this.topicNames = this.records.topics;
+    const partitions = settings.partitions;
+    const counts = "transactions" in partitions ? [partitions.transactions, partitions.steps] : partitions;
+    if (counts.length !== this.topicNames.length) throw new TypeError(`${this.topicNames.length} topics and ${counts.length} partition counts`);
+    this.partitionCounts = counts.map((count) => Math.max(1, count));
+    this.queues = this.partitionCounts.map((count) => Array.from({ length: count }, () => []));
     this.ledger = new DeliveryLedger(this.topicNames);
     this.maxBatchBytes = settings.maxBatchBytes ?? KAFKA_SINK_DEFAULTS.maxBatchBytes;
     this.maxRequestBytes = Math.max(this.maxBatchBytes, settings.maxRequestBytes ?? KAFKA_SINK_DEFAULTS.maxRequestBytes);
@@ -118,19 +126,25 @@ export class KafkaSink implements EventSink {
   }
 
   write(event: WfEvent): void {
+    const records = this.records;
+    const count = records.prepare(event);
     if (this.ledger.failure !== undefined || this.closed !== undefined) {
-      this.ledger.notDelivered(1);
+      this.ledger.notDelivered(count);
       return;
     }
+    for (let i = 0; i < count; i++) this.add(records.select(i));
+  }
+
+  /** Encodes the record the mapper has selected into its partition's batch. */
+  private add(topicIndex: number): void {
     const records = this.records;
-    const topicIndex = records.prepare(event);
-    const partition = records.hash % this.partitionCounts[topicIndex];
-    const queue = this.queues[topicIndex][partition]!;
+    const partition = records.hash % this.partitionCounts[topicIndex]!;
+    const queue = this.queues[topicIndex]![partition]!;
     let slot = queue.at(-1);
     let before: number;
     if (slot === undefined || slot.builder.bytes + records.size > this.maxBatchBytes) {
       if (slot !== undefined) this.fullBatches++;
-      slot = { topic: this.topicNames[topicIndex], topicIndex, partition, builder: new RecordBatchBuilder(this.pool) };
+      slot = { topic: this.topicNames[topicIndex]!, topicIndex, partition, builder: new RecordBatchBuilder(this.pool) };
       queue.push(slot);
       before = 0; // the batch header counts too
     } else {

@@ -5,10 +5,13 @@ import { clientOptions } from "../../kafka/client-options.ts";
 import { retrying, setUpWithin, type NameOf } from "../../kafka/connect.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
+import type { KafkaRecordMapper } from "./records.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
 import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
 
-export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs"> {
+export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs" | "records"> {
+  /** How events become records (a shaped output's, with its own topics); default wfsim's events on options.topics. */
+  readonly records?: KafkaRecordMapper;
   /** Gives up connecting when aborted (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
   /** How options are named in messages: a flag on the command line, a key in the library. */
@@ -17,7 +20,7 @@ export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "p
 
 export interface OpenedKafkaSink {
   readonly sink: KafkaSink;
-  /** wfsim's two topics: transactions first, then steps. */
+  /** The topics, in order: wfsim's two (transactions, then steps), or the record mapper's. */
   readonly topics: readonly TopicInfo[];
 }
 
@@ -29,7 +32,7 @@ export interface OpenedKafkaSink {
  * one-line message names the bootstrap address and what failed, and never the password.
  */
 export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSettings = {}): Promise<OpenedKafkaSink> {
-  const { signal, nameOf = (key) => key, ...sinkSettings } = settings;
+  const { signal, nameOf = (key) => key, records, ...sinkSettings } = settings;
   signal?.throwIfAborted();
   // Retries are ours (until the deadline here, until the sink's delivery timeout later), so that
   // nothing retries a refused login and every retry keeps its batch's sequence numbers.
@@ -41,7 +44,7 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
     compression: options.compression,
     requestTimeoutMs: options.timeoutMs,
   });
-  const names = [options.topics.transactions, options.topics.steps];
+  const names = records?.topics ?? [options.topics.transactions, options.topics.steps];
   try {
     const topics = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
       try {
@@ -58,8 +61,9 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
     const sink = new KafkaSink(sender, {
       ...sinkSettings,
       topics: options.topics,
-      partitions: { transactions: topics[0]!.partitions, steps: topics[1]!.partitions },
+      partitions: topics.map((topic) => topic.partitions),
       deliveryTimeoutMs: options.timeoutMs,
+      ...(records === undefined ? {} : { records }),
     });
     return { sink, topics };
   } catch (error) {

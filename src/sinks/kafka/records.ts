@@ -3,6 +3,26 @@ import { serializeEvent } from "../../events/serialize.ts";
 import { EVENT_TYPE_HEADER } from "../../kafka/layout.ts";
 import { keyHash } from "../../kafka/partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
+import type { KafkaTopics } from "../../config/kafka-options.ts";
+
+/**
+ * How events become Kafka records: the KafkaSink's only view of what a record holds (its topic, key,
+ * value, headers and timestamp). wfsim's own events make one record each (EventRecords); a shaped
+ * output makes any number, to any of its topics (sinks/shaped/kafka-records.ts).
+ */
+export interface KafkaRecordMapper {
+  /** The topics records go to; a record names its topic by its index here. */
+  readonly topics: readonly string[];
+  /** Prepares the records `event` makes and returns how many (0: the event makes none). */
+  prepare(event: WfEvent): number;
+  /** Selects the i-th record prepared (in order) and returns its topic's index; `hash`, `size` and `appendTo` then describe it. */
+  select(i: number): number;
+  /** The selected record's key hash (murmur2, positive): its partition is this modulo the partition count. */
+  readonly hash: number;
+  /** Bytes the selected record adds to a batch, about. */
+  readonly size: number;
+  appendTo(batch: RecordBatchBuilder): void;
+}
 
 export { EVENT_TYPE_HEADER };
 
@@ -20,7 +40,9 @@ const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, enco
  * same bytes as the JSON Lines output), timestamp = ts_ms, the event_type header, the topic by kind.
  * A transaction's key bytes and hash are computed once and reused for its ~16 events.
  */
-export class EventRecords {
+export class EventRecords implements KafkaRecordMapper {
+  readonly topics: readonly [string, string];
+  private topicIndex: 0 | 1 = 0;
   private readonly keys = new Map<string, { key: Buffer; hash: number }>();
   private key: Buffer = Buffer.alloc(0);
   private line = "";
@@ -29,11 +51,24 @@ export class EventRecords {
   private timestamp = 0;
   private keyHash = 0;
 
+  constructor(topics: KafkaTopics) {
+    this.topics = [topics.transactions, topics.steps];
+  }
+
+  prepare(event: WfEvent): number {
+    this.topicIndex = this.prepareEvent(event);
+    return 1;
+  }
+
+  select(_i: number): number {
+    return this.topicIndex;
+  }
+
   /**
    * Prepares `event`'s record and says which topic it goes to: 0 the transactions topic, 1 the steps
    * topic. `hash` then holds the key's hash and appendTo() writes the record.
    */
-  prepare(event: WfEvent): 0 | 1 {
+  prepareEvent(event: WfEvent): 0 | 1 {
     const id = event.txn_id;
     let key = this.keys.get(id);
     if (key === undefined) {

@@ -1,0 +1,87 @@
+/**
+ * A shaped output's records for the KafkaSink: for each record an event's moment produces, its topic
+ * (one of the shape's), its key (its text's UTF-8 bytes, worked out once per transaction, with
+ * Kafka's murmur2 hash), its value (the same JSON text as the JSON Lines, by the same compiled
+ * serializer), its headers and its timestamp (the event time).
+ */
+import type { Emission, TxnContext } from "../../engine/shape/shaper.ts";
+import type { WfEvent } from "../../events/schema.ts";
+import { keyHash } from "../../kafka/partition.ts";
+import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
+import type { KafkaRecordMapper } from "../kafka/records.ts";
+import type { EmissionPlan, ShapedPlans } from "./plans.ts";
+
+interface Key {
+  readonly bytes: Buffer;
+  readonly hash: number;
+}
+
+export class ShapedKafkaRecords implements KafkaRecordMapper {
+  readonly topics: readonly string[];
+  private readonly plans: ShapedPlans;
+  /** Per emission, its headers encoded once when they are the same at every event, else undefined. */
+  private readonly fixedHeaders: readonly (Buffer | undefined)[];
+  private event: WfEvent | undefined;
+  private emissions: readonly Emission[] = [];
+  private context: TxnContext | undefined;
+  private key: Key = { bytes: Buffer.alloc(0), hash: 0 };
+  private value = "";
+  private valueBytes = 0;
+  private headers: Buffer = Buffer.alloc(0);
+
+  constructor(plans: ShapedPlans) {
+    this.plans = plans;
+    this.topics = plans.shaper.shape.topics;
+    this.fixedHeaders = plans.plans.map((plan) =>
+      plan.headers.every((h) => h.constant !== undefined) ? encodeHeaders(plan.headers.map((h) => [h.name, h.constant!])) : undefined,
+    );
+  }
+
+  prepare(event: WfEvent): number {
+    this.event = event;
+    this.emissions = this.plans.shaper.enter(event);
+    this.context = this.plans.shaper.current;
+    return this.emissions.length;
+  }
+
+  select(i: number): number {
+    const emission = this.emissions[i]!;
+    const shaper = this.plans.shaper;
+    if (shaper.drawsPerRecord) shaper.beforeRecord(emission);
+    const plan = this.plans.plans[emission.index]!;
+    const event = this.event!;
+    const context = this.context!;
+    this.key = this.keyOf(plan, event, context);
+    this.value = plan.serialize(event, context, this.plans.helpers);
+    this.valueBytes = Buffer.byteLength(this.value, "utf8");
+    this.headers = this.fixedHeaders[emission.index] ?? this.headersOf(plan, event, context);
+    return plan.topicIndex;
+  }
+
+  private keyOf(plan: EmissionPlan, event: WfEvent, context: TxnContext): Key {
+    const cache = context.writerCache;
+    let key = cache[plan.keyIndex] as Key | undefined;
+    if (key === undefined) {
+      const bytes = Buffer.from(plan.key(event, context, this.plans.helpers), "utf8");
+      key = { bytes, hash: keyHash(bytes) };
+      cache[plan.keyIndex] = key;
+    }
+    return key;
+  }
+
+  private headersOf(plan: EmissionPlan, event: WfEvent, context: TxnContext): Buffer {
+    return encodeHeaders(plan.headers.map((h) => [h.name, h.constant ?? h.render!(event, context, this.plans.helpers)]));
+  }
+
+  get hash(): number {
+    return this.key.hash;
+  }
+
+  get size(): number {
+    return this.key.bytes.length + this.valueBytes + this.headers.length + 16;
+  }
+
+  appendTo(batch: RecordBatchBuilder): void {
+    batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
+  }
+}
