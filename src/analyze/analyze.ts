@@ -14,6 +14,9 @@ import type { AnalysisReport } from "./report.ts";
 import type { EventSource } from "./read/source.ts";
 import { StreamAnalysis } from "./stream-analysis.ts";
 import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
+import type { Scenario } from "../config/scenario/model.ts";
+import { shapedReadPlan, shapedSource } from "./read/shaped/source.ts";
+import { ShapedRebuilder } from "./read/shaped/rebuild.ts";
 
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */
@@ -26,6 +29,11 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
   readonly signal?: AbortSignal | undefined;
   /** Names options in error messages (the CLI passes its flag names). */
   readonly nameOf?: ((key: string) => string) | undefined;
+  /**
+   * The scenario the stream comes from: with an output section, the sources hold its shaped records,
+   * read back into the lifecycle (the report is the one the same run without the section gets).
+   */
+  readonly scenario?: Scenario | undefined;
 }
 
 const STOPPED = Symbol("stopped");
@@ -63,7 +71,10 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     charts: options.charts === true,
   });
   const signal = options.signal;
-  const list = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
+  const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
+  const plan = shapedReadPlan(options.scenario);
+  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan);
+  const list = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   for (const source of list) {
     if (signal?.aborted) break;
     analysis.beginSource(source.name, source.locator);

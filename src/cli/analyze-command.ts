@@ -11,6 +11,7 @@ import { invalidOption } from "../config/sim-options.ts";
 import { oneOf } from "../config/values.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { shapedInput } from "./shaped-input.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
 import type { CommandContext } from "./run-command.ts";
 
@@ -45,6 +46,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
   const kafka = kafkaInput(files, flags);
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
+  const scenario = await shapedInput(flags, kafka !== undefined);
 
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
   const alertsPath = text(flags.alerts);
@@ -83,6 +85,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       truth,
       charts: html !== undefined,
       nameOf,
+      scenario,
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {

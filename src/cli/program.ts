@@ -80,6 +80,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
     .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
+    .addOption(new Option("--scenario <file>", "the scenario the stream comes from: with an output section, read its shaped records back into the lifecycle"))
     .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth: injected outliers and stuck transactions"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
     .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))

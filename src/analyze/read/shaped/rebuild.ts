@@ -1,0 +1,352 @@
+/**
+ * Shaped records back into wfsim's lifecycle events, so that the whole analysis (figures, outliers,
+ * ground truth, alerts) reads a shaped stream as it reads wfsim's own. Each record is matched to its
+ * record type and moment by its signature (plan.ts); its event is rebuilt from the fields that hold
+ * lifecycle values, and what no field holds is worked out from the scenario and the transaction's
+ * earlier records:
+ * - type, workflow, step, step_name, from_step, to_step, steps: from the moment and the scenario;
+ * - attempt: the count of the step's step_open records; duration_ms: the time minus the open's;
+ *   steps_completed: the steps done; work_ms: the time minus the step_open's;
+ * - pre_delay_ms: the time minus the open's (step 1), the retry's (a retry), or the wait's end;
+ * - a moment without a record that follows another at the same instant (inter_step_wait after a
+ *   step_done, step_retry after a failure with retries left, transaction_close after the last step,
+ *   transaction_failed after the last failure): made up; its wait (planned_wait_ms, backoff_ms) is
+ *   known when the next step_open comes, and it is handed on just before that step_open.
+ * Transactions are kept from their open to their end, as the analysis keeps them.
+ */
+import type { WfEvent } from "../../../events/schema.ts";
+import { serializeEvent } from "../../../events/serialize.ts";
+import { VERSION } from "../../../version.ts";
+import { momentKey, type Candidate, type Path, type ReadPlan } from "./plan.ts";
+
+interface TxnState {
+  readonly workflow: number;
+  readonly openTs: number;
+  /** 0-based step of the last step_open, -1 before the first. */
+  step: number;
+  attempt: number;
+  stepsDone: number;
+  lastOpenTs: number;
+  waitTs: number;
+  /** NaN when the wait's length is not known (yet). */
+  waitPlanned: number;
+  retryTs: number;
+  failReason: string;
+  failAttempt: number;
+  /** A made-up wait or retry whose length the next step_open tells. */
+  pending: (WfEvent & { type: "inter_step_wait" | "step_retry" }) | undefined;
+}
+
+/** Stands for a record that is not one of the scenario's: the analysis counts it as an invalid line. */
+const UNRECOGNISED = '{"unrecognised_record":true}';
+
+export class ShapedRebuilder {
+  private readonly plan: ReadPlan;
+  private readonly transactions = new Map<string, TxnState>();
+  private readonly primaries = new Set<string>();
+  private readonly meta: { timezone: string; sim_version: string };
+  private readonly lastStep: readonly number[];
+
+  constructor(plan: ReadPlan) {
+    this.plan = plan;
+    for (const candidate of plan.candidates) if (candidate.primary) this.primaries.add(momentKey(candidate.moment));
+    this.meta = { timezone: plan.scenario.timezone ?? "UTC", sim_version: VERSION };
+    this.lastStep = plan.scenario.workflows.map((w) => w.steps.length - 1);
+  }
+
+  /** Transactions followed now. */
+  get open(): number {
+    return this.transactions.size;
+  }
+
+  /** The lifecycle lines (with newlines) that one record's line stands for: none, one, or more. */
+  record(line: string, out: (text: string) => void): void {
+    if (line.trim() === "") return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      out(`${line}\n`);
+      return;
+    }
+    const candidate = this.match(value);
+    if (candidate === undefined) {
+      out(`${UNRECOGNISED}\n`);
+      return;
+    }
+    if (!candidate.primary) return;
+    const txnId = read(value, candidate.fields.txn_id!);
+    const ts = this.time(read(value, candidate.fields.time!), candidate);
+    if (typeof txnId !== "string" || txnId === "" || !Number.isFinite(ts)) {
+      out(`${UNRECOGNISED}\n`);
+      return;
+    }
+    const emit = (event: WfEvent) => out(serializeEvent(event));
+    this.rebuild(candidate, value, txnId, ts, emit);
+  }
+
+  private match(value: unknown): Candidate | undefined {
+    for (const candidate of this.plan.candidates) {
+      if (candidate.signature.every((sig) => jsonOf(read(value, sig.path)) === sig.json)) return candidate;
+    }
+    return undefined;
+  }
+
+  private time(raw: unknown, candidate: Candidate): number {
+    if (candidate.timeFormat === "iso" || candidate.timeFormat === "iso_utc") return typeof raw === "string" ? Date.parse(raw) : NaN;
+    return typeof raw === "number" && Number.isSafeInteger(raw) ? raw : NaN;
+  }
+
+  private rebuild(candidate: Candidate, value: unknown, txnId: string, ts: number, emit: (event: WfEvent) => void): void {
+    const { moment, fields } = candidate;
+    const workflow = this.plan.scenario.workflows[moment.workflow]!;
+    const field = (name: keyof Candidate["fields"]): unknown => (fields[name] === undefined ? undefined : read(value, fields[name]!));
+    const integer = (name: keyof Candidate["fields"]): number | undefined => {
+      const v = field(name);
+      return typeof v === "number" && Number.isSafeInteger(v) ? v : undefined;
+    };
+    const text = (name: keyof Candidate["fields"]): string | undefined => {
+      const v = field(name);
+      return typeof v === "string" ? v : undefined;
+    };
+    const boolean = (name: keyof Candidate["fields"]): boolean | undefined => {
+      const v = field(name);
+      return typeof v === "boolean" ? v : undefined;
+    };
+    const base = { txn_id: txnId, ts_ms: ts };
+    if (moment.event === "transaction_open") {
+      this.transactions.set(txnId, {
+        workflow: moment.workflow,
+        openTs: ts,
+        step: -1,
+        attempt: 0,
+        stepsDone: 0,
+        lastOpenTs: ts,
+        waitTs: NaN,
+        waitPlanned: NaN,
+        retryTs: NaN,
+        failReason: "",
+        failAttempt: 0,
+        pending: undefined,
+      });
+      const stuck = boolean("stuck");
+      emit({ type: "transaction_open", ...base, meta: this.meta, workflow: workflow.name, ...(stuck === true ? { stuck } : {}) });
+      return;
+    }
+    const state = this.transactions.get(txnId) ?? this.adopt(txnId, moment.workflow, ts);
+    const s = moment.step;
+    const stepName = s >= 0 ? workflow.steps[s]!.name : "";
+    switch (moment.event) {
+      case "step_open": {
+        const attempt = integer("attempt") ?? (state.step === s ? state.attempt + 1 : 1);
+        let preDelay = integer("pre_delay_ms");
+        if (preDelay === undefined) {
+          if (attempt > 1) preDelay = ts - state.retryTs;
+          else if (s === 0) preDelay = ts - state.openTs;
+          else preDelay = ts - state.waitTs - state.waitPlanned;
+        }
+        this.completePending(state, ts, preDelay, emit);
+        state.step = s;
+        state.attempt = attempt;
+        state.lastOpenTs = ts;
+        emit({
+          type: "step_open",
+          ...base,
+          step: s + 1,
+          ts_ms: ts,
+          pre_delay_ms: Number.isFinite(preDelay) ? Math.max(0, preDelay) : 0,
+          workflow: workflow.name,
+          step_name: stepName,
+          ...(attempt > 1 ? { attempt } : {}),
+        });
+        return;
+      }
+      case "step_done": {
+        const attempt = integer("attempt") ?? state.attempt;
+        state.stepsDone = s + 1;
+        emit({
+          type: "step_done",
+          ...base,
+          step: s + 1,
+          workflow: workflow.name,
+          step_name: stepName,
+          ...(attempt > 1 ? { attempt } : {}),
+          work_ms: integer("work_ms") ?? Math.max(0, ts - state.lastOpenTs),
+        });
+        if (s === this.lastStep[moment.workflow]) {
+          if (!this.hasRecord("transaction_close", moment.workflow, -1)) this.close(txnId, state, ts, undefined, emit);
+        } else if (!this.hasRecord("inter_step_wait", moment.workflow, s)) {
+          state.waitTs = ts;
+          state.waitPlanned = NaN;
+          state.pending = { type: "inter_step_wait", ...base, from_step: s + 1, to_step: s + 2, planned_wait_ms: 0, workflow: workflow.name };
+        }
+        return;
+      }
+      case "inter_step_wait": {
+        const planned = integer("planned_wait_ms");
+        const outlier = boolean("outlier_injected");
+        state.waitTs = ts;
+        state.waitPlanned = planned ?? NaN;
+        const event: WfEvent & { type: "inter_step_wait" } = {
+          type: "inter_step_wait",
+          ...base,
+          from_step: s + 1,
+          to_step: s + 2,
+          planned_wait_ms: planned ?? 0,
+          ...(outlier === undefined ? {} : { outlier_injected: outlier }),
+          workflow: workflow.name,
+        };
+        if (planned === undefined) state.pending = event;
+        else emit(event);
+        return;
+      }
+      case "step_failed": {
+        const attempt = integer("attempt") ?? state.attempt;
+        const reason = text("reason") ?? "unknown";
+        state.failReason = reason;
+        state.failAttempt = attempt;
+        state.retryTs = ts;
+        emit({
+          type: "step_failed",
+          ...base,
+          step: s + 1,
+          attempt,
+          reason,
+          work_ms: integer("work_ms") ?? Math.max(0, ts - state.lastOpenTs),
+          workflow: workflow.name,
+          step_name: stepName,
+        });
+        const retries = this.plan.retries[moment.workflow]![s]!;
+        if (attempt > retries) {
+          if (!this.hasRecord("transaction_failed", moment.workflow, -1)) this.fail(txnId, state, ts, undefined, emit);
+        } else if (!this.hasRecord("step_retry", moment.workflow, s)) {
+          state.pending = { type: "step_retry", ...base, step: s + 1, attempt: attempt + 1, backoff_ms: 0, workflow: workflow.name, step_name: stepName };
+        }
+        return;
+      }
+      case "step_retry": {
+        const backoff = integer("backoff_ms");
+        state.retryTs = ts;
+        const event: WfEvent & { type: "step_retry" } = {
+          type: "step_retry",
+          ...base,
+          step: s + 1,
+          attempt: integer("attempt") ?? state.attempt + 1,
+          backoff_ms: backoff ?? 0,
+          workflow: workflow.name,
+          step_name: stepName,
+        };
+        if (backoff === undefined) state.pending = event;
+        else emit(event);
+        return;
+      }
+      case "transaction_close":
+        this.close(txnId, state, ts, integer("duration_ms"), emit);
+        return;
+      case "transaction_failed":
+        this.fail(txnId, state, ts, integer("duration_ms"), emit, text("reason"), integer("attempt"));
+        return;
+      case "transaction_aborted":
+        this.completePending(state, NaN, NaN, emit);
+        this.transactions.delete(txnId);
+        emit({
+          type: "transaction_aborted",
+          ...base,
+          duration_ms: integer("duration_ms") ?? ts - state.openTs,
+          steps_completed: integer("steps_completed") ?? state.stepsDone,
+          reason: text("reason") ?? "aborted",
+          workflow: workflow.name,
+        });
+        return;
+    }
+  }
+
+  /** A record of a transaction whose open was not read (the stream began later): followed from here. */
+  private adopt(txnId: string, workflow: number, ts: number): TxnState {
+    const state: TxnState = {
+      workflow,
+      openTs: NaN,
+      step: -1,
+      attempt: 0,
+      stepsDone: 0,
+      lastOpenTs: ts,
+      waitTs: NaN,
+      waitPlanned: NaN,
+      retryTs: NaN,
+      failReason: "",
+      failAttempt: 0,
+      pending: undefined,
+    };
+    this.transactions.set(txnId, state);
+    return state;
+  }
+
+  private hasRecord(event: Candidate["moment"]["event"], workflow: number, step: number): boolean {
+    return this.primaries.has(momentKey({ event, workflow, step }));
+  }
+
+  /** Hands on a made-up wait or retry, its length worked out from the step_open at `ts` (NaN: unknown). */
+  private completePending(state: TxnState, ts: number, preDelay: number, emit: (event: WfEvent) => void): void {
+    const pending = state.pending;
+    if (pending === undefined) return;
+    state.pending = undefined;
+    if (pending.type === "inter_step_wait") {
+      const planned = ts - pending.ts_ms - preDelay;
+      emit({ ...pending, planned_wait_ms: Number.isFinite(planned) ? Math.max(0, planned) : 0 });
+    } else {
+      const backoff = ts - pending.ts_ms;
+      emit({ ...pending, backoff_ms: Number.isFinite(backoff) ? Math.max(0, backoff) : 0 });
+    }
+  }
+
+  private close(txnId: string, state: TxnState, ts: number, duration: number | undefined, emit: (event: WfEvent) => void): void {
+    this.transactions.delete(txnId);
+    const workflow = this.plan.scenario.workflows[state.workflow]!;
+    emit({
+      type: "transaction_close",
+      txn_id: txnId,
+      ts_ms: ts,
+      duration_ms: duration ?? ts - state.openTs,
+      steps: workflow.steps.length,
+      workflow: workflow.name,
+    });
+  }
+
+  private fail(
+    txnId: string,
+    state: TxnState,
+    ts: number,
+    duration: number | undefined,
+    emit: (event: WfEvent) => void,
+    reason?: string,
+    attempts?: number,
+  ): void {
+    this.transactions.delete(txnId);
+    const workflow = this.plan.scenario.workflows[state.workflow]!;
+    emit({
+      type: "transaction_failed",
+      txn_id: txnId,
+      ts_ms: ts,
+      duration_ms: duration ?? ts - state.openTs,
+      steps_completed: state.step,
+      failed_step: state.step + 1,
+      reason: reason ?? state.failReason,
+      attempts: attempts ?? state.failAttempt,
+      workflow: workflow.name,
+      step_name: workflow.steps[state.step]?.name ?? "",
+    });
+  }
+}
+
+function read(value: unknown, path: Path): unknown {
+  let node = value;
+  for (const name of path) {
+    if (typeof node !== "object" || node === null || Array.isArray(node)) return undefined;
+    node = (node as Record<string, unknown>)[name];
+  }
+  return node;
+}
+
+function jsonOf(value: unknown): string | undefined {
+  return value === undefined ? undefined : JSON.stringify(value);
+}
