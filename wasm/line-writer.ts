@@ -12,8 +12,12 @@
 //   3 BOOL  u8 slot                     true when the slot is not 0
 //   4 STR   u8 slot                     string-table entry whose index is in the slot (JSON text)
 //   5 OPT   u8 slot, u16 skip           when the slot holds NaN, skip the next `skip` bytes of code
+//   6 ISO   u8 slot, u8 slot             the time in the first slot (epoch ms) as quoted ISO-8601 text at
+//                                         the offset in the second (minutes): "2026-03-02T09:00:00.000+01:00"
+//                                         ("...Z" at offset 0)
 
-const RECORD_SHIFT: usize = 7; // 16 f64 slots = 128 bytes per record
+let recordShift: usize = 7; // log2 of a record's bytes: 7 for 16 f64 slots (wfsim's events), more for shaped records
+const INT_CACHE_SLOTS: usize = 64;
 
 let templateTable: usize = 0; // per type: u32 code offset, u32 upper bound of its line without strings
 let stringIndex: usize = 0; // per string: u32 offset, u32 length
@@ -21,13 +25,72 @@ let digitPairs: usize = 0; // "00".."99"
 let resultCell: usize = 0; // u32 bytes written by the last format call
 let intCache: usize = 0; // per slot: f64 last value, u32 length, 4 unused, 16 bytes of its text (32 bytes)
 
-export function setup(templates: usize, strings: usize, pairs: usize, result: usize, cache: usize): void {
+export function setup(templates: usize, strings: usize, pairs: usize, result: usize, cache: usize, shift: usize): void {
   templateTable = templates;
   stringIndex = strings;
   digitPairs = pairs;
   resultCell = result;
   intCache = cache;
-  for (let slot: usize = 0; slot < 16; slot++) store<f64>(intCache + (slot << 5), NaN);
+  recordShift = shift;
+  for (let slot: usize = 0; slot < INT_CACHE_SLOTS; slot++) store<f64>(intCache + (slot << 5), NaN);
+}
+
+@inline function twoDigits(at: usize, v: u32): void {
+  store<u16>(at, load<u16>(digitPairs + (<usize>v << 1)));
+}
+
+/** Writes `ms` at `offset` minutes as quoted ISO-8601 text; returns the end. */
+function writeIso(out: usize, ms: f64, offset: f64): usize {
+  const local = <i64>ms + <i64>offset * 60000;
+  let days = local / 86400000;
+  let inDay = local - days * 86400000;
+  if (inDay < 0) {
+    inDay += 86400000;
+    days -= 1;
+  }
+  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+  const z = days + 719468;
+  const era = (z >= 0 ? z : z - 146096) / 146097;
+  const doe = z - era * 146097;
+  const yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const mp = (5 * doy + 2) / 153;
+  const day = <u32>(doy - (153 * mp + 2) / 5 + 1);
+  const month = <u32>(mp < 10 ? mp + 3 : mp - 9);
+  const year = <u32>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  const msOfDay = <u32>inDay;
+  store<u8>(out, 34);
+  twoDigits(out + 1, year / 100);
+  twoDigits(out + 3, year % 100);
+  store<u8>(out + 5, 45);
+  twoDigits(out + 6, month);
+  store<u8>(out + 8, 45);
+  twoDigits(out + 9, day);
+  store<u8>(out + 11, 84);
+  twoDigits(out + 12, msOfDay / 3600000);
+  store<u8>(out + 14, 58);
+  twoDigits(out + 15, (msOfDay / 60000) % 60);
+  store<u8>(out + 17, 58);
+  twoDigits(out + 18, (msOfDay / 1000) % 60);
+  store<u8>(out + 20, 46);
+  const millis = msOfDay % 1000;
+  store<u8>(out + 21, <u8>(48 + millis / 100));
+  twoDigits(out + 22, millis % 100);
+  let o = out + 24;
+  const minutes = <i32>offset;
+  if (minutes == 0) {
+    store<u8>(o, 90); // Z
+    o += 1;
+  } else {
+    const abs = <u32>(minutes < 0 ? -minutes : minutes);
+    store<u8>(o, minutes < 0 ? 45 : 43);
+    twoDigits(o + 1, abs / 60);
+    store<u8>(o + 3, 58);
+    twoDigits(o + 4, abs % 60);
+    o += 6;
+  }
+  store<u8>(o, 34);
+  return o + 1;
 }
 
 /**
@@ -112,7 +175,7 @@ export function format(records: usize, count: i32, out: usize, outEnd: usize): i
   let o = out;
   let done = 0;
   for (; done < count; done++) {
-    const record = records + (<usize>done << RECORD_SHIFT);
+    const record = records + (<usize>done << recordShift);
     const entry = templateTable + (<usize>load<f64>(record) << 3);
     let code = <usize>load<u32>(entry);
     // The template's bound covers everything but strings, which are checked as they come; a record
@@ -157,6 +220,11 @@ export function format(records: usize, count: i32, out: usize, outEnd: usize): i
         const skip = <usize>load<u16>(code, 2);
         code += 4;
         if (value != value) code += skip;
+      } else if (op == 6) {
+        const ms = load<f64>(record + (<usize>load<u8>(code, 1) << 3));
+        const offset = load<f64>(record + (<usize>load<u8>(code, 2) << 3));
+        o = writeIso(o, ms, offset);
+        code += 3;
       } else {
         break;
       }

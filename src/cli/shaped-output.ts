@@ -5,6 +5,7 @@ import type { Shaper } from "../engine/shape/shaper.ts";
 import { WfsimError } from "../errors.ts";
 import type { EventLineWriter } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { ShapedJsLines } from "../sinks/shaped/js-lines.ts";
+import { shapedLineProgram, ShapedWasmLines } from "../sinks/shaped/wasm-lines.ts";
 import { ShapedPlans } from "../sinks/shaped/plans.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { KafkaOptions } from "../config/kafka-options.ts";
@@ -27,9 +28,16 @@ export function checkShapeFlags(flags: Flags, options: SimOptions): void {
   }
 }
 
-/** The JSON Lines writer of a shaped output. */
+/**
+ * The JSON Lines writer of a shaped output: the WebAssembly line writer, or the compiled JavaScript
+ * serializers for --routing and for records too wide for the line writer's records.
+ */
 export function shapedLines(shaper: Shaper, routing: boolean): (onChunk: (chunk: Uint8Array) => void) => EventLineWriter {
-  return (onChunk) => new ShapedJsLines(new ShapedPlans(shaper), onChunk, { routing });
+  return (onChunk) => {
+    const plans = new ShapedPlans(shaper);
+    const program = routing ? undefined : shapedLineProgram(plans);
+    return program === undefined ? new ShapedJsLines(plans, onChunk, { routing }) : new ShapedWasmLines(plans, program, onChunk);
+  };
 }
 
 /** The Kafka records of a shaped output (loaded here: they bring the Kafka client along). */

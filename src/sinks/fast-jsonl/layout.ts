@@ -2,9 +2,12 @@
  * Memory layout of the line writer's WebAssembly instance. JavaScript owns it: the module only reads
  * templates, strings and records from these places and writes lines into the output area.
  */
-export const RECORD_SLOTS = 16; // f64 slots per record: 0 = type index, 1.. = fields
-export const RECORD_BYTES = RECORD_SLOTS * 8;
+export const RECORD_SLOTS = 16; // f64 slots per record of wfsim's events: 0 = type index, 1.. = fields
+export const RECORD_SHIFT = 7; // log2 of RECORD_SLOTS * 8
 export const MAX_FIELDS = RECORD_SLOTS - 1;
+/** Shaped records: up to 64 slots (the line writer's integer cache covers 64). */
+export const SHAPED_RECORD_SLOTS = 64;
+export const SHAPED_RECORD_SHIFT = 9;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
@@ -23,10 +26,10 @@ export const LAYOUT = {
   stringBytes: 1 * MIB,
   stringBytesEnd: 5 * MIB,
   records: 5 * MIB,
-  recordCapacity: 4096,
+  recordsEnd: 6 * MIB,
   output: 6 * MIB,
   outputEnd: 8 * MIB,
   totalBytes: 8 * MIB,
 } as const;
 
-export const OPS = { END: 0, LIT: 1, INT: 2, BOOL: 3, STR: 4, OPT: 5 } as const;
+export const OPS = { END: 0, LIT: 1, INT: 2, BOOL: 3, STR: 4, OPT: 5, ISO: 6 } as const;

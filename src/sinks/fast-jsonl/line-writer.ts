@@ -1,23 +1,33 @@
 import { readFileSync } from "node:fs";
 import type { WfEvent } from "../../events/schema.ts";
 import { LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
-import { LAYOUT, MAX_FIELDS, OPS, RECORD_SLOTS } from "./layout.ts";
+import { LAYOUT, MAX_FIELDS, OPS, RECORD_SHIFT } from "./layout.ts";
 
 interface LineWriterExports {
   readonly memory: WebAssembly.Memory;
-  setup(templates: number, strings: number, pairs: number, result: number, cache: number): void;
+  setup(templates: number, strings: number, pairs: number, result: number, cache: number, shift: number): void;
   format(records: number, count: number, out: number, outEnd: number): number;
 }
 
-/** Fills one record from an event; returns false when a string did not fit in the table. */
-type RecordEncoder = (event: WfEvent, f64: Float64Array, slot: number, strings: StringTable) => boolean;
+/** Fills one record (the f64 slots from `slot` on) from an item; returns false when a string did not fit in the table. */
+export type RecordEncoder<T> = (item: T, f64: Float64Array, slot: number, strings: StringTable) => boolean;
+
+/** What the line writer writes: templates (bytecode, see wasm/line-writer.ts), the encoder that fills their records, the record size. */
+export interface LineProgram<T> {
+  readonly templates: readonly { readonly code: readonly number[]; readonly bound: number }[];
+  readonly encode: RecordEncoder<T>;
+  /** log2 of a record's bytes (8 per slot). */
+  readonly recordShift: number;
+  /** Names an item in messages. */
+  readonly describe: (item: T) => string;
+}
 
 // From src/sinks/fast-jsonl/ and dist/sinks/fast-jsonl/ alike, the module is in build/ at the top.
 const WASM_URL = new URL("../../../build/line-writer.wasm", import.meta.url);
 let compiled: WebAssembly.Module | undefined;
 /** Distinct values of a string field in one table beyond which it is no longer looked up. */
 const NAME_LIMIT = 64;
-/** String fields over all event types (txn_id, meta, workflow, step_name, reason, ...), with room to grow. */
+/** String fields over all event types (txn_id, meta, workflow, step_name, reason, ...), with room to grow; a shaped record's slots. */
 const MAX_STRING_FIELDS = 64;
 const textEncoder = new TextEncoder();
 
@@ -40,6 +50,8 @@ export class StringTable {
   // The last value of each string field (txn_id, meta, ...): consecutive events mostly repeat it.
   private readonly lastValues: unknown[] = [];
   private readonly lastIds: number[] = [];
+  private readonly lastJson: string[] = [];
+  private readonly lastJsonIds: number[] = [];
 
   constructor(memory: WebAssembly.Memory) {
     this.bytes = new Uint8Array(memory.buffer);
@@ -77,6 +89,17 @@ export class StringTable {
     if (id >= 0) {
       this.lastValues[field] = value;
       this.lastIds[field] = id;
+    }
+    return id;
+  }
+
+  /** The id of a text that already is JSON (a number's digits), or -1 when the table is full. */
+  internJson(text: string, field: number): number {
+    if (text === this.lastJson[field]) return this.lastJsonIds[field]!;
+    const id = this.append(text, true);
+    if (id >= 0) {
+      this.lastJson[field] = text;
+      this.lastJsonIds[field] = id;
     }
     return id;
   }
@@ -124,6 +147,8 @@ export class StringTable {
     this.end = LAYOUT.stringBytes;
     this.lastValues.length = 0;
     this.lastIds.length = 0;
+    this.lastJson.length = 0;
+    this.lastJsonIds.length = 0;
   }
 }
 
@@ -174,7 +199,7 @@ function u16(value: number): [number, number] {
  * straight-line function with constant property names (what keeps this path fast), and so that it
  * covers exactly the fields the schemas define.
  */
-function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder {
+function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder<WfEvent> {
   const stringFields: string[] = [];
   const cases = templates.map((template, typeIndex) => {
     const lines = [`f[r] = ${typeIndex};`];
@@ -197,7 +222,20 @@ function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder {
     return `case ${JSON.stringify(template.type)}: ${lines.join(" ")} return true;`;
   });
   const body = `let v, x; switch (e.type) { ${cases.join("\n")} default: throw new TypeError("unknown event type " + JSON.stringify(e.type)); }`;
-  return new Function("e", "f", "r", "s", body) as RecordEncoder;
+  return new Function("e", "f", "r", "s", body) as RecordEncoder<WfEvent>;
+}
+
+let eventProgram: LineProgram<WfEvent> | undefined;
+
+/** wfsim's events: one template per event type, from their schemas. */
+export function eventLineProgram(): LineProgram<WfEvent> {
+  eventProgram ??= {
+    templates: LINE_TEMPLATES.map(compileTemplate),
+    encode: compileEncoder(LINE_TEMPLATES),
+    recordShift: RECORD_SHIFT,
+    describe: (event) => `a ${event.type} event`,
+  };
+  return eventProgram;
 }
 
 /**
@@ -206,14 +244,17 @@ function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder {
  * holds them equal), several times faster, because number-to-text and string building stay out of
  * the JavaScript heap.
  */
-export class LineWriter {
+export class LineWriter<T = WfEvent> {
   private readonly exports: LineWriterExports;
   private readonly f64: Float64Array;
   private readonly bytes: Uint8Array;
   private readonly resultCell: Uint32Array;
   private readonly strings: StringTable;
-  private readonly encode: RecordEncoder;
+  private readonly program: LineProgram<T>;
+  private readonly encode: RecordEncoder<T>;
   private readonly onChunk: (chunk: Uint8Array) => void;
+  private readonly recordSlots: number;
+  private readonly recordCapacity: number;
   private count = 0;
 
   /**
@@ -221,7 +262,7 @@ export class LineWriter {
    * area: valid during the call only (the next flush writes over it), so a caller that keeps the
    * lines copies them, into memory of its own choosing.
    */
-  constructor(onChunk: (chunk: Uint8Array) => void) {
+  constructor(onChunk: (chunk: Uint8Array) => void, program?: LineProgram<T>) {
     compiled ??= new WebAssembly.Module(readFileSync(WASM_URL));
     const instance = new WebAssembly.Instance(compiled, { env: { abort: () => { throw new Error("line writer aborted"); } } });
     this.exports = instance.exports as unknown as LineWriterExports;
@@ -232,27 +273,30 @@ export class LineWriter {
     this.bytes = new Uint8Array(memory.buffer);
     this.resultCell = new Uint32Array(memory.buffer, LAYOUT.resultCell, 1);
     this.strings = new StringTable(memory);
-    this.encode = compileEncoder(LINE_TEMPLATES);
+    this.program = program ?? (eventLineProgram() as unknown as LineProgram<T>);
+    this.encode = this.program.encode;
+    this.recordSlots = (1 << this.program.recordShift) / 8;
+    this.recordCapacity = (LAYOUT.recordsEnd - LAYOUT.records) >> this.program.recordShift;
     this.onChunk = onChunk;
     this.writeTemplates();
     for (let i = 0; i < 100; i++) {
       this.bytes[LAYOUT.digitPairs + 2 * i] = 48 + Math.floor(i / 10);
       this.bytes[LAYOUT.digitPairs + 2 * i + 1] = 48 + (i % 10);
     }
-    this.exports.setup(LAYOUT.templateTable, LAYOUT.stringIndex, LAYOUT.digitPairs, LAYOUT.resultCell, LAYOUT.intCache);
+    this.exports.setup(LAYOUT.templateTable, LAYOUT.stringIndex, LAYOUT.digitPairs, LAYOUT.resultCell, LAYOUT.intCache, this.program.recordShift);
   }
 
-  write(event: WfEvent): void {
-    const slot = (LAYOUT.records >> 3) + this.count * RECORD_SLOTS;
-    if (!this.encode(event, this.f64, slot, this.strings)) {
+  write(item: T): void {
+    const slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    if (!this.encode(item, this.f64, slot, this.strings)) {
       // The string table is full: write out the records that refer to it, start a new one, retry.
       this.flush();
       this.strings.reset();
-      if (!this.encode(event, this.f64, LAYOUT.records >> 3, this.strings)) {
-        throw new RangeError(`a string field of a ${event.type} event is too long to write`);
+      if (!this.encode(item, this.f64, LAYOUT.records >> 3, this.strings)) {
+        throw new RangeError(`a string field of ${this.program.describe(item)} is too long to write`);
       }
     }
-    if (++this.count === LAYOUT.recordCapacity) this.flush();
+    if (++this.count === this.recordCapacity) this.flush();
   }
 
   /** Formats every record held so far and hands the lines to `onChunk`. */
@@ -260,7 +304,7 @@ export class LineWriter {
     let done = 0;
     while (done < this.count) {
       const formatted = this.exports.format(
-        LAYOUT.records + done * RECORD_SLOTS * 8,
+        LAYOUT.records + done * this.recordSlots * 8,
         this.count - done,
         LAYOUT.output,
         LAYOUT.outputEnd,
@@ -273,10 +317,11 @@ export class LineWriter {
   }
 
   private writeTemplates(): void {
-    const table = new Uint32Array(this.bytes.buffer, LAYOUT.templateTable, LINE_TEMPLATES.length * 2);
+    const templates = this.program.templates;
+    if (templates.length * 8 > LAYOUT.templateCode - LAYOUT.templateTable) throw new Error("too many line templates");
+    const table = new Uint32Array(this.bytes.buffer, LAYOUT.templateTable, templates.length * 2);
     let offset: number = LAYOUT.templateCode;
-    LINE_TEMPLATES.forEach((template, index) => {
-      const { code, bound } = compileTemplate(template);
+    templates.forEach(({ code, bound }, index) => {
       if (offset + code.length > LAYOUT.templateCodeEnd) throw new Error("line templates do not fit");
       this.bytes.set(code, offset);
       table[index * 2] = offset;
