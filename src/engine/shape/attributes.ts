@@ -19,7 +19,7 @@ import type { Attribute, AttributeKind, NumberDistribution, Placeholder, Shape, 
 import { FakeData, fakeValue } from "../../config/shape/fake-data.ts";
 import { isoUtc, type ZonedTime } from "../../events/iso-time.ts";
 import { standardNormal } from "../distributions.ts";
-import { RandomStreams, type Random } from "../random.ts";
+import { Random, RandomStreams } from "../random.ts";
 
 export type AttributeValue = string | number | boolean;
 
@@ -104,13 +104,48 @@ export function renderTemplate(template: Template, c: DrawContext, zone: ZonedTi
   return text;
 }
 
+/** murmur3's 32-bit finalizer: a bijection that mixes every input bit into every output bit. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * Each transaction's attribute stream: an xoshiro128** generator whose state comes from the
+ * transaction's index mixed with four words drawn from the seed's attribute domain. Made without
+ * allocating (one is made for every transaction); distinct indices give distinct states.
+ */
+export class AttributeStreams {
+  private readonly keys: readonly [number, number, number, number];
+
+  constructor(seed: number) {
+    const root = new RandomStreams(seed).forDomain(ATTRIBUTE_DOMAIN);
+    this.keys = [root.nextU32(), root.nextU32(), root.nextU32(), root.nextU32()];
+  }
+
+  forTransaction(index: number, reuse?: Random): Random {
+    const lo = index >>> 0;
+    const hi = Math.floor(index / 2 ** 32) >>> 0;
+    const [k0, k1, k2, k3] = this.keys;
+    const s0 = fmix32(fmix32(k0 ^ lo) ^ hi);
+    const s1 = fmix32(fmix32((k1 + 0x9e3779b9) ^ lo) ^ hi);
+    const s2 = fmix32(fmix32((k2 + 0x3c6ef372) ^ lo) ^ hi);
+    // fmix32 is a bijection: s3 is 0 for one lo only, and s0..s2 are not all 0 then in practice; 1 keeps the state valid.
+    const s3 = fmix32(fmix32((k3 + 0xdaa66d2b) ^ lo) ^ hi) || 1;
+    return reuse === undefined ? new Random(s0, s1, s2, s3) : reuse.reseed(s0, s1, s2, s3);
+  }
+}
+
 export class AttributeDrawers {
   /** One drawer per attribute, by index. */
   readonly drawers: readonly Drawer[];
-  readonly streams: RandomStreams;
+  readonly streams: AttributeStreams;
 
   constructor(shape: Shape, settings: DrawSettings) {
-    this.streams = new RandomStreams(settings.seed).derived(ATTRIBUTE_DOMAIN);
+    this.streams = new AttributeStreams(settings.seed);
     const fakers = new Map<string, FakeData>();
     const build = (attribute: Attribute, spec: AttributeKind): Drawer => compileDrawer(spec, attribute, settings, fakers, build);
     this.drawers = shape.attributes.map((attribute) => build(attribute, attribute.spec));

@@ -33,7 +33,10 @@ export interface Emission {
   readonly moment: Moment;
 }
 
-const TYPE_CODE = new Map<string, number>(EVENT_TYPES.map((type, code) => [type, code]));
+// enter() numbers event types by their place in EVENT_TYPES.
+if (EVENT_TYPES.join() !== "transaction_open,step_open,step_done,inter_step_wait,transaction_close,transaction_aborted,step_failed,step_retry,transaction_failed") {
+  throw new Error("shaper: EVENT_TYPES changed order");
+}
 
 /** A transaction's state as the shaper follows it; also what attributes are drawn against. */
 export class TxnContext implements DrawContext {
@@ -69,8 +72,10 @@ export class Shaper {
   /** The context of the transaction the engine is running now. */
   current: TxnContext;
   private readonly drawers: AttributeDrawers;
-  /** [workflow][event type code][step + 1] → emissions, in record order. */
-  private readonly table: readonly (readonly (readonly Emission[])[])[][];
+  /** [(workflow · event types + event type code) · slots + step + 1] → emissions, in record order. */
+  private readonly table: readonly (readonly Emission[])[];
+  /** Steps of the longest workflow + 1. */
+  private readonly slots: number;
   private readonly workflowIndex: Map<string, number>;
   private readonly transactionDrawers: readonly [number, Drawer][];
   private readonly stepDrawers: readonly [number, Drawer][];
@@ -91,13 +96,18 @@ export class Shaper {
     const emissions: Emission[] = [];
     for (const record of shape.records) for (const moment of record.moments) emissions.push({ index: emissions.length, record, moment });
     this.emissions = emissions;
-    this.table = shape.workflows.map((workflow, w) =>
-      EVENT_TYPES.map((event) =>
-        Array.from({ length: workflow.steps.length + 1 }, (_, slot) =>
-          emissions.filter((e) => e.moment.workflow === w && e.moment.event === event && e.moment.step === slot - 1),
-        ),
-      ),
+    this.slots = Math.max(...shape.workflows.map((w) => w.steps.length)) + 1;
+    const table: Emission[][] = [];
+    shape.workflows.forEach((_, w) =>
+      EVENT_TYPES.forEach((event, code) => {
+        for (let slot = 0; slot < this.slots; slot++) {
+          table[(w * EVENT_TYPES.length + code) * this.slots + slot] = emissions.filter(
+            (e) => e.moment.workflow === w && e.moment.event === event && e.moment.step === slot - 1,
+          );
+        }
+      }),
     );
+    this.table = table;
     this.current = new TxnContext(this.drawers.streams.forTransaction(0));
   }
 
@@ -129,6 +139,7 @@ export class Shaper {
     c.time = event.ts_ms;
     c.event = event.type;
     let slot = 0;
+    let code = 0;
     switch (event.type) {
       case "transaction_open":
         c.openedAt = event.ts_ms;
@@ -138,6 +149,7 @@ export class Shaper {
         for (const [index, draw] of this.transactionDrawers) c.values[index] = draw(c);
         break;
       case "step_open":
+        code = 1;
         slot = event.step;
         if (event.attempt === undefined) {
           c.stepNumber = event.step;
@@ -146,17 +158,32 @@ export class Shaper {
         }
         break;
       case "step_done":
-      case "step_failed":
-      case "step_retry":
+        code = 2;
         slot = event.step;
         break;
       case "inter_step_wait":
+        code = 3;
         slot = event.from_step;
         break;
-      default:
+      case "transaction_close":
+        code = 4;
+        break;
+      case "transaction_aborted":
+        code = 5;
+        break;
+      case "step_failed":
+        code = 6;
+        slot = event.step;
+        break;
+      case "step_retry":
+        code = 7;
+        slot = event.step;
+        break;
+      case "transaction_failed":
+        code = 8;
         break;
     }
-    return this.table[c.workflow]![TYPE_CODE.get(event.type)!]![slot]!;
+    return this.table[(c.workflow * EVENT_TYPES.length + code) * this.slots + slot]!;
   }
 
   /** Draws the record attributes for a record of `emission` about to be written. */

@@ -47,6 +47,8 @@ export class StringTable {
   private readonly distinctNames = new Int32Array(MAX_STRING_FIELDS);
   private count = 0;
   private end: number = LAYOUT.stringBytes;
+  /** Counts resets: an id is valid as long as this is what it was when the id was given. */
+  generation = 0;
   // The last value of each string field (txn_id, meta, ...): consecutive events mostly repeat it.
   private readonly lastValues: unknown[] = [];
   private readonly lastIds: number[] = [];
@@ -140,6 +142,7 @@ export class StringTable {
   }
 
   reset(): void {
+    this.generation++;
     this.objectIds.clear();
     this.nameIds.clear();
     this.distinctNames.fill(0);

@@ -8,7 +8,7 @@
  * Writes byte for byte what the compiled JavaScript serializers (json-code.ts) write; a test holds
  * the two equal.
  */
-import type { Template, ValueNode } from "../../config/shape/model.ts";
+import type { Placeholder, Shape, Template, ValueNode } from "../../config/shape/model.ts";
 import type { Emission, TxnContext } from "../../engine/shape/shaper.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import type { EventLineWriter } from "../fast-jsonl/fd-jsonl-sink.ts";
@@ -65,6 +65,11 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
     lines.push(assign(s));
   };
   const internText = (expression: string) => (s: number) => `x = s.intern(${expression}, ${s}); if (x < 0) return false; f[r + ${s}] = x;`;
+  // Text fixed for a whole transaction (its id, its attributes) recurs on each of its records: its
+  // id in the string table is kept in the transaction's context while the table lasts.
+  const internOnce = (expression: string, key: number) => (s: number) =>
+    `w = c.writerCache; if (w[0] !== s.generation) { w.length = 0; w[0] = s.generation; } x = w[${key + 1}]; ` +
+    `if (x === undefined) { x = s.intern(${expression}, ${s}); if (x < 0) return false; w[${key + 1}] = x; } f[r + ${s}] = x;`;
   const rawText = (template: Template): string | undefined => {
     let out = "";
     for (const part of template.parts) {
@@ -150,9 +155,11 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
             // Decimals are formatted by JavaScript (its shortest form), integral values by the writer.
             hole(OPS.STR, 0, (s) => `x = s.internJson(String(${source.code}), ${s}); if (x < 0) return false; f[r + ${s}] = x;`);
             return;
-          case "string":
-            hole(OPS.STR, 0, internText(source.code));
+          case "string": {
+            const key = transactionKey(placeholder, shape);
+            hole(OPS.STR, 0, key === undefined ? internText(source.code) : internOnce(source.code, key));
             return;
+          }
         }
       }
     }
@@ -161,8 +168,14 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
   text += "\n";
   flush();
   code.push(OPS.END);
-  const encode = new Function("e", "c", "f", "r", "s", "T", `let x; ${lines.join(" ")} return true;`) as EmissionEncoder;
+  const encode = new Function("e", "c", "f", "r", "s", "T", `let x, w; ${lines.join(" ")} return true;`) as EmissionEncoder;
   return { code, bound, encode };
+}
+
+/** A key for a string value that stays the same for a whole transaction: 0 for its id, 1 + i for attribute i. */
+function transactionKey(placeholder: Placeholder, shape: Shape): number | undefined {
+  if (placeholder.source === "lifecycle") return placeholder.name === "txn_id" ? 0 : undefined;
+  return shape.attributes[placeholder.index]!.scope === "transaction" ? 1 + placeholder.index : undefined;
 }
 
 /** The line program of a shape (one template per emission), or undefined when a record does not fit the writer's records. */
