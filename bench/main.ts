@@ -1,18 +1,20 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka, shape (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { analyzeRows } from "./rows/analyze.ts";
 import { coreRows } from "./rows/core.ts";
 import { kafkaRows } from "./rows/kafka.ts";
 import { scenarioRows } from "./rows/scenario.ts";
+import { shapeRows } from "./rows/shape.ts";
 
 const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   core: coreRows,
   scenario: scenarioRows,
   analyze: analyzeRows,
   kafka: kafkaRows,
+  shape: shapeRows,
 };
 
 const wanted = process.argv.slice(2);
