@@ -490,7 +490,14 @@ class ShapeCompiler {
     } else {
       value = fields;
     }
-    this.checkKnown(value, events, [...path, "fields"], name);
+    this.checkKnown(fields, events, [...path, "fields"], name);
+    if (envelope === "cloudevents") {
+      for (const key of ["type", "subject"] as const) {
+        const field = value.fields.find((f) => f.name === key)!;
+        this.checkKnown(field.value, events, input[key] === undefined ? path : [...path, key], name);
+      }
+      this.checkKnown(value.fields.find((f) => f.name === "source")!.value, events, this.raw.source === undefined ? path : ["output", "source"], name);
+    }
     const topicText = input.topic ?? this.raw.topic ?? "wfsim.{record}";
     const topicPath: Path = input.topic !== undefined ? [...path, "topic"] : this.raw.topic !== undefined ? ["output", "topic"] : path;
     const topic = this.template(topicText, topicPath, (n) => {
@@ -653,6 +660,14 @@ class ShapeCompiler {
 
   /** Every value a record uses must be known at one of its moments at least (where it is not, the field is left out). */
   private checkKnown(node: ValueNode, events: readonly EventType[], path: Path, record: string): void {
+    if (node.kind === "object") {
+      for (const field of node.fields) this.checkKnown(field.value, events, [...path, field.name], record);
+      return;
+    }
+    if (node.kind === "list") {
+      node.items.forEach((item, i) => this.checkKnown(item, events, [...path, i], record));
+      return;
+    }
     const placeholders = placeholdersOfNode(node);
     for (const placeholder of placeholders) {
       if (events.some((event) => this.placeholderKnownAt(placeholder, event))) continue;
