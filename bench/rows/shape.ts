@@ -75,7 +75,11 @@ export async function shapeRows(): Promise<BenchRow[]> {
         note: `${fakeCosts()}; pairs: ${freshRatios.map((r) => r.toFixed(2)).join(", ")}`,
       },
     ];
-    rows.push(await kafkaRow(dir, text));
+    try {
+      rows.push(await kafkaRow(dir, text));
+    } catch (error) {
+      rows.push({ name: "Kafka: the shaped scenario vs the Kafka row's workload", unit: "records/s", wfsim: NaN, note: `not measured: ${(error as Error).message.split("\n")[0]}` });
+    }
     return rows;
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -107,17 +111,21 @@ async function kafkaRow(dir: string, text: string): Promise<BenchRow> {
   try {
     const start = String(Date.now() - 86_400_000);
     const common = ["--clock", "virtual", "--samples", `${KAFKA_SAMPLES}`, "--start-time", start, "--quiet", "--kafka-bootstrap", bootstrap, "--partitions", `${PARTITIONS}`];
-    const shapedRecords = await recordsPerRun(text);
+    const shapedRecords = await recordsPerRun();
     const ours: number[] = [];
     const today: number[] = [];
     for (let round = 0; round < KAFKA_ROUNDS; round++) {
       const suffix = randomBytes(4).toString("hex");
-      const plainRun = await runProcess(NODE, [WFSIM, "run", ...common, "--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`]);
+      const plainArgs = [WFSIM, "run", ...common, "--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`];
+      let plainRun = await runProcess(NODE, plainArgs);
+      // A topic just created can be unknown to the broker's metadata for a moment on a loaded machine: once more.
+      if (plainRun.code !== 0 && /unknown topic/.test(plainRun.stderr)) plainRun = await runProcess(NODE, plainArgs);
       if (plainRun.code !== 0) throw new Error(`wfsim failed: ${plainRun.stderr}`);
       today.push((KAFKA_SAMPLES * 16) / (plainRun.wallMs / 1000));
       const scenario = join(dir, `kafka-${suffix}.yaml`);
       await writeFile(scenario, text.replace('topic: "bench.{workflow}"', `topic: "bench-shaped-${suffix}.{workflow}"`));
-      const shapedRun = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, ...common]);
+      let shapedRun = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, ...common]);
+      if (shapedRun.code !== 0 && /unknown topic/.test(shapedRun.stderr)) shapedRun = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, ...common]);
       if (shapedRun.code !== 0) throw new Error(`wfsim failed: ${shapedRun.stderr}`);
       ours.push(shapedRecords / (shapedRun.wallMs / 1000));
     }
@@ -136,8 +144,7 @@ async function kafkaRow(dir: string, text: string): Promise<BenchRow> {
 }
 
 /** Records the shaped scenario writes for KAFKA_SAMPLES transactions. */
-async function recordsPerRun(text: string): Promise<number> {
-  void text;
+async function recordsPerRun(): Promise<number> {
   const run = await runProcess(NODE, [WFSIM, "run", "--scenario", SHAPED, "--clock", "virtual", "--samples", `${KAFKA_SAMPLES}`, "--quiet"], { stdout: "capture" });
   if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
   return run.stdout.split("\n").filter((line) => line !== "").length;
