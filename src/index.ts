@@ -12,6 +12,7 @@ export {
   createClock,
   arrivalsOf,
   truthCallback,
+  createShaper,
   type SimulateOptions,
   type RunOptions,
 } from "./api/simulate.ts";
@@ -38,6 +39,26 @@ export type {
   StageSpec,
 } from "./config/scenario/model.ts";
 export { parseDuration, formatMs } from "./config/units.ts";
+export type {
+  Shape,
+  RecordType,
+  RecordRoles,
+  ValueNode,
+  ValueType,
+  ObjectField,
+  Attribute,
+  AttributeKind,
+  AttributeScope,
+  Moment,
+  Template,
+  Placeholder,
+  TimeFormat,
+  FieldPath,
+  Envelope,
+} from "./config/shape/model.ts";
+export { LIFECYCLE, type LifecycleName } from "./config/shape/lifecycle.ts";
+export { shapeJsonSchema } from "./config/shape/json-schema.ts";
+export { Shaper, type ShaperSettings, type Emission } from "./engine/shape/shaper.ts";
 export { VirtualClock, RealClock, ManualClock, type Clock, type TimerApi } from "./engine/clock.ts";
 export { Random, RandomStreams } from "./engine/random.ts";
 export { Simulation, type EventSink, type LabelSink, type Progress, type RunSummary } from "./engine/simulation.ts";
