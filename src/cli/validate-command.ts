@@ -30,7 +30,12 @@ export function describeScenario(scenario: Scenario): string {
     ...(scenario.samples === undefined ? [] : [Number.isFinite(scenario.samples) ? `${scenario.samples} transactions` : "unlimited transactions"]),
     ...(scenario.durationMs === undefined ? [] : [`for ${formatMs(scenario.durationMs)}`]),
   ];
-  return `${scenario.workflows.length} workflow${scenario.workflows.length === 1 ? "" : "s"}: ${workflows}; ${model}${bounds.length === 0 ? "" : `; ${bounds.join(", ")}`}`;
+  const output = scenario.output;
+  const shaped =
+    output === undefined
+      ? ""
+      : `; output: ${output.records.length} record type${output.records.length === 1 ? "" : "s"}, ${output.attributes.length} attribute${output.attributes.length === 1 ? "" : "s"}, topic${output.topics.length === 1 ? "" : "s"} ${output.topics.join(", ")}`;
+  return `${scenario.workflows.length} workflow${scenario.workflows.length === 1 ? "" : "s"}: ${workflows}; ${model}${bounds.length === 0 ? "" : `; ${bounds.join(", ")}`}${shaped}`;
 }
 
 function formatShare(share: number): string {

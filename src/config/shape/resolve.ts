@@ -468,7 +468,7 @@ class ShapeCompiler {
       }
     }
     const events = [...new Set(moments.map((m) => m.event))];
-    const lookup = this.recordLookup(moments);
+    const lookup = this.recordLookup();
     const fields = this.fieldsOf(input, path, lookup);
     let value: ValueNode & { kind: "object" };
     if (envelope === "cloudevents") {
@@ -524,11 +524,8 @@ class ShapeCompiler {
     return record;
   }
 
-  /** The topic `record` takes in `workflow`. */
-  topicName(record: Pick<RecordType, "topic" | "name">, workflow: number): string {
-    return record.topic.parts
-      .map((part) => (typeof part === "string" ? part : part.name === "workflow" ? this.workflows[workflow]!.name : record.name))
-      .join("");
+  private topicName(record: Pick<RecordType, "topic" | "name">, workflow: number): string {
+    return topicOf(record, this.workflows[workflow]!.name);
   }
 
   /** Keys use values fixed for the whole transaction, so that its records keep one partition per topic. */
@@ -551,8 +548,7 @@ class ShapeCompiler {
     };
   }
 
-  private recordLookup(moments: readonly Moment[]): NameLookup {
-    void moments;
+  private recordLookup(): NameLookup {
     return (n) => {
       const attribute = this.byName.get(n);
       if (attribute !== undefined) return { placeholder: { source: "attribute", name: n, index: attribute.index }, type: attribute.type };
@@ -801,4 +797,9 @@ function rolesOf(value: ValueNode & { kind: "object" }): RecordRoles {
   };
   walk(value, []);
   return { txnId, time };
+}
+
+/** The topic a record of `record`'s type takes in a workflow: its topic template filled in. */
+export function topicOf(record: Pick<RecordType, "topic" | "name">, workflowName: string): string {
+  return record.topic.parts.map((part) => (typeof part === "string" ? part : part.name === "workflow" ? workflowName : record.name)).join("");
 }

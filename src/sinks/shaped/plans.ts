@@ -3,6 +3,7 @@
  * record's serializer, its topic, how to make its key, its headers.
  */
 import type { Shape } from "../../config/shape/model.ts";
+import { topicOf } from "../../config/shape/resolve.ts";
 import type { Emission, Shaper, TxnContext } from "../../engine/shape/shaper.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { codeHelpers, JsonCompiler, type CodeHelpers, type RecordSerializer, type TextRenderer } from "./json-code.ts";
@@ -42,9 +43,7 @@ export class ShapedPlans {
     const keyTexts: string[] = [];
     this.plans = shaper.emissions.map((emission) => {
       const record = emission.record;
-      const topic = record.topic.parts
-        .map((part) => (typeof part === "string" ? part : part.name === "workflow" ? shape.workflows[emission.moment.workflow]!.name : record.name))
-        .join("");
+      const topic = topicOf(record, shape.workflows[emission.moment.workflow]!.name);
       if (!keyTexts.includes(record.key.text)) keyTexts.push(record.key.text);
       return {
         emission,

@@ -178,8 +178,13 @@ function transactionKey(placeholder: Placeholder, shape: Shape): number | undefi
   return shape.attributes[placeholder.index]!.scope === "transaction" ? 1 + placeholder.index : undefined;
 }
 
-/** The line program of a shape (one template per emission), or undefined when a record does not fit the writer's records. */
-export function shapedLineProgram(plans: ShapedPlans): LineProgram<WfEvent> | undefined {
+/** A shape's line program: one template per emission, and `select` says which the next record is. */
+export interface ShapedLineProgram extends LineProgram<WfEvent> {
+  select(emission: number): void;
+}
+
+/** The line program of a shape, or undefined when a record does not fit the writer's records. */
+export function shapedLineProgram(plans: ShapedPlans): ShapedLineProgram | undefined {
   let compiled: Compiled[];
   try {
     compiled = plans.shaper.emissions.map((emission, index) => compileEmission(plans, emission, index));
@@ -194,24 +199,23 @@ export function shapedLineProgram(plans: ShapedPlans): LineProgram<WfEvent> | un
     templates: compiled,
     recordShift: SHAPED_RECORD_SHIFT,
     describe: (event) => `a record at ${event.type}`,
-    // The writer sets the emission before each record (see ShapedWasmLines.write).
     encode: (event, f, r, s) => current.encode(event, shaper.current, f, r, s, helpers),
     select(index: number) {
       current = compiled[index]!;
     },
-  } as LineProgram<WfEvent> & { select(index: number): void };
+  };
 }
 
 export class ShapedWasmLines implements EventLineWriter {
   private readonly plans: ShapedPlans;
   private readonly lines: LineWriter<WfEvent>;
-  private readonly program: LineProgram<WfEvent> & { select(index: number): void };
+  private readonly program: ShapedLineProgram;
   /** Records written so far. */
   records = 0;
 
-  constructor(plans: ShapedPlans, program: LineProgram<WfEvent>, onChunk: (chunk: Uint8Array) => void) {
+  constructor(plans: ShapedPlans, program: ShapedLineProgram, onChunk: (chunk: Uint8Array) => void) {
     this.plans = plans;
-    this.program = program as LineProgram<WfEvent> & { select(index: number): void };
+    this.program = program;
     this.lines = new LineWriter(onChunk, program);
   }
 

@@ -8,7 +8,7 @@
  * be told apart by, a moment that would go unseen, a gap whose two waits no record carries.
  */
 import type { Scenario } from "../../../config/scenario/model.ts";
-import { LIFECYCLE, type LifecycleName } from "../../../config/shape/lifecycle.ts";
+import type { LifecycleName } from "../../../config/shape/lifecycle.ts";
 import type { Moment, Placeholder, RecordType, Shape, Template, TimeFormat, ValueNode } from "../../../config/shape/model.ts";
 import type { EventType } from "../../../events/schema.ts";
 import { WfsimError } from "../../../errors.ts";
@@ -249,6 +249,5 @@ function fixedText(placeholder: Placeholder, moment: Moment, shape: Shape, recor
   }
   if (value === undefined) return undefined;
   const text = String(value);
-  void LIFECYCLE;
   return placeholder.pad === undefined ? text : text.padStart(placeholder.pad, "0");
 }
