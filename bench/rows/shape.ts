@@ -9,6 +9,7 @@
  * writes 12 records for a transaction's 16 events). Beside it: what a fresh fake value costs.
  */
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -27,10 +28,28 @@ const KAFKA_SAMPLES = 100_000;
 const KAFKA_ROUNDS = 3;
 const PARTITIONS = 3;
 
+/** CPU seconds of each run, by scenario: on a machine others load, a steadier measure than wall time. */
+const cpuSeconds = new Map<string, number[]>();
+const GNU_TIME = "/usr/bin/time";
+
 async function eventsPerSecond(scenario: string, samples: number, events: number, extra: readonly string[] = []): Promise<number> {
-  const run = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, "--samples", `${samples}`, "--clock", "virtual", "--quiet", ...extra], { stdout: "null" });
+  const args = [WFSIM, "run", "--scenario", scenario, "--samples", `${samples}`, "--clock", "virtual", "--quiet", ...extra];
+  const timed = existsSync(GNU_TIME);
+  const run = timed
+    ? await runProcess(GNU_TIME, ["-f", "wfsim-cpu %U %S", NODE, ...args], { stdout: "null" })
+    : await runProcess(NODE, args, { stdout: "null" });
   if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+  const cpu = /wfsim-cpu ([\d.]+) ([\d.]+)/.exec(run.stderr);
+  if (cpu !== null) cpuSeconds.set(scenario, [...(cpuSeconds.get(scenario) ?? []), Number(cpu[1]) + Number(cpu[2])]);
   return events / (run.wallMs / 1000);
+}
+
+/** "CPU time ratio 0.63 (median CPU s: 4.1 vs 2.6)", or "" without GNU time. */
+function cpuNote(shaped: string, plain: string): string {
+  const a = cpuSeconds.get(shaped);
+  const b = cpuSeconds.get(plain);
+  if (a === undefined || b === undefined) return "";
+  return `; by CPU time (user + system): ratio ${(median(b) / median(a)).toFixed(2)} (median ${median(a).toFixed(1)} s against ${median(b).toFixed(1)} s)`;
 }
 
 const format = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -63,7 +82,7 @@ export async function shapeRows(): Promise<BenchRow[]> {
         referenceLabel: "without output",
         ratio: median(ratios),
         goal: { value: 0.6, better: "higher", on: "ratio" },
-        note: `pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
+        note: `pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}${cpuNote(SHAPED, plain)}`,
       },
       {
         name: "the same with a fresh fake value (person.fullName) per transaction",
@@ -72,7 +91,7 @@ export async function shapeRows(): Promise<BenchRow[]> {
         reference: median(plainRuns),
         referenceLabel: "without output",
         ratio: median(freshRatios),
-        note: `${fakeCosts()}; pairs: ${freshRatios.map((r) => r.toFixed(2)).join(", ")}`,
+        note: `${fakeCosts()}; pairs: ${freshRatios.map((r) => r.toFixed(2)).join(", ")}${cpuNote(fresh, plain)}`,
       },
     ];
     try {
