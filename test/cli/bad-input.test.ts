@@ -64,7 +64,7 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--output", ""], /--output must be a file path, got an empty value/],
   [["--output", "/nonexistent-dir/events.jsonl"], /^wfsim: --output \/nonexistent-dir\/events\.jsonl: cannot open for writing \(no such file or directory\)$/],
   [["--bogus"], /^wfsim: unknown option '--bogus'$/],
-  [["--sample", "3"], /^wfsim: unknown option '--sample' \(did you mean --samples\?\)$/],
+  [["--sampels", "3"], /^wfsim: unknown option '--sampels' \(did you mean --samples\?\)$/],
   [["--samples"], /option '--samples <n>' argument missing/],
   [["run", "extra"], /too many arguments for 'run'/],
   [["frobnicate"], /^wfsim: unknown command 'frobnicate' \(commands: .*\)$/],
