@@ -186,6 +186,11 @@ export interface KafkaInputReport {
   readonly merge: "per-partition" | "all-partitions";
   /** Records deleted by retention before they could be read. */
   readonly skipped_by_retention: number;
+  /**
+   * Offsets deleted before reading began: the partitions' first offsets, when above 0 (retention.ms
+   * passed over them, or they were deleted on purpose). The stream read is what was left.
+   */
+  readonly deleted_before_read: number;
   readonly follow?: FollowReport;
 }
 

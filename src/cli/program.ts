@@ -80,7 +80,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
     .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
-    .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth: injected outliers and stuck transactions"))
+    .addOption(new Option("--alerts <file|kafka:topic>", "score these alerts (JSON Lines with txn_id, optionally ts_ms and kind: outlier or stuck) against the ground truth: injected outliers and stuck transactions; kafka:TOPIC reads them from that topic (with --kafka-bootstrap and the other connection flags)"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
     .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))

@@ -230,10 +230,19 @@ function groundTruthLines(g: GroundTruthReport, judgedInjected: number): string[
   return lines;
 }
 
+/** Said in the report and on stderr: an empty or thin stream is then no clean one. */
+export function deletedBeforeRead(k: KafkaInputReport): string {
+  return (
+    `${n(k.deleted_before_read)} records had been deleted before this read began (partitions start past offset 0: retention.ms, ` +
+    `or deleted on purpose); the figures cover what was left`
+  );
+}
+
 function kafkaLines(k: KafkaInputReport): string[] {
   const topic = (t: KafkaTopicReport) => `${t.name} (${n(t.partitions)} partition${t.partitions === 1 ? "" : "s"}, ${n(t.records)} records)`;
   const merge = k.merge === "per-partition" ? "partition p of both merged by record timestamp" : "all partitions merged by record timestamp";
   const lines = [`  from Kafka at ${k.bootstrap}: ${topic(k.topics.transactions)} and ${topic(k.topics.steps)}; ${merge}`];
+  if (k.deleted_before_read > 0) lines.push(`  ${deletedBeforeRead(k)}`);
   if (k.skipped_by_retention > 0) lines.push(`  ${n(k.skipped_by_retention)} records were deleted by retention before they could be read`);
   const f = k.follow;
   if (f !== undefined) {
