@@ -51,7 +51,7 @@ export const SIM_FLAGS = {
   },
   startTime: {
     syntax: "--start-time <time>",
-    help: "simulated time of the first event: ISO-8601 or epoch ms",
+    help: "simulated time of the first event: now, ISO-8601 or epoch ms; on the real clock a scenario's start_time in the past is refused unless given here",
     defaultText: "now",
   },
   speed: {

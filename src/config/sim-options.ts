@@ -100,7 +100,7 @@ const KINDS = {
   },
   timezone: timeZone,
   clock: oneOf(CLOCKS),
-  startTime: instant,
+  startTime: { expected: `${instant.expected}, or now`, parse: instant.parse },
   speed: number(0, 1_000_000, { minExclusive: true }),
   duration: positiveDuration,
   instance: instanceKind,
@@ -155,6 +155,7 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
       }
     }
   }
+  const now = context.now ?? Date.now;
   const seed =
     input.seed === "random"
       ? (context.randomSeed ?? defaultRandomSeed)()
@@ -182,12 +183,13 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     seed,
     timezone: read("timezone", () => scenario?.timezone ?? SIM_DEFAULTS.timezone),
     clock: read("clock", () => SIM_DEFAULTS.clock),
-    startTime: read("startTime", () => scenario?.startTime ?? Math.floor((context.now ?? Date.now)())),
+    startTime: input.startTime === "now" ? Math.floor(now()) : read("startTime", () => scenario?.startTime ?? Math.floor(now())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
     duration,
     instance: read("instance", () => SIM_DEFAULTS.instance),
   };
   if (scenario !== undefined) {
+    refusePastScenarioStart(options, scenario, input.startTime !== undefined, now(), nameOf);
     const overrides = {
       ...(input.outlierProb === undefined ? {} : { prob: options.outlierProb }),
       ...(input.outlierMs === undefined ? {} : { extraMs: options.outlierMs }),
@@ -219,6 +221,21 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     );
   }
   return options;
+}
+
+/**
+ * On the real clock, events happen now and are stamped from the start time on: a scenario's
+ * start_time in the past would date them months back, silently (and retention would delete them).
+ * Taken from the scenario, it is refused; given as an option (`--start-time`), it was asked for.
+ */
+function refusePastScenarioStart(options: SimOptions, scenario: Scenario, given: boolean, nowMs: number, nameOf: (key: FlagOptionKey) => string): void {
+  if (given || options.clock !== "real" || scenario.startTime === undefined || scenario.startTime >= nowMs) return;
+  const at = new Date(scenario.startTime).toISOString().replace(".000Z", "Z");
+  throw new WfsimError(
+    "INVALID_OPTION",
+    `${scenario.source}: start_time ${at} is in the past, and on the real clock the events would be stamped from then on while they happen now; ` +
+      `give ${nameOf("startTime")} now to start now, or ${nameOf("startTime")} ${at} to keep it (or ${nameOf("clock")} virtual)`,
+  );
 }
 
 /**
