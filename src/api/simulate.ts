@@ -62,6 +62,8 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
     ...(arrivals === undefined ? {} : { arrivals }),
     ...(options.duration === undefined ? {} : { durationMs: options.duration }),
     ...(run.truth === undefined ? {} : { truth: run.truth }),
+    timestamps: options.timestamps,
+    plannedStartMs: options.startTime,
   });
 }
 

@@ -59,6 +59,11 @@ export const SIM_FLAGS = {
     help: "real clock only: run k times faster, timestamps stay on the simulated timeline",
     defaultText: `${SIM_DEFAULTS.speed}`,
   },
+  timestamps: {
+    syntax: "--timestamps <actual|planned>",
+    help: "real clock: stamp each event when it is emitted (actual), or when it was due (planned: the gaps are exactly the drawn ones, however late the engine wakes)",
+    defaultText: SIM_DEFAULTS.timestamps,
+  },
   duration: {
     syntax: "--duration <time>",
     help: "open no transaction after this much simulated time (250ms, 30s, 10m, 2h); those in flight finish",

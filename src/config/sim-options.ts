@@ -8,6 +8,10 @@ import { describeReceived, instant, integer, number, oneOf, timeZone, type Value
 export const CLOCKS = ["real", "virtual"] as const;
 export type ClockKind = (typeof CLOCKS)[number];
 
+/** How events are stamped on the real clock: when emitted, or when due (see Simulation). */
+export const TIMESTAMPS = ["actual", "planned"] as const;
+export type TimestampKind = (typeof TIMESTAMPS)[number];
+
 /** The largest delay wfsim accepts, in ms: uniform draws are made from 32-bit integers. */
 export const MAX_DELAY_MS = 2 ** 32 - 1;
 
@@ -40,6 +44,12 @@ export interface SimOptions {
   readonly startTime: number;
   /** Simulated ms per real ms, on the real clock. */
   readonly speed: number;
+  /**
+   * Real clock: "actual" stamps each event with the time it is emitted, so the engine's lateness adds
+   * to the gaps; "planned" with the time it was due, so the gaps are exactly the drawn ones. The same
+   * on the virtual clock.
+   */
+  readonly timestamps: TimestampKind;
   /** Simulated ms after the start at which no transaction opens any more; those in flight finish. */
   readonly duration: number | undefined;
   /**
@@ -75,6 +85,7 @@ export const SIM_DEFAULTS = {
   timezone: "Europe/Berlin",
   clock: "real",
   speed: 1,
+  timestamps: "actual",
   instance: SINGLE_INSTANCE,
 } as const satisfies Omit<SimOptions, "startTime" | "duration" | "scenario">;
 
@@ -102,6 +113,7 @@ const KINDS = {
   clock: oneOf(CLOCKS),
   startTime: { expected: `${instant.expected}, or now`, parse: instant.parse },
   speed: number(0, 1_000_000, { minExclusive: true }),
+  timestamps: oneOf(TIMESTAMPS),
   duration: positiveDuration,
   instance: instanceKind,
 } satisfies { [K in FlagOptionKey]: ValueKind<NonNullable<SimOptions[K]>> };
@@ -185,6 +197,7 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     clock: read("clock", () => SIM_DEFAULTS.clock),
     startTime: input.startTime === "now" ? Math.floor(now()) : read("startTime", () => scenario?.startTime ?? Math.floor(now())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
+    timestamps: read("timestamps", () => SIM_DEFAULTS.timestamps),
     duration,
     instance: read("instance", () => SIM_DEFAULTS.instance),
   };
