@@ -28,6 +28,12 @@ export interface RunOptions {
    * stuck): the stream a pipeline under test should see. Absent, labels go inline, the seed's way.
    */
   readonly truth?: LabelSink;
+  /**
+   * Leave out every field and event that announces a wait before it ends (inter_step_wait,
+   * pre_delay_ms, work_ms, backoff_ms) and the inline labels; transaction_open carries
+   * steps_planned. Default: blind when `truth` is given.
+   */
+  readonly blind?: boolean;
 }
 
 /** The clock a set of options asks for, starting now. */
@@ -43,11 +49,12 @@ export function createClock(options: SimOptions): Clock {
  */
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
+  const blind = run.blind ?? !inlineLabels;
   const scenario = options.scenario;
   const factory =
     scenario === undefined
-      ? new SeedWorkflow(options, { inlineLabels })
-      : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
+      ? new SeedWorkflow(options, { inlineLabels, blind })
+      : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels, blind });
   const arrivals = scenario === undefined ? undefined : arrivalsOf(scenario, options.seed);
   const { instance } = options;
   return new Simulation({
@@ -87,6 +94,8 @@ export interface SimulateOptions extends SimOptionsInput {
   readonly clockOverride?: Clock;
   /** Receives ground-truth labels; given, the events carry no inline labels (see RunOptions.truth). */
   readonly onTruth?: (record: TruthRecord) => void;
+  /** A blind stream (see RunOptions.blind); default: blind when `onTruth` is given. */
+  readonly blind?: boolean;
 }
 
 /**
@@ -99,7 +108,7 @@ export interface SimulateOptions extends SimOptionsInput {
  * ```
  */
 export function simulate(input: SimulateOptions = {}, context: ResolveContext = {}): AsyncIterable<WfEvent> {
-  const { signal: outerSignal, clockOverride, onTruth, ...simInput } = input;
+  const { signal: outerSignal, clockOverride, onTruth, blind, ...simInput } = input;
   const options = resolveSimOptions(simInput, context);
   return {
     async *[Symbol.asyncIterator]() {
@@ -114,6 +123,7 @@ export function simulate(input: SimulateOptions = {}, context: ResolveContext = 
         signal: controller.signal,
         ...(clockOverride === undefined ? {} : { clock: clockOverride }),
         ...(onTruth === undefined ? {} : { truth: truthCallback(onTruth) }),
+        ...(blind === undefined ? {} : { blind }),
       });
       let finished = false;
       let failure: unknown;

@@ -87,7 +87,12 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     destination = target.description;
   }
 
-  const simulation = createSimulation(options, { sink, signal: controller.signal, ...(truth === undefined ? {} : { truth }) });
+  const simulation = createSimulation(options, {
+    sink,
+    signal: controller.signal,
+    ...(truth === undefined ? {} : { truth }),
+    ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}),
+  });
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
   const eventsOnTerminal = output !== undefined && isatty(output.fd);

@@ -83,8 +83,13 @@ export const SCENARIO_FLAGS = {
   },
   truth: {
     syntax: "--truth <file>",
-    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream",
+    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream; implies --blind",
   },
+  blind: {
+    syntax: "--blind",
+    help: "leave out every field and event that announces a wait before it ends (inter_step_wait, pre_delay_ms, work_ms, backoff_ms) and the inline labels; transaction_open carries steps_planned",
+  },
+  noBlind: { syntax: "--no-blind", help: "with --truth: keep the fields and events --blind leaves out (the labels still go to the truth file)" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const OUTPUT_FLAGS = {
