@@ -6,13 +6,14 @@ import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } f
 import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { TOPIC_FLAGS } from "./topics-command.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "validate", "schema", "analyze", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "topics", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -106,6 +107,17 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
     });
 
+  const topics = program
+    .command("topics")
+    .description("create, describe or delete wfsim's topics (and a pipeline's alerts topic) before a run: partitions, replication, retention, timestamp limits")
+    .argument("<action>", "create, describe or delete")
+    .allowExcessArguments(false);
+  addFlags(topics, TOPIC_FLAGS);
+  topics.action(async (action: string, flags: RunFlags) => {
+    const { topicsCommand } = await import("./topics-command.ts");
+    setExit(await topicsCommand(action, flags, { ...context, stdout: io.stdout }));
+  });
+
   return program;
 }
 
@@ -120,7 +132,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, topics; see wfsim --help)`);
     }
     await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
   } catch (error) {

@@ -65,9 +65,8 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   let destination: string;
   let outputError: Error | undefined;
   if (kafka !== undefined) {
-    const opened = await openKafkaDestination(kafka, { signal: context.signal, stderr: context.stderr, quiet }, () =>
-      stop("Kafka delivery failed"),
-    );
+    const plan = { startMs: options.startTime, clock: options.clock, speed: options.speed, durationMs: options.duration };
+    const opened = await openKafkaDestination(kafka, { signal: context.signal, stderr: context.stderr, quiet }, () => stop("Kafka delivery failed"), plan);
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
     const kafkaSink = opened.sink;
     sink = kafkaSink;

@@ -7,6 +7,7 @@ import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
 import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
+import { readTopicLimits, type TopicLimits } from "../../kafka/topic-limits.ts";
 
 export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs"> {
   /** Gives up connecting when aborted (rejects with the signal's reason). */
@@ -19,6 +20,8 @@ export interface OpenedKafkaSink {
   readonly sink: KafkaSink;
   /** wfsim's two topics: transactions first, then steps. */
   readonly topics: readonly TopicInfo[];
+  /** What they keep and accept by time; empty when the broker would not say (no DESCRIBE_CONFIGS right). */
+  readonly limits: readonly TopicLimits[];
 }
 
 /**
@@ -43,13 +46,15 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
   });
   const names = [options.topics.transactions, options.topics.steps];
   try {
-    const topics = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
+    const { found: topics, limits } = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
       try {
         const found = await retrying(deadline, signal, seen, () => ensureTopics(admin, names, options));
+        // Only for warnings: a user allowed to write but not to read configs still gets a run.
+        const limits = await retrying(deadline, signal, seen, () => readTopicLimits(admin, names)).catch(() => []);
         // Connects the producer and, when idempotent, gets its producer id: a problem with the
         // producer's own connections shows here rather than at the first batch.
         await retrying(deadline, signal, seen, () => sender.start(names));
-        return found;
+        return { found, limits };
       } catch (error) {
         if (error instanceof TopicSetupError) throw topicError(error, options, nameOf);
         throw error;
@@ -61,7 +66,7 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
       partitions: { transactions: topics[0]!.partitions, steps: topics[1]!.partitions },
       deliveryTimeoutMs: options.timeoutMs,
     });
-    return { sink, topics };
+    return { sink, topics, limits };
   } catch (error) {
     await sender.close().catch(() => {});
     throw error;
