@@ -15,16 +15,20 @@ import type { CommandContext } from "./run-command.ts";
 
 const ACTIONS = oneOf(["create", "describe", "delete"] as const);
 
+const CONNECTION = "Connection (as wfsim run's):";
+/** A flag of `wfsim run`'s Kafka output, listed under this command's connection heading. */
+const connection = (spec: FlagSpec, help = spec.help): FlagSpec => ({ ...spec, help, group: CONNECTION });
+
 const TOPIC_FLAGS = {
   kafkaBootstrap: { syntax: "--kafka-bootstrap <host:port,...>", help: "the brokers of the Kafka cluster to set the topics up on" },
-  topicTxn: KAFKA_FLAGS.topicTxn,
-  topicSteps: KAFKA_FLAGS.topicSteps,
+  topicTxn: { ...KAFKA_FLAGS.topicTxn, group: undefined },
+  topicSteps: { ...KAFKA_FLAGS.topicSteps, group: undefined },
   alertsTopic: {
     syntax: "--alerts-topic <topic>",
     help: "also this topic, for a pipeline's alerts (wfsim analyze --alerts kafka:TOPIC reads it); created as wfsim's own are",
   },
-  partitions: { ...KAFKA_FLAGS.partitions, help: "partitions of the topics created" },
-  replicationFactor: { ...KAFKA_FLAGS.replicationFactor, help: "replication factor of the topics created" },
+  partitions: { ...KAFKA_FLAGS.partitions, help: "partitions of the topics created", group: undefined },
+  replicationFactor: { ...KAFKA_FLAGS.replicationFactor, help: "replication factor of the topics created", group: undefined },
   retention: {
     syntax: "--retention <duration|unlimited>",
     help: "how long the topics keep records (retention.ms): 7d, 12h, ..., or unlimited; set on existing topics too",
@@ -40,14 +44,14 @@ const TOPIC_FLAGS = {
     help: "how far behind the broker's clock a record may be stamped (message.timestamp.before.max.ms); set on existing topics too",
     defaultText: "the cluster's",
   },
-  kafkaTimeout: KAFKA_FLAGS.kafkaTimeout,
-  kafkaSsl: KAFKA_FLAGS.kafkaSsl,
-  kafkaCa: KAFKA_FLAGS.kafkaCa,
-  kafkaCert: KAFKA_FLAGS.kafkaCert,
-  kafkaKey: KAFKA_FLAGS.kafkaKey,
-  kafkaSaslMechanism: KAFKA_FLAGS.kafkaSaslMechanism,
-  kafkaUser: KAFKA_FLAGS.kafkaUser,
-  kafkaPasswordFile: KAFKA_FLAGS.kafkaPasswordFile,
+  kafkaTimeout: connection(KAFKA_FLAGS.kafkaTimeout, "how long to wait for Kafka"),
+  kafkaSsl: connection(KAFKA_FLAGS.kafkaSsl),
+  kafkaCa: connection(KAFKA_FLAGS.kafkaCa),
+  kafkaCert: connection(KAFKA_FLAGS.kafkaCert),
+  kafkaKey: connection(KAFKA_FLAGS.kafkaKey),
+  kafkaSaslMechanism: connection(KAFKA_FLAGS.kafkaSaslMechanism),
+  kafkaUser: connection(KAFKA_FLAGS.kafkaUser),
+  kafkaPasswordFile: connection(KAFKA_FLAGS.kafkaPasswordFile),
 } as const satisfies Record<string, FlagSpec>;
 
 export { TOPIC_FLAGS };
