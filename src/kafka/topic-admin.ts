@@ -9,7 +9,8 @@ import { WfsimError } from "../errors.ts";
 import { clientOptions } from "./client-options.ts";
 import { retrying, setUpWithin, type NameOf } from "./connect.ts";
 import { describeKafkaFailure } from "./errors.ts";
-import { readTopicLimits, setTopicConfigs, type TopicLimits } from "./topic-limits.ts";
+import { readTopicLimits, setTopicConfigs } from "./topic-configs.ts";
+import type { TopicLimits } from "./topic-limits.ts";
 
 export interface TopicDescription extends TopicLimits {
   readonly partitions: number;

@@ -3,9 +3,9 @@
  * next retention check), message.timestamp.before.max.ms and message.timestamp.after.max.ms (records
  * stamped further in the past or the future than this from the broker's clock are refused with
  * INVALID_TIMESTAMP). A simulation dates its events itself, so it can run into all three: read from
- * the real topics, they tell a run what will happen to its events before it starts.
+ * the real topics (topic-configs.ts), they tell a run what will happen to its events before it starts.
+ * No Kafka client here: the CLI loads this module on every run.
  */
-import { ConfigResourceTypes, IncrementalAlterConfigOperationTypes, type Admin } from "@platformatic/kafka";
 import { formatMs } from "../config/units.ts";
 
 export const RETENTION = "retention.ms";
@@ -20,38 +20,6 @@ export interface TopicLimits {
   readonly retentionMs: number;
   readonly beforeMaxMs: number;
   readonly afterMaxMs: number;
-}
-
-/** A topic config's milliseconds: Infinity for -1 or values too large to mean a limit. */
-function millis(value: string | null | undefined): number {
-  if (value === null || value === undefined) return Infinity;
-  const ms = Number(value);
-  return !Number.isFinite(ms) || ms < 0 || ms >= Number.MAX_SAFE_INTEGER ? Infinity : ms;
-}
-
-/** The three limits of each topic, as the broker applies them (its defaults included). */
-export async function readTopicLimits(admin: Admin, names: readonly string[]): Promise<TopicLimits[]> {
-  const described = await admin.describeConfigs({
-    resources: names.map((name) => ({ resourceType: ConfigResourceTypes.TOPIC, resourceName: name, configurationKeys: [RETENTION, BEFORE_MAX, AFTER_MAX] })),
-  });
-  return names.map((name) => {
-    const configs = described.find((resource) => resource.resourceName === name)?.configs ?? [];
-    const value = (key: string) => configs.find((config) => config.name === key)?.value;
-    return { name, retentionMs: millis(value(RETENTION)), beforeMaxMs: millis(value(BEFORE_MAX)), afterMaxMs: millis(value(AFTER_MAX)) };
-  });
-}
-
-/** Sets topic configs (only those given), leaving the others as they are. */
-export async function setTopicConfigs(admin: Admin, names: readonly string[], configs: Readonly<Record<string, string>>): Promise<void> {
-  const entries = Object.entries(configs);
-  if (entries.length === 0 || names.length === 0) return;
-  await admin.incrementalAlterConfigs({
-    resources: names.map((name) => ({
-      resourceType: ConfigResourceTypes.TOPIC,
-      resourceName: name,
-      configs: entries.map(([key, value]) => ({ name: key, configOperation: IncrementalAlterConfigOperationTypes.SET, value })),
-    })),
-  });
 }
 
 /** When a run's events will be stamped, as far as it can be told before it starts. */

@@ -7,7 +7,8 @@ import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
 import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
-import { readTopicLimits, type TopicLimits } from "../../kafka/topic-limits.ts";
+import { readTopicLimits } from "../../kafka/topic-configs.ts";
+import type { TopicLimits } from "../../kafka/topic-limits.ts";
 
 export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs"> {
   /** Gives up connecting when aborted (rejects with the signal's reason). */
