@@ -88,6 +88,15 @@ export interface AlertKindReport {
   readonly detection_delay_ms: Summary;
   /** Detections whose alert came before the anomaly began: found, but left out of the delays. */
   readonly early_alerts: number;
+  /**
+   * When the alerts carry `kind` (null otherwise): transactions alerted on with this kind, those of
+   * them with this kind of anomaly and the rest, and the precision. `detected`, `recall` and the
+   * delays then count alerts of this kind only; without `kind`, any alert on the transaction.
+   */
+  readonly alerted: number | null;
+  readonly true_positives: number | null;
+  readonly false_positives: number | null;
+  readonly precision: number | null;
 }
 
 export interface AlertReport {
@@ -114,6 +123,10 @@ export interface AlertReport {
   /** True positives alerted before their anomaly began (a lucky or unrelated alert): left out of the delays. */
   readonly early_alerts: number;
   readonly by_kind: { readonly outlier: AlertKindReport; readonly stuck: AlertKindReport };
+  /** Alert lines that carry `kind`: when there are any, `by_kind` matches alerts to anomalies by kind. */
+  readonly alerts_with_kind: number;
+  /** Alert lines of kinds other than outlier and stuck, by kind (counted in the pooled figures only). */
+  readonly other_kinds: Readonly<Record<string, number>>;
 }
 
 /**
@@ -173,6 +186,11 @@ export interface KafkaInputReport {
   readonly merge: "per-partition" | "all-partitions";
   /** Records deleted by retention before they could be read. */
   readonly skipped_by_retention: number;
+  /**
+   * Offsets deleted before reading began: the partitions' first offsets, when above 0 (retention.ms
+   * passed over them, or they were deleted on purpose). The stream read is what was left.
+   */
+  readonly deleted_before_read: number;
   readonly follow?: FollowReport;
 }
 

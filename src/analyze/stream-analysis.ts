@@ -280,12 +280,15 @@ export class StreamAnalysis implements EventHandler {
         txn.openSeen = true;
         txn.opened = ts;
         txn.stuckLabelled = regs[R.stuck] === 1;
+        txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
         break;
       case T.stepOpen: {
         const step = regs[R.step]!;
         if (!(regs[R.attempt]! > 1)) {
           // A retry's pre_delay_ms is its backoff, and the gap before a step is before its first attempt.
-          this.preDelays.add(regs[R.preDelay]!);
+          // A blind stream has none.
+          const preDelay = regs[R.preDelay]!;
+          if (!Number.isNaN(preDelay)) this.preDelays.add(preDelay);
           if (step >= 2 && txn.doneStep === step - 1) {
             const gap = ts - txn.doneTs;
             this.gaps.add(gap);
@@ -321,9 +324,11 @@ export class StreamAnalysis implements EventHandler {
         txn.failures++;
         txn.marks?.push(MARK_STEP_FAILED, regs[R.step]!, ts, regs[R.attempt]!);
         break;
-      case T.stepRetry:
-        this.backoffs.add(regs[R.backoff]!);
+      case T.stepRetry: {
+        const backoff = regs[R.backoff]!;
+        if (!Number.isNaN(backoff)) this.backoffs.add(backoff);
         break;
+      }
       case T.close:
         this.end(txn, "completed", ts, regs[R.steps]!, regs[R.duration]!);
         break;
@@ -392,8 +397,10 @@ export class StreamAnalysis implements EventHandler {
       this.violations.add("close_without_open", () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
     }
     const complete = outcome === "failed" ? positionOfStepOpen(step) + 1 : positionOfStepDone(step) + 1;
-    if (!txn.hasAllBefore(complete)) {
-      const missing = txn.missing(complete);
+    // A blind stream (its opens carry steps_planned) has no inter_step_wait to miss.
+    const withWaits = !txn.blind;
+    if (!txn.hasAllBefore(complete, withWaits)) {
+      const missing = txn.missing(complete, withWaits);
       const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
       const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
       this.violations.add("missing_steps", () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));

@@ -30,6 +30,12 @@ export interface RunOptions {
    */
   readonly truth?: LabelSink;
   /**
+   * Leave out every field and event that announces a wait before it ends (inter_step_wait,
+   * pre_delay_ms, work_ms, backoff_ms) and the inline labels; transaction_open carries
+   * steps_planned. Default: blind when `truth` is given.
+   */
+  readonly blind?: boolean;
+  /**
    * The shaped output the sink writes through (createShaper): given, the scenario's transactions make
    * their contexts known to it. Absent, a scenario's output section is not applied.
    */
@@ -59,11 +65,12 @@ export function createClock(options: SimOptions): Clock {
  */
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
+  const blind = run.blind ?? !inlineLabels;
   const scenario = options.scenario;
   const workflows =
     scenario === undefined
-      ? new SeedWorkflow(options, { inlineLabels })
-      : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
+      ? new SeedWorkflow(options, { inlineLabels, blind })
+      : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels, blind });
   const factory = run.shaper === undefined ? workflows : run.shaper.wrap(workflows);
   const arrivals = scenario === undefined ? undefined : arrivalsOf(scenario, options.seed);
   const { instance } = options;
@@ -79,6 +86,8 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
     ...(arrivals === undefined ? {} : { arrivals }),
     ...(options.duration === undefined ? {} : { durationMs: options.duration }),
     ...(run.truth === undefined ? {} : { truth: run.truth }),
+    timestamps: options.timestamps,
+    plannedStartMs: options.startTime,
   });
 }
 
@@ -102,6 +111,8 @@ export interface SimulateOptions extends SimOptionsInput {
   readonly clockOverride?: Clock;
   /** Receives ground-truth labels; given, the events carry no inline labels (see RunOptions.truth). */
   readonly onTruth?: (record: TruthRecord) => void;
+  /** A blind stream (see RunOptions.blind); default: blind when `onTruth` is given. */
+  readonly blind?: boolean;
 }
 
 /**
@@ -114,7 +125,7 @@ export interface SimulateOptions extends SimOptionsInput {
  * ```
  */
 export function simulate(input: SimulateOptions = {}, context: ResolveContext = {}): AsyncIterable<WfEvent> {
-  const { signal: outerSignal, clockOverride, onTruth, ...simInput } = input;
+  const { signal: outerSignal, clockOverride, onTruth, blind, ...simInput } = input;
   const options = resolveSimOptions(simInput, context);
   return {
     async *[Symbol.asyncIterator]() {
@@ -129,6 +140,7 @@ export function simulate(input: SimulateOptions = {}, context: ResolveContext = 
         signal: controller.signal,
         ...(clockOverride === undefined ? {} : { clock: clockOverride }),
         ...(onTruth === undefined ? {} : { truth: truthCallback(onTruth) }),
+        ...(blind === undefined ? {} : { blind }),
       });
       let finished = false;
       let failure: unknown;

@@ -3,8 +3,9 @@ import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render/html.ts";
-import { renderJson, renderText } from "../analyze/render/text.ts";
-import { checkReadable, fileSource } from "../analyze/read/source.ts";
+import { deletedBeforeRead, renderJson, renderText } from "../analyze/render/text.ts";
+import { checkReadable, fileSource, type EventSource } from "../analyze/read/source.ts";
+import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
@@ -44,12 +45,15 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? analyzeFlagName(key);
   const format = flags.format === undefined ? "text" : FORMATS.parse(flags.format);
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
-  const kafka = kafkaInput(files, flags);
+  const alertsTopic = kafkaAlertsTopic(text(flags.alerts));
+  const connection = kafkaInput(files, flags, alertsTopic !== undefined);
+  // With FILE arguments, --kafka-bootstrap is there for --alerts kafka:TOPIC only.
+  const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags, kafka !== undefined);
 
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
-  const alertsPath = text(flags.alerts);
+  const alertsPath = alertsTopic === undefined ? text(flags.alerts) : undefined;
   const truthPath = text(flags.truth);
   const inputs: NamedPath[] = [
     ...paths.map((path) => ({ path, what: "input" })),
@@ -76,12 +80,22 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         `wfsim: --truth ${truthPath}: ${truth.file.invalid_lines} lines are not truth records and were skipped (first: line ${first.line}: ${first.reason})\n`,
       );
     }
+    let alerts: EventSource | undefined = alertsPath === undefined ? undefined : fileSource(alertsPath);
+    if (alertsTopic !== undefined) {
+      const source = await openKafkaAlerts(connection!, alertsTopic, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string });
+      if (source.deletedBeforeRead > 0) {
+        context.stderr.write(
+          `wfsim: --alerts kafka:${alertsTopic}: ${source.deletedBeforeRead} records were deleted from the topic before it was read (retention.ms): those alerts are not scored\n`,
+        );
+      }
+      alerts = source;
+    }
     const options = {
       measure: text(flags.outlierMeasure),
       thresholdMs: text(flags.thresholdMs),
       madK: text(flags.madK),
       listLimit: text(flags.list),
-      alerts: alertsPath === undefined ? undefined : fileSource(alertsPath),
+      alerts,
       truth,
       charts: html !== undefined,
       nameOf,
@@ -100,6 +114,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
           : paths.map(fileSource);
       report = await analyze(sources, { ...options, signal: context.signal });
     }
+    if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
     if (html !== undefined) {
       await html.handle.writeFile(await renderHtml(report));
       context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
@@ -125,20 +140,26 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   }
 }
 
-/** The Kafka connection to read from, or undefined for files and stdin; refuses mixed or orphan flags. */
-function kafkaInput(files: readonly string[], flags: AnalyzeFlags): KafkaConnection | undefined {
+/**
+ * The Kafka connection to read events (no FILE arguments) or alerts (`--alerts kafka:TOPIC`) from, or
+ * undefined; refuses mixed or orphan flags.
+ */
+function kafkaInput(files: readonly string[], flags: AnalyzeFlags, alertsFromKafka: boolean): KafkaConnection | undefined {
   const given = Object.keys(ANALYZE_KAFKA_FLAGS).filter((key) => flags[key] !== undefined);
   if (flags.kafkaBootstrap === undefined) {
+    if (alertsFromKafka) {
+      throw new WfsimError("INVALID_OPTION", `--alerts ${String(flags.alerts)} reads a Kafka topic: add ${analyzeFlagName("kafkaBootstrap")} HOST:PORT`);
+    }
     const first = given[0];
     if (first !== undefined) {
       throw new WfsimError("INVALID_OPTION", `${analyzeFlagName(first)} applies to reading Kafka: add ${analyzeFlagName("kafkaBootstrap")} HOST:PORT`);
     }
     return undefined;
   }
-  if (files.length > 0) {
+  if (files.length > 0 && !alertsFromKafka) {
     throw new WfsimError(
       "INVALID_OPTION",
-      `FILE arguments and ${analyzeFlagName("kafkaBootstrap")} exclude each other: events come from files or stdin, or from Kafka (got ${files.join(" ")})`,
+      `FILE arguments and ${analyzeFlagName("kafkaBootstrap")} exclude each other: events come from files or stdin, or from Kafka (got ${files.join(" ")}; with files, it serves --alerts kafka:TOPIC only)`,
     );
   }
   const input: Record<string, unknown> = {};

@@ -4,6 +4,7 @@ import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { TopicInfo } from "../kafka/topics.ts";
+import { timestampWarnings, type TimestampPlan } from "../kafka/topic-limits.ts";
 import { flagName, KAFKA_FLAGS } from "./run-flags.ts";
 
 const numberFormat = new Intl.NumberFormat("en-US");
@@ -50,6 +51,7 @@ export async function openKafkaDestination(
   io: { readonly signal: AbortSignal; readonly stderr: NodeJS.WritableStream; readonly quiet: boolean },
   onFailure: () => void,
   records?: KafkaRecordMapper,
+  plan?: TimestampPlan,
 ): Promise<KafkaDestination | undefined> {
   let opened;
   try {
@@ -62,6 +64,10 @@ export async function openKafkaDestination(
   }
   if (!io.quiet) {
     for (const topic of opened.topics) io.stderr.write(describeTopic(topic, options));
+  }
+  // Even with --quiet: events the broker will delete or refuse are worth a line before the run.
+  if (plan !== undefined) {
+    for (const warning of timestampWarnings(opened.limits, plan, Date.now())) io.stderr.write(`wfsim: warning: ${warning}\n`);
   }
   return { sink: opened.sink, description: `Kafka at ${options.bootstrap.join(",")}` };
 }

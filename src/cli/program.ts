@@ -6,13 +6,14 @@ import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } f
 import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { TOPIC_FLAGS } from "./topics-command.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "validate", "schema", "analyze", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "topics", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -81,7 +82,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
     .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
     .addOption(new Option("--scenario <file>", "the scenario the stream comes from: with an output section, read its shaped records back into the lifecycle"))
-    .addOption(new Option("--alerts <file>", "score these alerts (JSON Lines with txn_id and optionally ts_ms) against the ground truth: injected outliers and stuck transactions"))
+    .addOption(new Option("--alerts <file|kafka:topic>", "score these alerts (JSON Lines with txn_id, optionally ts_ms and kind: outlier or stuck) against the ground truth: injected outliers and stuck transactions; kafka:TOPIC reads them from that topic (with --kafka-bootstrap and the other connection flags)"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
     .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
@@ -107,6 +108,17 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
     });
 
+  const topics = program
+    .command("topics")
+    .description("create, describe or delete wfsim's topics (and a pipeline's alerts topic) before a run: partitions, replication, retention, timestamp limits")
+    .argument("<action>", "create, describe or delete")
+    .allowExcessArguments(false);
+  addFlags(topics, TOPIC_FLAGS);
+  topics.action(async (action: string, flags: RunFlags) => {
+    const { topicsCommand } = await import("./topics-command.ts");
+    setExit(await topicsCommand(action, flags, { ...context, stdout: io.stdout }));
+  });
+
   return program;
 }
 
@@ -121,7 +133,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, topics; see wfsim --help)`);
     }
     await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
   } catch (error) {

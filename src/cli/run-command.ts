@@ -69,11 +69,13 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   let destination: string;
   let outputError: Error | undefined;
   if (kafka !== undefined) {
+    const plan = { startMs: options.startTime, clock: options.clock, speed: options.speed, durationMs: options.duration };
     const opened = await openKafkaDestination(
       kafka,
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
       shaper === undefined ? undefined : await shapedKafkaRecords(shaper),
+      plan,
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
     const kafkaSink = opened.sink;
@@ -100,6 +102,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     signal: controller.signal,
     ...(truth === undefined ? {} : { truth }),
     ...(shaper === undefined ? {} : { shaper }),
+    ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}),
   });
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.

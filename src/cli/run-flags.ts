@@ -51,13 +51,18 @@ export const SIM_FLAGS = {
   },
   startTime: {
     syntax: "--start-time <time>",
-    help: "simulated time of the first event: ISO-8601 or epoch ms",
+    help: "simulated time of the first event: now, ISO-8601 or epoch ms; on the real clock a scenario's start_time in the past is refused unless given here",
     defaultText: "now",
   },
   speed: {
     syntax: "--speed <k>",
     help: "real clock only: run k times faster, timestamps stay on the simulated timeline",
     defaultText: `${SIM_DEFAULTS.speed}`,
+  },
+  timestamps: {
+    syntax: "--timestamps <actual|planned>",
+    help: "real clock: stamp each event when it is emitted (actual), or when it was due (planned: the gaps are exactly the drawn ones, however late the engine wakes)",
+    defaultText: SIM_DEFAULTS.timestamps,
   },
   duration: {
     syntax: "--duration <time>",
@@ -78,7 +83,7 @@ export const SCENARIO_FLAGS = {
   },
   truth: {
     syntax: "--truth <file>",
-    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream",
+    help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream; implies --blind",
   },
   sample: {
     syntax: "--sample",
@@ -88,6 +93,11 @@ export const SCENARIO_FLAGS = {
     syntax: "--routing",
     help: "with a scenario's output section: write each JSON line as {topic, key, headers, timestamp, value}, what Kafka would get",
   },
+  blind: {
+    syntax: "--blind",
+    help: "leave out every field and event that announces a wait before it ends (inter_step_wait, pre_delay_ms, work_ms, backoff_ms) and the inline labels; transaction_open carries steps_planned",
+  },
+  noBlind: { syntax: "--no-blind", help: "with --truth: keep the fields and events --blind leaves out (the labels still go to the truth file)" },
 } as const satisfies Record<string, FlagSpec>;
 
 export const OUTPUT_FLAGS = {

@@ -8,6 +8,10 @@ import { describeReceived, instant, integer, number, oneOf, timeZone, type Value
 export const CLOCKS = ["real", "virtual"] as const;
 export type ClockKind = (typeof CLOCKS)[number];
 
+/** How events are stamped on the real clock: when emitted, or when due (see Simulation). */
+export const TIMESTAMPS = ["actual", "planned"] as const;
+export type TimestampKind = (typeof TIMESTAMPS)[number];
+
 /** The largest delay wfsim accepts, in ms: uniform draws are made from 32-bit integers. */
 export const MAX_DELAY_MS = 2 ** 32 - 1;
 
@@ -40,6 +44,12 @@ export interface SimOptions {
   readonly startTime: number;
   /** Simulated ms per real ms, on the real clock. */
   readonly speed: number;
+  /**
+   * Real clock: "actual" stamps each event with the time it is emitted, so the engine's lateness adds
+   * to the gaps; "planned" with the time it was due, so the gaps are exactly the drawn ones. The same
+   * on the virtual clock.
+   */
+  readonly timestamps: TimestampKind;
   /** Simulated ms after the start at which no transaction opens any more; those in flight finish. */
   readonly duration: number | undefined;
   /**
@@ -75,6 +85,7 @@ export const SIM_DEFAULTS = {
   timezone: "Europe/Berlin",
   clock: "real",
   speed: 1,
+  timestamps: "actual",
   instance: SINGLE_INSTANCE,
 } as const satisfies Omit<SimOptions, "startTime" | "duration" | "scenario">;
 
@@ -100,8 +111,9 @@ const KINDS = {
   },
   timezone: timeZone,
   clock: oneOf(CLOCKS),
-  startTime: instant,
+  startTime: { expected: `${instant.expected}, or now`, parse: instant.parse },
   speed: number(0, 1_000_000, { minExclusive: true }),
+  timestamps: oneOf(TIMESTAMPS),
   duration: positiveDuration,
   instance: instanceKind,
 } satisfies { [K in FlagOptionKey]: ValueKind<NonNullable<SimOptions[K]>> };
@@ -155,6 +167,7 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
       }
     }
   }
+  const now = context.now ?? Date.now;
   const seed =
     input.seed === "random"
       ? (context.randomSeed ?? defaultRandomSeed)()
@@ -182,12 +195,14 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     seed,
     timezone: read("timezone", () => scenario?.timezone ?? SIM_DEFAULTS.timezone),
     clock: read("clock", () => SIM_DEFAULTS.clock),
-    startTime: read("startTime", () => scenario?.startTime ?? Math.floor((context.now ?? Date.now)())),
+    startTime: input.startTime === "now" ? Math.floor(now()) : read("startTime", () => scenario?.startTime ?? Math.floor(now())),
     speed: read("speed", () => SIM_DEFAULTS.speed),
+    timestamps: read("timestamps", () => SIM_DEFAULTS.timestamps),
     duration,
     instance: read("instance", () => SIM_DEFAULTS.instance),
   };
   if (scenario !== undefined) {
+    refusePastScenarioStart(options, scenario, input.startTime !== undefined, now(), nameOf);
     const overrides = {
       ...(input.outlierProb === undefined ? {} : { prob: options.outlierProb }),
       ...(input.outlierMs === undefined ? {} : { extraMs: options.outlierMs }),
@@ -219,6 +234,21 @@ export function resolveSimOptions(input: SimOptionsInput = {}, context: ResolveC
     );
   }
   return options;
+}
+
+/**
+ * On the real clock, events happen now and are stamped from the start time on: a scenario's
+ * start_time in the past would date them months back, silently (and retention would delete them).
+ * Taken from the scenario, it is refused; given as an option (`--start-time`), it was asked for.
+ */
+function refusePastScenarioStart(options: SimOptions, scenario: Scenario, given: boolean, nowMs: number, nameOf: (key: FlagOptionKey) => string): void {
+  if (given || options.clock !== "real" || scenario.startTime === undefined || scenario.startTime >= nowMs) return;
+  const at = new Date(scenario.startTime).toISOString().replace(".000Z", "Z");
+  throw new WfsimError(
+    "INVALID_OPTION",
+    `${scenario.source}: start_time ${at} is in the past, and on the real clock the events would be stamped from then on while they happen now; ` +
+      `give ${nameOf("startTime")} now to start now, or ${nameOf("startTime")} ${at} to keep it (or ${nameOf("clock")} virtual)`,
+  );
 }
 
 /**

@@ -92,6 +92,11 @@ export interface ScenarioWorkflowOptions {
   readonly timezone: string;
   /** Labels inline (outlier_injected, stuck) as well as through `label`; false when they go to a truth file. */
   readonly inlineLabels?: boolean;
+  /**
+   * Leave out what announces a wait before it ends (inter_step_wait, pre_delay_ms, work_ms,
+   * backoff_ms) and the inline labels, and put steps_planned on transaction_open. Draws are the same.
+   */
+  readonly blind?: boolean;
 }
 
 export class ScenarioWorkflow implements TransactionFactory {
@@ -100,6 +105,7 @@ export class ScenarioWorkflow implements TransactionFactory {
   private readonly thresholds: readonly number[];
   readonly meta: TransactionOpen["meta"];
   readonly inlineLabels: boolean;
+  readonly blind: boolean;
 
   constructor(scenario: Pick<Scenario, "workflows">, options: ScenarioWorkflowOptions) {
     this.workflows = scenario.workflows.map(compileWorkflow);
@@ -107,7 +113,8 @@ export class ScenarioWorkflow implements TransactionFactory {
     let running = 0;
     this.thresholds = scenario.workflows.map((w) => (running += w.weight) / total);
     this.meta = Object.freeze({ timezone: options.timezone, sim_version: VERSION });
-    this.inlineLabels = options.inlineLabels ?? true;
+    this.blind = options.blind ?? false;
+    this.inlineLabels = (options.inlineLabels ?? true) && !this.blind;
   }
 
   create(index: number, random: Random, recycled?: SimTransaction): SimTransaction {
@@ -190,6 +197,7 @@ class ScenarioTransaction implements SimTransaction {
       this.stuckAt = stuck.at ?? random.int(0, steps.length - 1);
     }
     const event: TransactionOpen = { type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.factory.meta, workflow: workflow.name };
+    if (this.factory.blind) event.steps_planned = steps.length;
     if (this.stuckAt >= 0 && this.factory.inlineLabels) event.stuck = true;
     emit(event);
     this.preDelay = steps[0]!.pre(random);
@@ -201,17 +209,23 @@ class ScenarioTransaction implements SimTransaction {
     const step = this.workflow.steps[this.current]!;
     const number = this.current + 1;
     this.lastOpen = now;
+    const blind = this.factory.blind;
     if (this.attempt === 1) {
-      emit({
-        type: "step_open",
-        txn_id: this.id,
-        step: number,
-        ts_ms: now,
-        pre_delay_ms: this.preDelay,
-        workflow: this.workflow.name,
-        step_name: step.name,
-      });
+      if (blind) emit({ type: "step_open", txn_id: this.id, step: number, ts_ms: now, workflow: this.workflow.name, step_name: step.name });
+      else {
+        emit({
+          type: "step_open",
+          txn_id: this.id,
+          step: number,
+          ts_ms: now,
+          pre_delay_ms: this.preDelay,
+          workflow: this.workflow.name,
+          step_name: step.name,
+        });
+      }
       if (this.current === this.stuckAt) return this.goSilent(now, label);
+    } else if (blind) {
+      emit({ type: "step_open", txn_id: this.id, step: number, ts_ms: now, workflow: this.workflow.name, step_name: step.name, attempt: this.attempt });
     } else {
       emit({
         type: "step_open",
@@ -249,10 +263,12 @@ class ScenarioTransaction implements SimTransaction {
       return this.fail(now, step, step.failure!, emit, label);
     }
 
-    if (this.attempt === 1 && !step.hasWork) {
+    if (this.attempt === 1 && (!step.hasWork || this.factory.blind)) {
       emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name });
     } else if (this.attempt === 1) {
       emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name, work_ms: this.work });
+    } else if (this.factory.blind) {
+      emit({ type: "step_done", txn_id: this.id, step: number, ts_ms: now, workflow: workflow.name, step_name: step.name, attempt: this.attempt });
     } else {
       emit({
         type: "step_done",
@@ -285,7 +301,9 @@ class ScenarioTransaction implements SimTransaction {
     if (outlier) {
       label({ kind: "outlier", txn_id: this.id, ts_ms: now, from_step: number, to_step: number + 1, extra_ms: extra, workflow: workflow.name });
     }
-    if (this.factory.inlineLabels) {
+    if (this.factory.blind) {
+      // The wait is drawn and labelled, and not announced.
+    } else if (this.factory.inlineLabels) {
       emit({
         type: "inter_step_wait",
         txn_id: this.id,
@@ -335,17 +353,21 @@ class ScenarioTransaction implements SimTransaction {
     const reasons = failure.reasons;
     const reason = reasons.length > 1 ? reasons[random.int(0, reasons.length - 1)]! : reasons[0]!;
     const final = this.attempt > failure.retries;
-    emit({
-      type: "step_failed",
-      txn_id: this.id,
-      step: number,
-      ts_ms: now,
-      attempt: this.attempt,
-      reason,
-      work_ms: this.work,
-      workflow: workflow.name,
-      step_name: step.name,
-    });
+    if (this.factory.blind) {
+      emit({ type: "step_failed", txn_id: this.id, step: number, ts_ms: now, attempt: this.attempt, reason, workflow: workflow.name, step_name: step.name });
+    } else {
+      emit({
+        type: "step_failed",
+        txn_id: this.id,
+        step: number,
+        ts_ms: now,
+        attempt: this.attempt,
+        reason,
+        work_ms: this.work,
+        workflow: workflow.name,
+        step_name: step.name,
+      });
+    }
     label({
       kind: "step_failure",
       txn_id: this.id,
@@ -375,16 +397,20 @@ class ScenarioTransaction implements SimTransaction {
     const scaled = failure.backoff(random) * failure.factor ** (this.attempt - 1);
     const backoff = Math.round(Math.min(scaled, failure.maxBackoff, MAX_DELAY_MS));
     this.attempt++;
-    emit({
-      type: "step_retry",
-      txn_id: this.id,
-      step: number,
-      ts_ms: now,
-      attempt: this.attempt,
-      backoff_ms: backoff,
-      workflow: workflow.name,
-      step_name: step.name,
-    });
+    if (this.factory.blind) {
+      emit({ type: "step_retry", txn_id: this.id, step: number, ts_ms: now, attempt: this.attempt, workflow: workflow.name, step_name: step.name });
+    } else {
+      emit({
+        type: "step_retry",
+        txn_id: this.id,
+        step: number,
+        ts_ms: now,
+        attempt: this.attempt,
+        backoff_ms: backoff,
+        workflow: workflow.name,
+        step_name: step.name,
+      });
+    }
     this.preDelay = backoff;
     return backoff;
   }

@@ -19,21 +19,26 @@ type SeedParameters = Pick<
  *
  * With `inlineLabels` (the default) each inter_step_wait carries `outlier_injected`, as the reference's
  * does; without, the field is left out and outliers are known from their labels only (--truth FILE).
+ * `blind` leaves out what announces a wait before it ends (the inter_step_wait events, pre_delay_ms)
+ * and puts `steps_planned` on transaction_open; every draw is made all the same, so a blind run's
+ * transactions are those of the full run.
  */
 export class SeedWorkflow implements TransactionFactory {
   private readonly parameters: SeedParameters;
   private readonly meta: TransactionOpen["meta"];
   private readonly inlineLabels: boolean;
+  private readonly blind: boolean;
 
-  constructor(parameters: SeedParameters, { inlineLabels = true }: { inlineLabels?: boolean } = {}) {
+  constructor(parameters: SeedParameters, { inlineLabels = true, blind = false }: { inlineLabels?: boolean; blind?: boolean } = {}) {
     this.parameters = parameters;
     this.meta = Object.freeze({ timezone: parameters.timezone, sim_version: VERSION });
-    this.inlineLabels = inlineLabels;
+    this.inlineLabels = inlineLabels && !blind;
+    this.blind = blind;
   }
 
   create(index: number, random: Random, recycled?: SimTransaction): SimTransaction {
     if (recycled instanceof SeedTransaction) return recycled.start(index);
-    return new SeedTransaction(index, random, this.parameters, this.meta, this.inlineLabels);
+    return new SeedTransaction(index, random, this.parameters, this.meta, this.inlineLabels, this.blind);
   }
 }
 
@@ -49,12 +54,14 @@ class SeedTransaction implements SimTransaction {
   private stepsDone = 0;
   private nextPreDelay = 0;
   private readonly inlineLabels: boolean;
+  private readonly blind: boolean;
 
-  constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"], inlineLabels: boolean) {
+  constructor(index: number, random: Random, parameters: SeedParameters, meta: TransactionOpen["meta"], inlineLabels: boolean, blind: boolean) {
     this.random = random;
     this.p = parameters;
     this.meta = meta;
     this.inlineLabels = inlineLabels;
+    this.blind = blind;
     this.start(index);
   }
 
@@ -70,7 +77,8 @@ class SeedTransaction implements SimTransaction {
 
   open(now: number, emit: Emit): number {
     this.openedAt = now;
-    emit({ type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.meta });
+    if (this.blind) emit({ type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.meta, steps_planned: this.p.steps });
+    else emit({ type: "transaction_open", txn_id: this.id, ts_ms: now, meta: this.meta });
     this.nextPreDelay = this.random.int(this.p.preMin, this.p.preMax);
     return this.nextPreDelay;
   }
@@ -78,7 +86,8 @@ class SeedTransaction implements SimTransaction {
   wake(now: number, emit: Emit, label: Label): number {
     const p = this.p;
     const step = this.stepsDone + 1;
-    emit({ type: "step_open", txn_id: this.id, step, ts_ms: now, pre_delay_ms: this.nextPreDelay });
+    if (this.blind) emit({ type: "step_open", txn_id: this.id, step, ts_ms: now });
+    else emit({ type: "step_open", txn_id: this.id, step, ts_ms: now, pre_delay_ms: this.nextPreDelay });
     emit({ type: "step_done", txn_id: this.id, step, ts_ms: now });
     this.stepsDone = step;
     if (step === p.steps) {
@@ -91,7 +100,9 @@ class SeedTransaction implements SimTransaction {
       wait += p.outlierMs;
       label({ kind: "outlier", txn_id: this.id, ts_ms: now, from_step: step, to_step: step + 1, extra_ms: p.outlierMs });
     }
-    if (this.inlineLabels) {
+    if (this.blind) {
+      // The wait is drawn and labelled, and not announced.
+    } else if (this.inlineLabels) {
       emit({
         type: "inter_step_wait",
         txn_id: this.id,

@@ -58,7 +58,21 @@ export interface SimulationParameters {
   readonly sink: EventSink;
   /** Stops the run: no new transactions, every one in flight gets transaction_aborted with the reason. */
   readonly signal?: AbortSignal;
+  /**
+   * How events are stamped on a clock that moves by itself: "actual" (the default) with the time the
+   * engine emits them, "planned" with the time they were due, however late the engine woke. Planned,
+   * a transaction lives exactly the life the virtual clock gives it (the first ones open at the start,
+   * a new one at the planned end of the one it replaces), and lateness shows in the summary only.
+   */
+  readonly timestamps?: Timestamps;
+  /**
+   * With planned timestamps, the simulated time the plan starts at (the start time asked for); the
+   * clock may have moved on a little by the time the run begins. Else the clock's time then.
+   */
+  readonly plannedStartMs?: number;
 }
+
+export type Timestamps = "actual" | "planned";
 
 export interface Progress {
   readonly opened: number;
@@ -184,7 +198,8 @@ export class Simulation {
     const queue = this.queue;
     const arrivalTick = this.arrivalTick;
     const realMsPerSimMs = clock.realMsPerSimMs;
-    const origin = clock.now();
+    const planned = this.params.timestamps === "planned";
+    const origin = planned ? (this.params.plannedStartMs ?? clock.now()) : clock.now();
     const startMs = Math.floor(origin);
     // No transaction opens at or after this time.
     const deadline = startMs + (this.params.durationMs ?? Infinity);
@@ -203,7 +218,7 @@ export class Simulation {
 
     while ((queue.size > 0 || toOpen > 0) && !signal.aborted) {
       if (toOpen > 0) {
-        const openMs = Math.floor(clock.now());
+        const openMs = planned ? startMs : Math.floor(clock.now());
         for (let i = 0; i < OPEN_SLICE && toOpen > 0; i++, toOpen--) this.openNext(openMs);
         // Transactions that closed meanwhile have already handed their slot on.
         if (this.nextIndex >= samples) toOpen = 0;
@@ -225,19 +240,20 @@ export class Simulation {
       while (queue.peekDue() <= now) {
         const item = queue.pop()!;
         if (item === arrivalTick) {
-          this.arrive(nowMs);
+          this.arrive(planned ? Math.floor(item.due) : nowMs);
           if (this.arrivals < samples) this.scheduleArrival(origin, deadline);
           continue;
         }
         const txn = item as SimTransaction;
         if (realMsPerSimMs > 0) this.lateness.record((now - txn.due) * realMsPerSimMs);
-        const delay = txn.wake(nowMs, this.emit, this.label);
+        const at = planned ? txn.due : nowMs;
+        const delay = txn.wake(at, this.emit, this.label);
         if (delay === CLOSED) {
           this.inFlight--;
           this.recycled.push(txn);
-          if (arrivals === undefined && nowMs < deadline) this.openNext(nowMs);
+          if (arrivals === undefined && at < deadline) this.openNext(at);
         } else {
-          queue.push(txn, nowMs + delay);
+          queue.push(txn, at + delay);
         }
       }
       if (sink.backpressured) {

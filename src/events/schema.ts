@@ -4,6 +4,12 @@
  *
  * Every field of the seed's reference script is here under the same name and JSON type, so a consumer
  * written for the reference reads wfsim unchanged. Field order follows the reference too.
+ *
+ * Fields that announce a wait before it is over (`planned_wait_ms`, `pre_delay_ms`, `work_ms`,
+ * `backoff_ms`, and the inter_step_wait event itself) are marked "Announces": a blind stream
+ * (`wfsim run --blind`, implied by `--truth`) leaves them out, so a detector scored against the truth
+ * cannot read the answers off the stream. A fair detector uses the others: types, ids, steps,
+ * attempts, timestamps, outcomes, and `steps_planned`, which a real system knows from its workflow.
  */
 import Type, { type Static } from "typebox";
 
@@ -17,7 +23,9 @@ const Millis = (description: string) => Type.Integer({ minimum: 0, description }
 const WorkflowName = Type.String({ description: "Scenario runs: the transaction's workflow." });
 const StepName = Type.String({ description: "Scenario runs: the step's name." });
 const Attempt = Type.Integer({ minimum: 1, description: "Attempt of the step, 1 for the first; on step_open and step_done only from 2 on (absent means 1)." });
-const WorkMs = Millis("Scenario runs: the step's planned work time, from its step_open to this event; on step_done absent when the step has no work time.");
+const WorkMs = Millis(
+  "Announces: scenario runs: the step's planned work time, from its step_open to this event; on step_done absent when the step has no work time. Absent in a blind stream.",
+);
 
 export const TransactionOpen = Type.Object(
   {
@@ -32,6 +40,9 @@ export const TransactionOpen = Type.Object(
       { additionalProperties: false },
     ),
     workflow: Type.Optional(WorkflowName),
+    steps_planned: Type.Optional(
+      Type.Integer({ minimum: 1, description: "Blind streams: the steps the transaction's workflow has, which it will go through unless it fails or hangs." }),
+    ),
     stuck: Type.Optional(
       Type.Boolean({ description: "Ground truth, inline labels only: this transaction will go silent and never close (absent: it will not)." }),
     ),
@@ -45,7 +56,7 @@ export const StepOpen = Type.Object(
     txn_id: TxnId,
     step: StepNumber,
     ts_ms: Timestamp,
-    pre_delay_ms: Millis("Wait before this step opened (for a retry: its backoff)."),
+    pre_delay_ms: Type.Optional(Millis("Announces: the wait before this step opened (for a retry: its backoff). Absent in a blind stream.")),
     workflow: Type.Optional(WorkflowName),
     step_name: Type.Optional(StepName),
     attempt: Type.Optional(Attempt),
@@ -73,14 +84,14 @@ export const InterStepWait = Type.Object(
     txn_id: TxnId,
     from_step: StepNumber,
     to_step: StepNumber,
-    planned_wait_ms: Millis("Wait before the next step's pre-step wait begins, outlier included."),
+    planned_wait_ms: Millis("Announces: the wait before the next step's pre-step wait begins, outlier included."),
     outlier_injected: Type.Optional(
       Type.Boolean({ description: "Ground truth: this wait carries an injected outlier delay. Absent when labels go to a truth file (--truth)." }),
     ),
     ts_ms: Timestamp,
     workflow: Type.Optional(WorkflowName),
   },
-  { additionalProperties: false, description: "The wait between two steps begins." },
+  { additionalProperties: false, description: "Announces: the wait between two steps begins, and how long it will be. Not in a blind stream." },
 );
 
 export const TransactionClose = Type.Object(
@@ -116,7 +127,7 @@ export const StepFailed = Type.Object(
     ts_ms: Timestamp,
     attempt: Attempt,
     reason: Type.String({ description: "Why the attempt failed, one of the scenario's reasons." }),
-    work_ms: WorkMs,
+    work_ms: Type.Optional(WorkMs),
     workflow: WorkflowName,
     step_name: StepName,
   },
@@ -130,7 +141,7 @@ export const StepRetry = Type.Object(
     step: StepNumber,
     ts_ms: Timestamp,
     attempt: Type.Integer({ minimum: 2, description: "The attempt about to start." }),
-    backoff_ms: Millis("Wait before the retry's step_open."),
+    backoff_ms: Type.Optional(Millis("Announces: the wait before the retry's step_open. Absent in a blind stream.")),
     workflow: WorkflowName,
     step_name: StepName,
   },

@@ -141,7 +141,7 @@ describe("wfsim analyze (CLI)", () => {
     [["--kafka-bootstrap", "h:1", "--topic-txn", "t", "--topic-steps", "t"], "--topic-txn and --topic-steps must differ, got t for both"],
     [["--kafka-bootstrap", "h:1", "--kafka-user", "u"], "--kafka-user applies to SASL logins: add --kafka-sasl-mechanism"],
     [["--kafka-bootstrap", "h:1", "--partitions", "3"], "unknown option '--partitions'"],
-    [["events.jsonl", "--kafka-bootstrap", "h:1"], "FILE arguments and --kafka-bootstrap exclude each other: events come from files or stdin, or from Kafka (got events.jsonl)"],
+    [["events.jsonl", "--kafka-bootstrap", "h:1"], "FILE arguments and --kafka-bootstrap exclude each other: events come from files or stdin, or from Kafka (got events.jsonl; with files, it serves --alerts kafka:TOPIC only)"],
   ] as const) {
     it(`rejects ${args.join(" ")} in one line with exit code 2`, async () => {
       const result = await run(node, [WFSIM, "analyze", ...args], "");

@@ -150,7 +150,7 @@ describe("analyze: ground truth of a scenario run", () => {
 
   before(async () => {
     truthPath = join(dir, "truth.jsonl");
-    [inline, bare] = await Promise.all([scenarioRun(SAMPLES), scenarioRun([...SAMPLES, "--truth", truthPath])]);
+    [inline, bare] = await Promise.all([scenarioRun(SAMPLES), scenarioRun([...SAMPLES, "--truth", truthPath, "--no-blind"])]);
   });
 
   it("counts every kind of label in the stream, and finds no stream faults in wfsim's own output", async () => {

@@ -26,7 +26,7 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--seed", "abc"], /--seed must be a whole number from -9007199254740991 to 9007199254740991, or random, got abc/],
   [["--seed", "4.2"], /--seed must be a whole number/],
   [["--clock", "fast"], /--clock must be one of real, virtual, got fast/],
-  [["--start-time", "yesterday"], /--start-time must be an ISO-8601 date or date-time .* or milliseconds since the Unix epoch, got yesterday/],
+  [["--start-time", "yesterday"], /--start-time must be an ISO-8601 date or date-time .* or milliseconds since the Unix epoch, or now, got yesterday/],
   [["--start-time", "2026-13-45T00:00:00Z"], /--start-time must be an ISO-8601/],
   [["--start-time", "2024-02-30T00:00:00Z"], /--start-time must be an ISO-8601 .*, got 2024-02-30T00:00:00Z$/],
   [["--start-time", "2024-01-01T24:30:00Z"], /--start-time must be an ISO-8601/],

@@ -153,7 +153,7 @@ describe("flags over a scenario", () => {
   );
 
   it("take the scenario's values when not given", () => {
-    const options = resolveSimOptions({ scenario });
+    const options = resolveSimOptions({ scenario, clock: "virtual" });
     assert.equal(options.seed, 9);
     assert.equal(options.timezone, "UTC");
     assert.equal(options.startTime, Date.parse("2026-01-01T00:00:00Z"));
@@ -172,12 +172,12 @@ describe("flags over a scenario", () => {
   });
 
   it("set every workflow's outlier probability and size", () => {
-    const options = resolveSimOptions({ scenario, outlierProb: "0.25", outlierMs: "1000" });
+    const options = resolveSimOptions({ scenario, clock: "virtual", outlierProb: "0.25", outlierMs: "1000" });
     assert.deepEqual(options.scenario!.workflows.map((w) => w.outlier), [
       { prob: 0.25, extra: { kind: "constant", value: 1000 }, per: "transaction" },
       { prob: 0.25, extra: { kind: "constant", value: 1000 }, per: "gap" },
     ]);
-    const sizeOnly = resolveSimOptions({ scenario, outlierMs: "1000" });
+    const sizeOnly = resolveSimOptions({ scenario, clock: "virtual", outlierMs: "1000" });
     assert.equal(sizeOnly.scenario!.workflows[1]!.outlier, undefined, "no probability given: no outliers added");
   });
 

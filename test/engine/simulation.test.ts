@@ -50,7 +50,7 @@ describe("simulation on the virtual clock", () => {
         if (event.type === "step_open") {
           step++;
           assert.equal(event.step, step);
-          assert.equal(event.ts_ms, waitStart + pendingWait + event.pre_delay_ms);
+          assert.equal(event.ts_ms, waitStart + pendingWait + event.pre_delay_ms!);
         } else if (event.type === "step_done") {
           assert.equal(event.step, step);
         } else if (event.type === "inter_step_wait") {
@@ -112,7 +112,7 @@ describe("simulation on the virtual clock", () => {
 
   it("draws delays uniformly from the whole range, ends included, within statistical bounds", async () => {
     const { events } = await simulateVirtual({ samples: 4000, concurrency: 500, outlierProb: 0 });
-    const pre = events.filter((e): e is StepOpen => e.type === "step_open").map((e) => e.pre_delay_ms);
+    const pre = events.filter((e): e is StepOpen => e.type === "step_open").map((e) => e.pre_delay_ms!);
     const inter = events.filter((e): e is InterStepWait => e.type === "inter_step_wait").map((e) => e.planned_wait_ms);
     for (const [values, min, max] of [
       [pre, 100, 2000],

@@ -25,16 +25,17 @@ export class CollectingSink implements EventSink {
 
 /**
  * Runs a virtual-clock simulation in process and returns its events and summary; with `truth`, the
- * labels go to `labels` instead of inline, as with --truth FILE.
+ * labels go to `labels` instead of inline, as with --truth FILE (and, unlike --truth, the stream is
+ * not blind unless `blind` says so: these tests compare labels, not what a blind stream leaves out).
  */
 export async function simulateVirtual(
   input: SimOptionsInput = {},
-  { truth = false }: { truth?: boolean } = {},
+  { truth = false, blind = false }: { truth?: boolean; blind?: boolean } = {},
 ): Promise<{ events: WfEvent[]; summary: RunSummary; labels: TruthRecord[] }> {
   const options = resolveSimOptions({ clock: "virtual", startTime: 1_767_225_600_000, ...input });
   const sink = new CollectingSink();
   const labels: TruthRecord[] = [];
-  const summary = await createSimulation(options, { sink, ...(truth ? { truth: truthCallback((r) => labels.push(r)) } : {}) }).run();
+  const summary = await createSimulation(options, { sink, blind, ...(truth ? { truth: truthCallback((r) => labels.push(r)) } : {}) }).run();
   return { events: sink.events, summary, labels };
 }
 

@@ -19,6 +19,9 @@ const MAX_STEPS_CHECKED = 100_000;
 
 export const END_POSITION = Number.MAX_SAFE_INTEGER;
 
+/** Bits 0..30 but the waits' positions (3, 6, ..., 30). */
+const NOT_WAITS = ~Array.from({ length: 10 }, (_, i) => 1 << (3 * (i + 1))).reduce((mask, bit) => mask | bit, 0);
+
 export const positionOfStepOpen = (step: number) => 3 * step - 2;
 export const positionOfStepDone = (step: number) => 3 * step - 1;
 export const positionOfWait = (fromStep: number) => 3 * fromStep;
@@ -76,6 +79,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
   doneTs = NaN;
   maxGap = NaN;
   maxGapAfterStep = NaN;
+  /** Its transaction_open carried steps_planned: it is from a blind stream, which has no inter_step_wait. */
+  blind = false;
   injectedGaps = 0;
   injectedWaitAt = NaN;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
@@ -111,6 +116,7 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.doneTs = NaN;
     this.maxGap = NaN;
     this.maxGapAfterStep = NaN;
+    this.blind = false;
     this.injectedGaps = 0;
     this.injectedWaitAt = NaN;
     this.stuckLabelled = false;
@@ -140,26 +146,27 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /**
    * Whether every position from 1 to `end` − 1 was seen (the quick check; `missing` says what is
    * not). A transaction closed after n steps needs 1 .. 3n − 1: every step_open and step_done, and
-   * every wait but one after the last step; one that failed at step f needs 1 .. 3f − 2.
+   * every wait but one after the last step; one that failed at step f needs 1 .. 3f − 2. Without
+   * `withWaits` (a blind stream has no inter_step_wait), the waits' positions are not needed.
    */
-  hasAllBefore(end: number): boolean {
+  hasAllBefore(end: number, withWaits = true): boolean {
     if (end <= 1) return true;
     if (end <= 31) {
-      const wanted = ((1 << end) - 2) >>> 0;
+      const wanted = ((1 << end) - 2) & (withWaits ? ~0 : NOT_WAITS);
       return (this.seenLow & wanted) === wanted;
     }
-    return this.missing(end).count === 0;
+    return this.missing(end, withWaits).count === 0;
   }
 
   /** The events at positions 1 to `end` − 1 not seen, the first few named. */
-  missing(end: number): { count: number; first: string[] } {
+  missing(end: number, withWaits = true): { count: number; first: string[] } {
     let count = 0;
     const first: string[] = [];
     // A bad count (a close claiming 10^12 steps) must not stall the analysis: past wfsim's own limit
     // every event counts as missing without being looked at.
     const looked = Math.min(end - 1, 3 * MAX_STEPS_CHECKED);
     for (let position = 1; position <= looked; position++) {
-      if (this.hasSeen(position)) continue;
+      if (this.hasSeen(position) || (!withWaits && position % 3 === 0)) continue;
       count++;
       if (first.length < 5) first.push(describePosition(position));
     }

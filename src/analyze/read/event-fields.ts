@@ -108,6 +108,7 @@ export const R = {
   steps: register("steps"),
   stepsCompleted: register("steps_completed"),
   stuck: register("stuck"),
+  stepsPlanned: register("steps_planned"),
   attempt: register("attempt"),
   failedStep: register("failed_step"),
   backoff: register("backoff_ms"),

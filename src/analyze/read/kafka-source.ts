@@ -131,5 +131,6 @@ export function kafkaReport(reader: TopicsReader, slots: readonly Slot[], fetche
     },
     merge: slots.some((slot) => slot.index < 0) ? "all-partitions" : "per-partition",
     skipped_by_retention: reader.skippedByRetention,
+    deleted_before_read: reader.deletedBeforeRead,
   };
 }

@@ -159,9 +159,23 @@ export function renderText(report: AnalysisReport): string {
       ["outliers", a.by_kind.outlier],
       ["stuck", a.by_kind.stuck],
     ] as const;
-    out.push(`  by kind: ${kinds.map(([name, k]) => `${name} ${n(k.detected)} of ${n(k.labelled)} found (recall ${percent(k.recall)})`).join(", ")}`);
+    if (a.alerts_with_kind > 0) {
+      out.push(`  by kind (alerts matched by their kind):`);
+      for (const [name, k] of kinds) {
+        out.push(
+          `    ${name}: ${n(k.alerted ?? 0)} alerted, ${n(k.true_positives ?? 0)} right, ${n(k.false_positives ?? 0)} wrong;` +
+            ` ${n(k.detected)} of ${n(k.labelled)} found; precision ${percent(k.precision)}, recall ${percent(k.recall)}`,
+        );
+      }
+      const others = Object.entries(a.other_kinds);
+      if (others.length > 0) out.push(`    other kinds (pooled figures only): ${others.map(([kind, count]) => `${kind} ${n(count)}`).join(", ")}`);
+    } else {
+      out.push(`  by kind: ${kinds.map(([name, k]) => `${name} ${n(k.detected)} of ${n(k.labelled)} found (recall ${percent(k.recall)})`).join(", ")}`);
+    }
     const delays: [string, Summary][] = [["detection delay", a.detection_delay_ms]];
-    for (const [name, k] of kinds) if (k.detection_delay_ms.count > 0 && k.labelled < a.labelled) delays.push([`  of ${name}`, k.detection_delay_ms]);
+    for (const [name, k] of kinds) {
+      if (k.detection_delay_ms.count > 0 && (k.labelled < a.labelled || a.alerts_with_kind > 0)) delays.push([`  of ${name}`, k.detection_delay_ms]);
+    }
     if (a.detection_delay_ms.count > 0) out.push(...table(delays));
     if (a.early_alerts > 0) out.push(`  ${n(a.early_alerts)} alerts came before their anomaly began: counted as found, left out of the delays`);
     if (a.invalid_lines > 0) out.push(`  invalid alert lines:`, ...invalidLines(a.invalid_examples, a.invalid_lines));
@@ -216,10 +230,19 @@ function groundTruthLines(g: GroundTruthReport, judgedInjected: number): string[
   return lines;
 }
 
+/** Said in the report and on stderr: an empty or thin stream is then no clean one. */
+export function deletedBeforeRead(k: KafkaInputReport): string {
+  return (
+    `${n(k.deleted_before_read)} records had been deleted before this read began (partitions start past offset 0: retention.ms, ` +
+    `or deleted on purpose); the figures cover what was left`
+  );
+}
+
 function kafkaLines(k: KafkaInputReport): string[] {
   const topic = (t: KafkaTopicReport) => `${t.name} (${n(t.partitions)} partition${t.partitions === 1 ? "" : "s"}, ${n(t.records)} records)`;
   const merge = k.merge === "per-partition" ? "partition p of both merged by record timestamp" : "all partitions merged by record timestamp";
   const lines = [`  from Kafka at ${k.bootstrap}: ${topic(k.topics.transactions)} and ${topic(k.topics.steps)}; ${merge}`];
+  if (k.deleted_before_read > 0) lines.push(`  ${deletedBeforeRead(k)}`);
   if (k.skipped_by_retention > 0) lines.push(`  ${n(k.skipped_by_retention)} records were deleted by retention before they could be read`);
   const f = k.follow;
   if (f !== undefined) {

@@ -2,7 +2,9 @@
  * Scoring someone else's detector: their alerts (JSON Lines with at least `txn_id`, optionally
  * `ts_ms`) against the injected ground truth. The transactions to find are those with an injected
  * outlier or made to go silent (stuck); each kind is also scored on its own, since a detector of slow
- * transactions and one of stuck transactions look for different things.
+ * transactions and one of stuck transactions look for different things. Alerts that say which kind
+ * they are (`kind`: `outlier` or `stuck`) are matched by kind: an outlier alert on a stuck
+ * transaction finds nothing for either kind, and each kind gets its own precision.
  *
  * The alerts are read first and kept by transaction (the earliest alert of each): memory grows with
  * the number of alerted transactions, which is the detector's output, not the stream. Each
@@ -33,10 +35,27 @@ class Delays {
   }
 }
 
-/** Detection of one kind of anomaly. */
+/** Distinct alert kinds other than outlier and stuck counted by name; more go under "(other)". */
+const MAX_OTHER_KINDS = 20;
+
+/** Earliest alert time of one transaction: of any kind, and of each scored kind (NaN: no ts_ms). */
+interface Alerted {
+  any: number;
+  outlier: number | undefined;
+  stuck: number | undefined;
+}
+
+/**
+ * Detection of one kind of anomaly. When the alerts carry `kind`, only alerts of this kind count for
+ * it, and its precision is reported too: the alerts of this kind that fell on a transaction with
+ * this kind of anomaly.
+ */
 class KindScore {
   labelled = 0;
   detected = 0;
+  /** Transactions alerted on with this kind; those of them with this kind of anomaly. */
+  alerted = 0;
+  alertedRight = 0;
   readonly delays = new Delays();
 
   count(alertTs: number | undefined, startedMs: number): void {
@@ -46,20 +65,27 @@ class KindScore {
     this.delays.add(alertTs, startedMs);
   }
 
-  report(): AlertKindReport {
+  report(byKind: boolean): AlertKindReport {
     return {
       labelled: this.labelled,
       detected: this.detected,
       recall: this.labelled === 0 ? null : this.detected / this.labelled,
       detection_delay_ms: this.delays.table.summary(),
       early_alerts: this.delays.early,
+      alerted: byKind ? this.alerted : null,
+      true_positives: byKind ? this.alertedRight : null,
+      false_positives: byKind ? this.alerted - this.alertedRight : null,
+      precision: byKind && this.alerted > 0 ? this.alertedRight / this.alerted : null,
     };
   }
 }
 
 export class AlertScorer {
   readonly source: string;
-  private readonly pending = new Map<string, number>();
+  private readonly pending = new Map<string, Alerted>();
+  /** Lines with a `kind` (then each kind is scored on its own alerts), and those of kinds not scored. */
+  private withKind = 0;
+  private readonly otherKinds = new Map<string, number>();
   private lines = 0;
   private invalid = 0;
   private readonly invalidExamples: InvalidLine[] = [];
@@ -79,6 +105,10 @@ export class AlertScorer {
     const scorer = new AlertScorer(source.name);
     for await (const line of linesOf(source)) scorer.read(line);
     scorer.alerted = scorer.pending.size;
+    for (const alerted of scorer.pending.values()) {
+      if (alerted.outlier !== undefined) scorer.outlier.alerted++;
+      if (alerted.stuck !== undefined) scorer.stuck.alerted++;
+    }
     return scorer;
   }
 
@@ -96,13 +126,20 @@ export class AlertScorer {
       return fail(`not valid JSON (${(error as Error).message})`);
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("not a JSON object");
-    const { txn_id: id, ts_ms: ts } = value as { txn_id?: unknown; ts_ms?: unknown };
+    const { txn_id: id, ts_ms: ts, kind } = value as { txn_id?: unknown; ts_ms?: unknown; kind?: unknown };
     if (typeof id !== "string" || id === "") return fail("txn_id must be a non-empty string");
     if (ts !== undefined && (typeof ts !== "number" || !Number.isFinite(ts))) return fail("ts_ms must be a number when present");
+    if (kind !== undefined && typeof kind !== "string") return fail("kind must be a string when present");
     const key = tableKey(id);
-    const earlier = this.pending.get(key);
     const time = ts === undefined ? NaN : ts;
-    if (earlier === undefined || Number.isNaN(earlier) || time < earlier) this.pending.set(key, time);
+    let alerted = this.pending.get(key);
+    if (alerted === undefined) this.pending.set(key, (alerted = { any: time, outlier: undefined, stuck: undefined }));
+    else alerted.any = earliest(alerted.any, time);
+    if (kind === undefined) return;
+    this.withKind++;
+    if (kind === "outlier" || kind === "stuck") alerted[kind] = earliest(alerted[kind], time);
+    else if (this.otherKinds.has(kind) || this.otherKinds.size < MAX_OTHER_KINDS) this.otherKinds.set(kind, (this.otherKinds.get(kind) ?? 0) + 1);
+    else this.otherKinds.set("(other)", (this.otherKinds.get("(other)") ?? 0) + 1);
   }
 
   /**
@@ -110,12 +147,20 @@ export class AlertScorer {
    * detection runs from when its anomaly began: the first injected outlier wait, or going silent.
    */
   settle(key: string, labels: TransactionLabels | undefined): void {
-    const alertTs = this.pending.get(key);
-    if (alertTs !== undefined) this.pending.delete(key);
+    const alerted = this.pending.get(key);
+    if (alerted !== undefined) this.pending.delete(key);
+    const alertTs = alerted?.any;
     const outlier = labels?.outlier;
     const stuck = labels?.stuck;
-    if (outlier !== undefined) this.outlier.count(alertTs, outlier.waitStartedMs);
-    if (stuck !== undefined) this.stuck.count(alertTs, stuck.silentSinceMs);
+    const byKind = this.withKind > 0;
+    if (outlier !== undefined) {
+      this.outlier.count(byKind ? alerted?.outlier : alertTs, outlier.waitStartedMs);
+      if (alerted?.outlier !== undefined) this.outlier.alertedRight++;
+    }
+    if (stuck !== undefined) {
+      this.stuck.count(byKind ? alerted?.stuck : alertTs, stuck.silentSinceMs);
+      if (alerted?.stuck !== undefined) this.stuck.alertedRight++;
+    }
     if (outlier === undefined && stuck === undefined) return;
     this.labelled++;
     if (alertTs === undefined) return;
@@ -140,7 +185,15 @@ export class AlertScorer {
       recall: this.labelled === 0 ? null : tp / this.labelled,
       detection_delay_ms: this.delays.table.summary(),
       early_alerts: this.delays.early,
-      by_kind: { outlier: this.outlier.report(), stuck: this.stuck.report() },
+      by_kind: { outlier: this.outlier.report(this.withKind > 0), stuck: this.stuck.report(this.withKind > 0) },
+      alerts_with_kind: this.withKind,
+      other_kinds: Object.fromEntries(this.otherKinds),
     };
   }
+}
+
+/** The earlier of two alert times; NaN (no ts_ms) only when neither has one. */
+function earliest(current: number | undefined, time: number): number {
+  if (current === undefined || Number.isNaN(current)) return time;
+  return time < current ? time : current;
 }

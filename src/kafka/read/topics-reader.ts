@@ -57,6 +57,10 @@ export class TopicsReader {
   readonly ends: readonly (readonly number[])[];
   /** Records skipped because retention deleted them before they were read. */
   skippedByRetention = 0;
+  /** Offsets deleted before reading began (partitions whose first offset is above 0: retention, or deleted on purpose). */
+  get deletedBeforeRead(): number {
+    return this.starts.flat().reduce((sum, start) => sum + start, 0);
+  }
   private readonly client: Consumer;
   private readonly nameOf: NameOf;
   private slots: readonly Slot[] = [];

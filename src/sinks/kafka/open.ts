@@ -8,6 +8,8 @@ import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
 import type { KafkaRecordMapper } from "./records.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
 import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
+import { readTopicLimits } from "../../kafka/topic-configs.ts";
+import type { TopicLimits } from "../../kafka/topic-limits.ts";
 
 export interface OpenKafkaSettings extends Omit<KafkaSinkSettings, "topics" | "partitions" | "deliveryTimeoutMs" | "records"> {
   /** How events become records (a shaped output's, with its own topics); default wfsim's events on options.topics. */
@@ -22,6 +24,8 @@ export interface OpenedKafkaSink {
   readonly sink: KafkaSink;
   /** The topics, in order: wfsim's two (transactions, then steps), or the record mapper's. */
   readonly topics: readonly TopicInfo[];
+  /** What they keep and accept by time; empty when the broker would not say (no DESCRIBE_CONFIGS right). */
+  readonly limits: readonly TopicLimits[];
 }
 
 /**
@@ -46,13 +50,15 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
   });
   const names = records?.topics ?? [options.topics.transactions, options.topics.steps];
   try {
-    const topics = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
+    const { found: topics, limits } = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
       try {
         const found = await retrying(deadline, signal, seen, () => ensureTopics(admin, names, options));
+        // Only for warnings: a user allowed to write but not to read configs still gets a run.
+        const limits = await retrying(deadline, signal, seen, () => readTopicLimits(admin, names)).catch(() => []);
         // Connects the producer and, when idempotent, gets its producer id: a problem with the
         // producer's own connections shows here rather than at the first batch.
         await retrying(deadline, signal, seen, () => sender.start(names));
-        return found;
+        return { found, limits };
       } catch (error) {
         if (error instanceof TopicSetupError) throw topicError(error, options, nameOf);
         throw error;
@@ -65,7 +71,7 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
       deliveryTimeoutMs: options.timeoutMs,
       ...(records === undefined ? {} : { records }),
     });
-    return { sink, topics };
+    return { sink, topics, limits };
   } catch (error) {
     await sender.close().catch(() => {});
     throw error;

@@ -58,6 +58,7 @@ describe("wfsim analyze --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOU
       },
       merge: "all-partitions",
       skipped_by_retention: 0,
+      deleted_before_read: 0,
     });
 
     const text = await runCli(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics)], { timeoutMs: TIMEOUT_MS });

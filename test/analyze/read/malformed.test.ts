@@ -18,7 +18,7 @@ describe("analyze: malformed input", () => {
       '{"type":"step_open","txn_id":"x","step":0,"ts_ms":1,"pre_delay_ms":1}', // 3
       '{"type":"step_done","txn_id":"x","step":1,"ts_ms":1.5}', // 4
       '{"type":"step_done","txn_id":"","step":1,"ts_ms":1}', // 5
-      '{"type":"step_open","txn_id":"x","step":1,"ts_ms":1}', // 6
+      '{"type":"step_open","txn_id":"x","ts_ms":1,"pre_delay_ms":1}', // 6 (pre_delay_ms may be absent: a blind stream's)
       '{"type": "step_open", "txn_id": ', // 7
       "[1,2]", // 8
       '{"txn_id":"x"}', // 9
@@ -39,7 +39,7 @@ describe("analyze: malformed input", () => {
         [3, "step_open: step must be at least 1, got 0"],
         [4, "step_done: ts_ms must be a whole number, got 1.5"],
         [5, "step_done: txn_id must not be empty"],
-        [6, "step_open: pre_delay_ms is missing"],
+        [6, "step_open: step is missing"],
         [7, `not valid JSON (${jsonError('{"type": "step_open", "txn_id": ')})`],
         [8, "not a JSON object, got an array"],
         [9, "type is missing"],
