@@ -13,6 +13,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -45,6 +46,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
@@ -74,7 +76,11 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
       kafka,
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
-      shaper === undefined ? undefined : await shapedKafkaRecords(shaper),
+      shaper !== undefined
+        ? await shapedKafkaRecords(shaper)
+        : registry === undefined
+          ? undefined
+          : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
       plan,
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
