@@ -39,9 +39,10 @@ export class IndependentReader {
     const { schemaType, schema } = await this.fetched(schemaId);
     if (schemaType === "AVRO") {
       let type = this.avroTypes.get(schemaId);
-      if (type === undefined) this.avroTypes.set(schemaId, (type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema, { wrapUnions: true })));
+      if (type === undefined) this.avroTypes.set(schemaId, (type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema)));
+      // avsc's default: a union of records is wrapped ({name: record}), a union with null is not.
       const wrapped = type.fromBuffer(value.subarray(5)) as Record<string, unknown>;
-      return { schemaId, schemaType, event: plain(Object.values(wrapped)[0], true) as Record<string, unknown> };
+      return { schemaId, schemaType, event: plain(Object.values(wrapped)[0]) as Record<string, unknown> };
     }
     if (schemaType === "PROTOBUF") {
       let messages = this.protoMessages.get(schemaId);
@@ -62,7 +63,9 @@ export class IndependentReader {
       }
       const message = messages[index]!;
       const decoded = message.toObject(message.decode(value.subarray(at)), { longs: Number, enums: String, defaults: true });
-      return { schemaId, schemaType, event: decoded };
+      // protobufjs lists proto3 optional fields (oneofs underneath) last; the schema's order is by field number.
+      const ordered = Object.fromEntries(message.fieldsArray.filter((field) => field.name in decoded).map((field) => [field.name, decoded[field.name]]));
+      return { schemaId, schemaType, event: ordered };
     }
     if (schemaType === "JSON") return { schemaId, schemaType, event: JSON.parse(value.subarray(5).toString("utf8")) as Record<string, unknown> };
     throw new Error(`schema type ${schemaType}`);
@@ -70,10 +73,9 @@ export class IndependentReader {
 }
 
 /** avsc's records as plain objects, with null (an absent optional field) left out. */
-function plain(value: unknown, top: boolean): unknown {
+function plain(value: unknown): unknown {
   if (value === null || typeof value !== "object") return value;
   const out: Record<string, unknown> = {};
-  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = plain(inner, false);
-  void top;
+  for (const [key, inner] of Object.entries(value)) if (inner !== null) out[key] = plain(inner);
   return out;
 }
