@@ -7,7 +7,7 @@ import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
-import { REGISTRY_FLAGS } from "./registry-flags.ts";
+import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -90,6 +90,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
+  addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
   addFlags(analyze, FOLLOW_FLAGS);
   analyze
     .addHelpText(

@@ -8,6 +8,7 @@ import { WfsimError } from "../errors.ts";
 import { isValueFormat, VALUE_FORMATS, type RegistryFormat } from "../events/wire/formats.ts";
 import type { RegistryOptions } from "../kafka/registry/client.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
+import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
 
 const GROUP = "Schema Registry:";
@@ -121,4 +122,21 @@ export async function openRegistryRecords(
     for (const schema of schemas) io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
   }
   return new RegistryEventRecords(kafka.topics, encoders);
+}
+
+/** `wfsim analyze --kafka-bootstrap ... --schema-registry URL`: the decoder of wire-format values, or undefined. */
+export async function registryDecoderFromFlags(flags: Flags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<RegistryValueDecoder | undefined> {
+  const registry = registryFromFlags(flags, timeoutMs, env);
+  if (registry === undefined) return undefined;
+  const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
+  const { RegistryValueDecoder } = await import("../analyze/read/registry-values.ts");
+  return new RegistryValueDecoder(new SchemaRegistryClient(registry));
+}
+
+/** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */
+export function checkRegistryInput(flags: Flags, kafka: boolean, follow: boolean): void {
+  const given = givenConnectionFlag(flags);
+  if (given === undefined) return;
+  if (!kafka) throw new WfsimError("INVALID_OPTION", `${flagName(given)} applies to reading Kafka: add ${flagName("kafkaBootstrap")} HOST:PORT`);
+  if (follow) throw new WfsimError("INVALID_OPTION", `${flagName(given)} is not available with --follow yet: a bounded read (without --follow) decodes Avro, Protobuf and JSON Schema`);
 }
