@@ -43,7 +43,8 @@ export function topicSchemaText(format: RegistryFormat, kind: TopicKind, topic: 
   }
 }
 
-function encoderFor(format: RegistryFormat, kind: TopicKind, schemaId: number): ValueEncoder {
+/** The encoder of one topic's values, once its schema has this id. */
+export function valueEncoder(format: RegistryFormat, kind: TopicKind, schemaId: number): ValueEncoder {
   const shapes = topicShapes(kind);
   switch (format) {
     case "avro": {
@@ -97,7 +98,7 @@ export async function registerEventSchemas(
     const subject = valueSubject(topic);
     const schemaId = await client.register(subject, SCHEMA_TYPES[format], topicSchemaText(format, kind, topic));
     schemas.push({ topic, subject, schemaId });
-    encoders.push(encoderFor(format, kind, schemaId));
+    encoders.push(valueEncoder(format, kind, schemaId));
   }
   return { encoders: [encoders[0]!, encoders[1]!], schemas };
 }
