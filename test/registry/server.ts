@@ -122,20 +122,32 @@ function httpStatus(url: string): Promise<number> {
 const WATCHDOG = ["exec 3<&0", '( if read -r line <&3; then exit 0; fi; kill -KILL "$$" 2>/dev/null ) &', 'exec "$@" 0</dev/null 3<&-'].join("\n");
 
 /** Starts Apicurio on free loopback ports and resolves once its Confluent-compatible API answers. */
-export async function startRegistry(options: { readonly startTimeoutMs?: number } = {}): Promise<RegistryHandle> {
+export interface RegistryStartOptions {
+  readonly startTimeoutMs?: number;
+  /** The API's port (default: a free one); the management port is a free one. */
+  readonly port?: number;
+  /** The JVM outlives this Node process (no watchdog); used by `npm run registry:start`. */
+  readonly detached?: boolean;
+  /** Where the log goes (default: a new temporary dir). */
+  readonly logFile?: string;
+}
+
+export async function startRegistry(options: RegistryStartOptions = {}): Promise<RegistryHandle> {
   const java = await registryJava();
   await ensureRegistryApp();
-  const httpPort = await freeLoopbackPort();
+  const httpPort = options.port ?? (await freeLoopbackPort());
   let managementPort = await freeLoopbackPort();
   while (managementPort === httpPort) managementPort = await freeLoopbackPort();
-  const logDir = await fs.mkdtemp(join(tmpdir(), "wfsim-registry-"));
-  const logFile = join(logDir, "registry.log");
+  const logFile = options.logFile ?? join(await fs.mkdtemp(join(tmpdir(), "wfsim-registry-")), "registry.log");
   const out = openSync(logFile, "a");
+  const javaArgs = ["-Xmx512m", "-jar", RUN_JAR];
   let child: ChildProcess;
   try {
-    child = spawn("/bin/sh", ["-c", WATCHDOG, "wfsim-schema-registry", java, "-Xmx512m", "-jar", RUN_JAR], {
+    const [command, args] = options.detached ? [java, javaArgs] : ["/bin/sh", ["-c", WATCHDOG, "wfsim-schema-registry", java, ...javaArgs]];
+    child = spawn(command, args, {
       cwd: APP_DIR,
-      stdio: ["pipe", out, out],
+      detached: options.detached === true,
+      stdio: [options.detached ? "ignore" : "pipe", out, out],
       env: {
         ...process.env,
         QUARKUS_HTTP_HOST: LOOPBACK,
