@@ -10,6 +10,8 @@ import { runCli } from "../helpers/cli.ts";
 import { assertExactlyOnceInOrder, consumeAll } from "../kafka/consume.ts";
 import { kafkaSkip, kafkaTarget } from "../kafka/env.ts";
 import { closedPort, deleteTopicsAfter, jsonLines, oneLineError, RECENT_START, testTopics, topicFlags } from "../kafka/wfsim.ts";
+import { avroSchema } from "../../src/events/wire/avro.ts";
+import { topicShapes } from "../../src/events/wire/topic-events.ts";
 import { IndependentReader } from "./decode.ts";
 import { testRegistry } from "./env.ts";
 
@@ -100,6 +102,43 @@ describe("wfsim run --format ... --schema-registry", { skip, timeout: TIMEOUT_MS
     );
     const line = oneLineError(result, 2);
     assert.match(line, new RegExp(`refused the AVRO schema for subject ${subject}: incompatible .* under the BACKWARD compatibility rule`));
+  });
+
+  test("schema evolution under BACKWARD: one more optional field is a new version; one more required field is refused", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const headers = { "content-type": "application/vnd.schemaregistry.v1+json" };
+    type Record = { name: string; fields: { name: string; default?: unknown }[] };
+    // The transactions topic's schema as wfsim derives it, less one field of transaction_close.
+    const older = (drop: (field: { name: string; default?: unknown }) => boolean) =>
+      (avroSchema(topicShapes("transactions")) as Record[]).map((record) =>
+        record.name === "TransactionClose" ? { ...record, fields: record.fields.filter((field) => !drop(field)) } : record,
+      );
+    const cases = [
+      { label: "optional", drop: (f: { name: string }) => f.name === "workflow", accepted: true },
+      { label: "required", drop: (f: { name: string }) => f.name === "steps", accepted: false },
+    ];
+    for (const { label, drop, accepted } of cases) {
+      const topics = testTopics(`reg-evolve-${label}`);
+      deleteTopicsAfter(t, options, topics);
+      const subject = `${topics.transactions}-value`;
+      const v1 = await fetch(`${registryUrl()}/subjects/${subject}/versions`, { method: "POST", headers, body: JSON.stringify({ schema: JSON.stringify(older(drop)) }) });
+      assert.equal(v1.status, 200);
+      const v1Id = ((await v1.json()) as { id: number }).id;
+      assert.equal((await fetch(`${registryUrl()}/config/${subject}`, { method: "PUT", headers, body: JSON.stringify({ compatibility: "BACKWARD" }) })).status, 200);
+      const result = await runCli(
+        ["run", "--samples", "10", ...VIRTUAL, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "avro", "--schema-registry", registryUrl()],
+        { timeoutMs: TIMEOUT_MS },
+      );
+      if (accepted) {
+        assert.equal(result.code, 0, result.stderr);
+        const id = Number(new RegExp(`schema id (\\d+) for subject ${subject}`).exec(result.stderr)?.[1]);
+        assert.notEqual(id, v1Id, "a new schema id");
+        const versions = (await (await fetch(`${registryUrl()}/subjects/${subject}/versions`)).json()) as number[];
+        assert.equal(versions.length, 2, "registered as the subject's second version");
+      } else {
+        assert.match(oneLineError(result, 2), new RegExp(`refused the AVRO schema for subject ${subject}: incompatible .* under the BACKWARD compatibility rule`));
+      }
+    }
   });
 
   test("an unreachable registry, a URL that is no registry, a bad URL: one line, exit 2", async () => {

@@ -58,16 +58,20 @@ export class RegistryValueDecoder {
 }
 
 function eventLine(decoded: Record<string, unknown>, schema: RegisteredSchema, url: string): Buffer {
+  // serializeEvent leaves out undefined fields; a decoder's absent optional field is null.
   const event: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(decoded)) if (field !== null && field !== undefined) event[key] = field;
+  for (const key in decoded) {
+    const field = decoded[key];
+    if (field !== null) event[key] = field;
+  }
   if (typeof event["type"] !== "string" || !KNOWN_TYPES.has(event["type"])) {
     throw new WfsimError(
       "REGISTRY_SCHEMA",
       `a record with ${schema.schemaType} schema id ${schema.id} at ${url} decodes to ${JSON.stringify(event["type"] === undefined ? "no type field" : event["type"])}, not one of wfsim's events`,
     );
   }
-  const line = serializeEvent(event as unknown as WfEvent);
-  return Buffer.from(line.slice(0, -1), "utf8");
+  const line = Buffer.from(serializeEvent(event as unknown as WfEvent), "utf8");
+  return line.subarray(0, line.length - 1);
 }
 
 function decoderFor(schema: RegisteredSchema, url: string): Decode {

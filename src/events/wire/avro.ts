@@ -69,15 +69,22 @@ export class AvroEventEncoder {
     });
   }
 
+  /** Where records are encoded before their exact size is known; grows when a record does not fit. */
+  private scratch = Buffer.allocUnsafe(4096);
+
   /** The event's Avro bytes, after `header` (the wire format's, or nothing). */
   encode(event: WfEvent, header: Buffer = EMPTY): Buffer {
     const branch = this.branches.get(event.type);
     if (branch === undefined) throw new TypeError(`event type ${event.type} is not in this topic's Avro schema`);
-    const record = branch.type.toBuffer(event);
-    const out = Buffer.allocUnsafe(header.length + 1 + record.length);
-    header.copy(out, 0);
-    out[header.length] = branch.prefix;
-    record.copy(out, header.length + 1);
-    return out;
+    const start = header.length + 1;
+    let end = branch.type.encode(event, this.scratch, start);
+    // avsc returns a negative number when the buffer is too small (minus the size it needs).
+    while (end < 0) {
+      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, start - end + 64));
+      end = branch.type.encode(event, this.scratch, start);
+    }
+    header.copy(this.scratch, 0);
+    this.scratch[header.length] = branch.prefix;
+    return Buffer.from(this.scratch.subarray(0, end));
   }
 }
