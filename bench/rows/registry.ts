@@ -106,6 +106,10 @@ async function kafkaRows(bootstrap: string, registryUrl: string): Promise<BenchR
       const suffix = randomBytes(4).toString("hex");
       const topics = ["--topic-txn", `bench-reg-txn-${suffix}`, "--topic-steps", `bench-reg-steps-${suffix}`];
       const registry = fmt === "avro" ? ["--format", "avro", "--schema-registry", registryUrl] : [];
+      // Created beforehand (untimed, for both formats): a run's own creation sometimes meets a broker
+      // whose metadata does not list the new topic yet ("unknown topic"), on this loaded machine.
+      const created = await runProcess(NODE, [WFSIM, "topics", "create", "--kafka-bootstrap", bootstrap, ...topics, "--partitions", `${PARTITIONS}`]);
+      if (created.code !== 0) throw new Error(`wfsim topics create failed: ${created.stderr}`);
       const run = await runProcess(NODE, [WFSIM, ...workload, "--kafka-bootstrap", bootstrap, ...topics, "--partitions", `${PARTITIONS}`, ...registry]);
       if (run.code !== 0) throw new Error(`wfsim run (${fmt}) failed: ${run.stderr}`);
       rates[fmt] = events / (run.wallMs / 1000);
