@@ -1,4 +1,4 @@
-import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../schema.ts";
+import { isTransactionEvent, type EventType, type WfEvent } from "../schema.ts";
 import { EVENT_SHAPES, type EventShape } from "./event-shapes.ts";
 
 /** Which of wfsim's two topics an event goes to; the Kafka output splits them on this. */
@@ -18,5 +18,3 @@ export function topicKindOf(type: EventType): TopicKind {
 export function topicShapes(kind: TopicKind): readonly EventShape[] {
   return EVENT_SHAPES.filter((shape) => topicKindOf(shape.type) === kind);
 }
-
-export { EVENT_TYPES };
