@@ -100,7 +100,7 @@ describe("the shipped examples with an output section", () => {
     const reference = await placed(["--clock", "virtual"]);
     assert.equal(reference.size, 400);
     assert.deepEqual(await placed(["--clock", "virtual", "--concurrency", "3"]), reference);
-    assert.deepEqual(await placed(["--clock", "real", "--speed", "1000000", "--samples", "60"]), new Map([...reference].filter(([, v]) => Number(((v as { order: { id: string } }).order.id).slice(4)) <= 60)));
+    assert.deepEqual(await placed(["--clock", "real", "--speed", "1000000", "--samples", "60", "--start-time", "2026-03-02T08:00:00Z"]), new Map([...reference].filter(([, v]) => Number(((v as { order: { id: string } }).order.id).slice(4)) <= 60)));
     const parts = [...(await placed(["--clock", "virtual", "--instance", "0/2"])), ...(await placed(["--clock", "virtual", "--instance", "1/2"]))];
     assert.deepEqual(new Map(parts.sort(([a], [b]) => a.localeCompare(b))), new Map([...reference].sort(([a], [b]) => a.localeCompare(b))));
   });
