@@ -2,6 +2,7 @@
 import { sampleTransactions } from "../api/sample.ts";
 import type { SimOptions } from "../config/sim-options.ts";
 import type { Scenario } from "../config/scenario/model.ts";
+import { blindShapeProblem } from "../config/shape/blind.ts";
 import type { Shaper } from "../engine/shape/shaper.ts";
 import { WfsimError } from "../errors.ts";
 import type { EventLineWriter } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
@@ -25,6 +26,12 @@ export function checkShapeFlags(flags: Flags, scenario: Scenario | undefined): v
       if (flags[key] !== undefined) {
         throw new WfsimError("INVALID_OPTION", `${flagName(key)} does not apply to a shaped output: ${scenario!.source}'s output section names the topics`);
       }
+    }
+    const blind = typeof flags.blind === "boolean" ? flags.blind : flags.truth !== undefined;
+    const problem = blind ? blindShapeProblem(scenario!.output!) : undefined;
+    if (problem !== undefined) {
+      const flag = flags.blind === true ? flagName("blind") : `${flagName("truth")} (which implies ${flagName("blind")})`;
+      throw new WfsimError("INVALID_OPTION", `${flag}: ${scenario!.source}: ${problem}; give ${flagName("noBlind")} to keep it, or change the output section`);
     }
   }
 }
