@@ -41,6 +41,11 @@ interface TxnState {
   pending: (WfEvent & { type: "inter_step_wait" | "step_retry" }) | undefined;
 }
 
+/** A transaction followed from its open at `openTs` (NaN: its open was not read), before its first step. */
+function newState(workflow: number, openTs: number, lastOpenTs: number): TxnState {
+  return { workflow, openTs, step: -1, attempt: 0, stepsDone: 0, lastOpenTs, waitTs: NaN, waitPlanned: NaN, retryTs: NaN, failReason: "", failAttempt: 0, pending: undefined };
+}
+
 /** Stands for a record that is not one of the scenario's: the analysis counts it as an invalid line. */
 const UNRECOGNISED = '{"unrecognised_record":true}';
 
@@ -122,20 +127,7 @@ export class ShapedRebuilder {
     };
     const base = { txn_id: txnId, ts_ms: ts };
     if (moment.event === "transaction_open") {
-      this.transactions.set(txnId, {
-        workflow: moment.workflow,
-        openTs: ts,
-        step: -1,
-        attempt: 0,
-        stepsDone: 0,
-        lastOpenTs: ts,
-        waitTs: NaN,
-        waitPlanned: NaN,
-        retryTs: NaN,
-        failReason: "",
-        failAttempt: 0,
-        pending: undefined,
-      });
+      this.transactions.set(txnId, newState(moment.workflow, ts, ts));
       const stuck = boolean("stuck");
       emit({
         type: "transaction_open",
@@ -286,20 +278,7 @@ export class ShapedRebuilder {
 
   /** A record of a transaction whose open was not read (the stream began later): followed from here. */
   private adopt(txnId: string, workflow: number, ts: number): TxnState {
-    const state: TxnState = {
-      workflow,
-      openTs: NaN,
-      step: -1,
-      attempt: 0,
-      stepsDone: 0,
-      lastOpenTs: ts,
-      waitTs: NaN,
-      waitPlanned: NaN,
-      retryTs: NaN,
-      failReason: "",
-      failAttempt: 0,
-      pending: undefined,
-    };
+    const state = newState(workflow, NaN, ts);
     this.transactions.set(txnId, state);
     return state;
   }
