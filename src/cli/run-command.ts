@@ -13,6 +13,7 @@ import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
+import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
@@ -48,6 +49,10 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const quiet = flags.quiet === true;
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  if (flags.dryRun === true) {
+    context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
+    return 0;
+  }
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
