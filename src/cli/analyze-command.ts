@@ -8,6 +8,7 @@ import { deletedBeforeRead, renderJson, renderText } from "../analyze/render/tex
 import { checkReadable, fileSource, type EventSource } from "../analyze/read/source.ts";
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
+import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { oneOf } from "../config/values.ts";
@@ -52,6 +53,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags, kafka !== undefined);
+  checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
     const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
@@ -118,7 +120,13 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       const openKafkaSource = kafka === undefined ? undefined : (await import("../analyze/read/kafka-source.ts")).openKafkaSource;
       const sources =
         kafka !== undefined && openKafkaSource !== undefined
-          ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
+          ? [
+              await openKafkaSource(kafka, {
+                signal: context.signal,
+                nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
+                registry: await registryDecoderFromFlags(flags, kafka.timeoutMs),
+              }),
+            ]
           : paths.map(fileSource);
       report = await analyze(sources, { ...options, signal: context.signal });
     }

@@ -7,6 +7,7 @@ import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
+import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -46,6 +47,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
   addFlags(run, KAFKA_FLAGS);
+  addFlags(run, REGISTRY_FLAGS);
   // Commands are loaded when they run: the Kafka client alone takes a third of a second to load, and
   // `wfsim --help` or a JSON Lines run should not pay for it.
   run.action(async (flags: RunFlags) => {
@@ -89,6 +91,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
     .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
+  addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
   addFlags(analyze, FOLLOW_FLAGS);
   analyze
     .addHelpText(

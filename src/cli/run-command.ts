@@ -15,6 +15,7 @@ import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestinat
 import { describeSystemError, openOutput } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -49,6 +50,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const quiet = flags.quiet === true;
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
   if (flags.dryRun === true) {
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
     return 0;
@@ -82,7 +84,11 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
       kafka,
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
-      shaper === undefined ? undefined : await shapedKafkaRecords(shaper),
+      shaper !== undefined
+        ? await shapedKafkaRecords(shaper)
+        : registry === undefined
+          ? undefined
+          : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
       plan,
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
