@@ -6,6 +6,7 @@ import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.t
 import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
+import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
 import { WfsimError } from "../errors.ts";
 import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { TruthSink } from "../sinks/truth-sink.ts";
@@ -13,6 +14,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { openLive } from "./live-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -45,6 +47,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  const live = await openLive(flags, { stderr: context.stderr, quiet });
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
@@ -64,6 +67,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   };
   context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
+  let kafkaSink: KafkaSink | undefined;
   let sink: EventSink;
   let close: () => Promise<DeliveryReport | undefined>;
   let destination: string;
@@ -78,9 +82,9 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
       plan,
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
-    const kafkaSink = opened.sink;
-    sink = kafkaSink;
-    close = () => kafkaSink.close();
+    const openedSink = (kafkaSink = opened.sink);
+    sink = openedSink;
+    close = () => openedSink.close();
     destination = opened.description;
   } else {
     const target = output!;
@@ -104,6 +108,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     ...(shaper === undefined ? {} : { shaper }),
     ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}),
   });
+  live?.attach(simulation, kafkaSink);
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
   const eventsOnTerminal = output !== undefined && isatty(output.fd);
@@ -113,6 +118,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
   await truth?.close({ end: true });
+  await live?.close();
   const wallMs = performance.now() - started;
 
   if (outputError !== undefined) {

@@ -19,12 +19,14 @@ export class LatenessRecorder {
   private readonly counts = new Uint32Array(BUCKETS + 1);
   private count = 0;
   private max = 0;
+  private sum = 0;
 
   record(lateMs: number): void {
     const late = lateMs > 0 ? lateMs : 0;
     const bucket = Math.min(BUCKETS, Math.floor(late / BUCKET_MS));
     this.counts[bucket]!++;
     this.count++;
+    this.sum += late;
     if (late > this.max) this.max = late;
   }
 
@@ -37,6 +39,23 @@ export class LatenessRecorder {
       p999Ms: this.quantile(0.999),
       maxMs: this.max,
     };
+  }
+
+  /** Wakes so far and their summed lateness (ms): a Prometheus histogram's _count and _sum. */
+  get total(): { readonly count: number; readonly sumMs: number } {
+    return { count: this.count, sumMs: this.sum };
+  }
+
+  /**
+   * Wakes at most `ms` late, to the 10 µs bucket: a bound that is a multiple of 10 µs is exact.
+   * Past the last bucket (1 s) every wake counts.
+   */
+  countAtMost(ms: number): number {
+    if (ms >= BUCKETS * BUCKET_MS) return this.count;
+    const last = Math.floor(ms / BUCKET_MS + 1e-9);
+    let seen = 0;
+    for (let bucket = 0; bucket < last; bucket++) seen += this.counts[bucket]!;
+    return seen;
   }
 
   /** Upper edge of the bucket holding the q-quantile (nearest rank), so the figure never flatters. */

@@ -192,6 +192,18 @@ export class Simulation {
     };
   }
 
+  /**
+   * The live tallies, for a metrics endpoint that reads them when scraped (nothing is paid per event):
+   * events by type, labels by kind and the wake lateness recorder. Views, not copies: read, never write.
+   */
+  tallies(): {
+    readonly eventsByType: Readonly<Record<EventType, number>>;
+    readonly labels: Readonly<Record<TruthKind, number>>;
+    readonly lateness: LatenessRecorder;
+  } {
+    return { eventsByType: this.counts, labels: this.labelCounts, lateness: this.lateness };
+  }
+
   async run(): Promise<RunSummary> {
     const { clock, sink, concurrency, samples, arrivals, truth } = this.params;
     const signal = this.params.signal ?? new AbortController().signal;
