@@ -52,6 +52,11 @@ export interface SimulationParameters {
   readonly durationMs?: number;
   /** Labels are counted, and written here too when given. */
   readonly truth?: LabelSink;
+  /**
+   * Told of every label as it is made, inline or not (live scoring joins them with alerts); it
+   * changes nothing in the stream.
+   */
+  readonly onLabel?: (record: TruthRecord) => void;
   readonly seed: number;
   readonly factory: TransactionFactory;
   readonly clock: Clock;
@@ -171,12 +176,17 @@ export class Simulation {
     };
     const labels = this.labelCounts;
     const truth = params.truth;
-    this.label = truth === undefined
+    const label: Label = truth === undefined
       ? (record) => void labels[record.kind]++
       : (record) => {
           labels[record.kind]++;
           truth.write(record);
         };
+    const observe = params.onLabel;
+    this.label = observe === undefined ? label : (record) => {
+      label(record);
+      observe(record);
+    };
   }
 
   progress(): Progress {
@@ -202,6 +212,11 @@ export class Simulation {
     readonly lateness: LatenessRecorder;
   } {
     return { eventsByType: this.counts, labels: this.labelCounts, lateness: this.lateness };
+  }
+
+  /** The run's clock now: simulated epoch ms. */
+  now(): number {
+    return this.params.clock.now();
   }
 
   async run(): Promise<RunSummary> {
