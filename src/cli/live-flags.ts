@@ -1,10 +1,16 @@
+import type { EventSink, Simulation } from "../engine/simulation.ts";
+import type { TruthRecord } from "../events/truth.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
-import type { Simulation } from "../engine/simulation.ts";
+import { parseDuration, DURATION_EXPECTED } from "../config/units.ts";
+import { WfsimError } from "../errors.ts";
 import { parseListenAddress } from "../live/listen-address.ts";
-import type { HttpEndpoint } from "../live/http-endpoint.ts";
+import type { LiveScores, OverdueAnomaly } from "../live/live-scorer.ts";
+import type { AlertFeed, LiveSession, LiveSettings } from "../live/live-session.ts";
 import type { FlagSpec } from "./run-flags.ts";
 
 const LIVE = "Live metrics and scores:";
+
+export const LIVE_DEFAULTS = { alertDeadlineMs: 30_000, scoreGraceMs: 5_000, followEveryMs: 100 } as const;
 
 /** The flags of `wfsim run` that watch the run while it goes on. */
 export const LIVE_FLAGS = {
@@ -13,36 +19,138 @@ export const LIVE_FLAGS = {
     help: "serve Prometheus metrics at http://HOST:PORT/metrics while the run goes on (HOST defaults to 127.0.0.1; port 0 picks a free one, named on stderr)",
     group: LIVE,
   },
+  scoreAlerts: {
+    syntax: "--score-alerts <file:path>",
+    help: "score a pipeline's alerts while the run goes on: file:PATH follows a growing JSON Lines file (tail -f) in the format analyze --alerts reads; live precision, recall and delays, overdue anomalies on stderr, final scores in the summary",
+    group: LIVE,
+  },
+  alertDeadline: {
+    syntax: "--alert-deadline <time>",
+    help: "with --score-alerts: an anomaly with no alert this long after it began is reported as overdue",
+    defaultText: "30s",
+    group: LIVE,
+  },
+  scoreGrace: {
+    syntax: "--score-grace <time>",
+    help: "with --score-alerts: after the run, wait this long for late alerts before the final scores",
+    defaultText: "5s",
+    group: LIVE,
+  },
+  report: {
+    syntax: "--report <file>",
+    help: "with --score-alerts: write the final scores to this file as JSON (the alerts section of analyze --format json, and the overdue anomalies)",
+    group: LIVE,
+  },
 } as const satisfies Record<string, FlagSpec>;
 
 type Flags = { readonly [key: string]: string | boolean | undefined };
 
-/** What watches a run: attached once the simulation exists, closed when it is done. */
+const FLAG = { metrics: "--metrics", scoreAlerts: "--score-alerts", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
+
+/** What watches a run, as `wfsim run` uses it. */
 export interface LiveRun {
+  tap(sink: EventSink): EventSink;
+  readonly onLabel: ((record: TruthRecord) => void) | undefined;
   attach(simulation: Simulation, kafka?: KafkaSink): void;
+  /** After the run: the grace, the final scores (in the summary unless quiet), closing. */
+  finish(signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * Starts what the live flags ask for, before the run's first event; undefined when none is given.
- * A bad address or a port in use is the user's flag: one line, exit 2, before any output is opened.
+ * A bad address, a port in use, an unreadable alert source: the user's flag, one line, exit 2,
+ * before any output is opened.
  */
 export async function openLive(flags: Flags, io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean }): Promise<LiveRun | undefined> {
-  if (flags.metrics === undefined) return undefined;
-  const address = parseListenAddress(String(flags.metrics), "--metrics");
-  // Loaded here: prom-client is only worth its load time when metrics are asked for.
-  const { RunMetrics } = await import("../live/run-metrics.ts");
-  const { serveMetrics } = await import("../live/metrics-endpoint.ts");
-  const metrics = new RunMetrics();
-  const endpoints: HttpEndpoint[] = [await serveMetrics(metrics, address, "--metrics")];
-  if (!io.quiet) io.stderr.write(`wfsim: metrics at ${endpoints[0]!.url}/metrics\n`);
-  return {
-    attach(simulation, kafka) {
-      metrics.attach(simulation, kafka);
-      if (kafka !== undefined) kafka.onAcknowledged = (ms) => metrics.observeDelivery(ms);
+  const scoring = flags.scoreAlerts !== undefined;
+  if (!scoring) {
+    const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
+    if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);
+  }
+  if (flags.metrics === undefined && !scoring) return undefined;
+  const settings: { -readonly [K in keyof LiveSettings]: LiveSettings[K] } = {
+    onListening: (what, url) => {
+      if (!io.quiet) io.stderr.write(`wfsim: ${what} at ${url}\n`);
     },
-    close: async () => {
-      await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+    onOverdue: (anomaly) => {
+      if (!io.quiet) io.stderr.write(formatOverdue(anomaly));
     },
   };
+  if (flags.metrics !== undefined) settings.metrics = { address: parseListenAddress(String(flags.metrics), FLAG.metrics), flag: FLAG.metrics };
+  if (scoring) {
+    const deadlineMs = durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
+    const graceMs = durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
+    const feed = await openFeed(String(flags.scoreAlerts));
+    settings.scoring = {
+      feed,
+      deadlineMs,
+      graceMs,
+      ...(typeof flags.report === "string" ? { report: { path: flags.report, flag: FLAG.report } } : {}),
+    };
+  }
+  const { LiveSession } = await import("../live/live-session.ts");
+  let session: LiveSession;
+  try {
+    session = await LiveSession.start(settings);
+  } catch (error) {
+    await settings.scoring?.feed.close().catch(() => {});
+    throw error;
+  }
+  return {
+    tap: (sink) => session.tap(sink),
+    onLabel: session.onLabel,
+    attach(simulation, kafka) {
+      session.attach(simulation, kafka);
+    },
+    async finish(signal) {
+      const scores = await session.finish(signal);
+      if (scores !== undefined && !io.quiet) io.stderr.write(formatScores(scores));
+    },
+    close: () => session.close(),
+  };
+}
+
+function durationFlag(flags: Flags, key: "alertDeadline" | "scoreGrace", fallback: number): number {
+  const raw = flags[key];
+  if (raw === undefined) return fallback;
+  const ms = parseDuration(raw);
+  if (ms === undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[key]} must be ${DURATION_EXPECTED}, got '${String(raw)}'`);
+  return ms;
+}
+
+/** The alert source a --score-alerts value names, opened (a file that cannot be read fails here). */
+async function openFeed(value: string): Promise<AlertFeed> {
+  if (value.startsWith("file:") && value.length > "file:".length) {
+    const path = value.slice("file:".length);
+    const { FileFollower } = await import("../live/file-follower.ts");
+    const follower = await FileFollower.open(path, FLAG.scoreAlerts);
+    return {
+      name: path,
+      follow: (onLine) => follower.follow(onLine, LIVE_DEFAULTS.followEveryMs),
+      close: () => follower.close(),
+    };
+  }
+  throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} must be file:PATH, got '${value}'`);
+}
+
+function formatOverdue(anomaly: OverdueAnomaly): string {
+  return `wfsim: overdue: ${anomaly.kind} in ${anomaly.txn_id}, began ${new Date(anomaly.started_ms).toISOString()}, no alert by ${new Date(anomaly.due_ms).toISOString()}\n`;
+}
+
+const pct = (value: number | null) => (value === null ? "n/a" : `${(value * 100).toFixed(1)}%`);
+const ms = (value: number | null) => (value === null ? "n/a" : `${value} ms`);
+
+/** The end-of-run lines of live scoring. */
+export function formatScores(scores: LiveScores): string {
+  const a = scores.alerts;
+  const lines = [
+    `wfsim: alerts from ${a.source}: ${a.lines} lines (${a.invalid_lines} skipped), ${a.alerted} transactions alerted; precision ${pct(a.precision)}, recall ${pct(a.recall)} (${a.true_positives} found of ${a.labelled}, ${a.false_positives} false, ${a.unknown_transactions} unknown), delay p50 ${ms(a.detection_delay_ms.p50)} p99 ${ms(a.detection_delay_ms.p99)}`,
+  ];
+  for (const kind of ["outlier", "stuck"] as const) {
+    const k = a.by_kind[kind];
+    lines.push(`wfsim:   ${kind}: recall ${pct(k.recall)} (${k.detected} of ${k.labelled}), precision ${pct(k.precision)}, delay p50 ${ms(k.detection_delay_ms.p50)} p99 ${ms(k.detection_delay_ms.p99)}`);
+  }
+  lines.push(`wfsim:   overdue (no alert within ${scores.deadline_ms} ms): ${scores.overdue.total} (outlier ${scores.overdue.outlier}, stuck ${scores.overdue.stuck})`);
+  return `${lines.join("\n")}\n`;
 }

@@ -102,7 +102,8 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
 
   const simulation = createSimulation(options, {
-    sink,
+    sink: live?.tap(sink) ?? sink,
+    ...(live?.onLabel === undefined ? {} : { onLabel: live.onLabel }),
     signal: controller.signal,
     ...(truth === undefined ? {} : { truth }),
     ...(shaper === undefined ? {} : { shaper }),
@@ -118,7 +119,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
   await truth?.close({ end: true });
-  await live?.close();
+  await live?.finish(context.signal);
   const wallMs = performance.now() - started;
 
   if (outputError !== undefined) {

@@ -4,6 +4,7 @@ import type { TruthKind } from "../events/truth.ts";
 import type { LatenessRecorder } from "../engine/lateness.ts";
 import type { Progress } from "../engine/simulation.ts";
 import { LatenessHistogram } from "./lateness-histogram.ts";
+import type { LiveScores } from "./live-scorer.ts";
 
 /** What a running simulation shows (Simulation has both). */
 export interface RunProbe {
@@ -21,9 +22,6 @@ export interface KafkaProbe {
   report(): { readonly deliveredTotal: number; readonly undelivered: number };
 }
 
-/** Why something went wrong, as the `kind` label of wfsim_errors_total. */
-export type ErrorKind = "kafka_delivery" | "output" | "alert_line" | "alert_source";
-
 const DELIVERY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
@@ -37,7 +35,7 @@ export class RunMetrics {
   private run: RunProbe | undefined;
   private kafka: KafkaProbe | undefined;
   private readonly delivery: Histogram;
-  private readonly errors: Counter<"kind">;
+  private scores: (() => LiveScores | undefined) | undefined;
 
   constructor() {
     const registers = [this.registry];
@@ -134,12 +132,108 @@ export class RunMetrics {
         this.inc(metrics.kafka.report().undelivered);
       },
     });
-    this.errors = new Counter({
+    new Counter({
       name: "wfsim_errors_total",
-      help: "Errors, by kind: kafka_delivery, output, alert_line (an alert that could not be read, skipped), alert_source",
+      help: "Errors, by kind: kafka_delivery (records Kafka will never acknowledge), alert_line (alert lines that could not be read, skipped)",
       labelNames: ["kind"],
       registers,
+      collect() {
+        this.reset();
+        this.inc({ kind: "kafka_delivery" }, metrics.kafka?.report().undelivered ?? 0);
+        this.inc({ kind: "alert_line" }, metrics.scores?.()?.alerts.invalid_lines ?? 0);
+      },
     });
+    this.addScoreMetrics(registers);
+  }
+
+  /** Live scoring's figures, from its latest scores (computed about once a second, not per scrape). */
+  private addScoreMetrics(registers: Registry[]): void {
+    const metrics = this;
+    const KINDS = ["all", "outlier", "stuck"] as const;
+    const figure = (scores: LiveScores, kind: (typeof KINDS)[number]) => {
+      const alerts = scores.alerts;
+      return kind === "all" ? { precision: alerts.precision, recall: alerts.recall, delay: alerts.detection_delay_ms } : {
+        precision: alerts.by_kind[kind].precision,
+        recall: alerts.by_kind[kind].recall,
+        delay: alerts.by_kind[kind].detection_delay_ms,
+      };
+    };
+    const scoreGauge = (name: string, help: string, read: (scores: LiveScores, kind: (typeof KINDS)[number]) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ["kind"],
+        registers,
+        collect() {
+          const scores = metrics.scores?.();
+          if (scores === undefined) return;
+          this.reset();
+          for (const kind of KINDS) {
+            const value = read(scores, kind);
+            if (value !== null) this.set({ kind }, value);
+          }
+        },
+      });
+    scoreGauge("wfsim_alert_precision", "Live scoring: alerted transactions that had an anomaly (kind all: any alert; outlier, stuck: alerts of that kind, when alerts carry kind)", (s, k) => figure(s, k).precision);
+    scoreGauge("wfsim_alert_recall", "Live scoring: anomalies found by an alert so far, of those injected so far", (s, k) => figure(s, k).recall);
+    new Gauge({
+      name: "wfsim_alert_detection_delay_seconds",
+      help: "Live scoring: alert time minus anomaly start, nearest-rank percentiles of the detections so far",
+      labelNames: ["kind", "quantile"],
+      registers,
+      collect() {
+        const scores = metrics.scores?.();
+        if (scores === undefined) return;
+        this.reset();
+        for (const kind of KINDS) {
+          const delay = figure(scores, kind).delay;
+          if (delay.p50 === null || delay.p90 === null || delay.p99 === null) continue;
+          this.set({ kind, quantile: "0.5" }, delay.p50 / 1000);
+          this.set({ kind, quantile: "0.9" }, delay.p90 / 1000);
+          this.set({ kind, quantile: "0.99" }, delay.p99 / 1000);
+        }
+      },
+    });
+    const scoreCounter = (name: string, help: string, read: (scores: LiveScores) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          const scores = metrics.scores?.();
+          if (scores === undefined) return;
+          this.reset();
+          this.inc(read(scores));
+        },
+      });
+    scoreCounter("wfsim_alert_lines_total", "Live scoring: alert lines read from the alert source", (s) => s.alerts.lines);
+    new Gauge({
+      name: "wfsim_alert_false_positives",
+      help: "Live scoring: alerted transactions with no anomaly (so far: one may yet turn out to have one)",
+      registers,
+      collect() {
+        const scores = metrics.scores?.();
+        if (scores !== undefined) this.set(scores.alerts.false_positives);
+      },
+    });
+    new Counter({
+      name: "wfsim_anomalies_overdue_total",
+      help: "Live scoring: anomalies no alert found within --alert-deadline of their start, by kind",
+      labelNames: ["kind"],
+      registers,
+      collect() {
+        const scores = metrics.scores?.();
+        if (scores === undefined) return;
+        this.reset();
+        this.inc({ kind: "outlier" }, scores.overdue.outlier);
+        this.inc({ kind: "stuck" }, scores.overdue.stuck);
+      },
+    });
+  }
+
+  /** From now on the score metrics read these scores. */
+  attachScores(read: () => LiveScores | undefined): void {
+    this.scores = read;
   }
 
   /** From now on the metrics read this run (and its Kafka output). */
@@ -151,10 +245,6 @@ export class RunMetrics {
   /** A produce request acknowledged after `ms` real milliseconds. */
   observeDelivery(ms: number): void {
     this.delivery.observe(ms / 1000);
-  }
-
-  countError(kind: ErrorKind, count = 1): void {
-    this.errors.inc({ kind }, count);
   }
 
   /** The text exposition format Prometheus scrapes. */
