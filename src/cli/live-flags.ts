@@ -6,7 +6,9 @@ import { WfsimError } from "../errors.ts";
 import { parseListenAddress } from "../live/listen-address.ts";
 import type { LiveScores, OverdueAnomaly } from "../live/live-scorer.ts";
 import type { AlertFeed, LiveSession, LiveSettings } from "../live/live-session.ts";
-import type { FlagSpec } from "./run-flags.ts";
+import { flagName, type FlagSpec } from "./run-flags.ts";
+import type { KafkaConnection } from "../config/kafka-options.ts";
+import { KAFKA_ALERTS_PREFIX, kafkaAlertsTopic } from "../analyze/read/kafka-alerts.ts";
 
 const LIVE = "Live metrics and scores:";
 
@@ -20,8 +22,8 @@ export const LIVE_FLAGS = {
     group: LIVE,
   },
   scoreAlerts: {
-    syntax: "--score-alerts <file:path>",
-    help: "score a pipeline's alerts while the run goes on: file:PATH follows a growing JSON Lines file (tail -f) in the format analyze --alerts reads; live precision, recall and delays, overdue anomalies on stderr, final scores in the summary",
+    syntax: "--score-alerts <file:path|kafka:topic>",
+    help: "score a pipeline's alerts while the run goes on: file:PATH follows a growing JSON Lines file (tail -f), kafka:TOPIC reads what is written to that topic from the start of the run (with the Kafka output's connection flags), in the format analyze --alerts reads; live precision, recall and delays, overdue anomalies on stderr, final scores in the summary",
     group: LIVE,
   },
   alertDeadline: {
@@ -45,6 +47,14 @@ export const LIVE_FLAGS = {
 
 type Flags = { readonly [key: string]: string | boolean | undefined };
 
+interface LiveIo {
+  readonly stderr: NodeJS.WritableStream;
+  readonly quiet: boolean;
+  readonly signal: AbortSignal;
+  /** The Kafka output's connection, when events go to Kafka: kafka:TOPIC alerts are read with it. */
+  readonly kafka: KafkaConnection | undefined;
+}
+
 const FLAG = { metrics: "--metrics", scoreAlerts: "--score-alerts", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
 
 /** What watches a run, as `wfsim run` uses it. */
@@ -62,7 +72,7 @@ export interface LiveRun {
  * A bad address, a port in use, an unreadable alert source: the user's flag, one line, exit 2,
  * before any output is opened.
  */
-export async function openLive(flags: Flags, io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean }): Promise<LiveRun | undefined> {
+export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | undefined> {
   const scoring = flags.scoreAlerts !== undefined;
   if (!scoring) {
     const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
@@ -81,7 +91,8 @@ export async function openLive(flags: Flags, io: { readonly stderr: NodeJS.Writa
   if (scoring) {
     const deadlineMs = durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
     const graceMs = durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
-    const feed = await openFeed(String(flags.scoreAlerts));
+    const feed = await openFeed(String(flags.scoreAlerts), io);
+    if (!io.quiet) io.stderr.write(`wfsim: scoring alerts from ${feed.name} (overdue after ${deadlineMs} ms, ${graceMs} ms of grace at the end)\n`);
     settings.scoring = {
       feed,
       deadlineMs,
@@ -120,7 +131,7 @@ function durationFlag(flags: Flags, key: "alertDeadline" | "scoreGrace", fallbac
 }
 
 /** The alert source a --score-alerts value names, opened (a file that cannot be read fails here). */
-async function openFeed(value: string): Promise<AlertFeed> {
+async function openFeed(value: string, io: LiveIo): Promise<AlertFeed> {
   if (value.startsWith("file:") && value.length > "file:".length) {
     const path = value.slice("file:".length);
     const { FileFollower } = await import("../live/file-follower.ts");
@@ -131,7 +142,38 @@ async function openFeed(value: string): Promise<AlertFeed> {
       close: () => follower.close(),
     };
   }
-  throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} must be file:PATH, got '${value}'`);
+  if (value.startsWith(KAFKA_ALERTS_PREFIX)) {
+    const topic = kafkaAlertsTopic(value, FLAG.scoreAlerts)!;
+    if (io.kafka === undefined) {
+      throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic} reads with the Kafka output's connection flags: add ${flagName("kafkaBootstrap")} HOST:PORT`);
+    }
+    const connection = io.kafka;
+    // Loaded here: the Kafka client is only worth its load time when Kafka is used.
+    const { TopicValues } = await import("../kafka/read/topic-values.ts");
+    const reader = await TopicValues.open(connection, topic, { signal: io.signal, nameOf: flagName, what: `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic}`, role: "alerts" });
+    const stop = { requested: false };
+    let following: Promise<void> = Promise.resolve();
+    return {
+      // As analyze --alerts kafka:TOPIC names it, so that the reports match.
+      name: `kafka://${connection.bootstrap.join(",")}/${topic}`,
+      follow(onLine) {
+        following = reader
+          .follow((values) => {
+            // One record value is one alert line, as analyze --alerts kafka:TOPIC reads it.
+            for (const value of values) onLine(value.toString("utf8").replace(/[\r\n]/g, " "));
+          }, stop, io.signal)
+          .catch((error: unknown) => {
+            io.stderr.write(`wfsim: warning: ${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic}: stopped reading alerts: ${error instanceof Error ? error.message : String(error)}\n`);
+          });
+      },
+      async close() {
+        stop.requested = true;
+        await following;
+        await reader.close();
+      },
+    };
+  }
+  throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} must be file:PATH or kafka:TOPIC, got '${value}'`);
 }
 
 function formatOverdue(anomaly: OverdueAnomaly): string {

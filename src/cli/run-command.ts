@@ -47,7 +47,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
-  const live = await openLive(flags, { stderr: context.stderr, quiet });
+  const live = await openLive(flags, { stderr: context.stderr, quiet, signal: context.signal, kafka });
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {

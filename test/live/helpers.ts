@@ -103,3 +103,31 @@ export async function startPrometheus(target: string): Promise<PrometheusServer>
     stop,
   };
 }
+
+/**
+ * Alerts for a run: every kind of case the scorer tells apart, from its truth and its events: found
+ * before, at and after the anomaly began, duplicates, wrong kinds, unlabelled and unknown transactions,
+ * lines that are no alerts.
+ */
+export function alertLines(truth: Record<string, unknown>[], events: Record<string, unknown>[]): string[] {
+  const labelled = new Set(truth.map((record) => record.txn_id));
+  const alerts: unknown[] = [];
+  truth.forEach((record, i) => {
+    const ts = record.ts_ms as number;
+    // Outliers: two in three found, a second before (early), at, or up to 3 s after the anomaly began.
+    if (record.kind === "outlier" && i % 3 !== 0) alerts.push({ txn_id: record.txn_id, ts_ms: ts + ((i % 5) - 1) * 1000, kind: "outlier" });
+    if (record.kind === "stuck" && i % 2 === 1) alerts.push({ txn_id: record.txn_id, ts_ms: (record.silent_since_ms as number) + 5000, kind: "stuck" });
+    // Duplicates and wrong kinds: a second, later outlier alert on every seventh labelled transaction.
+    if (i % 7 === 0) alerts.push({ txn_id: record.txn_id, ts_ms: ts + 9000, kind: "outlier" });
+  });
+  const unlabelled = events.filter((event) => event.type === "transaction_open" && !labelled.has(event.txn_id)).slice(0, 40);
+  for (const event of unlabelled) alerts.push({ txn_id: event.txn_id, ts_ms: (event.ts_ms as number) + 5000, kind: "outlier" });
+  alerts.push({ txn_id: "txn_never_in_the_run", ts_ms: 1, kind: "stuck" });
+  // Lines that are no alerts are counted and skipped; the last line has no line break.
+  return [...alerts.map((alert) => JSON.stringify(alert)), "not json", '{"ts_ms":3}'];
+}
+
+/** alertLines as a file's text, whose last line has no line break. */
+export function alertsFor(truth: Record<string, unknown>[], events: Record<string, unknown>[]): string {
+  return alertLines(truth, events).join("\n");
+}

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { collect, parseLines, runCli, startCli } from "../helpers/cli.ts";
-import { pollUntil } from "./helpers.ts";
+import { alertsFor, pollUntil } from "./helpers.ts";
 
 const EXAMPLE = new URL("../../examples/checkout.yaml", import.meta.url).pathname;
 const RUN = ["run", "--scenario", EXAMPLE, "--clock", "virtual", "--samples", "2000", "--seed", "11", "--start-time", "2026-01-01T00:00:00Z"];
@@ -20,25 +20,6 @@ async function tempDir(t: { after(fn: () => Promise<void>): void }): Promise<str
   const dir = await mkdtemp(join(tmpdir(), "wfsim-score-"));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
-}
-
-/** Alerts for a run: every kind of case the scorer tells apart, from its truth and its events. */
-function alertsFor(truth: Record<string, unknown>[], events: Record<string, unknown>[]): string {
-  const labelled = new Set(truth.map((record) => record.txn_id));
-  const alerts: unknown[] = [];
-  truth.forEach((record, i) => {
-    const ts = record.ts_ms as number;
-    // Outliers: two in three found, a second before (early), at, or up to 3 s after the anomaly began.
-    if (record.kind === "outlier" && i % 3 !== 0) alerts.push({ txn_id: record.txn_id, ts_ms: ts + ((i % 5) - 1) * 1000, kind: "outlier" });
-    if (record.kind === "stuck" && i % 2 === 1) alerts.push({ txn_id: record.txn_id, ts_ms: (record.silent_since_ms as number) + 5000, kind: "stuck" });
-    // Duplicates and wrong kinds: a second, later outlier alert on every seventh labelled transaction.
-    if (i % 7 === 0) alerts.push({ txn_id: record.txn_id, ts_ms: ts + 9000, kind: "outlier" });
-  });
-  const unlabelled = events.filter((event) => event.type === "transaction_open" && !labelled.has(event.txn_id)).slice(0, 40);
-  for (const event of unlabelled) alerts.push({ txn_id: event.txn_id, ts_ms: (event.ts_ms as number) + 5000, kind: "outlier" });
-  alerts.push({ txn_id: "txn_never_in_the_run", ts_ms: 1, kind: "stuck" });
-  // Lines that are no alerts are counted and skipped; the last line has no line break.
-  return [...alerts.map((alert) => JSON.stringify(alert)), "not json", '{"ts_ms":3}'].join("\n");
 }
 
 describe("wfsim run --score-alerts", () => {
