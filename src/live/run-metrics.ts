@@ -208,6 +208,15 @@ export class RunMetrics {
       });
     scoreCounter("wfsim_alert_lines_total", "Live scoring: alert lines read from the alert source", (s) => s.alerts.lines);
     new Gauge({
+      name: "wfsim_alert_anomalies_labelled",
+      help: "Live scoring: transactions with an injected outlier or stuck anomaly so far, what the alerts should find",
+      registers,
+      collect() {
+        const scores = metrics.scores?.();
+        if (scores !== undefined) this.set(scores.alerts.labelled);
+      },
+    });
+    new Gauge({
       name: "wfsim_alert_false_positives",
       help: "Live scoring: alerted transactions with no anomaly (so far: one may yet turn out to have one)",
       registers,

@@ -4,14 +4,15 @@
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { collect, runCli, startCli } from "../helpers/cli.ts";
-import { pollUntil, PROMETHEUS, startPrometheus, stderrMatch } from "./helpers.ts";
+import { collect, parseLines, runCli, startCli } from "../helpers/cli.ts";
+import { alertLines, pollUntil, PROMETHEUS, startPrometheus, stderrMatch } from "./helpers.ts";
 
+const EXAMPLE = new URL("../../examples/checkout.yaml", import.meta.url).pathname;
 const ADDRESS = /metrics at http:\/\/(127\.0\.0\.1:\d+)\/metrics/;
 
 describe("wfsim run --metrics", () => {
@@ -52,6 +53,42 @@ describe("wfsim run --metrics", () => {
     child.kill("SIGINT");
     const result = await done;
     assert.equal(result.code, 130, result.stderr);
+  });
+
+  it("serves live scoring's figures: the scores so far, equal to the final report once every alert is in", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-metrics-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const run = ["run", "--scenario", EXAMPLE, "--clock", "virtual", "--samples", "1000", "--seed", "3", "--start-time", "2026-01-01T00:00:00Z"];
+    const first = await runCli([...run, "-q", "--truth", join(dir, "t1.jsonl"), "-o", join(dir, "e1.jsonl")]);
+    assert.equal(first.code, 0, first.stderr);
+    const lines = alertLines(parseLines(await readFile(join(dir, "t1.jsonl"), "utf8")), parseLines(await readFile(join(dir, "e1.jsonl"), "utf8")));
+    await writeFile(join(dir, "alerts.jsonl"), `${lines.join("\n")}\n`);
+    // A long grace keeps the finished run serving its scores until the signal.
+    const child = startCli([...run, "--truth", join(dir, "t2.jsonl"), "-o", join(dir, "e2.jsonl"), "--score-alerts", `file:${join(dir, "alerts.jsonl")}`, "--score-grace", "10m", "--report", join(dir, "live.json"), "--metrics", "127.0.0.1:0"]);
+    const done = collect(child, { timeoutMs: 120_000 });
+    t.after(() => child.kill("SIGKILL"));
+    const url = `http://${(await stderrMatch(child, ADDRESS))[1]!}/metrics`;
+    const sample = (text: string, name: string) => {
+      const match = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, "m").exec(text);
+      return match === null ? undefined : Number(match[1]);
+    };
+    // Scores are recomputed about once a second: wait for one with every alert line and every anomaly of the run.
+    const truth = parseLines(await readFile(join(dir, "t1.jsonl"), "utf8"));
+    const anomalies = new Set(truth.filter((record) => record.kind === "outlier" || record.kind === "stuck").map((record) => record.txn_id)).size;
+    const settled = await pollUntil("scores of every alert and every anomaly", async () => {
+      const body = await (await fetch(url)).text();
+      return sample(body, "wfsim_alert_lines_total") === lines.length && sample(body, "wfsim_alert_anomalies_labelled") === anomalies ? body : undefined;
+    });
+    child.kill("SIGINT");
+    const result = await done;
+    assert.equal(result.code, 130, result.stderr);
+    const report = JSON.parse(await readFile(join(dir, "live.json"), "utf8")) as { alerts: { precision: number; recall: number; invalid_lines: number; false_positives: number }; overdue: { outlier: number; stuck: number } };
+    assert.equal(sample(settled, 'wfsim_alert_precision{kind="all"}'), report.alerts.precision);
+    assert.equal(sample(settled, 'wfsim_alert_recall{kind="all"}'), report.alerts.recall);
+    assert.equal(sample(settled, "wfsim_alert_false_positives"), report.alerts.false_positives);
+    assert.equal(sample(settled, 'wfsim_errors_total{kind="alert_line"}'), report.alerts.invalid_lines);
+    assert.equal(sample(settled, 'wfsim_anomalies_overdue_total{kind="outlier"}'), report.overdue.outlier);
+    assert.equal(sample(settled, 'wfsim_anomalies_overdue_total{kind="stuck"}'), report.overdue.stuck);
   });
 
   it("refuses a port in use: one line naming the flag and the address, exit 2, no output file", async (t) => {
