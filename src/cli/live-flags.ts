@@ -21,6 +21,11 @@ export const LIVE_FLAGS = {
     help: "serve Prometheus metrics at http://HOST:PORT/metrics while the run goes on (HOST defaults to 127.0.0.1; port 0 picks a free one, named on stderr)",
     group: LIVE,
   },
+  ui: {
+    syntax: "--ui <host:port>",
+    help: "serve a live page at http://HOST:PORT/ while the run goes on: events/s, in flight, lateness, injected anomalies, live scores and overdue anomalies, updated every second (HOST defaults to 127.0.0.1)",
+    group: LIVE,
+  },
   scoreAlerts: {
     syntax: "--score-alerts <file:path|kafka:topic>",
     help: "score a pipeline's alerts while the run goes on: file:PATH follows a growing JSON Lines file (tail -f), kafka:TOPIC reads what is written to that topic from the start of the run (with the Kafka output's connection flags), in the format analyze --alerts reads; live precision, recall and delays, overdue anomalies on stderr, final scores in the summary",
@@ -55,7 +60,7 @@ interface LiveIo {
   readonly kafka: KafkaConnection | undefined;
 }
 
-const FLAG = { metrics: "--metrics", scoreAlerts: "--score-alerts", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
+const FLAG = { metrics: "--metrics", ui: "--ui", scoreAlerts: "--score-alerts", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
 
 /** What watches a run, as `wfsim run` uses it. */
 export interface LiveRun {
@@ -78,7 +83,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
     const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
     if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);
   }
-  if (flags.metrics === undefined && !scoring) return undefined;
+  if (flags.metrics === undefined && flags.ui === undefined && !scoring) return undefined;
   const settings: { -readonly [K in keyof LiveSettings]: LiveSettings[K] } = {
     onListening: (what, url) => {
       if (!io.quiet) io.stderr.write(`wfsim: ${what} at ${url}\n`);
@@ -88,6 +93,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
     },
   };
   if (flags.metrics !== undefined) settings.metrics = { address: parseListenAddress(String(flags.metrics), FLAG.metrics), flag: FLAG.metrics };
+  if (flags.ui !== undefined) settings.ui = { address: parseListenAddress(String(flags.ui), FLAG.ui), flag: FLAG.ui };
   if (scoring) {
     const deadlineMs = durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
     const graceMs = durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);

@@ -27,6 +27,8 @@ export interface AlertFeed {
 
 export interface LiveSettings {
   readonly metrics?: { readonly address: ListenAddress; readonly flag: string };
+  /** The live page (--ui). */
+  readonly ui?: { readonly address: ListenAddress; readonly flag: string };
   readonly scoring?: {
     readonly feed: AlertFeed;
     readonly deadlineMs: number;
@@ -37,7 +39,7 @@ export interface LiveSettings {
   /** Told of each overdue anomaly as it becomes one. */
   readonly onOverdue?: (anomaly: OverdueAnomaly) => void;
   /** Told of each endpoint once it listens. */
-  readonly onListening?: (what: "metrics", url: string) => void;
+  readonly onListening?: (what: "metrics" | "live page", url: string) => void;
 }
 
 /** The run as live scoring sees it: its time, its tallies. */
@@ -87,6 +89,14 @@ export class LiveSession {
         const endpoint = await serveMetrics(metrics, settings.metrics.address, settings.metrics.flag);
         session.endpoints.push(endpoint);
         settings.onListening?.("metrics", `${endpoint.url}/metrics`);
+      }
+      if (settings.ui !== undefined) {
+        const { LiveView } = await import("./live-view.ts");
+        const { serveUi } = await import("./ui-endpoint.ts");
+        const view = new LiveView({ run: () => session.run, scores: () => session.latest });
+        const endpoint = await serveUi(view, settings.ui.address, settings.ui.flag);
+        session.endpoints.push(endpoint);
+        settings.onListening?.("live page", `${endpoint.url}/`);
       }
       const report = settings.scoring?.report;
       if (report !== undefined) {
