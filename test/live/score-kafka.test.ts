@@ -37,10 +37,10 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
 
     const reportPath = join(dir, "live.json");
     const child = startCli([...RUN, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--truth", join(dir, "t2.jsonl"),
-      "--score-alerts", `kafka:${alertsTopic}`, "--score-grace", "10m", "--report", reportPath]);
+      "--score-alerts", `kafka:${alertsTopic}`, "--score-grace", "10m", "--report", reportPath, "--metrics", "127.0.0.1:0"]);
     const done = collect(child, { timeoutMs: 150_000 });
     t.after(() => child.kill("SIGKILL"));
-    await stderrMatch(child, /scoring alerts from kafka:\/\//);
+    const metricsUrl = (await stderrMatch(child, /^(?=[\s\S]*scoring alerts from kafka:\/\/)[\s\S]*metrics at (http:\S+)\n/))[1]!;
     // The pipeline answers: half the alerts, then all of them again (duplicates), the last ones late
     // (after the run's end: the grace waits for them).
     const send = producer(t, options);
@@ -52,6 +52,13 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
       return text.split("\n").length - 1 === truth.length ? true : undefined;
     }, 120_000);
     await send.send({ messages: lines.map((value, i) => ({ topic: alertsTopic, key: `k${i}`, value })) });
+    // The Kafka output's metrics once it is done: every event acknowledged, each request's latency observed.
+    const metrics = await (await fetch(metricsUrl)).text();
+    const events = (await readFile(join(dir, "e1.jsonl"), "utf8")).split("\n").length - 1;
+    assert.match(metrics, new RegExp(`^wfsim_kafka_records_delivered_total ${events}$`, "m"));
+    assert.match(metrics, /^wfsim_kafka_records_in_flight 0$/m);
+    const requests = Number(/^wfsim_kafka_delivery_latency_seconds_count (\d+)$/m.exec(metrics)?.[1]);
+    assert.ok(requests > 0, metrics);
     // The grace is long: a signal ends it, and the scores are those of every alert written.
     child.kill("SIGINT");
     const result = await done;
