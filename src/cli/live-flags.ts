@@ -8,6 +8,7 @@ import type { LiveScores, OverdueAnomaly } from "../live/live-scorer.ts";
 import type { AlertFeed, LiveSession, LiveSettings } from "../live/live-session.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
 import type { KafkaConnection } from "../config/kafka-options.ts";
+import type { FollowSummary } from "../follow/follow.ts";
 import { KAFKA_ALERTS_PREFIX, kafkaAlertsTopic } from "../analyze/read/kafka-alerts.ts";
 
 const LIVE = "Live metrics and scores:";
@@ -201,4 +202,24 @@ export function formatScores(scores: LiveScores): string {
   }
   lines.push(`wfsim:   overdue (no alert within ${scores.deadline_ms} ms): ${scores.overdue.total} (outlier ${scores.overdue.outlier}, stuck ${scores.overdue.stuck})`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `analyze --follow --metrics HOST:PORT`: the follower's metrics endpoint, listening before the
+ * follower connects (a port in use fails first); undefined without the flag.
+ */
+export async function openFollowMetrics(
+  flag: string | boolean | undefined,
+  stderr: NodeJS.WritableStream,
+  quiet: boolean,
+): Promise<{ attach: (read: () => FollowSummary) => void; close: () => Promise<void> } | undefined> {
+  if (flag === undefined) return undefined;
+  const address = parseListenAddress(String(flag), FLAG.metrics);
+  // Loaded here: prom-client is only worth its load time when metrics are asked for.
+  const { FollowMetrics } = await import("../live/follow-metrics.ts");
+  const { serveMetrics } = await import("../live/metrics-endpoint.ts");
+  const metrics = new FollowMetrics();
+  const endpoint = await serveMetrics(metrics, address, FLAG.metrics);
+  if (!quiet) stderr.write(`wfsim: metrics at ${endpoint.url}/metrics\n`);
+  return { attach: (read) => metrics.attach(read), close: () => endpoint.close() };
 }

@@ -1,9 +1,13 @@
 import { listen, type HttpEndpoint } from "./http-endpoint.ts";
 import type { ListenAddress } from "./listen-address.ts";
-import type { RunMetrics } from "./run-metrics.ts";
+/** Metrics in Prometheus' text format (a prom-client registry's). */
+export interface MetricsText {
+  text(): Promise<string>;
+  readonly contentType: string;
+}
 
 /** Serves `metrics` at /metrics for Prometheus; listening before it resolves. */
-export function serveMetrics(metrics: RunMetrics, address: ListenAddress, flag: string): Promise<HttpEndpoint> {
+export function serveMetrics(metrics: MetricsText, address: ListenAddress, flag: string): Promise<HttpEndpoint> {
   return listen(address, flag, {
     "/metrics": (_request, response) => {
       metrics.text().then(
