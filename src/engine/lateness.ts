@@ -47,15 +47,20 @@ export class LatenessRecorder {
   }
 
   /**
-   * Wakes at most `ms` late, to the 10 µs bucket: a bound that is a multiple of 10 µs is exact.
-   * Past the last bucket (1 s) every wake counts.
+   * Wakes less than each of `boundsMs` late (ascending), to the 10 µs bucket: exact for a bound that
+   * is a multiple of 10 µs. Wakes of 1 s or more are in one overflow bucket and under no bound (only
+   * in `total`). One pass over the buckets.
    */
-  countAtMost(ms: number): number {
-    if (ms >= BUCKETS * BUCKET_MS) return this.count;
-    const last = Math.floor(ms / BUCKET_MS + 1e-9);
+  countsAtMost(boundsMs: readonly number[]): number[] {
+    const result: number[] = [];
     let seen = 0;
-    for (let bucket = 0; bucket < last; bucket++) seen += this.counts[bucket]!;
-    return seen;
+    let bucket = 0;
+    for (const ms of boundsMs) {
+      const last = Math.min(BUCKETS, Math.floor(ms / BUCKET_MS + 1e-9));
+      for (; bucket < last; bucket++) seen += this.counts[bucket]!;
+      result.push(seen);
+    }
+    return result;
   }
 
   /** Upper edge of the bucket holding the q-quantile (nearest rank), so the figure never flatters. */

@@ -22,10 +22,11 @@ export class LatenessHistogram {
   get(): MetricObjectWithValues<MetricValueWithName<string>> {
     const recorder = this.read();
     const total = recorder?.total ?? { count: 0, sumMs: 0 };
-    const values: MetricValueWithName<string>[] = LATENESS_BUCKETS_S.map((le) => ({
+    const counts = recorder?.countsAtMost(LATENESS_BUCKETS_S.map((le) => le * 1000));
+    const values: MetricValueWithName<string>[] = LATENESS_BUCKETS_S.map((le, i) => ({
       metricName: `${this.name}_bucket`,
       labels: { le },
-      value: recorder?.countAtMost(le * 1000) ?? 0,
+      value: counts?.[i] ?? 0,
     }));
     values.push(
       { metricName: `${this.name}_bucket`, labels: { le: "+Inf" }, value: total.count },
