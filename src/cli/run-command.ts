@@ -14,7 +14,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
-import { openLive } from "./live-flags.ts";
+import { openLive, type LiveRun } from "./live-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -34,6 +34,16 @@ export interface CommandContext {
  * (transaction_aborted included) is written or acknowledged.
  */
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
+  // What watches the run (endpoints, an alert source's Kafka connection) is closed however the run ends.
+  const watching: LiveRun[] = [];
+  try {
+    return await runWatched(flags, context, watching);
+  } finally {
+    for (const live of watching) await live.close();
+  }
+}
+
+async function runWatched(flags: RunFlags, context: CommandContext, watching: LiveRun[]): Promise<number> {
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
   if (flags.scenario !== undefined) {
@@ -48,6 +58,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const live = await openLive(flags, { stderr: context.stderr, quiet, signal: context.signal, kafka });
+  if (live !== undefined) watching.push(live);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {

@@ -134,9 +134,9 @@ export class LiveSession {
   attach(run: WatchedRun, kafka?: KafkaProbe): void {
     this.run = run;
     this.metrics?.attach(run, kafka);
-    if (kafka !== undefined && this.metrics !== undefined && "onAcknowledged" in kafka) {
+    if (kafka !== undefined && this.metrics !== undefined) {
       const metrics = this.metrics;
-      (kafka as { onAcknowledged: ((ms: number) => void) | undefined }).onAcknowledged = (ms) => metrics.observeDelivery(ms);
+      kafka.onAcknowledged = (ms) => metrics.observeDelivery(ms);
     }
     const scorer = this.scorer;
     if (scorer === undefined) return;
@@ -167,7 +167,7 @@ export class LiveSession {
     }
     if (scoring.graceMs > 0 && !signal.aborted) await sleep(scoring.graceMs, undefined, { signal }).catch(() => {});
     clearInterval(this.timer);
-    await scoring.feed.close();
+    await this.closeFeed();
     if (this.run !== undefined) scorer.advance(this.run.now());
     const scores = (this.latest = scorer.scores());
     if (this.report !== undefined) {
@@ -185,9 +185,18 @@ export class LiveSession {
     return scores;
   }
 
-  /** Stops everything: endpoints, timers, the report file. */
+  private feedClosed: Promise<void> | undefined;
+
+  /** Reads the alert source to its end and stops reading it (once). */
+  private closeFeed(): Promise<void> {
+    this.feedClosed ??= this.settings.scoring?.feed.close() ?? Promise.resolve();
+    return this.feedClosed;
+  }
+
+  /** Stops everything: endpoints, timers, the alert source, the report file. Safe to call again. */
   async close(): Promise<void> {
     clearInterval(this.timer);
+    await this.closeFeed().catch(() => {});
     await Promise.all(this.endpoints.splice(0).map((endpoint) => endpoint.close()));
     const report = this.report;
     this.report = undefined;

@@ -16,10 +16,11 @@ export interface RunProbe {
   };
 }
 
-/** What a Kafka output shows (KafkaSink has it). */
+/** What a Kafka output shows (KafkaSink has it), and where it tells of each acknowledged request. */
 export interface KafkaProbe {
   readonly buffered: { readonly records: number; readonly bytes: number };
   report(): { readonly deliveredTotal: number; readonly undelivered: number };
+  onAcknowledged: ((ms: number, records: number) => void) | undefined;
 }
 
 const DELIVERY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -46,16 +46,19 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
     const send = producer(t, options);
     const half = lines.slice(0, Math.floor(lines.length / 2));
     await send.send({ messages: half.map((value, i) => ({ topic: alertsTopic, key: `k${i}`, value })) });
-    // The run is over once its truth file is complete (it is closed after Kafka acknowledged every event).
+    // The engine is done once the truth file is complete.
     await pollUntil("the end of the run", async () => {
       const text = await readFile(join(dir, "t2.jsonl"), "utf8").catch(() => "");
       return text.split("\n").length - 1 === truth.length ? true : undefined;
     }, 120_000);
     await send.send({ messages: lines.map((value, i) => ({ topic: alertsTopic, key: `k${i}`, value })) });
     // The Kafka output's metrics once it is done: every event acknowledged, each request's latency observed.
-    const metrics = await (await fetch(metricsUrl)).text();
+    // (The truth file is complete when the engine stops; Kafka may still be acknowledging the last records.)
     const events = (await readFile(join(dir, "e1.jsonl"), "utf8")).split("\n").length - 1;
-    assert.match(metrics, new RegExp(`^wfsim_kafka_records_delivered_total ${events}$`, "m"));
+    const metrics = await pollUntil("every record acknowledged", async () => {
+      const body = await (await fetch(metricsUrl)).text();
+      return new RegExp(`^wfsim_kafka_records_delivered_total ${events}$`, "m").test(body) ? body : undefined;
+    }, 60_000);
     assert.match(metrics, /^wfsim_kafka_records_in_flight 0$/m);
     const requests = Number(/^wfsim_kafka_delivery_latency_seconds_count (\d+)$/m.exec(metrics)?.[1]);
     assert.ok(requests > 0, metrics);
@@ -72,7 +75,7 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
     assert.ok(report.alerts.true_positives > 5 && report.alerts.false_positives > 20, JSON.stringify(report.alerts));
   });
 
-  it("needs the Kafka output's connection, and a topic that exists", async () => {
+  it("needs the Kafka output's connection, and a topic that exists; a later mistake still ends the process", async (t) => {
     const noKafka = await runCli(["run", "--samples", "5", "--score-alerts", "kafka:alerts"]);
     assert.equal(noKafka.code, 2);
     assert.equal(noKafka.stderr, "wfsim: --score-alerts kafka:alerts reads with the Kafka output's connection flags: add --kafka-bootstrap HOST:PORT\n");
@@ -82,5 +85,13 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
     assert.equal(result.code, 2);
     assert.equal(result.stderr.split("\n").length, 2, result.stderr);
     assert.match(result.stderr, new RegExp(`^wfsim: .*${missing}`));
+    // The alert topic's reader is connected when --truth is found to be no file: the process must still end.
+    const { options } = plaintext();
+    const alertsTopic = randomTopic("live-later");
+    await createTopic(t, options, alertsTopic, 1);
+    t.after(() => admin(t, options).deleteTopics({ topics: [alertsTopic] }).catch(() => {}));
+    const later = await runCli(["run", "--samples", "5", "--kafka-bootstrap", bootstrap, "--truth", "-", "--score-alerts", `kafka:${alertsTopic}`], { timeoutMs: 30_000 });
+    assert.equal(later.code, 2, later.stderr);
+    assert.match(later.stderr, /^wfsim: --truth /m);
   });
 });
