@@ -14,7 +14,7 @@ import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
-import { openFollowMetrics } from "./live-flags.ts";
+import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
 
 /** What the command line gave `wfsim analyze`: raw text (and switches), validated here and where the options are resolved. */
@@ -104,7 +104,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
-      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, flags.metrics);
+      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
@@ -190,14 +190,14 @@ async function followKafka(
   analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
   quiet: boolean,
   context: AnalyzeContext,
-  metricsFlag: string | boolean | undefined,
+  live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
 ): Promise<AnalysisReport> {
   // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
   const stop = new AbortController();
   const onStdoutError = () => stop.abort("output closed");
   context.stdout.on("error", onStdoutError);
   const signal = AbortSignal.any([context.signal, stop.signal]);
-  const metrics = await openFollowMetrics(metricsFlag, context.stderr, quiet);
+  const metrics = await openFollowLive(live, context.stderr, quiet);
   try {
     const { follow } = await import("../follow/follow.ts");
     return await follow({

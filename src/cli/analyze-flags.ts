@@ -86,6 +86,11 @@ export const FOLLOW_FLAGS = {
     help: "serve Prometheus metrics of the follower at http://HOST:PORT/metrics: events read, alerts, open transactions, lag, event time (HOST defaults to 127.0.0.1)",
     group: FOLLOW,
   },
+  ui: {
+    syntax: "--ui <host:port>",
+    help: "serve a live page of the follower at http://HOST:PORT/: events/s, open transactions, alerts, lag, event time, updated every second (HOST defaults to 127.0.0.1)",
+    group: FOLLOW,
+  },
   quiet: { syntax: "-q, --quiet", help: "no rolling summary", group: FOLLOW },
 } as const satisfies Record<string, FlagSpec>;
 

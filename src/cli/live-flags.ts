@@ -6,6 +6,7 @@ import { WfsimError } from "../errors.ts";
 import { parseListenAddress } from "../live/listen-address.ts";
 import type { LiveScores, OverdueAnomaly } from "../live/live-scorer.ts";
 import type { AlertFeed, LiveSession, LiveSettings } from "../live/live-session.ts";
+import type { HttpEndpoint } from "../live/http-endpoint.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
 import type { KafkaConnection } from "../config/kafka-options.ts";
 import type { FollowSummary } from "../follow/follow.ts";
@@ -205,21 +206,47 @@ export function formatScores(scores: LiveScores): string {
 }
 
 /**
- * `analyze --follow --metrics HOST:PORT`: the follower's metrics endpoint, listening before the
- * follower connects (a port in use fails first); undefined without the flag.
+ * `analyze --follow --metrics HOST:PORT --ui HOST:PORT`: the follower's metrics endpoint and live
+ * page, listening before the follower connects (a port in use fails first); undefined without them.
  */
-export async function openFollowMetrics(
-  flag: string | boolean | undefined,
+export async function openFollowLive(
+  flags: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
   stderr: NodeJS.WritableStream,
   quiet: boolean,
 ): Promise<{ attach: (read: () => FollowSummary) => void; close: () => Promise<void> } | undefined> {
-  if (flag === undefined) return undefined;
-  const address = parseListenAddress(String(flag), FLAG.metrics);
-  // Loaded here: prom-client is only worth its load time when metrics are asked for.
-  const { FollowMetrics } = await import("../live/follow-metrics.ts");
-  const { serveMetrics } = await import("../live/metrics-endpoint.ts");
-  const metrics = new FollowMetrics();
-  const endpoint = await serveMetrics(metrics, address, FLAG.metrics);
-  if (!quiet) stderr.write(`wfsim: metrics at ${endpoint.url}/metrics\n`);
-  return { attach: (read) => metrics.attach(read), close: () => endpoint.close() };
+  if (flags.metrics === undefined && flags.ui === undefined) return undefined;
+  const metricsAddress = flags.metrics === undefined ? undefined : parseListenAddress(String(flags.metrics), FLAG.metrics);
+  const uiAddress = flags.ui === undefined ? undefined : parseListenAddress(String(flags.ui), FLAG.ui);
+  const endpoints: HttpEndpoint[] = [];
+  const readers: ((read: () => FollowSummary) => void)[] = [];
+  try {
+    if (metricsAddress !== undefined) {
+      // Loaded here: prom-client is only worth its load time when metrics are asked for.
+      const { FollowMetrics } = await import("../live/follow-metrics.ts");
+      const { serveMetrics } = await import("../live/metrics-endpoint.ts");
+      const metrics = new FollowMetrics();
+      const endpoint = await serveMetrics(metrics, metricsAddress, FLAG.metrics);
+      endpoints.push(endpoint);
+      readers.push((read) => metrics.attach(read));
+      if (!quiet) stderr.write(`wfsim: metrics at ${endpoint.url}/metrics\n`);
+    }
+    if (uiAddress !== undefined) {
+      const { FollowView } = await import("../live/live-view.ts");
+      const { serveUi } = await import("../live/ui-endpoint.ts");
+      const view = new FollowView();
+      const endpoint = await serveUi(view, uiAddress, FLAG.ui);
+      endpoints.push(endpoint);
+      readers.push((read) => view.attach(read));
+      if (!quiet) stderr.write(`wfsim: live page at ${endpoint.url}/\n`);
+    }
+  } catch (error) {
+    await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+    throw error;
+  }
+  return {
+    attach: (read) => readers.forEach((attach) => attach(read)),
+    close: async () => {
+      await Promise.all(endpoints.map((endpoint) => endpoint.close()));
+    },
+  };
 }

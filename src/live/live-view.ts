@@ -5,6 +5,7 @@
  */
 import type { LiveScores, OverdueAnomaly } from "./live-scorer.ts";
 import type { RunProbe } from "./run-metrics.ts";
+import type { FollowSummary } from "../follow/follow.ts";
 
 /** Overdue anomalies the page lists (the newest); the count covers all of them. */
 const OVERDUE_SHOWN = 50;
@@ -24,6 +25,16 @@ export interface LiveSnapshot {
     /** Wake lateness p99, real ms (real clock only; 0 otherwise). */
     readonly latenessP99Ms: number;
     readonly anomalies: Readonly<Record<string, number>>;
+  } | null;
+  /** `analyze --follow`: the follower's figures (null in `run`). */
+  readonly follow?: {
+    readonly events: number;
+    readonly eventsPerSecond: number;
+    readonly open: number;
+    readonly alerts: number;
+    readonly lag: number | null;
+    readonly eventTime: number | null;
+    readonly partitions: number;
   } | null;
   readonly scores: {
     readonly source: string;
@@ -103,5 +114,43 @@ export class LiveView {
       };
     }
     return { at, run: runView, scores: scoreView };
+  }
+}
+
+/** The live page of `analyze --follow`: the follower's figures, read when a snapshot is taken. */
+export class FollowView {
+  private read: (() => FollowSummary) | undefined;
+  private readonly now: () => number;
+  private last: { at: number; events: number } | undefined;
+  private rate = 0;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  attach(read: () => FollowSummary): void {
+    this.read = read;
+  }
+
+  snapshot(): LiveSnapshot {
+    const at = this.now();
+    const summary = this.read?.();
+    if (summary === undefined) return { at, run: null, follow: null, scores: null };
+    if (this.last !== undefined && at > this.last.at) this.rate = ((summary.events - this.last.events) * 1000) / (at - this.last.at);
+    this.last = { at, events: summary.events };
+    return {
+      at,
+      run: null,
+      scores: null,
+      follow: {
+        events: summary.events,
+        eventsPerSecond: Math.round(this.rate),
+        open: summary.open,
+        alerts: summary.alerts,
+        lag: summary.lag,
+        eventTime: summary.eventTime,
+        partitions: summary.partitions.length,
+      },
+    };
   }
 }

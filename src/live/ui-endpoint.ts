@@ -1,7 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { listen, type HttpEndpoint } from "./http-endpoint.ts";
 import type { ListenAddress } from "./listen-address.ts";
-import type { LiveView } from "./live-view.ts";
+import type { LiveSnapshot } from "./live-view.ts";
 import { UI_PAGE } from "./ui-page.ts";
 
 /** How often the page gets a snapshot: the issue asks for at least once a second. */
@@ -12,7 +12,7 @@ export const UI_EVERY_MS = 1000;
  * and then every UI_EVERY_MS, one snapshot for all viewers. A viewer that reads slowly is skipped
  * until its socket drains (nothing piles up for it); the run never waits for viewers.
  */
-export async function serveUi(view: LiveView, address: ListenAddress, flag: string): Promise<HttpEndpoint> {
+export async function serveUi(view: { snapshot(): LiveSnapshot }, address: ListenAddress, flag: string): Promise<HttpEndpoint> {
   const viewers = new Set<ServerResponse>();
   const send = (response: ServerResponse, data: string) => {
     if (response.writableNeedDrain) return;

@@ -45,6 +45,20 @@ export const UI_PAGE = `<!doctype html>
   <h2>Events/s and in flight</h2>
   <svg id="chart-run" viewBox="0 0 600 120" preserveAspectRatio="none"><polyline id="line-rate" stroke="#2f6fdf"/><polyline id="line-inflight" stroke="#d9822b"/></svg>
 </section>
+<section id="follow-section" hidden>
+  <h2>Follower</h2>
+  <div class="grid">
+    <div class="card"><div class="label">events/s</div><div class="value" id="follow-events-per-second">–</div></div>
+    <div class="card"><div class="label">events read</div><div class="value" id="follow-events">–</div></div>
+    <div class="card"><div class="label">open transactions</div><div class="value" id="follow-open">–</div></div>
+    <div class="card"><div class="label">alerts</div><div class="value" id="follow-alerts">–</div></div>
+    <div class="card"><div class="label">lag (records)</div><div class="value" id="follow-lag">–</div></div>
+    <div class="card"><div class="label">partitions</div><div class="value" id="follow-partitions">–</div></div>
+    <div class="card"><div class="label">event time</div><div class="value" id="follow-event-time">–</div></div>
+  </div>
+  <h2>Events/s and alerts</h2>
+  <svg id="chart-follow" viewBox="0 0 600 120" preserveAspectRatio="none"><polyline id="line-follow-rate" stroke="#2f6fdf"/><polyline id="line-follow-alerts" stroke="#c2413b"/></svg>
+</section>
 <section id="scores-section" hidden>
   <h2>Alerts <span id="alerts-source"></span></h2>
   <div class="grid">
@@ -94,6 +108,18 @@ function render(snapshot) {
     show("lateness-p99", run.wakes === 0 ? null : run.latenessP99Ms, run.wakes === 0 ? "n/a" : run.latenessP99Ms.toFixed(2));
     for (const [kind, count] of Object.entries(run.anomalies)) show("anomalies-" + kind, count);
   }
+  const follow = snapshot.follow ?? null;
+  document.getElementById("run-section").hidden = run === null && follow !== null;
+  if (follow !== null) {
+    document.getElementById("follow-section").hidden = false;
+    show("follow-events-per-second", follow.eventsPerSecond);
+    show("follow-events", follow.events);
+    show("follow-open", follow.open);
+    show("follow-alerts", follow.alerts);
+    show("follow-lag", follow.lag);
+    show("follow-partitions", follow.partitions);
+    show("follow-event-time", follow.eventTime, follow.eventTime === null ? "none yet" : new Date(follow.eventTime).toISOString());
+  }
   const scores = snapshot.scores;
   if (scores !== null) {
     document.getElementById("scores-section").hidden = false;
@@ -114,11 +140,13 @@ function render(snapshot) {
     const rows = scores.overdueShown.map((o) => "<tr><td>" + escape(o.txn_id) + "</td><td>" + o.kind + "</td><td>" + new Date(o.started_ms).toISOString() + "</td><td>" + new Date(o.due_ms).toISOString() + "</td></tr>");
     document.getElementById("overdue-list").innerHTML = rows.join("");
   }
-  history.push({ rate: run?.eventsPerSecond ?? 0, inFlight: run?.inFlight ?? 0, alerts: scores?.lines ?? 0, anomalies: run === null ? 0 : (run.anomalies.outlier ?? 0) + (run.anomalies.stuck ?? 0) });
+  history.push({ followRate: follow?.eventsPerSecond ?? 0, followAlerts: follow?.alerts ?? 0, rate: run?.eventsPerSecond ?? 0, inFlight: run?.inFlight ?? 0, alerts: scores?.lines ?? 0, anomalies: run === null ? 0 : (run.anomalies.outlier ?? 0) + (run.anomalies.stuck ?? 0) });
   if (history.length > HISTORY) history.shift();
   const max = (key) => Math.max(1, ...history.map((h) => h[key]));
   draw("line-rate", history.map((h) => h.rate), max("rate"));
   draw("line-inflight", history.map((h) => h.inFlight), max("inFlight"));
+  draw("line-follow-rate", history.map((h) => h.followRate), max("followRate"));
+  draw("line-follow-alerts", history.map((h) => h.followAlerts), max("followAlerts"));
   const alertsMax = Math.max(max("alerts"), max("anomalies"));
   draw("line-alerts", history.map((h) => h.alerts), alertsMax);
   draw("line-anomalies", history.map((h) => h.anomalies), alertsMax);
