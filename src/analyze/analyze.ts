@@ -34,6 +34,11 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
    * read back into the lifecycle (the report is the one the same run without the section gets).
    */
   readonly scenario?: Scenario | undefined;
+  /**
+   * With `scenario`: the shaped records come from a blind run, which announces no wait (see
+   * RunOptions.blind). Default: blind when `truth` is given, as `wfsim run --truth` is.
+   */
+  readonly blind?: boolean | undefined;
 }
 
 const STOPPED = Symbol("stopped");
@@ -73,7 +78,7 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   const signal = options.signal;
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   const plan = shapedReadPlan(options.scenario);
-  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan);
+  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined });
   const list = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   for (const source of list) {
     if (signal?.aborted) break;

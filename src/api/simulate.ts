@@ -48,10 +48,13 @@ export interface RunOptions {
  * The shaper of a scenario's output section, or undefined when there is none (wfsim's own events).
  * Its writers: ShapedPlans for JSON text and Kafka records, the JSON Lines writers, shapedKafkaRecords.
  */
-export function createShaper(options: SimOptions, { inlineLabels }: { inlineLabels: boolean }): Shaper | undefined {
+export function createShaper(
+  options: SimOptions,
+  { inlineLabels, blind = !inlineLabels }: { inlineLabels: boolean; blind?: boolean },
+): Shaper | undefined {
   const shape = options.scenario?.output;
   if (shape === undefined) return undefined;
-  return new Shaper(shape, { seed: options.seed, startTime: options.startTime, timezone: options.timezone, inlineLabels });
+  return new Shaper(shape, { seed: options.seed, startTime: options.startTime, timezone: options.timezone, inlineLabels, blind });
 }
 
 /** The clock a set of options asks for, starting now. */
@@ -68,6 +71,11 @@ export function createClock(options: SimOptions): Clock {
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
   const blind = run.blind ?? !inlineLabels;
+  if (run.shaper !== undefined && (run.shaper.settings.blind !== blind || run.shaper.settings.inlineLabels !== inlineLabels)) {
+    throw new Error(
+      `createSimulation: the shaper was made for a ${run.shaper.settings.blind ? "blind" : "full"} stream with${run.shaper.settings.inlineLabels ? "" : "out"} inline labels, the run writes a ${blind ? "blind" : "full"} one with${inlineLabels ? "" : "out"}; give createShaper the same truth and blind settings`,
+    );
+  }
   const scenario = options.scenario;
   const workflows =
     scenario === undefined

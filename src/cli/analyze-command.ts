@@ -1,4 +1,5 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
+import { resolveOutlierOptions } from "../analyze/options.ts";
 import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
@@ -52,6 +53,13 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags, kafka !== undefined);
+  if (flags.dryRun === true) {
+    resolveOutlierOptions({ measure: text(flags.outlierMeasure), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
+    const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
+    const what = followOptions !== undefined ? `follow ${from}${followOptions.group === undefined ? "" : ` in group ${followOptions.group}`}` : `analyze ${from}`;
+    context.stderr.write(`wfsim: --dry-run: the flags are valid; would ${what}; nothing was opened or read\n`);
+    return 0;
+  }
 
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
   const alertsPath = alertsTopic === undefined ? text(flags.alerts) : undefined;

@@ -2,6 +2,7 @@ import { createWriteStream } from "node:fs";
 import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
+import type { Scenario } from "../config/scenario/model.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
@@ -13,6 +14,7 @@ import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
+import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { openLive, type LiveRun } from "./live-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
@@ -52,11 +54,17 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
     }
     simInput.scenario = await loadScenario(flags.scenario);
   }
+  checkShapeFlags(flags, simInput.scenario as Scenario | undefined);
+  // A sample is a preview, made at once: it shows the times a virtual run would, unless a clock is asked for.
+  if (flags.sample === true && simInput.clock === undefined && simInput.speed === undefined) simInput.clock = "virtual";
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
-  checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  if (flags.dryRun === true) {
+    context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
+    return 0;
+  }
   const live = await openLive(flags, { stderr: context.stderr, quiet, signal: context.signal, kafka });
   if (live !== undefined) watching.push(live);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
@@ -65,7 +73,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
     throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
   }
   const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
-  const shaper = createShaper(options, { inlineLabels: truth === undefined });
+  const shaper = createShaper(options, { inlineLabels: truth === undefined, ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}) });
 
   // Even with --quiet: without it, the run cannot be repeated.
   if (flags.seed === "random") {

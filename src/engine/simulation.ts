@@ -113,6 +113,9 @@ const EVENTS_PER_TURN = 8192;
 /** Transactions opened at a time when a real clock starts a run. */
 const OPEN_SLICE = 1024;
 
+/** Arrival offsets are rounded to 1/1024 ms (see scheduleArrival): a power of two, so the sums stay exact. */
+const ARRIVAL_TICKS_PER_MS = 1024;
+
 /**
  * The discrete-event engine. Transactions wait in a timer queue; the clock decides whether reaching
  * the next due time takes real waiting or none at all. At most `concurrency` transactions are in flight
@@ -322,7 +325,10 @@ export class Simulation {
 
   /** Queues the next arrival, unless the process has ended or it would come at or after the deadline. */
   private scheduleArrival(origin: number, deadline: number): void {
-    const due = origin + this.params.arrivals!.next();
+    // The offset kept to 1/1024 ms: origin + offset is then exact for any epoch start (below 2^42 ms),
+    // so whether an arrival comes before or after a wake due in the same ms, and so whether it finds
+    // the cap reached, is the same whatever the start time (a float sum would round differently).
+    const due = origin + Math.round(this.params.arrivals!.next() * ARRIVAL_TICKS_PER_MS) / ARRIVAL_TICKS_PER_MS;
     if (due < deadline) this.queue.push(this.arrivalTick, due);
   }
 
