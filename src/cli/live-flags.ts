@@ -80,11 +80,8 @@ export interface LiveRun {
  * before any output is opened.
  */
 export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | undefined> {
+  checkLiveFlags(flags, io.kafka !== undefined);
   const scoring = flags.scoreAlerts !== undefined;
-  if (!scoring) {
-    const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
-    if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);
-  }
   if (flags.metrics === undefined && flags.ui === undefined && !scoring) return undefined;
   const settings: { -readonly [K in keyof LiveSettings]: LiveSettings[K] } = {
     onListening: (what, url) => {
@@ -128,6 +125,30 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
     },
     close: () => session.close(),
   };
+}
+
+/**
+ * Checks the live flags without opening anything (what --dry-run does, and openLive first): the
+ * addresses, the alert source's form, the durations, and the scoring flags given without --score-alerts.
+ */
+export function checkLiveFlags(flags: Flags, kafkaOutput: boolean): void {
+  if (flags.scoreAlerts === undefined) {
+    const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
+    if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);
+  } else {
+    const value = String(flags.scoreAlerts);
+    const topic = kafkaAlertsTopic(value, FLAG.scoreAlerts);
+    if (topic === undefined && !(value.startsWith("file:") && value.length > "file:".length)) {
+      throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} must be file:PATH or kafka:TOPIC, got '${value}'`);
+    }
+    if (topic !== undefined && !kafkaOutput) {
+      throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic} reads with the Kafka output's connection flags: add ${flagName("kafkaBootstrap")} HOST:PORT`);
+    }
+    durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
+    durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
+  }
+  if (flags.metrics !== undefined) parseListenAddress(String(flags.metrics), FLAG.metrics);
+  if (flags.ui !== undefined) parseListenAddress(String(flags.ui), FLAG.ui);
 }
 
 function durationFlag(flags: Flags, key: "alertDeadline" | "scoreGrace", fallback: number): number {

@@ -16,7 +16,7 @@ import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestinat
 import { describeSystemError, openOutput } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
-import { openLive, type LiveRun } from "./live-flags.ts";
+import { checkLiveFlags, openLive, type LiveRun } from "./live-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -62,6 +62,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   if (flags.dryRun === true) {
+    checkLiveFlags(flags, kafka !== undefined);
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
     return 0;
   }

@@ -122,6 +122,12 @@ describe("wfsim run --score-alerts", () => {
     const stray = await runCli(["run", "--samples", "5", "--score-grace", "2s"]);
     assert.equal(stray.code, 2);
     assert.equal(stray.stderr, "wfsim: --score-grace applies to --score-alerts\n");
+    // --dry-run checks them too, opening nothing.
+    const dry = await runCli(["run", "--samples", "5", "--dry-run", "--metrics", "127.0.0.1:1", "--score-alerts", "kafka:alerts"]);
+    assert.equal(dry.code, 2);
+    assert.equal(dry.stderr, "wfsim: --score-alerts kafka:alerts reads with the Kafka output's connection flags: add --kafka-bootstrap HOST:PORT\n");
+    const dryOk = await runCli(["run", "--samples", "5", "--dry-run", "--metrics", "127.0.0.1:1", "--score-alerts", `file:${join(dir, "nope.jsonl")}`]);
+    assert.equal(dryOk.code, 0, dryOk.stderr);
     await writeFile(join(dir, "a.jsonl"), "");
     const deadline = await runCli(["run", "--samples", "5", "--score-alerts", `file:${join(dir, "a.jsonl")}`, "--alert-deadline", "soon"]);
     assert.equal(deadline.code, 2);
