@@ -40,6 +40,8 @@ export interface RunOptions {
    * their contexts known to it. Absent, a scenario's output section is not applied.
    */
   readonly shaper?: Shaper;
+  /** Told of every ground-truth label as it is made, whether the labels go inline or to `truth`. */
+  readonly onLabel?: (record: TruthRecord) => void;
 }
 
 /**
@@ -94,6 +96,7 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
     ...(arrivals === undefined ? {} : { arrivals }),
     ...(options.duration === undefined ? {} : { durationMs: options.duration }),
     ...(run.truth === undefined ? {} : { truth: run.truth }),
+    ...(run.onLabel === undefined ? {} : { onLabel: run.onLabel }),
     timestamps: options.timestamps,
     plannedStartMs: options.startTime,
   });

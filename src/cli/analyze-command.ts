@@ -16,6 +16,7 @@ import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
+import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
 
 /** What the command line gave `wfsim analyze`: raw text (and switches), validated here and where the options are resolved. */
@@ -113,7 +114,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
-      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context);
+      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
@@ -205,15 +206,18 @@ async function followKafka(
   analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
   quiet: boolean,
   context: AnalyzeContext,
+  live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
 ): Promise<AnalysisReport> {
   // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
   const stop = new AbortController();
   const onStdoutError = () => stop.abort("output closed");
   context.stdout.on("error", onStdoutError);
   const signal = AbortSignal.any([context.signal, stop.signal]);
+  const metrics = await openFollowLive(live, context.stderr, quiet);
   try {
     const { follow } = await import("../follow/follow.ts");
     return await follow({
+      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
       connection,
       options,
       analysis,
@@ -225,6 +229,7 @@ async function followKafka(
     });
   } finally {
     context.stdout.off("error", onStdoutError);
+    await metrics?.close();
   }
 }
 

@@ -8,6 +8,7 @@ import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
 import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
+import { LIVE_FLAGS } from "./live-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -48,6 +49,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   addFlags(run, OUTPUT_FLAGS);
   addFlags(run, KAFKA_FLAGS);
   addFlags(run, REGISTRY_FLAGS);
+  addFlags(run, LIVE_FLAGS);
   // Commands are loaded when they run: the Kafka client alone takes a third of a second to load, and
   // `wfsim --help` or a JSON Lines run should not pay for it.
   run.action(async (flags: RunFlags) => {

@@ -52,6 +52,11 @@ export interface SimulationParameters {
   readonly durationMs?: number;
   /** Labels are counted, and written here too when given. */
   readonly truth?: LabelSink;
+  /**
+   * Told of every label as it is made, inline or not (live scoring joins them with alerts); it
+   * changes nothing in the stream.
+   */
+  readonly onLabel?: (record: TruthRecord) => void;
   readonly seed: number;
   readonly factory: TransactionFactory;
   readonly clock: Clock;
@@ -174,12 +179,17 @@ export class Simulation {
     };
     const labels = this.labelCounts;
     const truth = params.truth;
-    this.label = truth === undefined
+    const label: Label = truth === undefined
       ? (record) => void labels[record.kind]++
       : (record) => {
           labels[record.kind]++;
           truth.write(record);
         };
+    const observe = params.onLabel;
+    this.label = observe === undefined ? label : (record) => {
+      label(record);
+      observe(record);
+    };
   }
 
   progress(): Progress {
@@ -193,6 +203,23 @@ export class Simulation {
       events: this.events,
       dropped: this.dropped,
     };
+  }
+
+  /**
+   * The live tallies, for a metrics endpoint that reads them when scraped (nothing is paid per event):
+   * events by type, labels by kind and the wake lateness recorder. Views, not copies: read, never write.
+   */
+  tallies(): {
+    readonly eventsByType: Readonly<Record<EventType, number>>;
+    readonly labels: Readonly<Record<TruthKind, number>>;
+    readonly lateness: LatenessRecorder;
+  } {
+    return { eventsByType: this.counts, labels: this.labelCounts, lateness: this.lateness };
+  }
+
+  /** The run's clock now: simulated epoch ms. */
+  now(): number {
+    return this.params.clock.now();
   }
 
   async run(): Promise<RunSummary> {
