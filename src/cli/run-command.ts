@@ -13,6 +13,7 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { checkRunPaths, runPathsOf } from "./run-paths.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -32,6 +33,9 @@ export interface CommandContext {
  * (transaction_aborted included) is written or acknowledged.
  */
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
+  // Before anything is opened: a refused run leaves every existing file as it was.
+  const paths = runPathsOf(flags, flagName);
+  await checkRunPaths(paths.outputs, paths.inputs);
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
   if (flags.scenario !== undefined) {
