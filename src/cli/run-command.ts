@@ -14,6 +14,7 @@ import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestinat
 import { describeSystemError, openOutput } from "./output.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { checkRunPaths, runPathsOf } from "./run-paths.ts";
+import { stoppedDuringStartup } from "./startup-signal.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -46,6 +47,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
+  if (stoppedDuringStartup(context)) return 0; // runMain turns the signal into its exit code
   checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
@@ -66,7 +68,9 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const stop = (reason: string) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
+  // A signal that came while the outputs were opened has already fired: it stops the run before its first event.
+  if (context.signal.aborted) stop(String(context.signal.reason));
+  else context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
   let sink: EventSink;
   let close: () => Promise<DeliveryReport | undefined>;
