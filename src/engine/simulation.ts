@@ -103,6 +103,9 @@ export interface RunSummary extends Progress {
   readonly lateness?: LatenessStats;
 }
 
+/** Arrivals are placed on a grid of 1/ARRIVAL_GRID ms (a power of two, so the grid is exact in binary). */
+const ARRIVAL_GRID = 1024;
+
 /** Events emitted between two turns given back to the event loop, so signals and I/O get their say. */
 const EVENTS_PER_TURN = 8192;
 /** Transactions opened at a time when a real clock starts a run. */
@@ -295,7 +298,10 @@ export class Simulation {
 
   /** Queues the next arrival, unless the process has ended or it would come at or after the deadline. */
   private scheduleArrival(origin: number, deadline: number): void {
-    const due = origin + this.params.arrivals!.next();
+    // On a grid of 1/1024 ms the sum is exact for any whole-ms origin before the year 2109, so the
+    // arrivals fall at the same fractions (and in the same order against the transactions' wakes)
+    // whatever the start time: at 1.7e12 ms a double rounds a raw offset's fraction away.
+    const due = origin + Math.round(this.params.arrivals!.next() * ARRIVAL_GRID) / ARRIVAL_GRID;
     if (due < deadline) this.queue.push(this.arrivalTick, due);
   }
 
