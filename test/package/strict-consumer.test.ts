@@ -53,6 +53,11 @@ describe("the packed package in a strict consumer project", () => {
     assert.equal(ran.status, 0, ran.stderr);
     assert.deepEqual(JSON.parse(ran.stdout), { opened: 3, truth: null, topics: 0, report: null });
 
+    // The bin works from the consumer's folder, not only from wfsim's own.
+    const bin = spawnSync(join(dir, "node_modules", ".bin", "wfsim"), ["--version"], { cwd: dir, encoding: "utf8" });
+    assert.equal(bin.status, 0, bin.stderr);
+    assert.match(bin.stdout, /^\d+\.\d+\.\d+\n$/);
+
     const installed = join(dir, "node_modules", "wfsim");
     const maps = readdirSync(join(installed, "dist"), { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".js.map"));
     assert.ok(maps.length > 50, `source maps shipped: ${maps.length}`);
