@@ -31,7 +31,7 @@ function npm(args: readonly string[], cwd: string): string {
 }
 
 describe("the packed package in a strict consumer project", () => {
-  it("compiles without skipLibCheck, runs, and its source maps point at files it ships", (t) => {
+  it("compiles without skipLibCheck (a snippet and docs/library.md's), runs, and its source maps point at files it ships", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "wfsim-consumer-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const tarball = npm(["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], ROOT).trim().split("\n").at(-1)!;
@@ -40,10 +40,14 @@ describe("the packed package in a strict consumer project", () => {
       join(dir, "tsconfig.json"),
       JSON.stringify({
         compilerOptions: { strict: true, module: "nodenext", moduleResolution: "nodenext", target: "es2023", types: ["node"], noEmit: true, skipLibCheck: false },
-        files: ["index.ts"],
+        include: ["*.ts"],
       }),
     );
     writeFileSync(join(dir, "index.ts"), SNIPPET);
+    // docs/library.md's TypeScript blocks, compiled as a consumer would paste them (not run: one needs Kafka).
+    const docBlocks = [...readFileSync(join(ROOT, "docs", "library.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    assert.ok(docBlocks.length >= 3, "docs/library.md has its snippets");
+    docBlocks.forEach((block, i) => writeFileSync(join(dir, `doc-${i}.ts`), `${block}\nexport {};\n`));
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(dir, tarball), `@types/node@${NODE_TYPES}`], dir);
 
     const compiled = spawnSync(process.execPath, [TSC, "-p", dir], { encoding: "utf8" });
