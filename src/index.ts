@@ -116,11 +116,11 @@ export {
 export { instanceKind, samplesShare, concurrencyShare, SINGLE_INSTANCE, type Instance } from "./config/instance.ts";
 export { openKafkaSink, type OpenKafkaSettings, type OpenedKafkaSink } from "./sinks/kafka/open.ts";
 export { KafkaSink, KAFKA_SINK_DEFAULTS, type KafkaSinkSettings } from "./sinks/kafka/kafka-sink.ts";
-export { BatchProducer, DeliveryError, type RecordSender, type PartitionBatch } from "./kafka/producer.ts";
+export { DeliveryError, type RecordSender, type PartitionBatch } from "./kafka/sender.ts";
 export { RecordBatchBuilder } from "./kafka/record-batch.ts";
 export type { DeliveryReport } from "./sinks/kafka/delivery.ts";
 export type { KafkaFailure, KafkaFailureKind } from "./kafka/errors.ts";
-export type { TopicInfo } from "./kafka/topics.ts";
+export type { TopicInfo } from "./kafka/topic-info.ts";
 export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { VALUE_FORMATS, SCHEMA_TYPES, type ValueFormat, type RegistryFormat, type SchemaType } from "./events/wire/formats.ts";
 export { SchemaRegistryClient, type RegistryOptions, type RegistryAuth, type RegisteredSchema } from "./kafka/registry/client.ts";
@@ -137,7 +137,6 @@ export { openKafkaSource, type KafkaSourceSettings } from "./analyze/read/kafka-
 export { follow, type FollowSettings, type FollowSummary } from "./follow/follow.ts";
 export { resolveFollowOptions, FOLLOW_DEFAULTS, STUCK_CLOCKS, type FollowOptions, type FollowOptionsInput, type StuckClock } from "./follow/follow-options.ts";
 export type { StuckAlert } from "./follow/stuck-detector.ts";
-export { copartitionedAssigner, COPARTITIONED_PROTOCOL } from "./kafka/read/copartitioned-assigner.ts";
 export { renderText as renderAnalysisText, renderJson as renderAnalysisJson } from "./analyze/render/text.ts";
 export { renderHtml as renderAnalysisHtml } from "./analyze/render/html.ts";
 export {

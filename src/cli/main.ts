@@ -14,8 +14,9 @@ if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
   );
   process.exit(2);
 }
-const { runMain } = await import("./program.ts");
 
+// Listening before anything else is loaded: a signal that comes while wfsim starts (loading its
+// modules, the scenario, opening the outputs) is kept in the controller and honoured by the command.
 const controller = new AbortController();
 const onSignal = (name: "SIGINT" | "SIGTERM") => {
   if (controller.signal.aborted) process.exit(name === "SIGINT" ? 130 : 143);
@@ -23,6 +24,8 @@ const onSignal = (name: "SIGINT" | "SIGTERM") => {
 };
 process.on("SIGINT", onSignal);
 process.on("SIGTERM", onSignal);
+
+const { runMain } = await import("./program.ts");
 
 // Reports, schemas and help go through process.stdout. When its reader goes away (`wfsim analyze |
 // head`), that is the end of the story, not a crash: leave quietly. Any other failure to write

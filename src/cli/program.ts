@@ -30,7 +30,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   const program = new Command("wfsim")
     .description(
       "Simulate multi-step business transactions and emit their lifecycle events as JSON Lines or into Kafka.\n" +
-        "With flags and no command, wfsim runs `wfsim run`.",
+        "With flags and no command, wfsim runs `wfsim run`; with nothing at all, it prints this help.",
     )
     .version(VERSION, "-V, --version")
     .exitOverride()
@@ -141,7 +141,9 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
       throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, topics; see wfsim --help)`);
     }
-    await buildProgram(io, context, (code) => (exitCode = code)).parseAsync([...argv], { from: "user" });
+    // Bare `wfsim` shows what it can do rather than start a minute-long run on the real clock.
+    const args = argv.length === 0 ? ["--help"] : [...argv];
+    await buildProgram(io, context, (code) => (exitCode = code)).parseAsync(args, { from: "user" });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.exitCode === 0) return 0; // --help, --version

@@ -18,6 +18,8 @@ import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
 import { checkLiveFlags, openLive, type LiveRun } from "./live-flags.ts";
+import { checkRunPaths, runPathsOf } from "./run-paths.ts";
+import { stoppedDuringStartup } from "./startup-signal.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -47,6 +49,9 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
 }
 
 async function runWatched(flags: RunFlags, context: CommandContext, watching: LiveRun[]): Promise<number> {
+  // Before anything is opened: a refused run leaves every existing file as it was.
+  const paths = runPathsOf(flags, flagName);
+  await checkRunPaths(paths.outputs, paths.inputs);
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
   if (flags.scenario !== undefined) {
@@ -60,6 +65,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
   if (flags.sample === true && simInput.clock === undefined && simInput.speed === undefined) simInput.clock = "virtual";
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
+  if (stoppedDuringStartup(context)) return 0; // runMain turns the signal into its exit code
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
@@ -87,7 +93,9 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
   const stop = (reason: string) => {
     if (!controller.signal.aborted) controller.abort(reason);
   };
-  context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
+  // A signal that came while the outputs were opened has already fired: it stops the run before its first event.
+  if (context.signal.aborted) stop(String(context.signal.reason));
+  else context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
   let kafkaSink: KafkaSink | undefined;
   let sink: EventSink;

@@ -16,6 +16,7 @@ import {
   Writer,
   type Connection,
 } from "@platformatic/kafka";
+import type { PartitionAnswer } from "./sender.ts";
 
 const PRODUCE_API_KEY = 0;
 
@@ -44,18 +45,7 @@ export interface PartitionPayload {
   readonly batch: Buffer;
 }
 
-/** What the broker said about one partition of a request. */
-export interface PartitionAnswer {
-  readonly topic: string;
-  readonly partition: number;
-  /** 0: written. */
-  readonly errorCode: number;
-  /** Kafka's name for errorCode, e.g. NOT_LEADER_OR_FOLLOWER. */
-  readonly errorId: string;
-  readonly errorMessage: string | null;
-  /** Whether Kafka says the error may go away (a new leader, replicas catching up). */
-  readonly retriable: boolean;
-}
+export type { PartitionAnswer } from "./sender.ts";
 
 export type RequestOutcome =
   /** The broker answered: one answer per partition sent (acks=0: all written to the socket). */

@@ -3,41 +3,10 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Producer } from "@platformatic/kafka";
 import type { Acks, Compression } from "../config/kafka-options.ts";
 import { NO_PRODUCER, type BatchIdentity, type RecordBatchBuilder } from "./record-batch.ts";
-import { pickProduceVersion, sendProduce, type PartitionAnswer, type PartitionPayload } from "./produce-request.ts";
+import { pickProduceVersion, sendProduce, type PartitionPayload } from "./produce-request.ts";
+import { DeliveryError, type PartitionBatch, type RecordSender } from "./sender.ts";
 
-/** One partition's batch of records, as the sink hands it over. */
-export interface PartitionBatch {
-  readonly topic: string;
-  readonly partition: number;
-  readonly builder: RecordBatchBuilder;
-}
-
-/** Where a KafkaSink hands its batches: the Kafka producer, or a stand-in in tests. */
-export interface RecordSender {
-  /**
-   * Resolves once Kafka acknowledged every batch (as acks asks; with acks=0, once written to the
-   * socket), retrying what can be retried, and calls `acknowledged` for each batch as it is. Rejects
-   * with a DeliveryError when a batch cannot be delivered (the others may have been). The sink sends
-   * one call's batches at a time, at most one batch per partition.
-   */
-  send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void>;
-  /** The last error a connection of this producer met, to say why a batch is not acknowledged. */
-  readonly lastConnectionError: unknown;
-  /** Stops retrying and closes the connections. */
-  close(): Promise<void>;
-}
-
-/** Kafka refused a batch for good (the answer's error id is in `apiId`, as the client's errors have it). */
-export class DeliveryError extends Error {
-  readonly apiId: string;
-  readonly serverErrorMessage: string | null;
-  constructor(answer: PartitionAnswer) {
-    super(`${answer.topic}-${answer.partition}: ${answer.errorId}`);
-    this.name = "DeliveryError";
-    this.apiId = answer.errorId;
-    this.serverErrorMessage = answer.errorMessage;
-  }
-}
+export { DeliveryError, type PartitionBatch, type RecordSender } from "./sender.ts";
 
 class ProducerClosedError extends Error {
   constructor() {

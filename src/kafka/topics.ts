@@ -1,14 +1,8 @@
 import type { Admin } from "@platformatic/kafka";
 import { describeKafkaFailure } from "./errors.ts";
+import type { TopicInfo } from "./topic-info.ts";
 
-/** What wfsim found or made of one of its topics. */
-export interface TopicInfo {
-  readonly name: string;
-  readonly partitions: number;
-  readonly replicationFactor: number;
-  /** wfsim created it in this run (false: it existed and is used as it is). */
-  readonly created: boolean;
-}
+export type { TopicInfo } from "./topic-info.ts";
 
 export interface TopicSpec {
   /** undefined: the cluster's num.partitions / default.replication.factor. */

@@ -3,7 +3,7 @@
  * positions and messages), checked against the schema, then resolved. Every problem becomes one
  * WfsimError line: `wfsim: checkout.yaml:14:15: workflows[1].steps[2].work: expected ..., got "fast"`.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { describeSystemError, WfsimError } from "../../errors.ts";
 import { checkAgainst, formatPath, type Issue, type PathSegment } from "./check.ts";
@@ -11,12 +11,29 @@ import type { Scenario } from "./model.ts";
 import { resolveScenario, ScenarioIssue } from "./resolve.ts";
 import { ScenarioFile, type ScenarioInput } from "./schema.ts";
 
+/**
+ * Limits that keep a hostile or mistaken file from exhausting memory or the stack; a realistic scenario
+ * (1,000 steps sharing anchors through merge keys takes about 3,000 alias expansions) stays far below.
+ * Documented in docs/scenarios.md.
+ */
+export const SCENARIO_LIMITS = {
+  /** Bytes of a scenario file. */
+  bytes: 8 * 1024 * 1024,
+  /** yaml's maxAliasCount: aliases expanded, an alias inside an anchor counted each time the anchor is. */
+  aliasExpansions: 100_000,
+} as const;
+
 /** Reads and resolves the scenario in `path`; a missing file or a bad scenario throws a user error. */
 export async function loadScenario(path: string): Promise<Scenario> {
   let text: string;
   try {
+    const size = (await stat(path)).size; // 0 for a pipe, which is read as it comes
+    if (size > SCENARIO_LIMITS.bytes) {
+      throw new WfsimError("SCENARIO", `${path}: a scenario file of at most ${SCENARIO_LIMITS.bytes} bytes, got ${size} bytes`);
+    }
     text = await readFile(path, "utf8");
   } catch (error) {
+    if (error instanceof WfsimError) throw error;
     throw new WfsimError("FILE", `${path}: cannot read the scenario (${describeSystemError(error)})`, { cause: error });
   }
   return parseScenario(text, path);
@@ -37,7 +54,7 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
     const what = syntax.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
     throw new WfsimError("SCENARIO", `${where}: not valid YAML or JSON: ${what}`);
   }
-  const value: unknown = doc.toJS({ maxAliasCount: 1000 });
+  const value = toValue(doc, source);
   const fail = (issue: Issue): never => {
     const offset = offsetOf(doc, issue.path, issue.atKey === true);
     const at = offset === undefined ? undefined : lineCounter.linePos(offset);
@@ -52,6 +69,24 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
     return resolveScenario(value as ScenarioInput, source);
   } catch (error) {
     if (error instanceof ScenarioIssue) return fail(error);
+    throw error;
+  }
+}
+
+/** The document as plain data, with the limits that refuse an alias bomb or absurd nesting in one line. */
+function toValue(doc: Document, source: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: SCENARIO_LIMITS.aliasExpansions });
+  } catch (error) {
+    // yaml throws a ReferenceError for aliases it will not expand (too many, or to a missing anchor),
+    // and deep enough nesting overflows the stack (a RangeError): both are the file's doing.
+    if (error instanceof ReferenceError) {
+      throw new WfsimError(
+        "SCENARIO",
+        `${source}: aliases: at most ${SCENARIO_LIMITS.aliasExpansions} alias expansions, got more (${error.message.split("\n")[0]})`,
+      );
+    }
+    if (error instanceof RangeError) throw new WfsimError("SCENARIO", `${source}: nested too deeply to read (${error.message})`);
     throw error;
   }
 }

@@ -3,7 +3,7 @@ import type { EventSink } from "../../engine/simulation.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
-import type { PartitionBatch, RecordSender } from "../../kafka/producer.ts";
+import type { PartitionBatch, RecordSender } from "../../kafka/sender.ts";
 import { BufferPool, RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import { EventRecords, type KafkaRecordMapper } from "./records.ts";
 

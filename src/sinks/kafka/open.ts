@@ -7,7 +7,8 @@ import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
 import type { KafkaRecordMapper } from "./records.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
-import { ensureTopics, TopicSetupError, type TopicInfo } from "../../kafka/topics.ts";
+import { ensureTopics, TopicSetupError } from "../../kafka/topics.ts";
+import type { TopicInfo } from "../../kafka/topic-info.ts";
 import { readTopicLimits } from "../../kafka/topic-configs.ts";
 import type { TopicLimits } from "../../kafka/topic-limits.ts";
 

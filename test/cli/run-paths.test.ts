@@ -1,0 +1,111 @@
+import assert from "node:assert/strict";
+import { copyFileSync, linkSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../helpers/cli.ts";
+
+const RUN = ["--samples", "5", "--clock", "virtual", "--quiet"];
+const CHECKOUT = fileURLToPath(new URL("../../examples/checkout.yaml", import.meta.url));
+const KEEP = '{"keep":"me"}\n';
+
+function folder(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), "wfsim-paths-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Exit 2, one line on stderr matching `pattern`, nothing on stdout. */
+function assertRefused(result: { code: number | null; stdout: string; stderr: string }, pattern: RegExp): void {
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.equal(result.stderr.split("\n").filter((l) => l !== "").length, 1, result.stderr);
+  assert.match(result.stderr, pattern);
+}
+
+describe("wfsim run: no file lost", () => {
+  it("refuses --output and --truth naming the same existing file, and leaves it as it was", async (t) => {
+    const dir = folder(t);
+    const file = join(dir, "keep.jsonl");
+    writeFileSync(file, KEEP);
+    const result = await runCli([...RUN, "--output", file, "--truth", file]);
+    assertRefused(result, /^wfsim: --truth and --output name the same file .*keep\.jsonl.*\n$/);
+    assert.equal(readFileSync(file, "utf8"), KEEP);
+  });
+
+  it("refuses the same file under another name: a hard link, a symbolic link", async (t) => {
+    const dir = folder(t);
+    const file = join(dir, "keep.jsonl");
+    writeFileSync(file, KEEP);
+    linkSync(file, join(dir, "hard.jsonl"));
+    symlinkSync(file, join(dir, "soft.jsonl"));
+    for (const other of ["hard.jsonl", "soft.jsonl"]) {
+      const result = await runCli([...RUN, "--output", file, "--truth", join(dir, other)]);
+      assertRefused(result, /--truth and --output name the same file/);
+    }
+    assert.equal(readFileSync(file, "utf8"), KEEP);
+  });
+
+  it("refuses two spellings of one file that does not exist yet, and creates nothing", async (t) => {
+    const dir = folder(t);
+    const result = await runCli([...RUN, "--output", join(dir, "new.jsonl"), "--truth", join(dir, ".", "sub", "..", "new.jsonl")]);
+    assertRefused(result, /--truth and --output name the same file/);
+    assert.throws(() => readFileSync(join(dir, "new.jsonl")), { code: "ENOENT" });
+  });
+
+  for (const flag of ["--output", "--truth"]) {
+    it(`refuses ${flag} naming the --scenario file, which stays intact`, async (t) => {
+      const dir = folder(t);
+      const scenario = join(dir, "checkout.yaml");
+      copyFileSync(CHECKOUT, scenario);
+      const before = readFileSync(scenario, "utf8");
+      const others = flag === "--output" ? [] : ["--output", join(dir, "events.jsonl")];
+      const result = await runCli([...RUN, "--scenario", scenario, ...others, flag, scenario]);
+      assertRefused(result, new RegExp(`^wfsim: ${flag} and --scenario name the same file .*it would be overwritten`));
+      assert.equal(readFileSync(scenario, "utf8"), before);
+    });
+  }
+
+  for (const [what, truth] of [
+    ["a folder that does not exist", "missing/truth.jsonl"],
+    ["a directory", "."],
+  ] as const) {
+    it(`keeps the existing --output when --truth is ${what}`, async (t) => {
+      const dir = folder(t);
+      const keep = join(dir, "keep.jsonl");
+      writeFileSync(keep, KEEP);
+      const result = await runCli([...RUN, "--output", keep, "--truth", join(dir, truth)]);
+      assertRefused(result, /^wfsim: --truth .*: cannot open for writing \((no such file or directory|it is a directory)\)\n$/);
+      assert.equal(readFileSync(keep, "utf8"), KEEP, "keep.jsonl survived the refused run");
+    });
+  }
+
+  it("keeps the existing --truth when --output cannot be written", async (t) => {
+    const dir = folder(t);
+    const keep = join(dir, "keep.jsonl");
+    writeFileSync(keep, KEEP);
+    writeFileSync(join(dir, "plain"), "");
+    const result = await runCli([...RUN, "--output", join(dir, "plain", "events.jsonl"), "--truth", keep]);
+    assertRefused(result, /^wfsim: --output .*: cannot open for writing \(a part of the path is not a directory\)\n$/);
+    assert.equal(readFileSync(keep, "utf8"), KEEP);
+  });
+
+  it("replaces existing files once every check has passed (truncates, does not append)", async (t) => {
+    const dir = folder(t);
+    const events = join(dir, "events.jsonl");
+    const truth = join(dir, "truth.jsonl");
+    writeFileSync(events, KEEP);
+    writeFileSync(truth, KEEP);
+    const result = await runCli([...RUN, "--output", events, "--truth", truth]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(!readFileSync(events, "utf8").includes('"keep"'));
+    assert.ok(!readFileSync(truth, "utf8").includes('"keep"'));
+    assert.ok(readFileSync(events, "utf8").includes('"transaction_open"'));
+  });
+
+  it("lets /dev/null take both outputs: a device, not a file two writers corrupt", async () => {
+    const result = await runCli([...RUN, "--output", "/dev/null", "--truth", "/dev/null"]);
+    assert.equal(result.code, 0, result.stderr);
+  });
+});
