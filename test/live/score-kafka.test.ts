@@ -70,7 +70,12 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
     const after = await runCli(["analyze", join(dir, "e1.jsonl"), "--truth", join(dir, "t2.jsonl"), "--alerts", `kafka:${alertsTopic}`, "--kafka-bootstrap", bootstrap, "--format", "json"]);
     assert.equal(after.code, 0, after.stderr);
     const report = JSON.parse(await readFile(reportPath, "utf8")) as { alerts: { lines: number; true_positives: number; false_positives: number } };
-    assert.deepEqual(report.alerts, (JSON.parse(after.stdout) as { alerts: unknown }).alerts);
+    // Lines of a topic with several partitions are counted in the order read, which differs between a
+    // bounded read (partition after partition) and a live one (as records come): the invalid lines
+    // are the same ones, at other counts.
+    type Alerts = { invalid_examples: { line: number; reason: string }[] };
+    const withoutLines = (alerts: Alerts) => ({ ...alerts, invalid_examples: alerts.invalid_examples.map(({ line: _, ...rest }) => rest) });
+    assert.deepEqual(withoutLines(report.alerts as unknown as Alerts), withoutLines((JSON.parse(after.stdout) as { alerts: Alerts }).alerts));
     assert.equal(report.alerts.lines, half.length + lines.length);
     assert.ok(report.alerts.true_positives > 5 && report.alerts.false_positives > 20, JSON.stringify(report.alerts));
   });
