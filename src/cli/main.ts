@@ -19,7 +19,15 @@ if (major < MINIMUM[0] || (major === MINIMUM[0] && minor < MINIMUM[1])) {
 // modules, the scenario, opening the outputs) is kept in the controller and honoured by the command.
 const controller = new AbortController();
 const onSignal = (name: "SIGINT" | "SIGTERM") => {
-  if (controller.signal.aborted) process.exit(name === "SIGINT" ? 130 : 143);
+  if (controller.signal.aborted) {
+    // Loaded with the rest by then (a second signal during loading finds the module in the cache or loads it).
+    void import("./forced-exit.ts").then(({ forcedExit }) => {
+      const { lines, exitCode } = forcedExit(name);
+      for (const line of lines) process.stderr.write(`${line}\n`);
+      process.exit(exitCode);
+    });
+    return;
+  }
   controller.abort(name);
 };
 process.on("SIGINT", onSignal);

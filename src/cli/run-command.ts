@@ -15,9 +15,10 @@ import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
+import { onForcedExit } from "./forced-exit.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
-import { checkLiveFlags, openLive, type LiveRun } from "./live-flags.ts";
+import { checkLiveFlags, openLive } from "./live-flags.ts";
 import { checkRunPaths, runPathsOf } from "./run-paths.ts";
 import { stoppedDuringStartup } from "./startup-signal.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
@@ -40,7 +41,7 @@ export interface CommandContext {
  */
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
   // What watches the run (endpoints, an alert source's Kafka connection) is closed however the run ends.
-  const watching: LiveRun[] = [];
+  const watching: Closable[] = [];
   try {
     return await runWatched(flags, context, watching);
   } finally {
@@ -48,7 +49,10 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
 }
 
-async function runWatched(flags: RunFlags, context: CommandContext, watching: LiveRun[]): Promise<number> {
+/** What watches a run and is closed when it ends, however it ends. */
+type Closable = { close(): Promise<void> | void };
+
+async function runWatched(flags: RunFlags, context: CommandContext, watching: Closable[]): Promise<number> {
   // Before anything is opened: a refused run leaves every existing file as it was.
   const paths = runPathsOf(flags, flagName);
   await checkRunPaths(paths.outputs, paths.inputs);
@@ -117,6 +121,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
     const openedSink = (kafkaSink = opened.sink);
+    const forget = onForcedExit(() => lostOnForcedExit(openedSink));
+    watching.push({ close: () => void forget() });
     sink = openedSink;
     close = () => openedSink.close();
     destination = opened.description;
@@ -184,4 +190,14 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Li
     checkDelivery(report, kafka, what);
   }
   return 0;
+}
+
+/** What a second signal loses of a Kafka run: the records emitted and not acknowledged (exit code 3). */
+function lostOnForcedExit(sink: KafkaSink): { line: string; exitCode: number } | undefined {
+  const { records } = sink.buffered;
+  if (records === 0) return undefined;
+  return {
+    line: `wfsim: stopped at once by a second signal: ${records.toLocaleString("en-US")} records emitted were not delivered to Kafka (the topics hold what was acknowledged before)`,
+    exitCode: 3,
+  };
 }

@@ -111,6 +111,27 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 1, steps: 1 } });
   });
 
+  test("a second signal while the broker stalls: the records not delivered are counted, exit 3 (not 130)", async (t) => {
+    const topics = testTopics("second-signal");
+    const workload = ["--samples", "60000", "--seed", "23", "--clock", "virtual", "--start-time", RECENT_START];
+    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, "--kafka-timeout", "120000", ...topicFlags(topics)]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    await recordsWritten(topics, 100_000);
+    const pid = broker.pid!;
+    process.kill(pid, "SIGSTOP");
+    t.after(() => process.kill(pid, "SIGCONT"));
+    // The first signal stops the run, which then waits for a broker that does not answer; signals
+    // do not queue, so the second is sent once the first has surely been taken.
+    child.kill("SIGINT");
+    await sleep(1000);
+    assert.equal(child.exitCode, null, "the first signal waits for delivery");
+    child.kill("SIGINT");
+    const result = await done;
+    assert.equal(result.code, 3, result.stderr);
+    const lost = /^wfsim: stopped at once by a second signal: ([\d,]+) records emitted were not delivered to Kafka/m.exec(result.stderr);
+    assert.ok(lost && count(lost[1]) > 0, result.stderr);
+  });
+
   test("a broker that does not come back: the run fails within --kafka-timeout with a count and the reason, exit 3", async () => {
     const topics = testTopics("gone");
     const child = startCli([
