@@ -40,18 +40,51 @@ export interface FlaggedTransaction {
   readonly duration_ms: number | null;
   readonly injected: boolean;
   readonly opened_ts_ms: number | null;
+  /** The grouped rule: the group whose baseline judged it ("checkout 2 -> 3"), and its threshold. */
+  readonly group?: string | null;
+  readonly threshold_ms?: number | null;
+}
+
+/** One group's baseline under the grouped rule (a workflow's gap from_step -> to_step, or its durations). */
+export interface OutlierGroupReport {
+  readonly workflow: string | null;
+  readonly from_step: number | null;
+  readonly to_step: number | null;
+  /** Measurements in the group. */
+  readonly count: number;
+  /** Whose measurements the baseline was taken from: the group's own, or (fewer than min_group) its workflow's or all. */
+  readonly baseline: "group" | "workflow" | "all";
+  readonly baseline_count: number;
+  readonly median_ms: number;
+  /** 1.4826 · MAD of ln(1 + ms) (or the scaled mean absolute deviation when the MAD is 0). */
+  readonly sigma_log: number;
+  readonly threshold_ms: number;
+  readonly flagged: number;
+  readonly injected: number;
+  readonly true_positives: number;
 }
 
 export interface OutlierRule {
   /** What is judged per transaction: its largest gap between steps, or its duration. */
   readonly measure: "gap" | "duration";
-  /** "mad": median + k·1.4826·MAD of all gaps (or durations); "fixed": --threshold-ms. */
-  readonly method: "mad" | "fixed";
+  /**
+   * "grouped" (the default): a baseline per workflow and gap (or per workflow for durations), see
+   * `groups`; "mad" (--outlier-rule pooled): median + k·1.4826·MAD of all gaps (or durations) pooled;
+   * "fixed": --threshold-ms.
+   */
+  readonly method: "grouped" | "mad" | "fixed";
   /** A transaction is flagged when its value is greater than this. Null when nothing was measured. */
   readonly threshold_ms: number | null;
   readonly median_ms: number | null;
   readonly mad_ms: number | null;
   readonly k: number | null;
+  /**
+   * What is counted (flagged, true positives, recall) under the grouped rule: each gap, or each
+   * completed transaction's duration. The other rules count transactions. Absent: transactions.
+   */
+  readonly unit?: "gap" | "duration";
+  /** The grouped rule: groups with fewer measurements borrow their workflow's (or the stream's) baseline. */
+  readonly min_group?: number;
 }
 
 export interface OutlierReport {
@@ -75,6 +108,8 @@ export interface OutlierReport {
   readonly truncated: boolean;
   /** Injected transactions the rule did not flag (those closest to being missed first), at most `listed_limit`. */
   readonly missed: readonly FlaggedTransaction[];
+  /** The grouped rule's baselines, by workflow then from_step. */
+  readonly groups?: readonly OutlierGroupReport[];
 }
 
 /** How well alerts found one kind of anomaly. */

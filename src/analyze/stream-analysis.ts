@@ -10,6 +10,7 @@ import { R, T, X } from "./read/event-fields.ts";
 import { FrequencyTable } from "./measure/frequency.ts";
 import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
+import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
 import { histogram, timelineOf } from "./render/chart-data.ts";
 import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
 import {
@@ -106,13 +107,17 @@ export class StreamAnalysis implements EventHandler {
   private readonly workflows = new WorkflowTally();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
-  private readonly judge: OutlierJudge;
+  /** The pooled rule (or a fixed threshold), or the grouped rule: exactly one of them judges. */
+  private readonly judge: OutlierJudge | undefined;
+  private readonly grouped: GroupedJudge | undefined;
   private readonly timelineSample: Judged[] = [];
 
   constructor(options: StreamAnalysisOptions) {
     this.options = options;
     this.truth = options.truth ?? IN_STREAM_TRUTH;
-    this.judge = new OutlierJudge(options);
+    const pooled = options.rule === "pooled" || options.thresholdMs !== undefined;
+    this.judge = pooled ? new OutlierJudge(options) : undefined;
+    this.grouped = pooled ? undefined : new GroupedJudge(options);
     this.scanner = new LineScanner(this);
   }
 
@@ -289,13 +294,11 @@ export class StreamAnalysis implements EventHandler {
           // A blind stream has none.
           const preDelay = regs[R.preDelay]!;
           if (!Number.isNaN(preDelay)) this.preDelays.add(preDelay);
-          if (step >= 2 && txn.doneStep === step - 1) {
-            const gap = ts - txn.doneTs;
-            this.gaps.add(gap);
-            if (!(gap <= txn.maxGap)) {
-              txn.maxGap = gap;
-              txn.maxGapAfterStep = step - 1;
-            }
+          if (step >= 2 && txn.doneStep === step - 1) this.gap(txn, step - 1, ts - txn.doneTs);
+          else if (step >= 2 && txn.doneStep < step - 1) {
+            // Its step_done may still come (the same millisecond, written in the other order).
+            txn.pendingOpenStep = step;
+            txn.pendingOpenTs = ts;
           }
         }
         txn.marks?.push(MARK_STEP_OPEN, step, ts, regs[R.attempt]! > 1 ? regs[R.attempt]! : 1);
@@ -306,6 +309,10 @@ export class StreamAnalysis implements EventHandler {
         if (step > txn.doneStep) {
           txn.doneStep = step;
           txn.doneTs = ts;
+          if (txn.pendingOpenStep === step + 1) {
+            this.gap(txn, step, txn.pendingOpenTs - ts);
+            txn.pendingOpenStep = 0;
+          }
         }
         txn.marks?.push(MARK_STEP_DONE, step, ts, 0);
         break;
@@ -315,6 +322,7 @@ export class StreamAnalysis implements EventHandler {
         if (Number.isNaN(regs[R.outlier]!)) this.unlabelledWaits++;
         if (injected) {
           txn.injectedGaps++;
+          txn.injectedFromSteps.push(regs[R.fromStep]!);
           if (Number.isNaN(txn.injectedWaitAt)) txn.injectedWaitAt = ts;
         }
         txn.marks?.push(injected ? MARK_WAIT_INJECTED : MARK_WAIT, regs[R.fromStep]!, ts, regs[R.plannedWait]!);
@@ -338,6 +346,17 @@ export class StreamAnalysis implements EventHandler {
       case T.failed:
         this.end(txn, "failed", ts, regs[R.failedStep]!, regs[R.duration]!);
         break;
+    }
+  }
+
+  /** A gap measured: from step_done `fromStep` to the next step's first step_open. */
+  private gap(txn: TransactionState, fromStep: number, gap: number): void {
+    this.gaps.add(gap);
+    txn.gapFrom.push(fromStep);
+    txn.gapMs.push(gap);
+    if (!(gap <= txn.maxGap)) {
+      txn.maxGap = gap;
+      txn.maxGapAfterStep = fromStep;
     }
   }
 
@@ -417,16 +436,56 @@ export class StreamAnalysis implements EventHandler {
     const injected = outlier !== undefined;
     const value = this.options.measure === "gap" ? txn.maxGap : outcome === "completed" ? duration : NaN;
     let judged: Judged | undefined;
-    if (this.judge.count(value, outlier?.gaps ?? 0, txn.seq)) {
+    if (this.judge?.count(value, outlier?.gaps ?? 0, txn.seq) === true) {
       judged = this.judged(txn, value, labels, duration, outcome);
       this.judge.keep(judged);
     }
+    if (this.grouped !== undefined) judged = this.judgeGrouped(txn, labels, duration, outcome);
     if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
       this.timelineSample.push(judged ?? this.judged(txn, value, labels, duration, outcome));
     }
     this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);
     this.remember(txn);
+  }
+
+  /** The grouped rule: each gap (or the duration) counted in its group; kept by name when it may be listed. */
+  private judgeGrouped(txn: TransactionState, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged | undefined {
+    const grouped = this.grouped!;
+    const workflow = txn.workflow?.name ?? "";
+    const outlier = labels?.outlier;
+    let judged: Judged | undefined;
+    const keep = (value: number, fromStep: number, injected: boolean) => {
+      judged ??= this.judged(txn, value, labels, duration, outcome);
+      const measured: Measured = { ...judged, value, injected, workflow, fromStep };
+      grouped.keep(measured);
+    };
+    if (this.options.measure === "duration") {
+      if (outlier !== undefined) grouped.countInjected(1, outcome === "completed" ? 1 : 0, () => ({ ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN }));
+      if (outcome !== "completed") return judged;
+      const injected = outlier !== undefined;
+      if (grouped.count(workflow, NaN, duration, injected, txn.seq)) keep(duration, NaN, injected);
+      return judged;
+    }
+    // Which gaps were injected: the labels name them (from_step); a truth that does not says how many,
+    // and the largest gaps are taken for them.
+    const fromSteps = outlier?.fromSteps;
+    let unnamed = outlier === undefined ? 0 : Math.max(0, outlier.gaps - (fromSteps?.length ?? 0));
+    const byLargest = unnamed > 0 ? txn.gapMs.map((_, i) => i).sort((a, b) => txn.gapMs[b]! - txn.gapMs[a]!) : [];
+    const injectedAt = new Set<number>();
+    for (const index of byLargest) if (unnamed-- > 0 && !(fromSteps ?? []).includes(txn.gapFrom[index]!)) injectedAt.add(index);
+    let measuredInjected = 0;
+    for (let i = 0; i < txn.gapMs.length; i++) {
+      const fromStep = txn.gapFrom[i]!;
+      const value = txn.gapMs[i]!;
+      const injected = injectedAt.has(i) || (fromSteps?.includes(fromStep) ?? false);
+      if (injected) measuredInjected++;
+      if (grouped.count(workflow, fromStep, value, injected, txn.seq)) keep(value, fromStep, injected);
+    }
+    if (outlier !== undefined) {
+      grouped.countInjected(outlier.gaps, Math.min(outlier.gaps, measuredInjected), () => ({ ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN }));
+    }
+    return judged;
   }
 
   private judged(txn: TransactionState, value: number, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged {
@@ -478,7 +537,7 @@ export class StreamAnalysis implements EventHandler {
       }));
     });
     const population = this.options.measure === "gap" ? this.gaps : this.durations;
-    const outliers = this.judge.report(population);
+    const outliers = this.judge?.report(population) ?? this.grouped!.report();
     const eventsByType: Record<string, number> = {};
     EVENT_TYPES.forEach((type, code) => (eventsByType[type] = this.byType[code]!));
     for (const [type, count] of this.unknownTypes) eventsByType[type] = count;

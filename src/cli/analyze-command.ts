@@ -27,6 +27,7 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   thresholdMs: "--threshold-ms",
   madK: "--mad-k",
   measure: "--outlier-measure",
+  rule: "--outlier-rule",
   listLimit: "--list",
 };
 
@@ -92,6 +93,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     }
     const options = {
       measure: text(flags.outlierMeasure),
+      rule: text(flags.outlierRule),
       thresholdMs: text(flags.thresholdMs),
       madK: text(flags.madK),
       listLimit: text(flags.list),

@@ -84,7 +84,8 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--scenario <file>", "the scenario the stream comes from: with an output section, read its shaped records back into the lifecycle"))
     .addOption(new Option("--alerts <file|kafka:topic>", "score these alerts (JSON Lines with txn_id, optionally ts_ms and kind: outlier or stuck) against the ground truth: injected outliers and stuck transactions; kafka:TOPIC reads them from that topic (with --kafka-bootstrap and the other connection flags)"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
-    .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
+    .addOption(new Option("--outlier-rule <grouped|pooled>", `grouped: a baseline per workflow and gap (from_step -> to_step), or per workflow for durations; pooled: one baseline for every gap of every workflow (default: ${ANALYZE_DEFAULTS.rule})`))
+    .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
@@ -94,7 +95,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       "after",
       "\nPercentiles are nearest-rank: the p-th percentile is the smallest observed value v such that at least\n" +
         "p% of the values are <= v. A gap runs from step_done of one step to step_open of the next.\n" +
-        "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold. Ground truth:\n" +
+        "Outliers (grouped, the default): each gap is judged against the baseline of its workflow and gap\n" +
+        "(from_step -> to_step), each duration against its workflow's; groups under 30 measurements borrow their\n" +
+        "workflow's baseline (or the stream's); flagged, true positives and recall count gaps (or durations).\n" +
+        "--outlier-rule pooled: a transaction is flagged when its largest gap (or duration) exceeds one threshold. Ground truth:\n" +
         "the labels in the stream (outlier_injected, stuck, the failure events), or --truth FILE for a stream\n" +
         "without them. Memory grows with the transactions open at once, not with the input.\n" +
         "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +

@@ -43,10 +43,19 @@ export class FrequencyTable {
   private sum = 0;
   private lo = Infinity;
   private hi = -Infinity;
+  private readonly useDense: boolean;
+
+  /**
+   * `dense: false` keeps every value in the map: for the many small tables of per-group baselines,
+   * where a flat array of 2^16 counts each would cost more than the values themselves.
+   */
+  constructor(options: { readonly dense?: boolean } = {}) {
+    this.useDense = options.dense !== false;
+  }
 
   /** Counts one integer value. */
   add(value: number, times = 1): void {
-    if (value >= 0 && value < DENSE_SIZE) {
+    if (this.useDense && value >= 0 && value < DENSE_SIZE) {
       (this.dense ??= new Float64Array(DENSE_SIZE))[value]! += times;
     } else {
       this.sparse.set(value, (this.sparse.get(value) ?? 0) + times);

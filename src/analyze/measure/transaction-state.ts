@@ -83,6 +83,14 @@ export class TransactionState implements Keyed, ObservedTransaction {
   blind = false;
   injectedGaps = 0;
   injectedWaitAt = NaN;
+  /** from_step of its waits that said outlier_injected: true. */
+  readonly injectedFromSteps: number[] = [];
+  /** Its gaps, as measured: from_step and ms, side by side (the grouped outlier rule judges each). */
+  readonly gapFrom: number[] = [];
+  readonly gapMs: number[] = [];
+  /** A first attempt's step_open read before the step_done of the step before (same ms, swapped). */
+  pendingOpenStep = 0;
+  pendingOpenTs = NaN;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
   stuckLabelled = false;
   /** step_failed events read (inline ground truth: failures are events of their own). */
@@ -119,6 +127,11 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.blind = false;
     this.injectedGaps = 0;
     this.injectedWaitAt = NaN;
+    this.injectedFromSteps.length = 0;
+    this.gapFrom.length = 0;
+    this.gapMs.length = 0;
+    this.pendingOpenStep = 0;
+    this.pendingOpenTs = NaN;
     this.stuckLabelled = false;
     this.failures = 0;
     this.outcome = undefined;
