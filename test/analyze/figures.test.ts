@@ -73,8 +73,8 @@ describe("analyze: figures of a hand-made stream", () => {
     assert.equal(Math.max(...timeline.max), 3);
   });
 
-  it("flags by median + k·1.4826·MAD of all gaps", async () => {
-    const report = await analyzeText(compact(STREAM));
+  it("flags by median + k·1.4826·MAD of all gaps with --outlier-rule pooled", async () => {
+    const report = await analyzeText(compact(STREAM), { rule: "pooled" });
     // Gaps 2, 25, 350, 1200, 5030: median 350; |x − 350| = 348, 325, 0, 850, 4680 → median 348.
     const threshold = 350 + 3.5 * MAD_TO_SIGMA * 348;
     assert.deepEqual(report.outliers.rule, { measure: "gap", method: "mad", threshold_ms: threshold, median_ms: 350, mad_ms: 348, k: 3.5 });

@@ -75,6 +75,11 @@ function workflowTable(workflows: readonly WorkflowReport[]): string[] {
 function flaggedLine(t: FlaggedTransaction): string {
   const gap = t.max_gap_ms === null ? "no complete gap" : `largest gap ${ms(t.max_gap_ms)} ms after step ${t.max_gap_after_step}`;
   const duration = t.duration_ms === null ? "" : `, duration ${ms(t.duration_ms)} ms`;
+  if (t.group != null && t.threshold_ms != null) {
+    const what = t.max_gap_after_step === null || !t.group.includes("->") ? "duration" : "gap";
+    return `    ${t.txn_id}  ${what} ${t.value_ms === null ? "none" : ms(t.value_ms)} ms in ${t.group} (threshold ${ms(Math.round(t.threshold_ms))} ms)${t.injected ? "  [injected]" : "  [not injected]"}`;
+  }
+  if (t.group === null && t.value_ms === null && t.threshold_ms === null) return `    ${t.txn_id}  injected gap not measured  [injected]`;
   return `    ${t.txn_id}  ${gap}${duration}${t.injected ? "  [injected]" : "  [not injected]"}`;
 }
 
@@ -122,7 +127,24 @@ export function renderText(report: AnalysisReport): string {
   const rule = o.rule;
   const judged = rule.measure === "gap" ? "largest gap between steps" : "duration";
   out.push("");
-  if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
+  if (rule.method === "grouped") {
+    const unit = rule.measure === "gap" ? "gap" : "duration";
+    out.push(
+      `Outliers: each ${unit} flagged when ln(1 + ms) exceeds median + ${rule.k} × 1.4826 × upper MAD of its group's` +
+        ` (${rule.measure === "gap" ? "workflow and gap from_step -> to_step" : "workflow"}; under ${rule.min_group} measurements, the workflow's or all)`,
+    );
+    for (const g of o.groups ?? []) {
+      const name = `${g.workflow ?? "(no workflow)"}${g.from_step === null ? "" : ` ${g.from_step} -> ${g.to_step}`}`;
+      out.push(
+        `    ${name}: ${n(g.count)} measured, median ${ms(g.median_ms)} ms, threshold ${ms(Math.round(g.threshold_ms))} ms` +
+          `${g.baseline === "group" ? "" : ` (${g.baseline}'s baseline)`}; flagged ${n(g.flagged)}, injected ${n(g.injected)}, found ${n(g.true_positives)}`,
+      );
+    }
+    out.push(
+      `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps); ${unit}s flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
+        ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
+    );
+  } else if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
   else if (rule.method === "fixed") out.push(`Outliers: flagged when the ${judged} exceeds ${ms(rule.threshold_ms)} ms (fixed threshold)`);
   else {
     out.push(
@@ -130,7 +152,7 @@ export function renderText(report: AnalysisReport): string {
         ` = median ${ms(rule.median_ms)} + ${rule.k} × 1.4826 × MAD ${ms(rule.mad_ms)} (all ${rule.measure === "gap" ? "gaps" : "durations"})`,
     );
   }
-  out.push(
+  if (rule.method !== "grouped") out.push(
     `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps), flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
       ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
   );
