@@ -63,7 +63,7 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | 
 
 export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
-  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts);
+  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit);
   const analysis = new StreamAnalysis({
     ...outlierOptions,
     truth: options.truth ?? IN_STREAM_TRUTH,

@@ -162,6 +162,31 @@ export interface AlertReport {
   readonly alerts_with_kind: number;
   /** Alert lines of kinds other than outlier and stuck, by kind (counted in the pooled figures only). */
   readonly other_kinds: Readonly<Record<string, number>>;
+  /**
+   * The false positives by name: alerted transactions with no injected outlier or stuck, in the order
+   * they ended, then those never in the stream; at most `listed_limit` (`--list`).
+   */
+  readonly false_positive_list: readonly AlertFalsePositive[];
+  /** Transactions with an injected outlier or stuck that no alert named, in the order they ended; at most `listed_limit`. */
+  readonly missed: readonly AlertMiss[];
+  readonly listed_limit: number;
+}
+
+export interface AlertFalsePositive {
+  readonly txn_id: string;
+  /** The kinds the alerts on it said (null: no kind). */
+  readonly alert_kind: "outlier" | "stuck" | "outlier+stuck" | null;
+  /** Its earliest alert's ts_ms, when the alerts carry one. */
+  readonly alert_ts_ms: number | null;
+  /** false: the transaction never showed up in the stream. */
+  readonly in_stream: boolean;
+}
+
+export interface AlertMiss {
+  readonly txn_id: string;
+  readonly kind: "outlier" | "stuck" | "outlier+stuck";
+  /** When the anomaly began: the first injected outlier wait, or going silent. */
+  readonly anomaly_began_ms: number | null;
 }
 
 /**
@@ -324,6 +349,8 @@ export interface AnalysisReport {
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;
   readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
+  /** Things that make figures suspect (alert times in seconds, a truth file of another run), also on stderr. */
+  readonly warnings: readonly string[];
   /** When the events came from Kafka: what was read, and how. */
   readonly kafka?: KafkaInputReport;
   /** For the HTML page; left out of the JSON report. */

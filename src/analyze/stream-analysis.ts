@@ -543,6 +543,16 @@ export class StreamAnalysis implements EventHandler {
     for (const [type, count] of this.unknownTypes) eventsByType[type] = count;
     const hasEvents = this.events > 0;
 
+    const groundTruth = this.labels.report(this.truth, this.unlabelledWaits);
+    const warnings = this.options.alerts?.warnings(this.firstTs, this.lastTs) ?? [];
+    const recorded = this.truth.recorded;
+    if (recorded !== undefined) {
+      const inFile = recorded.outlier.transactions + recorded.stuck.transactions + recorded.step_failure.transactions;
+      const found = groundTruth.outlier.transactions + groundTruth.stuck.transactions + groundTruth.step_failure.transactions;
+      if (inFile > 0 && found === 0 && this.events > 0) {
+        warnings.push(`${this.truth.description}: none of its ${inFile} labelled transactions is in the stream: the truth of another run?`);
+      }
+    }
     const report: AnalysisReport = {
       report_version: REPORT_VERSION,
       sources: this.sources,
@@ -574,9 +584,10 @@ export class StreamAnalysis implements EventHandler {
       concurrency: this.concurrency.report(),
       workflows: this.workflows.report(),
       outliers: outliers.report,
-      ground_truth: this.labels.report(this.truth, this.unlabelledWaits),
+      ground_truth: groundTruth,
       ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),
       violations: this.violations.report(),
+      warnings,
     };
     if (!this.options.charts) return report;
 

@@ -116,6 +116,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
           : paths.map(fileSource);
       report = await analyze(sources, { ...options, signal: context.signal });
     }
+    for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
     if (html !== undefined) {
       await html.handle.writeFile(await renderHtml(report));

@@ -17,6 +17,12 @@ import type { EventSource } from "../read/source.ts";
 import type { TransactionLabels } from "./truth.ts";
 import { tableKey } from "../measure/txn-table.ts";
 import { MAX_EXAMPLES } from "../measure/violations.ts";
+import type { AlertFalsePositive, AlertMiss } from "../report.ts";
+
+/** An alert more than this before the stream's first event cannot be about it. */
+export const DAY_MS = 86_400_000;
+
+const idOf = (key: string) => Buffer.from(key, "latin1").toString("utf8");
 
 
 /**
@@ -96,16 +102,25 @@ export class AlertScorer {
   private readonly delays = new Delays();
   private readonly outlier = new KindScore();
   private readonly stuck = new KindScore();
+  /** Named lists, in the order the transactions ended, at most `limit` each. */
+  private readonly limit: number;
+  private readonly falsePositiveList: AlertFalsePositive[] = [];
+  private readonly missedList: AlertMiss[] = [];
+  /** Each alerted transaction's earliest alert time, to tell times that cannot belong to the stream. */
+  private readonly times: number[] = [];
 
-  private constructor(source: string) {
+  private constructor(source: string, limit: number) {
     this.source = source;
+    this.limit = limit;
   }
 
-  static async load(source: EventSource): Promise<AlertScorer> {
-    const scorer = new AlertScorer(source.name);
+  /** `limit`: how many false positives and misses are listed by name (`--list`). */
+  static async load(source: EventSource, limit = 20): Promise<AlertScorer> {
+    const scorer = new AlertScorer(source.name, limit);
     for await (const line of linesOf(source)) scorer.read(line);
     scorer.alerted = scorer.pending.size;
     for (const alerted of scorer.pending.values()) {
+      if (!Number.isNaN(alerted.any)) scorer.times.push(alerted.any);
       if (alerted.outlier !== undefined) scorer.outlier.alerted++;
       if (alerted.stuck !== undefined) scorer.stuck.alerted++;
     }
@@ -161,15 +176,51 @@ export class AlertScorer {
       this.stuck.count(byKind ? alerted?.stuck : alertTs, stuck.silentSinceMs);
       if (alerted?.stuck !== undefined) this.stuck.alertedRight++;
     }
-    if (outlier === undefined && stuck === undefined) return;
+    if (outlier === undefined && stuck === undefined) {
+      if (alerted !== undefined && this.falsePositiveList.length < this.limit) this.falsePositiveList.push(falsePositive(key, alerted, true));
+      return;
+    }
     this.labelled++;
-    if (alertTs === undefined) return;
+    if (alertTs === undefined) {
+      if (this.missedList.length < this.limit) {
+        const kind = outlier !== undefined && stuck !== undefined ? "outlier+stuck" : outlier !== undefined ? "outlier" : "stuck";
+        const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
+        this.missedList.push({ txn_id: idOf(key), kind, anomaly_began_ms: Number.isFinite(began) ? began : null });
+      }
+      return;
+    }
     this.truePositives++;
     this.delays.add(alertTs, Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity));
   }
 
+  /**
+   * Warnings about the alerts as a whole: times that cannot belong to the stream (`firstTs`..`lastTs`,
+   * epoch ms), and alerts that name none of its transactions.
+   */
+  warnings(firstTs: number, lastTs: number): string[] {
+    const warnings: string[] = [];
+    if (Number.isFinite(firstTs)) {
+      const early = this.times.filter((t) => t < firstTs - DAY_MS);
+      if (early.length > 0) {
+        // Seconds since the epoch are a thousand times smaller: times 1000× larger fall in the stream's span.
+        const seconds = early.filter((t) => t * 1000 >= firstTs - DAY_MS && t * 1000 <= lastTs + DAY_MS).length;
+        const first = Math.min(...early);
+        warnings.push(
+          `${this.source}: ${early.length} of ${this.times.length} alerted transactions have ts_ms more than a day before the stream's first event ` +
+            `(${new Date(firstTs).toISOString()}; earliest alert ts_ms ${first})` +
+            (seconds > 0 ? `; ${seconds} of them look like seconds, not milliseconds (×1000 falls within the stream)` : ""),
+        );
+      }
+    }
+    if (this.alerted > 0 && this.pending.size === this.alerted) {
+      warnings.push(`${this.source}: none of the ${this.alerted} alerted transactions is in the stream: alerts of another run?`);
+    }
+    return warnings;
+  }
+
   report(): AlertReport {
     const tp = this.truePositives;
+    const unknown = [...this.pending].slice(0, Math.max(0, this.limit - this.falsePositiveList.length)).map(([key, alerted]) => falsePositive(key, alerted, false));
     return {
       source: this.source,
       lines: this.lines,
@@ -188,8 +239,16 @@ export class AlertScorer {
       by_kind: { outlier: this.outlier.report(this.withKind > 0), stuck: this.stuck.report(this.withKind > 0) },
       alerts_with_kind: this.withKind,
       other_kinds: Object.fromEntries(this.otherKinds),
+      false_positive_list: [...this.falsePositiveList, ...unknown],
+      missed: this.missedList,
+      listed_limit: this.limit,
     };
   }
+}
+
+function falsePositive(key: string, alerted: Alerted, inStream: boolean): AlertFalsePositive {
+  const kind = alerted.outlier !== undefined && alerted.stuck !== undefined ? "outlier+stuck" : alerted.outlier !== undefined ? "outlier" : alerted.stuck !== undefined ? "stuck" : null;
+  return { txn_id: idOf(key), alert_kind: kind, alert_ts_ms: Number.isNaN(alerted.any) ? null : alerted.any, in_stream: inStream };
 }
 
 /** The earlier of two alert times; NaN (no ts_ms) only when neither has one. */
