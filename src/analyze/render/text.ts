@@ -200,7 +200,24 @@ export function renderText(report: AnalysisReport): string {
     }
     if (a.detection_delay_ms.count > 0) out.push(...table(delays));
     if (a.early_alerts > 0) out.push(`  ${n(a.early_alerts)} alerts came before their anomaly began: counted as found, left out of the delays`);
+    if (a.false_positive_list.length > 0) {
+      out.push(`  false alerts${a.false_positives > a.false_positive_list.length ? ` (first ${n(a.false_positive_list.length)} of ${n(a.false_positives)})` : ""}:`);
+      for (const f of a.false_positive_list) {
+        const when = f.alert_ts_ms === null ? "" : ` at ts_ms ${f.alert_ts_ms}`;
+        out.push(`    ${f.txn_id}  ${f.alert_kind ?? "alert"}${when}${f.in_stream ? "" : "  [not in the stream]"}`);
+      }
+    }
+    if (a.missed.length > 0) {
+      out.push(`  missed${a.false_negatives > a.missed.length ? ` (first ${n(a.missed.length)} of ${n(a.false_negatives)})` : ""}:`);
+      for (const m of a.missed) out.push(`    ${m.txn_id}  ${m.kind}${m.anomaly_began_ms === null ? "" : ` since ts_ms ${m.anomaly_began_ms}`}`);
+    }
     if (a.invalid_lines > 0) out.push(`  invalid alert lines:`, ...invalidLines(a.invalid_examples, a.invalid_lines));
+  }
+
+  if (report.warnings.length > 0) {
+    out.push("");
+    out.push("Warnings:");
+    for (const warning of report.warnings) out.push(`  ${warning}`);
   }
 
   out.push("");

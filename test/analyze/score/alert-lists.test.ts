@@ -91,3 +91,14 @@ describe("alerts and truth: warnings", () => {
     }
   });
 });
+
+describe("alerts: the text report", () => {
+  it("shows the false alerts and the misses by name, and the warnings", async () => {
+    const { renderText } = await import("../../../src/analyze/render/text.ts");
+    const alerts = lines({ txn_id: "a", ts_ms: T0 + 50 }, { txn_id: "b", ts_ms: (T0 + 3000) / 1000, kind: "outlier" });
+    const text = renderText(await analyzeText(STREAM, { alerts: textSource("alerts.jsonl", alerts) }));
+    assert.match(text, /\n {2}false alerts:\n {4}a {2}alert at ts_ms 1700000000050\n/);
+    assert.match(text, /\n {2}missed:\n {4}c {2}outlier since ts_ms 1700000001120\n/);
+    assert.match(text, /\nWarnings:\n {2}alerts\.jsonl: 1 of 2 alerted transactions have ts_ms more than a day before/);
+  });
+});
