@@ -395,6 +395,13 @@ export class StreamAnalysis implements EventHandler {
     } else {
       txn.markSeen(position);
       this.violations.add("out_of_order", () => this.example(txn, `${describePosition(position)} after the transaction ended`));
+      // It was counted missing when the transaction ended: once all that was missing has come, the
+      // events were late, not lost, and the transaction is one finding per late event, not two.
+      const complete = txn.outcome === "failed" ? positionOfStepOpen(txn.endStep) + 1 : positionOfStepDone(txn.endStep) + 1;
+      if (txn.missingReported > 0 && position < complete) {
+        txn.missingReported--;
+        if (txn.missingReported === 0) this.violations.retract("missing_steps", txn.id);
+      }
     }
   }
 
@@ -409,6 +416,7 @@ export class StreamAnalysis implements EventHandler {
     this.concurrency.record(ts, this.open.size);
     txn.outcome = outcome;
     txn.endedTs = ts;
+    txn.endStep = step;
     if (outcome === "completed") this.completed++;
     else if (outcome === "aborted") this.aborted++;
     else this.failed++;
@@ -420,6 +428,7 @@ export class StreamAnalysis implements EventHandler {
     const withWaits = !txn.blind;
     if (!txn.hasAllBefore(complete, withWaits)) {
       const missing = txn.missing(complete, withWaits);
+      txn.missingReported = missing.count;
       const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
       const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
       this.violations.add("missing_steps", () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));

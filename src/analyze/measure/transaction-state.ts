@@ -91,6 +91,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /** A first attempt's step_open read before the step_done of the step before (same ms, swapped). */
   pendingOpenStep = 0;
   pendingOpenTs = NaN;
+  /** Events it was reported missing when it ended (a straggler among them is late, not missing). */
+  missingReported = 0;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
   stuckLabelled = false;
   /** step_failed events read (inline ground truth: failures are events of their own). */
@@ -100,6 +102,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /** Its workflow's figures, once an event named it. */
   workflow: WorkflowFigures | undefined = undefined;
   endedTs = NaN;
+  /** Steps done (completed, aborted) or the failed step, as its end said. */
+  endStep = 0;
   marks: number[] | undefined = undefined;
 
   constructor(key: string, hash: number, seq: number, source: string, line: number, ts: number, withMarks: boolean) {
@@ -132,11 +136,13 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.gapMs.length = 0;
     this.pendingOpenStep = 0;
     this.pendingOpenTs = NaN;
+    this.missingReported = 0;
     this.stuckLabelled = false;
     this.failures = 0;
     this.outcome = undefined;
     this.workflow = undefined;
     this.endedTs = NaN;
+    this.endStep = 0;
     this.marks = withMarks ? [] : undefined;
     return this;
   }
