@@ -1,6 +1,6 @@
 /**
- * `analyze(sources, options)`: reads JSON Lines events from one or more sources, in order, as one
- * stream, and returns the report as data.
+ * `analyze(sources, options)`: reads JSON Lines events from one or more sources, in order (or merged
+ * by time with `merge`), as one stream, and returns the report as data.
  *
  * ```ts
  * import { analyze, fileSource } from "wfsim";
@@ -17,6 +17,7 @@ import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
 import type { Scenario } from "../config/scenario/model.ts";
 import { shapedReadPlan, shapedSource } from "./read/shaped/source.ts";
 import { ShapedRebuilder } from "./read/shaped/rebuild.ts";
+import { mergedSource } from "./read/merged-source.ts";
 
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */
@@ -25,6 +26,11 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
   readonly truth?: GroundTruth | undefined;
   /** Also collect what the HTML report draws (`report.charts`). */
   readonly charts?: boolean | undefined;
+  /**
+   * Several sources are merged by `ts_ms` into one stream (the outputs of `--instance` runs) rather
+   * than read one after the other (read/merged-source.ts).
+   */
+  readonly merge?: boolean | undefined;
   /** Stops reading: the report covers what was read until then. */
   readonly signal?: AbortSignal | undefined;
   /** Names options in error messages (the CLI passes its flag names). */
@@ -74,7 +80,8 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   const plan = shapedReadPlan(options.scenario);
   const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan);
-  const list = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
+  const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
+  const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;
   for (const source of list) {
     if (signal?.aborted) break;
     analysis.beginSource(source.name, source.locator);

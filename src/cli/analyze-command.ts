@@ -114,7 +114,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         kafka !== undefined && openKafkaSource !== undefined
           ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
           : paths.map(fileSource);
-      report = await analyze(sources, { ...options, signal: context.signal });
+      report = await analyze(sources, { ...options, merge: flags.concat !== true, signal: context.signal });
     }
     for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
