@@ -124,7 +124,7 @@ export type { TopicInfo } from "./kafka/topics.ts";
 export { EVENT_TYPE_HEADER } from "./sinks/kafka/records.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
-export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";
+export { analyze, type AnalyzeOptions, type AnalyzeProgress } from "./analyze/analyze.ts";
 export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
 export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/read/source.ts";
 export { openKafkaSource, type KafkaSourceSettings } from "./analyze/read/kafka-source.ts";

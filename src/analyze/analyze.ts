@@ -31,6 +31,8 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
    * than read one after the other (read/merged-source.ts).
    */
   readonly merge?: boolean | undefined;
+  /** Told after each chunk read: what was read so far (a caller's progress line, see cli/analyze-status.ts). */
+  readonly progress?: ((progress: AnalyzeProgress) => void) | undefined;
   /** Stops reading: the report covers what was read until then. */
   readonly signal?: AbortSignal | undefined;
   /** Names options in error messages (the CLI passes its flag names). */
@@ -40,6 +42,16 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
    * read back into the lifecycle (the report is the one the same run without the section gets).
    */
   readonly scenario?: Scenario | undefined;
+}
+
+/** What an analysis has read so far. */
+export interface AnalyzeProgress {
+  /** The source being read. */
+  readonly source: string;
+  /** Bytes read from all sources. */
+  readonly bytes: number;
+  readonly events: number;
+  readonly openTransactions: number;
 }
 
 const STOPPED = Symbol("stopped");
@@ -82,9 +94,10 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan);
   const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;
+  let bytes = 0;
   for (const source of list) {
     if (signal?.aborted) break;
-    analysis.beginSource(source.name, source.locator);
+    analysis.beginSource(source.name, source.locator, source.parts);
     const chunks = source.chunks(signal)[Symbol.asyncIterator]();
     for (;;) {
       const next = signal === undefined ? await chunks.next() : await untilAborted(chunks.next(), signal);
@@ -94,7 +107,9 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
         break;
       }
       if (next.done === true) break;
+      bytes += next.value.byteLength;
       analysis.push(next.value);
+      options.progress?.({ source: source.name, bytes, events: analysis.eventsRead, openTransactions: analysis.openTransactions });
     }
     analysis.endSource();
   }

@@ -123,13 +123,15 @@ export class StreamAnalysis implements EventHandler {
 
   /**
    * Starts reading a source; its lines are numbered from 1. A locator names the places of its lines
-   * otherwise than "source:line" (a Kafka record's topic-partition and offset).
+   * otherwise than "source:line" (a Kafka record's topic-partition and offset, a merged file's name
+   * and line). `parts`: the sources a merged source reads, as the report lists them.
    */
-  beginSource(name: string, locator?: LineLocator): void {
+  beginSource(name: string, locator?: LineLocator, parts?: readonly string[]): void {
     this.scanner.reset();
     this.source = name;
     this.locator = locator;
-    this.sources.push(name);
+    // A merged source is listed as the sources it merges.
+    this.sources.push(...(parts ?? [name]));
   }
 
   /** Valid events read so far. */

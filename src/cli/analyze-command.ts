@@ -9,7 +9,8 @@ import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.
 import { TruthFile } from "../analyze/score/truth-file.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
-import { oneOf } from "../config/values.ts";
+import { number, oneOf } from "../config/values.ts";
+import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
@@ -32,6 +33,20 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
 };
 
 const FORMATS = oneOf(["text", "json"] as const);
+/** Seconds between status lines when stderr is not a terminal; 0 turns them off. */
+export const STATUS_EVERY_SECONDS = 10;
+const STATUS_EVERY = number(0, 86_400);
+
+/** The inputs' total size, when they are all files (stdin's is not known). */
+async function sizeOf(paths: readonly string[]): Promise<number | undefined> {
+  if (paths.includes("-")) return undefined;
+  try {
+    const sizes = await Promise.all(paths.map(async (path) => (await stat(path)).size));
+    return sizes.reduce((sum, size) => sum + size, 0);
+  } catch {
+    return undefined;
+  }
+}
 
 type AnalyzeContext = CommandContext & { readonly stdout: NodeJS.WritableStream; readonly stdinIsTTY: boolean };
 
@@ -44,6 +59,8 @@ const text = (value: string | boolean | undefined): string | undefined => (typeo
  */
 export async function analyzeCommand(files: readonly string[], flags: AnalyzeFlags, context: AnalyzeContext): Promise<number> {
   const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? analyzeFlagName(key);
+  const statusEvery = flags.statusEvery === undefined ? STATUS_EVERY_SECONDS : STATUS_EVERY.parse(flags.statusEvery);
+  if (statusEvery === undefined) throw invalidOption("--status-every", STATUS_EVERY.expected, flags.statusEvery);
   const format = flags.format === undefined ? "text" : FORMATS.parse(flags.format);
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
   const alertsTopic = kafkaAlertsTopic(text(flags.alerts));
@@ -114,7 +131,17 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         kafka !== undefined && openKafkaSource !== undefined
           ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
           : paths.map(fileSource);
-      report = await analyze(sources, { ...options, merge: flags.concat !== true, signal: context.signal });
+      const status = new AnalyzeStatus({
+        stream: context.stderr,
+        everySeconds: statusEvery,
+        now: () => performance.now(),
+        totalBytes: kafka === undefined ? await sizeOf(paths) : undefined,
+      });
+      try {
+        report = await analyze(sources, { ...options, merge: flags.concat !== true, signal: context.signal, progress: status.progress });
+      } finally {
+        status.done();
+      }
     }
     for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);

@@ -79,6 +79,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .description("analyse JSON Lines events (wfsim's or the reference script's, from files, stdin or Kafka): figures, outliers against ground truth, stream checks; --follow: live alerts")
     .argument("[files...]", "JSON Lines files merged by ts_ms into one stream (the outputs of --instance runs); - or none for stdin")
     .addOption(new Option("--concat", "read several files one after the other instead of merging them by ts_ms"))
+    .addOption(new Option("--status-every <seconds>", "with stderr not a terminal, a status line (bytes and events read, rate, ETA) this often; 0: none (default: 10; a terminal gets one line redrawn in place)"))
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
     .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))

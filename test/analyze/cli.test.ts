@@ -60,6 +60,7 @@ describe("wfsim analyze (CLI)", () => {
       "outliers",
       "ground_truth",
       "violations",
+      "warnings",
     ]);
     assert.deepEqual(report.sources, ["stdin"]);
     assert.equal(report.events, 32_000);

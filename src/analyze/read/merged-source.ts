@@ -89,6 +89,7 @@ export function mergedSource(sources: readonly EventSource[]): EventSource {
   const locator = new MergeLocator(names);
   return {
     name: names.join(" + "),
+    parts: names,
     locator,
     async *chunks(signal) {
       const heads: Head[] = sources.map((source, index) => ({ index, lines: byteLines(source, signal), line: undefined, ts: -Infinity, lineNumber: 0 }));

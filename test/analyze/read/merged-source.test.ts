@@ -16,6 +16,7 @@ import { compact, ev, run, transaction, WFSIM } from "../helpers.ts";
 
 const withoutSources = ({ sources: _sources, ...rest }: AnalysisReport) => rest;
 
+
 describe("merged sources", () => {
   let dir = "";
   const parts: string[] = [];
@@ -39,6 +40,7 @@ describe("merged sources", () => {
     const merged = await analyze(parts.map(fileSource), { merge: true });
     assert.deepEqual(withoutSources(merged), withoutSources(sorted));
     assert.equal(merged.transactions.total, 2000);
+    assert.deepEqual(merged.sources, parts);
     assert.equal(merged.violations.out_of_order.count, 0);
     // Read one after the other, each file starts the clock again: its events come before the last one read.
     const concatenated = await analyze(parts.map(fileSource));
