@@ -56,6 +56,11 @@ export interface OutlierGroupReport {
   readonly baseline: "group" | "workflow" | "all";
   readonly baseline_count: number;
   readonly median_ms: number;
+  /** Nearest-rank percentiles and the largest of the group's own measurements (median_ms is the baseline's). */
+  readonly p50_ms: number;
+  readonly p90_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
   /** 1.4826 · MAD of ln(1 + ms) (or the scaled mean absolute deviation when the MAD is 0). */
   readonly sigma_log: number;
   readonly threshold_ms: number;

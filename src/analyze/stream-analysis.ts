@@ -45,7 +45,11 @@ export const PERCENTILE_DEFINITION =
 export const RECENTLY_ENDED = 16_384;
 /** Distinct unknown event types counted by name; more are counted under "(other)". */
 const MAX_UNKNOWN_TYPES = 100;
-/** Transactions drawn on the HTML timeline besides the flagged and missed ones: the first to end. */
+/**
+ * Transactions drawn on the HTML timeline besides the flagged and missed ones: every `stride`-th to
+ * end, the stride doubling (and every other kept one dropped) whenever 2 × TIMELINE_SAMPLE are kept,
+ * so the sample spreads evenly over the whole run, however long, in bounded memory.
+ */
 const TIMELINE_SAMPLE = 40;
 
 /** The event that ends a transaction, by outcome. */
@@ -111,6 +115,9 @@ export class StreamAnalysis implements EventHandler {
   private readonly judge: OutlierJudge | undefined;
   private readonly grouped: GroupedJudge | undefined;
   private readonly timelineSample: Judged[] = [];
+  private timelineStride = 1;
+  /** Transactions ended so far (the timeline sample's clock). */
+  private endedCount = 0;
 
   constructor(options: StreamAnalysisOptions) {
     this.options = options;
@@ -452,8 +459,14 @@ export class StreamAnalysis implements EventHandler {
       this.judge.keep(judged);
     }
     if (this.grouped !== undefined) judged = this.judgeGrouped(txn, labels, duration, outcome);
-    if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
+    if (this.options.charts && this.endedCount++ % this.timelineStride === 0) {
       this.timelineSample.push(judged ?? this.judged(txn, value, labels, duration, outcome));
+      if (this.timelineSample.length >= 2 * TIMELINE_SAMPLE) {
+        let kept = 0;
+        for (let i = 0; i < this.timelineSample.length; i += 2) this.timelineSample[kept++] = this.timelineSample[i]!;
+        this.timelineSample.length = kept;
+        this.timelineStride *= 2;
+      }
     }
     this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);

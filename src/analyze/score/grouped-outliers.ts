@@ -29,7 +29,7 @@
  * thresholds turn out to be, the top of the flagged list and of the missed list.
  */
 import { BoundedHeap } from "../measure/bounded-heap.ts";
-import { FrequencyTable, type SortedCounts } from "../measure/frequency.ts";
+import { FrequencyTable, percentile, type SortedCounts } from "../measure/frequency.ts";
 import type { FlaggedTransaction, OutlierGroupReport, OutlierReport, OutlierRule } from "../report.ts";
 import { MAD_TO_SIGMA, type Judged } from "./outliers.ts";
 
@@ -235,6 +235,7 @@ export class GroupedJudge {
       const z = (value: number) => (baseline.sigma === 0 ? (value > threshold ? Infinity : 0) : (Math.log1p(value) - baseline.median) / baseline.sigma);
       for (const m of group.extreme.sorted()) if (m.value > threshold) flaggedList.push({ m, z: z(m.value), group: name, threshold });
       for (const m of group.nearMisses.sorted()) if (!(m.value > threshold)) missedList.push({ m, z: z(m.value), group: name, threshold });
+      const own = tables.get(group)!.sorted();
       groups.push({
         workflow: group.workflow === "" ? null : group.workflow,
         from_step: Number.isNaN(group.fromStep) ? null : group.fromStep,
@@ -243,6 +244,10 @@ export class GroupedJudge {
         baseline: baseline.source,
         baseline_count: baseline.count,
         median_ms: baseline.medianMs,
+        p50_ms: percentile(own, 50),
+        p90_ms: percentile(own, 90),
+        p99_ms: percentile(own, 99),
+        max_ms: own.values[own.values.length - 1]!,
         sigma_log: baseline.sigma,
         threshold_ms: threshold,
         flagged: tp + fp,
