@@ -9,7 +9,7 @@ import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.
 import { TruthFile } from "../analyze/score/truth-file.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
-import { number, oneOf } from "../config/values.ts";
+import { number, oneOf, timeZone } from "../config/values.ts";
 import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
@@ -61,6 +61,8 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? analyzeFlagName(key);
   const statusEvery = flags.statusEvery === undefined ? STATUS_EVERY_SECONDS : STATUS_EVERY.parse(flags.statusEvery);
   if (statusEvery === undefined) throw invalidOption("--status-every", STATUS_EVERY.expected, flags.statusEvery);
+  const zone = flags.timezone === undefined ? undefined : timeZone.parse(flags.timezone);
+  if (flags.timezone !== undefined && zone === undefined) throw invalidOption("--timezone", timeZone.expected, flags.timezone);
   const format = flags.format === undefined ? "text" : FORMATS.parse(flags.format);
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
   const alertsTopic = kafkaAlertsTopic(text(flags.alerts));
@@ -146,7 +148,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
     if (html !== undefined) {
-      await html.handle.writeFile(await renderHtml(report));
+      await html.handle.writeFile(await renderHtml(report, { timeZone: zone }));
       context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
     }
     const rendered = format === "json" ? renderJson(report) : renderText(report);
