@@ -45,6 +45,28 @@ export interface FlaggedTransaction {
   readonly threshold_ms?: number | null;
 }
 
+/** A step's work or pre-step wait: nearest-rank figures, and the grouped rule's threshold (null under MIN_GROUP measurements). */
+export interface StepFigureReport {
+  readonly count: number;
+  readonly p50_ms: number;
+  readonly p90_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+  readonly threshold_ms: number | null;
+  /** Measurements above the threshold: how often the step ran unusually long. */
+  readonly above_threshold: number | null;
+}
+
+/** One workflow step's baselines (`step_baselines`). */
+export interface StepBaselineReport {
+  readonly workflow: string | null;
+  readonly step: number;
+  /** From a step_open to its step_done (the attempt that succeeded); null when never done. */
+  readonly work_ms: StepFigureReport | null;
+  /** pre_delay_ms of its first attempts; null when the stream has none (a blind stream). */
+  readonly pre_wait_ms: StepFigureReport | null;
+}
+
 /** One group's baseline under the grouped rule (a workflow's gap from_step -> to_step, or its durations). */
 export interface OutlierGroupReport {
   readonly workflow: string | null;
@@ -350,6 +372,8 @@ export interface AnalysisReport {
   readonly concurrency: ConcurrencyReport;
   /** Per workflow, for streams whose events carry `workflow` (scenario runs); empty otherwise. Most transactions first. */
   readonly workflows: readonly WorkflowReport[];
+  /** Per workflow and step: work and pre-step wait, with baselines (score/step-baselines.ts). */
+  readonly step_baselines: readonly StepBaselineReport[];
   readonly outliers: OutlierReport;
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;

@@ -11,6 +11,7 @@ import { FrequencyTable } from "./measure/frequency.ts";
 import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
 import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
+import { StepBaselines } from "./score/step-baselines.ts";
 import { histogram, timelineOf } from "./render/chart-data.ts";
 import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
 import {
@@ -109,6 +110,7 @@ export class StreamAnalysis implements EventHandler {
   private readonly backoffs = new FrequencyTable();
   private readonly labels = new LabelTally();
   private readonly workflows = new WorkflowTally();
+  private readonly stepBaselines = new StepBaselines();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
   /** The pooled rule (or a fixed threshold), or the grouped rule: exactly one of them judges. */
@@ -302,7 +304,10 @@ export class StreamAnalysis implements EventHandler {
           // A retry's pre_delay_ms is its backoff, and the gap before a step is before its first attempt.
           // A blind stream has none.
           const preDelay = regs[R.preDelay]!;
-          if (!Number.isNaN(preDelay)) this.preDelays.add(preDelay);
+          if (!Number.isNaN(preDelay)) {
+            this.preDelays.add(preDelay);
+            this.stepBaselines.preWait(txn.workflow?.name ?? "", step, preDelay);
+          }
           if (step >= 2 && txn.doneStep === step - 1) this.gap(txn, step - 1, ts - txn.doneTs);
           else if (step >= 2 && txn.doneStep < step - 1) {
             // Its step_done may still come (the same millisecond, written in the other order).
@@ -310,11 +315,17 @@ export class StreamAnalysis implements EventHandler {
             txn.pendingOpenTs = ts;
           }
         }
+        txn.openStep = step;
+        txn.openTs = ts;
         txn.marks?.push(MARK_STEP_OPEN, step, ts, regs[R.attempt]! > 1 ? regs[R.attempt]! : 1);
         break;
       }
       case T.stepDone: {
         const step = regs[R.step]!;
+        if (txn.openStep === step) {
+          this.stepBaselines.work(txn.workflow?.name ?? "", step, ts - txn.openTs);
+          txn.openStep = 0;
+        }
         if (step > txn.doneStep) {
           txn.doneStep = step;
           txn.doneTs = ts;
@@ -607,6 +618,7 @@ export class StreamAnalysis implements EventHandler {
       retry_backoff_ms: this.backoffs.summary(),
       concurrency: this.concurrency.report(),
       workflows: this.workflows.report(),
+      step_baselines: this.stepBaselines.report(this.options.madK),
       outliers: outliers.report,
       ground_truth: groundTruth,
       ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),

@@ -57,6 +57,7 @@ describe("wfsim analyze (CLI)", () => {
       "retry_backoff_ms",
       "concurrency",
       "workflows",
+      "step_baselines",
       "outliers",
       "ground_truth",
       "violations",

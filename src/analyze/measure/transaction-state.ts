@@ -91,6 +91,9 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /** A first attempt's step_open read before the step_done of the step before (same ms, swapped). */
   pendingOpenStep = 0;
   pendingOpenTs = NaN;
+  /** The latest step_open: its step and time, where the step's work starts. */
+  openStep = 0;
+  openTs = NaN;
   /** Events it was reported missing when it ended (a straggler among them is late, not missing). */
   missingReported = 0;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
@@ -137,6 +140,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.pendingOpenStep = 0;
     this.pendingOpenTs = NaN;
     this.missingReported = 0;
+    this.openStep = 0;
+    this.openTs = NaN;
     this.stuckLabelled = false;
     this.failures = 0;
     this.outcome = undefined;

@@ -7,6 +7,7 @@ import type {
   InvalidLine,
   KafkaInputReport,
   KafkaTopicReport,
+  StepFigureReport,
   ViolationKind,
   WorkflowReport,
 } from "../report.ts";
@@ -121,6 +122,19 @@ export function renderText(report: AnalysisReport): string {
     out.push("");
     out.push("By workflow (durations of completed transactions, ms)");
     out.push(...workflowTable(report.workflows));
+  }
+
+  const measuredSteps = report.step_baselines.filter((s) => s.work_ms !== null || s.pre_wait_ms !== null);
+  if (measuredSteps.length > 0) {
+    out.push("");
+    out.push("By workflow step (ms; threshold: median + k × 1.4826 × upper MAD of ln(1 + ms), from 30 measurements)");
+    const cell = (f: StepFigureReport | null) =>
+      f === null ? "-" : `${ms(f.p50_ms)}/${ms(f.p90_ms)}/${ms(f.p99_ms)}${f.threshold_ms === null ? "" : ` > ${ms(Math.round(f.threshold_ms))}: ${n(f.above_threshold ?? 0)}`}`;
+    out.push("  step                      work p50/p90/p99 > threshold: above      pre-wait p50/p90/p99 > threshold: above");
+    for (const s of measuredSteps) {
+      const name = `${s.workflow ?? "(no workflow)"} ${s.step}`;
+      out.push(`  ${name.padEnd(24)}  ${cell(s.work_ms).padEnd(40)} ${cell(s.pre_wait_ms)}`);
+    }
   }
 
   const o = report.outliers;

@@ -35,6 +35,10 @@ import { MAD_TO_SIGMA, type Judged } from "./outliers.ts";
 
 /** Groups with fewer measurements borrow a wider baseline (their workflow's, or the stream's). */
 export const MIN_GROUP = 30;
+/** Groups kept apart at most; later ones share "(other)". */
+const MAX_GROUPS = 10_000;
+/** Steps up to this are found by index; beyond, by a key (a stream with absurd step numbers). */
+const MAX_INDEXED_STEP = 10_000;
 /** Scales the mean absolute deviation to a normal's standard deviation (√(π/2)). */
 export const MEAN_AD_TO_SIGMA = 1.2533;
 
@@ -146,12 +150,27 @@ export class GroupedJudge {
     this.unmeasuredList = new BoundedHeap(options.listLimit, (a, b) => a.seq < b.seq);
   }
 
+  private overflow: Group | undefined;
+  private newOverflow(): Group {
+    const group = new Group("(other)", NaN, this.limit);
+    this.groups.set("(other)", group);
+    return group;
+  }
+
+  /** By workflow, then by from_step (0 for durations): no key to build for every measurement. */
+  private readonly byWorkflow = new Map<string, Group[]>();
+
   private group(workflow: string, fromStep: number): Group {
-    const key = `${workflow}\u0000${fromStep}`;
-    let group = this.groups.get(key);
+    let groups = this.byWorkflow.get(workflow);
+    if (groups === undefined) this.byWorkflow.set(workflow, (groups = []));
+    const index = Number.isNaN(fromStep) ? 0 : fromStep;
+    let group = Number.isInteger(index) && index >= 0 && index <= MAX_INDEXED_STEP ? groups[index] : this.groups.get(`${workflow}\u0000${fromStep}`);
     if (group === undefined) {
+      // Bounded whatever the stream claims: past MAX_GROUPS, further groups share one.
+      if (this.groups.size >= MAX_GROUPS) return (this.overflow ??= this.newOverflow());
       group = new Group(workflow, fromStep, this.limit);
-      this.groups.set(key, group);
+      if (Number.isInteger(index) && index >= 0 && index <= MAX_INDEXED_STEP) groups[index] = group;
+      this.groups.set(`${workflow}\u0000${fromStep}`, group);
     }
     return group;
   }
