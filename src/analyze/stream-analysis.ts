@@ -372,8 +372,9 @@ export class StreamAnalysis implements EventHandler {
   /** A gap measured: from step_done `fromStep` to the next step's first step_open. */
   private gap(txn: TransactionState, fromStep: number, gap: number): void {
     this.gaps.add(gap);
-    txn.gapFrom.push(fromStep);
-    txn.gapMs.push(gap);
+    txn.gapFrom[txn.gapCount] = fromStep;
+    txn.gapMs[txn.gapCount] = gap;
+    txn.gapCount++;
     if (!(gap <= txn.maxGap)) {
       txn.maxGap = gap;
       txn.maxGapAfterStep = fromStep;
@@ -490,37 +491,54 @@ export class StreamAnalysis implements EventHandler {
     const workflow = txn.workflow?.name ?? "";
     const outlier = labels?.outlier;
     let judged: Judged | undefined;
-    const keep = (value: number, fromStep: number, injected: boolean) => {
-      judged ??= this.judged(txn, value, labels, duration, outcome);
-      const measured: Measured = { ...judged, value, injected, workflow, fromStep };
-      grouped.keep(measured);
-    };
     if (this.options.measure === "duration") {
-      if (outlier !== undefined) grouped.countInjected(1, outcome === "completed" ? 1 : 0, () => ({ ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN }));
-      if (outcome !== "completed") return judged;
+      if (outlier !== undefined) grouped.countInjected(1, outcome === "completed" ? 1 : 0, () => this.measured(txn, labels, duration, outcome, workflow));
+      if (outcome !== "completed") return undefined;
       const injected = outlier !== undefined;
-      if (grouped.count(workflow, NaN, duration, injected, txn.seq)) keep(duration, NaN, injected);
+      if (grouped.count(workflow, NaN, duration, injected, txn.seq)) {
+        judged = this.judged(txn, duration, labels, duration, outcome);
+        grouped.keep({ ...judged, injected, workflow, fromStep: NaN });
+      }
+      return judged;
+    }
+    const gapFrom = txn.gapFrom;
+    const gapMs = txn.gapMs;
+    const gaps = txn.gapCount;
+    // The common case, nothing injected: no allocation per transaction.
+    if (outlier === undefined) {
+      for (let i = 0; i < gaps; i++) {
+        if (!grouped.count(workflow, gapFrom[i]!, gapMs[i]!, false, txn.seq)) continue;
+        judged ??= this.judged(txn, gapMs[i]!, labels, duration, outcome);
+        grouped.keep({ ...judged, value: gapMs[i]!, injected: false, workflow, fromStep: gapFrom[i]! });
+      }
       return judged;
     }
     // Which gaps were injected: the labels name them (from_step); a truth that does not says how many,
     // and the largest gaps are taken for them.
-    const fromSteps = outlier?.fromSteps;
-    let unnamed = outlier === undefined ? 0 : Math.max(0, outlier.gaps - (fromSteps?.length ?? 0));
-    const byLargest = unnamed > 0 ? txn.gapMs.map((_, i) => i).sort((a, b) => txn.gapMs[b]! - txn.gapMs[a]!) : [];
+    const fromSteps = outlier.fromSteps ?? [];
+    let unnamed = Math.max(0, outlier.gaps - fromSteps.length);
     const injectedAt = new Set<number>();
-    for (const index of byLargest) if (unnamed-- > 0 && !(fromSteps ?? []).includes(txn.gapFrom[index]!)) injectedAt.add(index);
+    if (unnamed > 0) {
+      const byLargest = Array.from({ length: gaps }, (_, i) => i).sort((a, b) => gapMs[b]! - gapMs[a]!);
+      for (const index of byLargest) if (unnamed-- > 0 && !fromSteps.includes(gapFrom[index]!)) injectedAt.add(index);
+    }
     let measuredInjected = 0;
-    for (let i = 0; i < txn.gapMs.length; i++) {
-      const fromStep = txn.gapFrom[i]!;
-      const value = txn.gapMs[i]!;
-      const injected = injectedAt.has(i) || (fromSteps?.includes(fromStep) ?? false);
+    for (let i = 0; i < gaps; i++) {
+      const fromStep = gapFrom[i]!;
+      const value = gapMs[i]!;
+      const injected = injectedAt.has(i) || fromSteps.includes(fromStep);
       if (injected) measuredInjected++;
-      if (grouped.count(workflow, fromStep, value, injected, txn.seq)) keep(value, fromStep, injected);
+      if (!grouped.count(workflow, fromStep, value, injected, txn.seq)) continue;
+      judged ??= this.judged(txn, value, labels, duration, outcome);
+      grouped.keep({ ...judged, value, injected, workflow, fromStep });
     }
-    if (outlier !== undefined) {
-      grouped.countInjected(outlier.gaps, Math.min(outlier.gaps, measuredInjected), () => ({ ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN }));
-    }
+    grouped.countInjected(outlier.gaps, Math.min(outlier.gaps, measuredInjected), () => this.measured(txn, labels, duration, outcome, workflow));
     return judged;
+  }
+
+  /** An injected transaction none of whose measurements may carry its outlier, for the missed list. */
+  private measured(txn: TransactionState, labels: TransactionLabels | undefined, duration: number, outcome: Outcome, workflow: string): Measured {
+    return { ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN };
   }
 
   private judged(txn: TransactionState, value: number, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged {

@@ -85,9 +85,13 @@ export class TransactionState implements Keyed, ObservedTransaction {
   injectedWaitAt = NaN;
   /** from_step of its waits that said outlier_injected: true. */
   readonly injectedFromSteps: number[] = [];
-  /** Its gaps, as measured: from_step and ms, side by side (the grouped outlier rule judges each). */
+  /**
+   * Its gaps, as measured: from_step and ms, side by side, the first `gapCount` (the grouped outlier
+   * rule judges each). The arrays keep their room when the state is reused, so nothing is allocated.
+   */
   readonly gapFrom: number[] = [];
   readonly gapMs: number[] = [];
+  gapCount = 0;
   /** A first attempt's step_open read before the step_done of the step before (same ms, swapped). */
   pendingOpenStep = 0;
   pendingOpenTs = NaN;
@@ -135,8 +139,7 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.injectedGaps = 0;
     this.injectedWaitAt = NaN;
     this.injectedFromSteps.length = 0;
-    this.gapFrom.length = 0;
-    this.gapMs.length = 0;
+    this.gapCount = 0;
     this.pendingOpenStep = 0;
     this.pendingOpenTs = NaN;
     this.missingReported = 0;

@@ -35,6 +35,8 @@ import { MAD_TO_SIGMA, type Judged } from "./outliers.ts";
 
 /** Groups with fewer measurements borrow a wider baseline (their workflow's, or the stream's). */
 export const MIN_GROUP = 30;
+/** Per-group tables count values under 4,096 ms in a flat array of 32 KiB (most waits), the rest in a map. */
+export const GROUP_DENSE_SIZE = 1 << 12;
 /** Groups kept apart at most; later ones share "(other)". */
 const MAX_GROUPS = 10_000;
 /** Steps up to this are found by index; beyond, by a key (a stream with absurd step numbers). */
@@ -63,8 +65,8 @@ const better = (a: Measured, b: Measured) => a.value > b.value || (a.value === b
 const closerToMissed = (a: Measured, b: Measured) => a.value < b.value || (a.value === b.value && a.seq < b.seq);
 
 class Group {
-  readonly clean = new FrequencyTable({ dense: false });
-  readonly injected = new FrequencyTable({ dense: false });
+  readonly clean = new FrequencyTable({ denseSize: GROUP_DENSE_SIZE });
+  readonly injected = new FrequencyTable({ denseSize: GROUP_DENSE_SIZE });
   readonly extreme: BoundedHeap<Measured>;
   readonly nearMisses: BoundedHeap<Measured>;
   readonly workflow: string;
@@ -79,7 +81,7 @@ class Group {
     return this.clean.count + this.injected.count;
   }
   all(): FrequencyTable {
-    const table = new FrequencyTable({ dense: false });
+    const table = new FrequencyTable({ denseSize: GROUP_DENSE_SIZE });
     table.merge(this.clean);
     table.merge(this.injected);
     return table;
@@ -209,13 +211,13 @@ export class GroupedJudge {
 
   report(): { report: OutlierReport; flagged: Judged[]; missed: Judged[] } {
     const byWorkflow = new Map<string, FrequencyTable>();
-    const everything = new FrequencyTable({ dense: false });
+    const everything = new FrequencyTable({ denseSize: GROUP_DENSE_SIZE });
     const tables = new Map<Group, FrequencyTable>();
     for (const group of this.groups.values()) {
       const all = group.all();
       tables.set(group, all);
       let workflow = byWorkflow.get(group.workflow);
-      if (workflow === undefined) byWorkflow.set(group.workflow, (workflow = new FrequencyTable({ dense: false })));
+      if (workflow === undefined) byWorkflow.set(group.workflow, (workflow = new FrequencyTable({ denseSize: GROUP_DENSE_SIZE })));
       workflow.merge(all);
       everything.merge(all);
     }

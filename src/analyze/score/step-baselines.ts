@@ -9,7 +9,7 @@
  */
 import { FrequencyTable, percentile } from "../measure/frequency.ts";
 import type { StepBaselineReport, StepFigureReport } from "../report.ts";
-import { logBaseline, MIN_GROUP } from "./grouped-outliers.ts";
+import { GROUP_DENSE_SIZE, logBaseline, MIN_GROUP } from "./grouped-outliers.ts";
 
 interface Step {
   readonly workflow: string;
@@ -32,7 +32,7 @@ export class StepBaselines {
     let entry = steps[step];
     if (entry === undefined) {
       if (this.count >= MAX_STEPS || !Number.isInteger(step) || step < 1 || step > MAX_STEPS) return undefined;
-      entry = { workflow, step, work: new FrequencyTable({ dense: false }), preWait: new FrequencyTable({ dense: false }) };
+      entry = { workflow, step, work: new FrequencyTable({ denseSize: GROUP_DENSE_SIZE }), preWait: new FrequencyTable({ denseSize: GROUP_DENSE_SIZE }) };
       steps[step] = entry;
       this.count++;
     }

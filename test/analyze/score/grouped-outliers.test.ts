@@ -16,7 +16,7 @@ import { analyzeText, byTime, compact, transaction, run, WFSIM, type Event } fro
 
 describe("grouped outliers: the baseline of one group", () => {
   it("takes the median and the upper MAD of ln(1 + ms), exactly", () => {
-    const table = new FrequencyTable({ dense: false });
+    const table = new FrequencyTable();
     for (const value of [0, 1, 3, 7, 15, 1000]) table.add(value);
     const baseline = logBaseline(table.sorted(), 3.5)!;
     // ln(1 + v): 0, ln 2, ln 4, ln 8, ln 16, ln 1001. Nearest-rank median: rank 3 → ln 4 (v = 3).
@@ -29,12 +29,12 @@ describe("grouped outliers: the baseline of one group", () => {
   });
 
   it("falls back on the scaled mean deviation when the MAD is 0, and flags anything above when all are equal", () => {
-    const table = new FrequencyTable({ dense: false });
+    const table = new FrequencyTable();
     for (const value of [10, 10, 10, 10, 100]) table.add(value);
     const baseline = logBaseline(table.sorted(), 3.5)!;
     // At or above the median (10): four deviations 0 and one ln(101/11): upper MAD 0; mean ln(101/11) / 5.
     assert.ok(Math.abs(baseline.sigma - (1.2533 * Math.log(101 / 11)) / 5) < 1e-12);
-    const flat = new FrequencyTable({ dense: false });
+    const flat = new FrequencyTable();
     flat.add(20, 7);
     assert.equal(logBaseline(flat.sorted(), 3.5)!.thresholdMs, 20);
   });
@@ -60,7 +60,7 @@ describe("grouped outliers: a hand-made stream", () => {
     // Three gaps 2→3 are fewer than MIN_GROUP: the workflow's 46 gaps give the baseline.
     assert.ok(3 < MIN_GROUP);
     assert.deepEqual([second!.from_step, second!.count, second!.baseline, second!.baseline_count], [2, 3, "workflow", 46]);
-    const all = new FrequencyTable({ dense: false });
+    const all = new FrequencyTable();
     for (let i = 0; i < 40; i++) all.add(110 + i);
     for (const gap of [110, 111, 112, 2000, 2000, 60_000]) all.add(gap);
     assert.equal(second!.threshold_ms, logBaseline(all.sorted(), 3.5)!.thresholdMs);

@@ -40,7 +40,7 @@ describe("per-step baselines", () => {
     list.push(worked("slow", 40_000, 10, 60_000));
     const report = await analyzeText(compact(byTime(...list)));
     const work = report.step_baselines[0]!.work_ms!;
-    const table = new FrequencyTable({ dense: false });
+    const table = new FrequencyTable();
     for (let i = 0; i < 30; i++) table.add(100 + i);
     table.add(60_000);
     assert.equal(work.threshold_ms, logBaseline(table.sorted(), 3.5)!.thresholdMs);
