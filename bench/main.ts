@@ -1,11 +1,13 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka, shape (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka, shape, registry, live (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { analyzeRows } from "./rows/analyze.ts";
 import { coreRows } from "./rows/core.ts";
 import { kafkaRows } from "./rows/kafka.ts";
+import { registryRows } from "./rows/registry.ts";
+import { liveRows } from "./rows/live.ts";
 import { scenarioRows } from "./rows/scenario.ts";
 import { shapeRows } from "./rows/shape.ts";
 
@@ -15,6 +17,8 @@ const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   analyze: analyzeRows,
   kafka: kafkaRows,
   shape: shapeRows,
+  registry: registryRows,
+  live: liveRows,
 };
 
 const wanted = process.argv.slice(2);

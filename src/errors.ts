@@ -22,6 +22,12 @@ export const ERROR_CODES = {
   KAFKA_TLS: { user: true },
   /** Kafka refused to create or describe wfsim's topics. */
   KAFKA_TOPIC: { user: true },
+  /** The Schema Registry cannot be reached, or its URL is not a registry's Confluent-compatible API. */
+  REGISTRY_CONNECT: { user: true },
+  /** The Schema Registry refused the credentials (401, 403). */
+  REGISTRY_AUTH: { user: true },
+  /** The Schema Registry refused a schema (incompatible under the subject's rule, or invalid), or has no schema asked for. */
+  REGISTRY_SCHEMA: { user: true },
   /** Events were emitted that Kafka did not acknowledge: the run's output is incomplete. */
   KAFKA_DELIVERY: { user: true, exit: 3 },
   /** Something that should not happen; always a bug in wfsim. */

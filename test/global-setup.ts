@@ -9,8 +9,11 @@
 
 import { BrokerError, startBroker, type BrokerHandle } from "./kafka/broker.ts";
 import { KAFKA_TEST_ENV, brokerEnv } from "./kafka/env.ts";
+import { startTestRegistry } from "./registry/setup.ts";
+import type { RegistryHandle } from "./registry/server.ts";
 
 let broker: BrokerHandle | undefined;
+let registry: RegistryHandle | undefined;
 
 function inCi(): boolean {
   const ci = process.env["CI"];
@@ -33,6 +36,16 @@ function skipKafka(reason: string): void {
 }
 
 export async function globalSetup(): Promise<void> {
+  // The Schema Registry (Apicurio, ~15 s to start) comes up while the broker does.
+  const registryStarted = startTestRegistry(inCi(), banner);
+  try {
+    await setUpKafka();
+  } finally {
+    registry = await registryStarted;
+  }
+}
+
+async function setUpKafka(): Promise<void> {
   const userCluster = process.env[KAFKA_TEST_ENV.bootstrap];
   if (userCluster) {
     process.stderr.write(`Kafka tests use KAFKA_BOOTSTRAP=${userCluster}; no broker is started.\n`);
@@ -69,5 +82,5 @@ export async function globalSetup(): Promise<void> {
 }
 
 export async function globalTeardown(): Promise<void> {
-  await broker?.stop();
+  await Promise.all([broker?.stop(), registry?.stop()]);
 }

@@ -42,6 +42,11 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
    * read back into the lifecycle (the report is the one the same run without the section gets).
    */
   readonly scenario?: Scenario | undefined;
+  /**
+   * With `scenario`: the shaped records come from a blind run, which announces no wait (see
+   * RunOptions.blind). Default: blind when `truth` is given, as `wfsim run --truth` is.
+   */
+  readonly blind?: boolean | undefined;
 }
 
 /** What an analysis has read so far. */
@@ -91,7 +96,7 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   const signal = options.signal;
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   const plan = shapedReadPlan(options.scenario);
-  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan);
+  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined });
   const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;
   let bytes = 0;

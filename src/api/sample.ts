@@ -25,8 +25,10 @@ const MAX_TRIED = 100_000;
 export async function sampleTransactions(options: SimOptions, shaper: Shaper | undefined): Promise<string[]> {
   const workflowNames = options.scenario?.workflows.map((w) => w.name) ?? [""];
   const inlineLabels = shaper?.settings.inlineLabels ?? true;
+  const blind = shaper?.settings.blind ?? false;
   const scenario = options.scenario;
-  const inner = scenario === undefined ? new SeedWorkflow(options, { inlineLabels }) : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels });
+  const inner =
+    scenario === undefined ? new SeedWorkflow(options, { inlineLabels, blind }) : new ScenarioWorkflow(scenario, { timezone: options.timezone, inlineLabels, blind });
   const plans = shaper === undefined ? undefined : new ShapedPlans(shaper);
   const kept = new Map<string, string[]>();
   let lines: string[] = [];

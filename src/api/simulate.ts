@@ -40,16 +40,21 @@ export interface RunOptions {
    * their contexts known to it. Absent, a scenario's output section is not applied.
    */
   readonly shaper?: Shaper;
+  /** Told of every ground-truth label as it is made, whether the labels go inline or to `truth`. */
+  readonly onLabel?: (record: TruthRecord) => void;
 }
 
 /**
  * The shaper of a scenario's output section, or undefined when there is none (wfsim's own events).
  * Its writers: ShapedPlans for JSON text and Kafka records, the JSON Lines writers, shapedKafkaRecords.
  */
-export function createShaper(options: SimOptions, { inlineLabels }: { inlineLabels: boolean }): Shaper | undefined {
+export function createShaper(
+  options: SimOptions,
+  { inlineLabels, blind = !inlineLabels }: { inlineLabels: boolean; blind?: boolean },
+): Shaper | undefined {
   const shape = options.scenario?.output;
   if (shape === undefined) return undefined;
-  return new Shaper(shape, { seed: options.seed, startTime: options.startTime, timezone: options.timezone, inlineLabels });
+  return new Shaper(shape, { seed: options.seed, startTime: options.startTime, timezone: options.timezone, inlineLabels, blind });
 }
 
 /** The clock a set of options asks for, starting now. */
@@ -66,6 +71,11 @@ export function createClock(options: SimOptions): Clock {
 export function createSimulation(options: SimOptions, run: RunOptions): Simulation {
   const inlineLabels = run.truth === undefined;
   const blind = run.blind ?? !inlineLabels;
+  if (run.shaper !== undefined && (run.shaper.settings.blind !== blind || run.shaper.settings.inlineLabels !== inlineLabels)) {
+    throw new Error(
+      `createSimulation: the shaper was made for a ${run.shaper.settings.blind ? "blind" : "full"} stream with${run.shaper.settings.inlineLabels ? "" : "out"} inline labels, the run writes a ${blind ? "blind" : "full"} one with${inlineLabels ? "" : "out"}; give createShaper the same truth and blind settings`,
+    );
+  }
   const scenario = options.scenario;
   const workflows =
     scenario === undefined
@@ -86,6 +96,7 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
     ...(arrivals === undefined ? {} : { arrivals }),
     ...(options.duration === undefined ? {} : { durationMs: options.duration }),
     ...(run.truth === undefined ? {} : { truth: run.truth }),
+    ...(run.onLabel === undefined ? {} : { onLabel: run.onLabel }),
     timestamps: options.timestamps,
     plannedStartMs: options.startTime,
   });

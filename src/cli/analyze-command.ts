@@ -1,4 +1,5 @@
 import { open, stat, type FileHandle } from "node:fs/promises";
+import { resolveOutlierOptions } from "../analyze/options.ts";
 import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
@@ -7,6 +8,7 @@ import { deletedBeforeRead, renderJson, renderText } from "../analyze/render/tex
 import { checkReadable, fileSource, type EventSource } from "../analyze/read/source.ts";
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
+import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { number, oneOf, timeZone } from "../config/values.ts";
@@ -15,6 +17,7 @@ import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
+import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
 
 /** What the command line gave `wfsim analyze`: raw text (and switches), validated here and where the options are resolved. */
@@ -71,6 +74,14 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags, kafka !== undefined);
+  checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
+  if (flags.dryRun === true) {
+    resolveOutlierOptions({ measure: text(flags.outlierMeasure), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
+    const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
+    const what = followOptions !== undefined ? `follow ${from}${followOptions.group === undefined ? "" : ` in group ${followOptions.group}`}` : `analyze ${from}`;
+    context.stderr.write(`wfsim: --dry-run: the flags are valid; would ${what}; nothing was opened or read\n`);
+    return 0;
+  }
 
   const paths = kafka !== undefined ? [] : files.length === 0 ? ["-"] : files;
   const alertsPath = alertsTopic === undefined ? text(flags.alerts) : undefined;
@@ -124,14 +135,20 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
-      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context);
+      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
       const openKafkaSource = kafka === undefined ? undefined : (await import("../analyze/read/kafka-source.ts")).openKafkaSource;
       const sources =
         kafka !== undefined && openKafkaSource !== undefined
-          ? [await openKafkaSource(kafka, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string })]
+          ? [
+              await openKafkaSource(kafka, {
+                signal: context.signal,
+                nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
+                registry: await registryDecoderFromFlags(flags, kafka.timeoutMs),
+              }),
+            ]
           : paths.map(fileSource);
       const status = new AnalyzeStatus({
         stream: context.stderr,
@@ -221,15 +238,18 @@ async function followKafka(
   analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
   quiet: boolean,
   context: AnalyzeContext,
+  live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
 ): Promise<AnalysisReport> {
   // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
   const stop = new AbortController();
   const onStdoutError = () => stop.abort("output closed");
   context.stdout.on("error", onStdoutError);
   const signal = AbortSignal.any([context.signal, stop.signal]);
+  const metrics = await openFollowLive(live, context.stderr, quiet);
   try {
     const { follow } = await import("../follow/follow.ts");
     return await follow({
+      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
       connection,
       options,
       analysis,
@@ -241,6 +261,7 @@ async function followKafka(
     });
   } finally {
     context.stdout.off("error", onStdoutError);
+    await metrics?.close();
   }
 }
 

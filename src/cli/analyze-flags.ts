@@ -81,6 +81,16 @@ export const FOLLOW_FLAGS = {
     help: "write the final report to this file (default: stderr, as stdout carries the alerts)",
     group: FOLLOW,
   },
+  metrics: {
+    syntax: "--metrics <host:port>",
+    help: "serve Prometheus metrics of the follower at http://HOST:PORT/metrics: events read, alerts, open transactions, lag, event time (HOST defaults to 127.0.0.1)",
+    group: FOLLOW,
+  },
+  ui: {
+    syntax: "--ui <host:port>",
+    help: "serve a live page of the follower at http://HOST:PORT/: events/s, open transactions, alerts, lag, event time, updated every second (HOST defaults to 127.0.0.1)",
+    group: FOLLOW,
+  },
   quiet: { syntax: "-q, --quiet", help: "no rolling summary", group: FOLLOW },
 } as const satisfies Record<string, FlagSpec>;
 

@@ -7,6 +7,8 @@ import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
 import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
+import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
+import { LIVE_FLAGS } from "./live-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -46,6 +48,8 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   addFlags(run, SIM_FLAGS);
   addFlags(run, OUTPUT_FLAGS);
   addFlags(run, KAFKA_FLAGS);
+  addFlags(run, REGISTRY_FLAGS);
+  addFlags(run, LIVE_FLAGS);
   // Commands are loaded when they run: the Kafka client alone takes a third of a second to load, and
   // `wfsim --help` or a JSON Lines run should not pay for it.
   run.action(async (flags: RunFlags) => {
@@ -90,8 +94,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--outlier-rule <grouped|pooled>", `grouped: a baseline per workflow and gap (from_step -> to_step), or per workflow for durations; pooled: one baseline for every gap of every workflow (default: ${ANALYZE_DEFAULTS.rule})`))
     .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
-    .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`));
+    .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
+    .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
+  addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
   addFlags(analyze, FOLLOW_FLAGS);
   analyze
     .addHelpText(

@@ -2,17 +2,22 @@ import { createWriteStream } from "node:fs";
 import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
+import type { Scenario } from "../config/scenario/model.ts";
 import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
+import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
 import { WfsimError } from "../errors.ts";
 import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
+import { describeRun } from "./dry-run.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
+import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
+import { checkLiveFlags, openLive, type LiveRun } from "./live-flags.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
 /** What the command line gave `wfsim run`: raw text, validated here. */
@@ -32,6 +37,16 @@ export interface CommandContext {
  * (transaction_aborted included) is written or acknowledged.
  */
 export async function runCommand(flags: RunFlags, context: CommandContext): Promise<number> {
+  // What watches the run (endpoints, an alert source's Kafka connection) is closed however the run ends.
+  const watching: LiveRun[] = [];
+  try {
+    return await runWatched(flags, context, watching);
+  } finally {
+    for (const live of watching) await live.close();
+  }
+}
+
+async function runWatched(flags: RunFlags, context: CommandContext, watching: LiveRun[]): Promise<number> {
   const simInput: Record<string, unknown> = {};
   for (const key of Object.keys(SIM_FLAGS)) if (flags[key] !== undefined) simInput[key] = flags[key];
   if (flags.scenario !== undefined) {
@@ -40,18 +55,28 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
     }
     simInput.scenario = await loadScenario(flags.scenario);
   }
+  checkShapeFlags(flags, simInput.scenario as Scenario | undefined);
+  // A sample is a preview, made at once: it shows the times a virtual run would, unless a clock is asked for.
+  if (flags.sample === true && simInput.clock === undefined && simInput.speed === undefined) simInput.clock = "virtual";
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
-  checkShapeFlags(flags, options);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
+  const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
+  if (flags.dryRun === true) {
+    checkLiveFlags(flags, kafka !== undefined);
+    context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
+    return 0;
+  }
+  const live = await openLive(flags, { stderr: context.stderr, quiet, signal: context.signal, kafka });
+  if (live !== undefined) watching.push(live);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
   const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
   if (truthTarget !== undefined && !truthTarget.owned) {
     throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
   }
   const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
-  const shaper = createShaper(options, { inlineLabels: truth === undefined });
+  const shaper = createShaper(options, { inlineLabels: truth === undefined, ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}) });
 
   // Even with --quiet: without it, the run cannot be repeated.
   if (flags.seed === "random") {
@@ -64,6 +89,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   };
   context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
+  let kafkaSink: KafkaSink | undefined;
   let sink: EventSink;
   let close: () => Promise<DeliveryReport | undefined>;
   let destination: string;
@@ -74,13 +100,17 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
       kafka,
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
-      shaper === undefined ? undefined : await shapedKafkaRecords(shaper),
+      shaper !== undefined
+        ? await shapedKafkaRecords(shaper)
+        : registry === undefined
+          ? undefined
+          : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
       plan,
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
-    const kafkaSink = opened.sink;
-    sink = kafkaSink;
-    close = () => kafkaSink.close();
+    const openedSink = (kafkaSink = opened.sink);
+    sink = openedSink;
+    close = () => openedSink.close();
     destination = opened.description;
   } else {
     const target = output!;
@@ -98,12 +128,14 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
 
   const simulation = createSimulation(options, {
-    sink,
+    sink: live?.tap(sink) ?? sink,
+    ...(live?.onLabel === undefined ? {} : { onLabel: live.onLabel }),
     signal: controller.signal,
     ...(truth === undefined ? {} : { truth }),
     ...(shaper === undefined ? {} : { shaper }),
     ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}),
   });
+  live?.attach(simulation, kafkaSink);
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
   const eventsOnTerminal = output !== undefined && isatty(output.fd);
@@ -113,6 +145,7 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
   await truth?.close({ end: true });
+  await live?.finish(context.signal);
   const wallMs = performance.now() - started;
 
   if (outputError !== undefined) {

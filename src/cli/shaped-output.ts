@@ -1,6 +1,8 @@
 /** `wfsim run`'s part in shaped outputs (a scenario's output section): flags, samples, writers. */
 import { sampleTransactions } from "../api/sample.ts";
 import type { SimOptions } from "../config/sim-options.ts";
+import type { Scenario } from "../config/scenario/model.ts";
+import { blindShapeProblem } from "../config/shape/blind.ts";
 import type { Shaper } from "../engine/shape/shaper.ts";
 import { WfsimError } from "../errors.ts";
 import type { EventLineWriter } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
@@ -14,16 +16,22 @@ import { flagName } from "./run-flags.ts";
 type Flags = { readonly [key: string]: string | boolean | undefined };
 
 /** Flags that need an output section, or that a shaped output replaces, are refused in one line. */
-export function checkShapeFlags(flags: Flags, options: SimOptions): void {
-  const shaped = options.scenario?.output !== undefined;
+export function checkShapeFlags(flags: Flags, scenario: Scenario | undefined): void {
+  const shaped = scenario?.output !== undefined;
   if (!shaped && flags.routing === true) {
     throw new WfsimError("INVALID_OPTION", `${flagName("routing")} applies to a scenario with an output section, which routes records to topics`);
   }
   if (shaped) {
     for (const key of ["topicTxn", "topicSteps"]) {
       if (flags[key] !== undefined) {
-        throw new WfsimError("INVALID_OPTION", `${flagName(key)} does not apply to a shaped output: ${options.scenario!.source}'s output section names the topics`);
+        throw new WfsimError("INVALID_OPTION", `${flagName(key)} does not apply to a shaped output: ${scenario!.source}'s output section names the topics`);
       }
+    }
+    const blind = typeof flags.blind === "boolean" ? flags.blind : flags.truth !== undefined;
+    const problem = blind ? blindShapeProblem(scenario!.output!) : undefined;
+    if (problem !== undefined) {
+      const flag = flags.blind === true ? flagName("blind") : `${flagName("truth")} (which implies ${flagName("blind")})`;
+      throw new WfsimError("INVALID_OPTION", `${flag}: ${scenario!.source}: ${problem}; give ${flagName("noBlind")} to keep it, or change the output section`);
     }
   }
 }

@@ -132,7 +132,18 @@ const topicName = text(/^(?!\.{1,2}$)[a-zA-Z0-9._-]{1,249}$/, "a Kafka topic nam
 export function parseTopic(raw: unknown, name: string): string {
   const value = topicName.parse(raw);
   if (value === undefined) throw invalidOption(name, topicName.expected, raw);
+  const internal = internalTopicProblem(value);
+  if (internal !== undefined) throw new WfsimError("INVALID_OPTION", `${name}: ${internal}`);
   return value;
+}
+
+/**
+ * Why `topic` is not for wfsim: names that start with "__" are Kafka's own (__consumer_offsets,
+ * __transaction_state, ...). Creating one with wfsim's layout breaks the cluster's groups or
+ * transactions; writing events to one is never what was meant.
+ */
+export function internalTopicProblem(topic: string): string | undefined {
+  return topic.startsWith("__") ? `${topic} is a name Kafka keeps for its internal topics (names starting with __); choose another` : undefined;
 }
 
 const ACKS_KIND: ValueKind<Acks> = {

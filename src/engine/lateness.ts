@@ -19,12 +19,14 @@ export class LatenessRecorder {
   private readonly counts = new Uint32Array(BUCKETS + 1);
   private count = 0;
   private max = 0;
+  private sum = 0;
 
   record(lateMs: number): void {
     const late = lateMs > 0 ? lateMs : 0;
     const bucket = Math.min(BUCKETS, Math.floor(late / BUCKET_MS));
     this.counts[bucket]!++;
     this.count++;
+    this.sum += late;
     if (late > this.max) this.max = late;
   }
 
@@ -37,6 +39,28 @@ export class LatenessRecorder {
       p999Ms: this.quantile(0.999),
       maxMs: this.max,
     };
+  }
+
+  /** Wakes so far and their summed lateness (ms): a Prometheus histogram's _count and _sum. */
+  get total(): { readonly count: number; readonly sumMs: number } {
+    return { count: this.count, sumMs: this.sum };
+  }
+
+  /**
+   * Wakes less than each of `boundsMs` late (ascending), to the 10 µs bucket: exact for a bound that
+   * is a multiple of 10 µs. Wakes of 1 s or more are in one overflow bucket and under no bound (only
+   * in `total`). One pass over the buckets.
+   */
+  countsAtMost(boundsMs: readonly number[]): number[] {
+    const result: number[] = [];
+    let seen = 0;
+    let bucket = 0;
+    for (const ms of boundsMs) {
+      const last = Math.min(BUCKETS, Math.floor(ms / BUCKET_MS + 1e-9));
+      for (; bucket < last; bucket++) seen += this.counts[bucket]!;
+      result.push(seen);
+    }
+    return result;
   }
 
   /** Upper edge of the bucket holding the q-quantile (nearest rank), so the figure never flatters. */

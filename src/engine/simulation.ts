@@ -52,6 +52,11 @@ export interface SimulationParameters {
   readonly durationMs?: number;
   /** Labels are counted, and written here too when given. */
   readonly truth?: LabelSink;
+  /**
+   * Told of every label as it is made, inline or not (live scoring joins them with alerts); it
+   * changes nothing in the stream.
+   */
+  readonly onLabel?: (record: TruthRecord) => void;
   readonly seed: number;
   readonly factory: TransactionFactory;
   readonly clock: Clock;
@@ -107,6 +112,9 @@ export interface RunSummary extends Progress {
 const EVENTS_PER_TURN = 8192;
 /** Transactions opened at a time when a real clock starts a run. */
 const OPEN_SLICE = 1024;
+
+/** Arrival offsets are rounded to 1/1024 ms (see scheduleArrival): a power of two, so the sums stay exact. */
+const ARRIVAL_TICKS_PER_MS = 1024;
 
 /**
  * The discrete-event engine. Transactions wait in a timer queue; the clock decides whether reaching
@@ -171,12 +179,17 @@ export class Simulation {
     };
     const labels = this.labelCounts;
     const truth = params.truth;
-    this.label = truth === undefined
+    const label: Label = truth === undefined
       ? (record) => void labels[record.kind]++
       : (record) => {
           labels[record.kind]++;
           truth.write(record);
         };
+    const observe = params.onLabel;
+    this.label = observe === undefined ? label : (record) => {
+      label(record);
+      observe(record);
+    };
   }
 
   progress(): Progress {
@@ -190,6 +203,23 @@ export class Simulation {
       events: this.events,
       dropped: this.dropped,
     };
+  }
+
+  /**
+   * The live tallies, for a metrics endpoint that reads them when scraped (nothing is paid per event):
+   * events by type, labels by kind and the wake lateness recorder. Views, not copies: read, never write.
+   */
+  tallies(): {
+    readonly eventsByType: Readonly<Record<EventType, number>>;
+    readonly labels: Readonly<Record<TruthKind, number>>;
+    readonly lateness: LatenessRecorder;
+  } {
+    return { eventsByType: this.counts, labels: this.labelCounts, lateness: this.lateness };
+  }
+
+  /** The run's clock now: simulated epoch ms. */
+  now(): number {
+    return this.params.clock.now();
   }
 
   async run(): Promise<RunSummary> {
@@ -295,7 +325,10 @@ export class Simulation {
 
   /** Queues the next arrival, unless the process has ended or it would come at or after the deadline. */
   private scheduleArrival(origin: number, deadline: number): void {
-    const due = origin + this.params.arrivals!.next();
+    // The offset kept to 1/1024 ms: origin + offset is then exact for any epoch start (below 2^42 ms),
+    // so whether an arrival comes before or after a wake due in the same ms, and so whether it finds
+    // the cap reached, is the same whatever the start time (a float sum would round differently).
+    const due = origin + Math.round(this.params.arrivals!.next() * ARRIVAL_TICKS_PER_MS) / ARRIVAL_TICKS_PER_MS;
     if (due < deadline) this.queue.push(this.arrivalTick, due);
   }
 

@@ -82,6 +82,8 @@ export interface FollowSettings {
   readonly onSummary?: (summary: FollowSummary) => void;
   /** Things worth a line on stderr: the partitions received, a hand-over. */
   readonly onNotice?: (message: string) => void;
+  /** Once following: a way to read the figures at any time (a metrics endpoint reads them when scraped). */
+  readonly onReady?: (summary: () => FollowSummary) => void;
 }
 
 /** Follows until the signal; resolves with the report. Set-up failures are one-line WfsimErrors. */
@@ -184,6 +186,7 @@ class Follower {
         for (const slot of this.reader.allSlots()) this.own(slot, undefined);
         this.reader.setSlots([...this.owned.values()].map((o) => o.slot));
       }
+      settings.onReady?.(() => this.summary(false));
       if (options.summaryMs > 0 && settings.onSummary !== undefined) {
         timer = setInterval(() => settings.onSummary?.(this.summary()), options.summaryMs);
       }
@@ -439,12 +442,13 @@ class Follower {
     }
   }
 
-  private summary(): FollowSummary {
+  /** The figures now; `roll` starts the next events/s window (the rolling summary's; a metrics scrape only peeks). */
+  private summary(roll = true): FollowSummary {
     const now = performance.now();
     const events = this.analysis.eventsRead;
     const seconds = (now - this.lastSummary.at) / 1000;
     const rate = seconds > 0 ? (events - this.lastSummary.events) / seconds : 0;
-    this.lastSummary = { at: now, events };
+    if (roll) this.lastSummary = { at: now, events };
     let lag: number | null = null;
     let eventTime = -Infinity;
     for (const owned of this.owned.values()) {

@@ -28,14 +28,23 @@ export interface LastFailure {
   error: unknown;
 }
 
-/** Runs `operation` until it succeeds, fails in a way retrying cannot cure, or the deadline passes. */
-export async function retrying<T>(deadline: number, signal: AbortSignal | undefined, seen: LastFailure, operation: () => Promise<T>): Promise<T> {
+/**
+ * Runs `operation` until it succeeds, fails in a way retrying cannot cure, or the deadline passes.
+ * `transient` names failures that are worth retrying here though they are not in general.
+ */
+export async function retrying<T>(
+  deadline: number,
+  signal: AbortSignal | undefined,
+  seen: LastFailure,
+  operation: () => Promise<T>,
+  transient: (error: unknown) => boolean = () => false,
+): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await operation();
     } catch (error) {
       seen.error = error;
-      if (!describeKafkaFailure(error).retriable) throw error;
+      if (!describeKafkaFailure(error).retriable && !transient(error)) throw error;
       const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
       if (performance.now() + wait >= deadline) throw new DeadlineError(error);
       await sleep(wait, undefined, signal === undefined ? {} : { signal });

@@ -190,6 +190,43 @@ export class RecordBatchBuilder {
     this.count++;
   }
 
+  /** Appends a record whose value is binary (a Schema Registry's wire format): the same layout as append(). */
+  appendBytes(key: Buffer, value: Uint8Array, headers: Buffer, timestamp: number): void {
+    if (this.count === 0) {
+      this.baseTimestamp = timestamp;
+      this.maxTimestamp = timestamp;
+    } else if (timestamp > this.maxTimestamp) {
+      this.maxTimestamp = timestamp;
+    }
+    const timestampDelta = timestamp - this.baseTimestamp;
+    const offsetDelta = this.count;
+    const bodyBytes =
+      1 +
+      varintSize(timestampDelta) +
+      varintSize(offsetDelta) +
+      varintSize(key.length) +
+      key.length +
+      varintSize(value.length) +
+      value.length +
+      headers.length;
+    const needed = this.end + varintSize(bodyBytes) + bodyBytes;
+    if (needed > this.buffer.length) this.grow(needed);
+
+    const buffer = this.buffer;
+    let at = writeVarint(buffer, this.end, bodyBytes);
+    buffer[at++] = 0;
+    at = writeVarint(buffer, at, timestampDelta);
+    at = writeVarint(buffer, at, offsetDelta);
+    at = writeVarint(buffer, at, key.length);
+    at += key.copy(buffer, at);
+    at = writeVarint(buffer, at, value.length);
+    buffer.set(value, at);
+    at += value.length;
+    at += headers.copy(buffer, at);
+    this.end = at;
+    this.count++;
+  }
+
   /**
    * The finished batch: the header filled in for `identity`, the records compressed as asked, the
    * CRC computed. The builder keeps its records, so that a batch can be finished again (a new

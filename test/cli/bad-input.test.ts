@@ -42,6 +42,7 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--kafka-bootstrap", "a:99999"], /--kafka-bootstrap must be/],
   [["--topic-steps", "bad topic", "--kafka-bootstrap", "localhost:9092"], /--topic-steps must be a Kafka topic name/],
   [["--topic-steps", "same", "--topic-txn", "same", "--kafka-bootstrap", "a:1"], /^wfsim: --topic-txn and --topic-steps must differ, got same for both$/],
+  [["--topic-txn", "__transaction_state", "--kafka-bootstrap", "a:1"], /^wfsim: --topic-txn: __transaction_state is a name Kafka keeps for its internal topics \(names starting with __\); choose another$/],
   [["--acks", "all"], /^wfsim: --acks applies to the Kafka output: add --kafka-bootstrap HOST:PORT$/],
   [["--kafka-bootstrap", "a:1", "--output", "events.jsonl"], /^wfsim: --output and --kafka-bootstrap exclude each other/],
   [["--kafka-bootstrap", "a:1", "--acks", "2"], /^wfsim: --acks must be one of all, 1, 0 .*, got 2$/],

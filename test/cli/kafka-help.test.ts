@@ -52,6 +52,8 @@ it("lists analyze's Kafka input flags (run's connection flags, same names and de
     "--group",
     "--summary-ms",
     "--report",
+    "--metrics",
+    "--ui",
     "--quiet",
   ]);
   assert.match(help, /--stuck-ms <ms> alert once on each transaction open for longer than this \(default: 60000\)/);

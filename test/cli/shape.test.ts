@@ -100,7 +100,7 @@ describe("the shipped examples with an output section", () => {
     const reference = await placed(["--clock", "virtual"]);
     assert.equal(reference.size, 400);
     assert.deepEqual(await placed(["--clock", "virtual", "--concurrency", "3"]), reference);
-    assert.deepEqual(await placed(["--clock", "real", "--speed", "1000000", "--samples", "60"]), new Map([...reference].filter(([, v]) => Number(((v as { order: { id: string } }).order.id).slice(4)) <= 60)));
+    assert.deepEqual(await placed(["--clock", "real", "--speed", "1000000", "--samples", "60", "--start-time", "2026-03-02T08:00:00Z"]), new Map([...reference].filter(([, v]) => Number(((v as { order: { id: string } }).order.id).slice(4)) <= 60)));
     const parts = [...(await placed(["--clock", "virtual", "--instance", "0/2"])), ...(await placed(["--clock", "virtual", "--instance", "1/2"]))];
     assert.deepEqual(new Map(parts.sort(([a], [b]) => a.localeCompare(b))), new Map([...reference].sort(([a], [b]) => a.localeCompare(b))));
   });
@@ -163,6 +163,25 @@ describe("shaped output: bad input", () => {
       '  fields: { id: "{txn_id}", at: "{time}" }\n  records:\n    Step: { at: [step_open, step_done], fields: { step: "{step}" } }\n    Other: { at: [transaction_open, transaction_aborted] }\n',
     );
     assert.match(oneLine(await runCli(["analyze", "--scenario", alike, "/dev/null"])), /analyze cannot tell Step at step_open of shop\/cart from Step at step_done of shop\/cart/);
+  });
+
+  it("a blind run refuses a record it could never write, or a header it would write without its value, in one line", async () => {
+    const waits = await broken("waits.yaml", '  records:\n    Waiting: { at: inter_step_wait, fields: { id: "{txn_id}" } }\n    Opened: { at: transaction_open, fields: { id: "{txn_id}" } }\n');
+    const truth = join(dir, "waits-truth.jsonl");
+    const args = ["run", "--scenario", waits, "--clock", "virtual", "--samples", "5", "--quiet"];
+    assert.equal(
+      oneLine(await runCli([...args, "--truth", truth])),
+      `wfsim: --truth (which implies --blind): ${waits}: output.records.Waiting is produced only at inter_step_wait, which a blind run does not have; give --no-blind to keep it, or change the output section`,
+    );
+    assert.match(oneLine(await runCli([...args, "--blind"])), /^wfsim: --blind: .*output\.records\.Waiting is produced only at inter_step_wait/);
+    // --no-blind keeps the waits: their records are written.
+    const kept = records(await wfsim([...args, "--truth", truth, "--no-blind"]));
+    assert.ok(kept.some((r) => Object.keys(r).length === 1 && typeof r.id === "string") && kept.length > 5);
+    const header = await broken(
+      "header.yaml",
+      '  records:\n    Done: { at: step_done, fields: { id: "{txn_id}" }, headers: { took: "{work_ms}" } }\n',
+    );
+    assert.match(oneLine(await runCli(["run", "--scenario", header, "--clock", "virtual", "--blind"])), /output\.records\.Done's header took holds \{work_ms\}, which a blind run leaves out/);
   });
 
   it("analyze counts lines that are no record of the scenario as invalid, pointing at them", async () => {

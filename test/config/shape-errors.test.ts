@@ -49,6 +49,11 @@ const BROKEN: [name: string, text: string, message: string][] = [
     's.yaml:5:10: output.topic: expected a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -), got "orders/shop" from "orders/{workflow}" for workflow shop',
   ],
   [
+    "a topic template that yields one of Kafka's internal topics",
+    `${W}output:\n  topic: "__{workflow}"\n  records:\n${OPENED}`,
+    "s.yaml:5:10: output.topic: __shop is a name Kafka keeps for its internal topics (names starting with __); choose another (workflow shop)",
+  ],
+  [
     "a topic over a value that is not fixed for the run",
     `${W}output:\n  topic: "orders.{step}"\n  records:\n${OPENED}`,
     "s.yaml:5:10: output.topic: a topic template can use {workflow} and {record}, got {step}",

@@ -31,7 +31,7 @@ output:
 /** The attribute values of transactions 0..n-1 by name, drawn as a run draws them at each transaction_open. */
 function draw(n: number, seed = 7, text = SCENARIO): Record<string, AttributeValue>[] {
   const shape = parseScenario(text, "s.yaml").output!;
-  const shaper = new Shaper(shape, { seed, startTime: 0, timezone: "UTC", inlineLabels: true });
+  const shaper = new Shaper(shape, { seed, startTime: 0, timezone: "UTC", inlineLabels: true, blind: false });
   const out: Record<string, AttributeValue>[] = [];
   for (let index = 0; index < n; index++) {
     shaper.current = shaper.startContext(index, `txn_${index}`, index % 2 === 0 ? undefined : shaper.current);
@@ -98,7 +98,7 @@ describe("attributes", () => {
     assert.notDeepEqual(other.map((v) => v.id), again.map((v) => v.id));
     // Transaction 150 alone, with nothing drawn before it, has the values it has in a run.
     const shape = parseScenario(SCENARIO, "s.yaml").output!;
-    const shaper = new Shaper(shape, { seed: 7, startTime: 0, timezone: "UTC", inlineLabels: true });
+    const shaper = new Shaper(shape, { seed: 7, startTime: 0, timezone: "UTC", inlineLabels: true, blind: false });
     shaper.current = shaper.startContext(150, "txn_150", undefined);
     shaper.enter({ type: "transaction_open", txn_id: "txn_150", ts_ms: 1_700_000_000_150, meta: { timezone: "UTC", sim_version: "x" }, workflow: "b" });
     assert.equal(shaper.current.values[shape.attributes.find((a) => a.name === "id")!.index], values[150]!.id);

@@ -15,6 +15,8 @@ export interface ConsumedRecord {
   offset: bigint;
   key: string;
   value: string;
+  /** The value's bytes, for values that are not text (a Schema Registry's wire format). */
+  bytes: Buffer;
   timestamp: bigint;
   headers: Map<string, string>;
 }
@@ -63,6 +65,7 @@ export async function consumeAll(t: TestContext, options: ConnectOptions, topics
           offset: message.offset,
           key: decode(message.key),
           value: decode(message.value),
+          bytes: message.value ?? Buffer.alloc(0),
           timestamp: message.timestamp,
           headers,
         });

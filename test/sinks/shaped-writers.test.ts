@@ -67,9 +67,9 @@ output:
 `;
 
 /** A run's shaped lines through one writer. */
-async function lines(text: string, writer: "wasm" | "js", inlineLabels = true, samples = 400, seed = 3): Promise<string> {
+async function lines(text: string, writer: "wasm" | "js", inlineLabels = true, samples = 400, seed = 3, blind = !inlineLabels): Promise<string> {
   const options = resolveSimOptions({ scenario: parseScenario(text, "s.yaml"), clock: "virtual", samples, seed });
-  const shaper = createShaper(options, { inlineLabels })!;
+  const shaper = createShaper(options, { inlineLabels, blind })!;
   const plans = new ShapedPlans(shaper);
   const chunks: Buffer[] = [];
   const onChunk = (chunk: Uint8Array) => chunks.push(Buffer.from(chunk));
@@ -81,6 +81,7 @@ async function lines(text: string, writer: "wasm" | "js", inlineLabels = true, s
   await createSimulation(options, {
     sink,
     shaper,
+    blind,
     ...(inlineLabels ? {} : { truth: { write: (r) => labels.push(r), backpressured: false, drain: () => Promise.resolve(), flush: () => {} } }),
   }).run();
   out.flush();
@@ -89,9 +90,10 @@ async function lines(text: string, writer: "wasm" | "js", inlineLabels = true, s
 
 describe("shaped writers", () => {
   it("write the same bytes through WebAssembly as through JavaScript, every kind of value included", async () => {
-    for (const inline of [true, false]) {
-      const wasm = await lines(EVERYTHING, "wasm", inline);
-      const js = await lines(EVERYTHING, "js", inline);
+    // Inline labels; a truth file with the announcing values kept (--no-blind); a blind stream (--truth).
+    for (const [inline, blind] of [[true, false], [false, false], [false, true]] as const) {
+      const wasm = await lines(EVERYTHING, "wasm", inline, 400, 3, blind);
+      const js = await lines(EVERYTHING, "js", inline, 400, 3, blind);
       assert.ok(wasm.length > 100_000);
       assert.equal(wasm, js);
       const records = wasm.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, any>);
@@ -99,8 +101,10 @@ describe("shaped writers", () => {
       const open = records.find((r) => r.times[4] === 0)!;
       assert.deepEqual(Object.keys(open.how), []);
       assert.equal("stuck" in open.truth, inline);
-      const retry = records.find((r) => r.how.backoff !== undefined)!;
-      assert.equal(retry.how.backoff, 300);
+      // A blind stream leaves out what announces a wait: backoff_ms, work_ms, pre_delay_ms.
+      const retry = records.find((r) => r.how.backoff !== undefined);
+      assert.equal(retry?.how.backoff, blind ? undefined : 300);
+      assert.equal(records.some((r) => "work" in r.how), !blind);
       assert.ok(records.some((r) => r.where.step === "payout ünïcode"));
       assert.ok(records.some((r) => r.how.reason === 'time"out'));
       assert.equal(open.note, `für ${open.who} «${open.money.tier}» \\ "q"`);

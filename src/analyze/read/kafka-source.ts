@@ -15,12 +15,17 @@ import type { EventSource, LineLocator } from "./source.ts";
 import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../../kafka/read/record-merge.ts";
 import { LineChunk } from "../../kafka/read/records.ts";
 import { TopicsReader } from "../../kafka/read/topics-reader.ts";
+import type { RegistryValueDecoder } from "./registry-values.ts";
+import { isWireFormat } from "./registry-values.ts";
+import { WfsimError } from "../../errors.ts";
 
 export interface KafkaSourceSettings {
   /** Gives up connecting when aborted. */
   readonly signal?: AbortSignal | undefined;
   /** How options are named in messages: a flag on the command line, a key in the library. */
   readonly nameOf?: NameOf | undefined;
+  /** Decodes values in a Schema Registry's wire format (--schema-registry); without it such values are refused. */
+  readonly registry?: RegistryValueDecoder | undefined;
 }
 
 /** A bounded read waits this long for data from a broker that has none yet (it always has some). */
@@ -39,7 +44,7 @@ export function kafkaSourceName(connection: KafkaConnection): string {
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
   const reader = await TopicsReader.open(connection, { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
-  return new KafkaSource(reader);
+  return new KafkaSource(reader, settings.registry);
 }
 
 /** Maps the lines of the chunk being analysed back to records. */
@@ -80,9 +85,11 @@ class KafkaSource implements EventSource {
   readonly locator = new RecordLocator();
   private readonly reader: TopicsReader;
   private readonly slots: Slot[];
+  private readonly registry: RegistryValueDecoder | undefined;
 
-  constructor(reader: TopicsReader) {
+  constructor(reader: TopicsReader, registry?: RegistryValueDecoder) {
     this.reader = reader;
+    this.registry = registry;
     this.name = kafkaSourceName(reader.connection);
     // One slot with every partition of both topics: the whole stream in event-time order, so that
     // figures that depend on the order across transactions (concurrency) come out as from a file.
@@ -93,10 +100,17 @@ class KafkaSource implements EventSource {
   async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const chunk = new LineChunk();
     let lines = 0;
-    const emit = (input: PartitionInput, record: InputRecord) => {
-      chunk.append(record.value);
-      this.locator.add(input, record);
-    };
+    const registry = this.registry;
+    // With a registry, a round's records are held until the schemas of their ids are fetched.
+    const held: [PartitionInput, InputRecord][] = [];
+    const emit =
+      registry === undefined
+        ? (input: PartitionInput, record: InputRecord) => {
+            if (isWireFormat(record.value)) throw wireFormatWithoutRegistry(input, record);
+            chunk.append(record.value);
+            this.locator.add(input, record);
+          }
+        : (input: PartitionInput, record: InputRecord) => void held.push([input, record]);
     try {
       while (!this.slots.every((slot) => slot.exhausted)) {
         if (signal?.aborted) return;
@@ -105,6 +119,14 @@ class KafkaSource implements EventSource {
         this.locator.begin(lines + 1);
         const now = performance.now();
         for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        if (registry !== undefined && held.length > 0) {
+          await registry.prepare(held.map(([, record]) => record.value));
+          for (const [input, record] of held) {
+            chunk.append(registry.toLine(record.value));
+            this.locator.add(input, record);
+          }
+          held.length = 0;
+        }
         if (chunk.lines === 0) continue;
         lines += chunk.lines;
         yield chunk.bytes();
@@ -117,6 +139,13 @@ class KafkaSource implements EventSource {
   kafka(): KafkaInputReport {
     return kafkaReport(this.reader, this.slots);
   }
+}
+
+function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): WfsimError {
+  return new WfsimError(
+    "INVALID_OPTION",
+    `${input.topic}-${input.partition} offset ${record.offset} holds a value in a Schema Registry's wire format (schema id ${record.value.readUInt32BE(1)}): add --schema-registry URL to decode it`,
+  );
 }
 
 /** The report's `kafka` section: topics, records read per topic, how they were merged. */

@@ -45,7 +45,7 @@ class Delays {
 const MAX_OTHER_KINDS = 20;
 
 /** Earliest alert time of one transaction: of any kind, and of each scored kind (NaN: no ts_ms). */
-interface Alerted {
+export interface Alerted {
   any: number;
   outlier: number | undefined;
   stuck: number | undefined;
@@ -116,18 +116,62 @@ export class AlertScorer {
 
   /** `limit`: how many false positives and misses are listed by name (`--list`). */
   static async load(source: EventSource, limit = 20): Promise<AlertScorer> {
-    const scorer = new AlertScorer(source.name, limit);
+    const scorer = AlertScorer.reading(source.name, limit);
     for await (const line of linesOf(source)) scorer.read(line);
-    scorer.alerted = scorer.pending.size;
-    for (const alerted of scorer.pending.values()) {
-      if (!Number.isNaN(alerted.any)) scorer.times.push(alerted.any);
-      if (alerted.outlier !== undefined) scorer.outlier.alerted++;
-      if (alerted.stuck !== undefined) scorer.stuck.alerted++;
-    }
-    return scorer;
+    return scorer.sealed();
   }
 
-  private read(line: string): void {
+  /**
+   * A scorer that is given its alert lines one by one (`read`), as live scoring receives them; scoring
+   * starts on `sealed()` copies of it, so the alerts keep coming in while a copy scores what came so far.
+   */
+  static reading(source: string, limit = 20): AlertScorer {
+    return new AlertScorer(source, limit);
+  }
+
+  /**
+   * A copy of the alerts read so far, ready to score (`settle`, then `report`); this one keeps reading.
+   * What `load` returns once every line is read.
+   */
+  sealed(): AlertScorer {
+    const copy = new AlertScorer(this.source, this.limit);
+    for (const [key, alerted] of this.pending) copy.pending.set(key, { ...alerted });
+    copy.withKind = this.withKind;
+    for (const [kind, count] of this.otherKinds) copy.otherKinds.set(kind, count);
+    copy.lines = this.lines;
+    copy.invalid = this.invalid;
+    copy.invalidExamples.push(...this.invalidExamples);
+    copy.alerted = copy.pending.size;
+    for (const alerted of copy.pending.values()) {
+      if (!Number.isNaN(alerted.any)) copy.times.push(alerted.any);
+      if (alerted.outlier !== undefined) copy.outlier.alerted++;
+      if (alerted.stuck !== undefined) copy.stuck.alerted++;
+    }
+    return copy;
+  }
+
+  /** The earliest alert read so far on a transaction (by its table key): any kind, and by kind. */
+  alertOn(key: string): Readonly<Alerted> | undefined {
+    return this.pending.get(key);
+  }
+
+  /** Transactions alerted on so far, by table key. */
+  alertedKeys(): IterableIterator<string> {
+    return this.pending.keys();
+  }
+
+  /** Alert lines read so far, and those that could not be read. */
+  get lineCounts(): { readonly lines: number; readonly invalid: number } {
+    return { lines: this.lines, invalid: this.invalid };
+  }
+
+  /** Some alert line carried `kind`: alerts are then matched to anomalies by kind. */
+  get byKind(): boolean {
+    return this.withKind > 0;
+  }
+
+  /** One alert line (JSON); one that cannot be read is counted and the first few kept. */
+  read(line: string): void {
     this.lines++;
     if (line.trim() === "") return;
     const fail = (reason: string) => {

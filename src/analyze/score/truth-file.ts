@@ -16,7 +16,7 @@ import { WfsimError } from "../../errors.ts";
 const MAX_STEPS_KEPT = 16;
 
 /** What the file says of one transaction. */
-interface Entry {
+export interface Entry {
   outlierGaps: number;
   outlierAt: number;
   fromSteps: number[] | undefined;
@@ -83,23 +83,27 @@ export class TruthFile implements GroundTruth {
         continue;
       }
       records++;
-      add(byTxn, checked);
+      addTruthRecord(byTxn, checked);
     }
     return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples });
   }
 
   labelsOf(txn: ObservedTransaction): TransactionLabels | undefined {
     const entry = this.byTxn.get(txn.key);
-    if (entry === undefined) return undefined;
-    return {
-      outlier:
-        entry.outlierGaps > 0
-          ? { waitStartedMs: entry.outlierAt, gaps: entry.outlierGaps, ...(entry.fromSteps !== undefined ? { fromSteps: entry.fromSteps } : {}) }
-          : undefined,
-      stuck: Number.isNaN(entry.stuckSince) ? undefined : { silentSinceMs: entry.stuckSince },
-      failures: entry.failures > 0 ? { count: entry.failures, final: entry.final } : undefined,
-    };
+    return entry === undefined ? undefined : entryLabels(entry);
   }
+}
+
+/** What one transaction's truth records say was injected into it (live scoring reads them this way too). */
+export function entryLabels(entry: Entry): TransactionLabels {
+  return {
+    outlier:
+      entry.outlierGaps > 0
+        ? { waitStartedMs: entry.outlierAt, gaps: entry.outlierGaps, ...(entry.fromSteps !== undefined ? { fromSteps: entry.fromSteps } : {}) }
+        : undefined,
+    stuck: Number.isNaN(entry.stuckSince) ? undefined : { silentSinceMs: entry.stuckSince },
+    failures: entry.failures > 0 ? { count: entry.failures, final: entry.final } : undefined,
+  };
 }
 
 /** The record on a line, or why it is not one. */
@@ -122,7 +126,8 @@ function checkRecord(line: string, validators: ReadonlyMap<string, { Check(value
   return `${kind as TruthKind} record: ${where === "" ? "" : `${where} `}${error?.message ?? "does not match its schema"}`;
 }
 
-function add(byTxn: Map<string, Entry>, record: TruthRecord): void {
+/** Adds a truth record to its transaction's entry (keyed by table key). */
+export function addTruthRecord(byTxn: Map<string, Entry>, record: TruthRecord): void {
   const key = tableKey(record.txn_id);
   let entry = byTxn.get(key);
   if (entry === undefined) {

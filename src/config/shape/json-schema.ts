@@ -4,7 +4,7 @@
  * every moment of the record has a value for them.
  */
 import type { EventType } from "../../events/schema.ts";
-import { placeholderKnown } from "./lifecycle.ts";
+import { ANNOUNCING_VALUES, LABEL_VALUES, placeholderKnown } from "./lifecycle.ts";
 import type { Placeholder, RecordType, Shape, ValueNode } from "./model.ts";
 import { placeholdersOf } from "./template.ts";
 
@@ -39,10 +39,14 @@ function known(placeholder: Placeholder, event: EventType, shape: Shape): boolea
   return placeholderKnown(placeholder, event);
 }
 
-/** Whether the node has a value at every one of the events (else its field is optional). */
+/**
+ * Whether the node has a value at every one of the events (else its field is optional). The labels
+ * ride only without a truth file, the announcing values only in a stream that is not blind: a field
+ * that holds one is optional, whatever run wrote the records.
+ */
 function always(node: ValueNode, events: readonly EventType[], shape: Shape): boolean {
   const placeholders = node.kind === "value" ? [node.placeholder] : node.kind === "text" ? placeholdersOf(node.template) : [];
-  return placeholders.every((p) => events.every((event) => known(p, event, shape) && !(p.source === "lifecycle" && (p.name === "outlier_injected" || p.name === "stuck"))));
+  return placeholders.every((p) => events.every((event) => known(p, event, shape) && !(p.source === "lifecycle" && (LABEL_VALUES.includes(p.name) || ANNOUNCING_VALUES.includes(p.name)))));
 }
 
 function nodeSchema(node: ValueNode, events: readonly EventType[], shape: Shape): JsonSchema {

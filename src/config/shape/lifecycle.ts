@@ -63,6 +63,23 @@ export function knownAt(name: LifecycleName, event: EventType): boolean {
 /** Values only inline labels carry: absent when the labels go to a truth file. */
 export const LABEL_VALUES: readonly LifecycleName[] = ["outlier_injected", "stuck"];
 
+/**
+ * Values a blind stream (`wfsim run --blind`, implied by `--truth`) leaves out, as it leaves them out
+ * of wfsim's own events: each tells a wait or a work time that a detector could use before it is over.
+ */
+export const ANNOUNCING_VALUES: readonly LifecycleName[] = ["pre_delay_ms", "work_ms", "planned_wait_ms", "backoff_ms"];
+
+/** What the run's events carry beyond what every stream carries. */
+export interface StreamKind {
+  /** The labels ride on the events (no truth file): {outlier_injected} and {stuck} are known. */
+  readonly inlineLabels: boolean;
+  /** A blind stream: the announcing values are not known, and no inter_step_wait moment comes. */
+  readonly blind: boolean;
+}
+
+/** wfsim's stream without a truth file: inline labels, nothing left out. */
+export const INLINE_STREAM: StreamKind = { inlineLabels: true, blind: false };
+
 export const TRANSACTION_EVENTS: readonly EventType[] = ["transaction_open", "transaction_close", "transaction_aborted", "transaction_failed"];
 
 /** Events at which step attributes are known: those that belong to a step. */
@@ -70,15 +87,17 @@ export const STEP_SCOPE_EVENTS: readonly EventType[] = ["step_open", "step_done"
 
 /**
  * Whether a placeholder has a value at events of type `event`: a lifecycle value where it is known
- * (the labels only when they ride inline), an attribute except a step one outside a step. Where it has
- * none, the field that uses it is left out of the record.
+ * (the labels only when they ride inline, the announcing values only in a stream that is not blind),
+ * an attribute except a step one outside a step. Where it has none, the field that uses it is left
+ * out of the record.
  */
 export function placeholderKnown(
   placeholder: { readonly source: "lifecycle"; readonly name: LifecycleName } | { readonly source: "attribute"; readonly scope: string },
   event: EventType,
-  inlineLabels = true,
+  stream: StreamKind = INLINE_STREAM,
 ): boolean {
   if (placeholder.source === "attribute") return placeholder.scope !== "step" || STEP_SCOPE_EVENTS.includes(event);
   if (!knownAt(placeholder.name, event)) return false;
-  return inlineLabels || !LABEL_VALUES.includes(placeholder.name);
+  if (!stream.inlineLabels && LABEL_VALUES.includes(placeholder.name)) return false;
+  return !stream.blind || !ANNOUNCING_VALUES.includes(placeholder.name);
 }

@@ -5,6 +5,7 @@
  * fault, so they read like every other scenario error:
  * `wfsim: shop.yaml:41:17: output.records.OrderPlaced.fields.order.id: unknown name {ordr_id} (did you mean "order_id"?)`.
  */
+import { internalTopicProblem } from "../kafka-options.ts";
 import { EVENT_TYPES, type EventType } from "../../events/schema.ts";
 import { describeFound, didYouMean, isPlainObject, type PathSegment } from "../scenario/check.ts";
 import { ScenarioIssue } from "../scenario/issue.ts";
@@ -520,6 +521,8 @@ class ShapeCompiler {
       if (!TOPIC_NAME.test(topicName) || topicName === "." || topicName === "..") {
         throw new ScenarioIssue(topicPath, `expected a Kafka topic name (1 to 249 of A-Z a-z 0-9 . _ -), got ${JSON.stringify(topicName)} from ${JSON.stringify(topic.text)} for workflow ${this.workflows[workflow]!.name}`);
       }
+      const internal = internalTopicProblem(topicName);
+      if (internal !== undefined) throw new ScenarioIssue(topicPath, `${internal} (workflow ${this.workflows[workflow]!.name})`);
     }
     return record;
   }

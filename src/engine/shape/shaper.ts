@@ -24,6 +24,8 @@ export interface ShaperSettings {
   readonly timezone: string;
   /** Whether the labels ride on the events (no truth file): then {outlier_injected} and {stuck} are known. */
   readonly inlineLabels: boolean;
+  /** Whether the stream is blind: then the announcing values are not known (they are left out). */
+  readonly blind: boolean;
 }
 
 /** One record type at one moment: what a writer compiles a serializer for. */

@@ -131,6 +131,47 @@ export class TopicValues {
     }
   }
 
+  /**
+   * Follows the topic from where each partition ended when reading began (what is written from now
+   * on): hands on record values as they come, partition after partition, until `stop.requested` is
+   * set and a round has found every partition read to its high watermark, or `signal` aborts.
+   */
+  async follow(onValues: (values: Buffer[]) => void, stop: { readonly requested: boolean }, signal?: AbortSignal): Promise<void> {
+    const next = [...this.ends];
+    for (;;) {
+      let caughtUp = true;
+      for (let partition = 0; partition < next.length; partition++) {
+        if (signal?.aborted) return;
+        const from = next[partition]!;
+        const answer = await this.fetch(partition, from, signal);
+        if (answer === undefined) return;
+        if (answer.errorCode !== 0) {
+          const logStart = Number(answer.logStartOffset);
+          if (from >= logStart) throw kafkaError(new Error(`fetch from ${this.topic}-${partition} failed with error code ${answer.errorCode}`), this.connection, this.nameOf);
+          this.skippedByRetention += logStart - from;
+          next[partition] = logStart;
+          caughtUp = false;
+          continue;
+        }
+        const values: Buffer[] = [];
+        let at = from;
+        for (const batch of answer.records ?? []) {
+          const base = Number(batch.firstOffset);
+          if ((batch.attributes & CONTROL_BATCH) === 0) {
+            for (const record of batch.records) {
+              if (base + record.offsetDelta >= at && record.value !== null && record.value.length > 0) values.push(record.value);
+            }
+          }
+          at = Math.max(at, base + batch.lastOffsetDelta + 1);
+        }
+        next[partition] = at;
+        if (values.length > 0) onValues(values);
+        if (at < Number(answer.highWatermark)) caughtUp = false;
+      }
+      if (caughtUp && stop.requested) return;
+    }
+  }
+
   private async fetch(partition: number, offset: number, signal: AbortSignal | undefined): Promise<FetchResponse["responses"][number]["partitions"][number] | undefined> {
     const deadline = performance.now() + this.connection.timeoutMs;
     try {

@@ -84,6 +84,13 @@ export class KafkaSink implements EventSink {
   private closed: Promise<DeliveryReport> | undefined;
   private drainWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
+  /** performance.now() when the request in flight was sent. */
+  private sentAt = 0;
+  /**
+   * Told of each produce request Kafka acknowledged: how long it took from send (real ms, retries
+   * included) and its records. Set by a metrics endpoint; unset, nothing is measured.
+   */
+  onAcknowledged: ((ms: number, records: number) => void) | undefined;
 
   constructor(sender: RecordSender, settings: KafkaSinkSettings) {
     this.sender = sender;
@@ -222,6 +229,7 @@ export class KafkaSink implements EventSink {
     }
     this.inFlight = request;
     this.inFlightBytes = bytes;
+    if (this.onAcknowledged !== undefined) this.sentAt = performance.now();
     this.timer = setTimeout(() => this.fail(this.timeoutFailure(), request), this.settings.deliveryTimeoutMs);
     this.acked.clear();
     this.sender.send(request, (batch) => this.batchAcknowledged(request, batch)).then(
@@ -241,6 +249,11 @@ export class KafkaSink implements EventSink {
     if (this.inFlight !== request) return; // it had timed out: already counted as undelivered
     clearTimeout(this.timer);
     for (const slot of request) this.batchAcknowledged(request, slot);
+    if (this.onAcknowledged !== undefined) {
+      let records = 0;
+      for (const slot of request) records += slot.builder.records;
+      this.onAcknowledged(performance.now() - this.sentAt, records);
+    }
     for (const slot of request) slot.builder.release();
     this.inFlight = undefined;
     this.inFlightBytes = 0;

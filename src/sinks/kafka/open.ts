@@ -57,7 +57,9 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
         const limits = await retrying(deadline, signal, seen, () => readTopicLimits(admin, names)).catch(() => []);
         // Connects the producer and, when idempotent, gets its producer id: a problem with the
         // producer's own connections shows here rather than at the first batch.
-        await retrying(deadline, signal, seen, () => sender.start(names));
+        // The topics exist (ensureTopics saw or made them), but a broker may not list a topic just
+        // created in its metadata yet: "unknown topic" is then only a matter of moments.
+        await retrying(deadline, signal, seen, () => sender.start(names), unknownTopic);
         return { found, limits };
       } catch (error) {
         if (error instanceof TopicSetupError) throw topicError(error, options, nameOf);
@@ -93,4 +95,10 @@ function topicHint(failure: KafkaFailure, nameOf: NameOf): string {
   if (failure.apiIds.includes("INVALID_PARTITIONS")) return `${failure.reason} (${nameOf("partitions")})`;
   if (failure.apiIds.some((id) => id.endsWith("AUTHORIZATION_FAILED"))) return `${failure.reason}; create the topics beforehand or grant CREATE`;
   return failure.reason;
+}
+
+/** The client's refusal to go on for a topic missing from the metadata (apiCode 3, UNKNOWN_TOPIC_OR_PARTITION). */
+function unknownTopic(error: unknown): boolean {
+  const failure = describeKafkaFailure(error);
+  return failure.apiIds.includes("UNKNOWN_TOPIC_OR_PARTITION") || /unknown topic/i.test(failure.reason);
 }

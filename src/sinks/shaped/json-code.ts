@@ -12,6 +12,7 @@ import type { Emission, TxnContext } from "../../engine/shape/shaper.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { isoUtc, type ZonedTime } from "../../events/iso-time.ts";
 import { valueCode } from "./lifecycle-code.ts";
+import type { StreamKind } from "../../config/shape/lifecycle.ts";
 
 /** What generated code may call. */
 export interface CodeHelpers {
@@ -33,11 +34,11 @@ type Piece = { readonly text: string } | { readonly code: string };
 
 export class JsonCompiler {
   private readonly shape: Shape;
-  private readonly inlineLabels: boolean;
+  private readonly stream: StreamKind;
 
-  constructor(shape: Shape, inlineLabels: boolean) {
+  constructor(shape: Shape, stream: StreamKind) {
     this.shape = shape;
-    this.inlineLabels = inlineLabels;
+    this.stream = stream;
   }
 
   /** The serializer of `emission`'s records. */
@@ -87,7 +88,7 @@ export class JsonCompiler {
         return pieces;
       }
       case "value": {
-        const source = valueCode(node.placeholder, emission, this.shape, this.inlineLabels);
+        const source = valueCode(node.placeholder, emission, this.shape, this.stream);
         const pad = node.placeholder.pad;
         if (source.kind === "unknown") return undefined;
         if (source.kind === "constant") {
@@ -122,7 +123,7 @@ export class JsonCompiler {
         pieces.push({ text: part });
         continue;
       }
-      const source = valueCode(part, emission, this.shape, this.inlineLabels);
+      const source = valueCode(part, emission, this.shape, this.stream);
       if (source.kind === "unknown") return undefined;
       if (source.kind === "constant") {
         const text = String(source.value);

@@ -3,7 +3,7 @@
  * and the transaction's context `c`: what the generated serializers inline. Values fixed by the
  * moment (its step, the record's name) are constants here, so a serializer does no lookup for them.
  */
-import { placeholderKnown, type LifecycleName } from "../../config/shape/lifecycle.ts";
+import { placeholderKnown, type LifecycleName, type StreamKind } from "../../config/shape/lifecycle.ts";
 import type { Emission } from "../../engine/shape/shaper.ts";
 import type { Placeholder, Shape } from "../../config/shape/model.ts";
 
@@ -20,10 +20,10 @@ function expression(code: string, type: "string" | "integer" | "number" | "boole
 }
 
 /**
- * The raw value (not its JSON) of `placeholder` at `emission`'s moment. `inlineLabels` says whether
- * the events carry outlier_injected and stuck.
+ * The raw value (not its JSON) of `placeholder` at `emission`'s moment. `stream` says whether the
+ * events carry outlier_injected and stuck, and whether they are blind.
  */
-export function valueCode(placeholder: Placeholder, emission: Emission, shape: Shape, inlineLabels: boolean): ValueCode {
+export function valueCode(placeholder: Placeholder, emission: Emission, shape: Shape, stream: StreamKind): ValueCode {
   const { moment, record } = emission;
   const event = moment.event;
   if (placeholder.source === "attribute") {
@@ -32,7 +32,7 @@ export function valueCode(placeholder: Placeholder, emission: Emission, shape: S
     return expression(`c.values[${placeholder.index}]`, attribute.type, attribute.type !== "string");
   }
   const name: LifecycleName = placeholder.name;
-  if (!placeholderKnown(placeholder, event, inlineLabels)) return UNKNOWN;
+  if (!placeholderKnown(placeholder, event, stream)) return UNKNOWN;
   const workflow = shape.workflows[moment.workflow]!;
   const stepIndex = event === "transaction_failed" ? -1 : moment.step;
   switch (name) {

@@ -38,7 +38,7 @@ export class ShapedPlans {
   constructor(shaper: Shaper) {
     this.shaper = shaper;
     const shape: Shape = shaper.shape;
-    const compiler = new JsonCompiler(shape, shaper.settings.inlineLabels);
+    const compiler = new JsonCompiler(shape, shaper.settings);
     this.helpers = codeHelpers(shaper.zone);
     const keyTexts: string[] = [];
     this.plans = shaper.emissions.map((emission) => {

@@ -38,7 +38,7 @@ function u16(value: number): [number, number] {
 /** One emission's template and encoder. */
 function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: number): Compiled {
   const shape = plans.shaper.shape;
-  const inlineLabels = plans.shaper.settings.inlineLabels;
+  const stream = plans.shaper.settings;
   const code: number[] = [];
   const lines: string[] = [`f[r] = ${templateIndex};`];
   let bound = 0;
@@ -77,7 +77,7 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
         out += ` + ${JSON.stringify(part)}`;
         continue;
       }
-      const source = valueCode(part, emission, shape, inlineLabels);
+      const source = valueCode(part, emission, shape, stream);
       if (source.kind === "unknown") return undefined;
       const value = source.kind === "constant" ? JSON.stringify(String(source.value)) : `String(${source.code})`;
       out += part.pad === undefined ? ` + ${value}` : ` + ${value}.padStart(${part.pad}, "0")`;
@@ -86,7 +86,7 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
   };
   /** Writes `node`; false when it has no value at this moment (its field is left out). */
   const known = (node: ValueNode): boolean => {
-    if (node.kind === "value") return valueCode(node.placeholder, emission, shape, inlineLabels).kind !== "unknown";
+    if (node.kind === "value") return valueCode(node.placeholder, emission, shape, stream).kind !== "unknown";
     if (node.kind === "text") return rawText(node.template) !== undefined;
     return true;
   };
@@ -122,7 +122,7 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
         return;
       }
       case "value": {
-        const source = valueCode(node.placeholder, emission, shape, inlineLabels);
+        const source = valueCode(node.placeholder, emission, shape, stream);
         const pad = node.placeholder.pad;
         if (source.kind === "unknown") return;
         if (source.kind === "constant") {

@@ -12,6 +12,10 @@
  *   step_done, step_retry after a failure with retries left, transaction_close after the last step,
  *   transaction_failed after the last failure): made up; its wait (planned_wait_ms, backoff_ms) is
  *   known when the next step_open comes, and it is handed on just before that step_open.
+ * - a blind stream (`wfsim run --truth`, unless --no-blind) announces no wait: the values that would
+ *   (pre_delay_ms, work_ms, planned_wait_ms, backoff_ms) come only from a field that holds them, no
+ *   inter_step_wait is made up, and transaction_open carries steps_planned, as wfsim's own blind
+ *   events do. The report is then the one the same blind run without the section gets.
  * Transactions are kept from their open to their end, as the analysis keeps them.
  */
 import type { WfEvent } from "../../../events/schema.ts";
@@ -37,6 +41,11 @@ interface TxnState {
   pending: (WfEvent & { type: "inter_step_wait" | "step_retry" }) | undefined;
 }
 
+/** A transaction followed from its open at `openTs` (NaN: its open was not read), before its first step. */
+function newState(workflow: number, openTs: number, lastOpenTs: number): TxnState {
+  return { workflow, openTs, step: -1, attempt: 0, stepsDone: 0, lastOpenTs, waitTs: NaN, waitPlanned: NaN, retryTs: NaN, failReason: "", failAttempt: 0, pending: undefined };
+}
+
 /** Stands for a record that is not one of the scenario's: the analysis counts it as an invalid line. */
 const UNRECOGNISED = '{"unrecognised_record":true}';
 
@@ -46,9 +55,12 @@ export class ShapedRebuilder {
   private readonly primaries = new Set<string>();
   private readonly meta: { timezone: string; sim_version: string };
   private readonly lastStep: readonly number[];
+  private readonly blind: boolean;
 
-  constructor(plan: ReadPlan) {
+  /** `blind`: the records come from a blind run (see above). */
+  constructor(plan: ReadPlan, { blind = false }: { blind?: boolean } = {}) {
     this.plan = plan;
+    this.blind = blind;
     for (const candidate of plan.candidates) if (candidate.primary) this.primaries.add(momentKey(candidate.moment));
     this.meta = { timezone: plan.scenario.timezone ?? "UTC", sim_version: VERSION };
     this.lastStep = plan.scenario.workflows.map((w) => w.steps.length - 1);
@@ -115,22 +127,16 @@ export class ShapedRebuilder {
     };
     const base = { txn_id: txnId, ts_ms: ts };
     if (moment.event === "transaction_open") {
-      this.transactions.set(txnId, {
-        workflow: moment.workflow,
-        openTs: ts,
-        step: -1,
-        attempt: 0,
-        stepsDone: 0,
-        lastOpenTs: ts,
-        waitTs: NaN,
-        waitPlanned: NaN,
-        retryTs: NaN,
-        failReason: "",
-        failAttempt: 0,
-        pending: undefined,
-      });
+      this.transactions.set(txnId, newState(moment.workflow, ts, ts));
       const stuck = boolean("stuck");
-      emit({ type: "transaction_open", ...base, meta: this.meta, workflow: workflow.name, ...(stuck === true ? { stuck } : {}) });
+      emit({
+        type: "transaction_open",
+        ...base,
+        meta: this.meta,
+        workflow: workflow.name,
+        ...(stuck === true ? { stuck } : {}),
+        ...(this.blind ? { steps_planned: workflow.steps.length } : {}),
+      });
       return;
     }
     const state = this.transactions.get(txnId) ?? this.adopt(txnId, moment.workflow, ts);
@@ -140,12 +146,12 @@ export class ShapedRebuilder {
       case "step_open": {
         const attempt = integer("attempt") ?? (state.step === s ? state.attempt + 1 : 1);
         let preDelay = integer("pre_delay_ms");
-        if (preDelay === undefined) {
+        if (preDelay === undefined && !this.blind) {
           if (attempt > 1) preDelay = ts - state.retryTs;
           else if (s === 0) preDelay = ts - state.openTs;
           else preDelay = ts - state.waitTs - state.waitPlanned;
         }
-        this.completePending(state, ts, preDelay, emit);
+        this.completePending(state, ts, preDelay ?? NaN, emit);
         state.step = s;
         state.attempt = attempt;
         state.lastOpenTs = ts;
@@ -154,7 +160,7 @@ export class ShapedRebuilder {
           ...base,
           step: s + 1,
           ts_ms: ts,
-          pre_delay_ms: Number.isFinite(preDelay) ? Math.max(0, preDelay) : 0,
+          ...(preDelay === undefined ? {} : { pre_delay_ms: Number.isFinite(preDelay) ? Math.max(0, preDelay) : 0 }),
           workflow: workflow.name,
           step_name: stepName,
           ...(attempt > 1 ? { attempt } : {}),
@@ -171,11 +177,11 @@ export class ShapedRebuilder {
           workflow: workflow.name,
           step_name: stepName,
           ...(attempt > 1 ? { attempt } : {}),
-          work_ms: integer("work_ms") ?? Math.max(0, ts - state.lastOpenTs),
+          ...this.workMs(integer("work_ms"), ts, state),
         });
         if (s === this.lastStep[moment.workflow]) {
           if (!this.hasRecord("transaction_close", moment.workflow, -1)) this.close(txnId, state, ts, undefined, emit);
-        } else if (!this.hasRecord("inter_step_wait", moment.workflow, s)) {
+        } else if (!this.blind && !this.hasRecord("inter_step_wait", moment.workflow, s)) {
           state.waitTs = ts;
           state.waitPlanned = NaN;
           state.pending = { type: "inter_step_wait", ...base, from_step: s + 1, to_step: s + 2, planned_wait_ms: 0, workflow: workflow.name };
@@ -212,7 +218,7 @@ export class ShapedRebuilder {
           step: s + 1,
           attempt,
           reason,
-          work_ms: integer("work_ms") ?? Math.max(0, ts - state.lastOpenTs),
+          ...this.workMs(integer("work_ms"), ts, state),
           workflow: workflow.name,
           step_name: stepName,
         });
@@ -220,7 +226,10 @@ export class ShapedRebuilder {
         if (attempt > retries) {
           if (!this.hasRecord("transaction_failed", moment.workflow, -1)) this.fail(txnId, state, ts, undefined, emit);
         } else if (!this.hasRecord("step_retry", moment.workflow, s)) {
-          state.pending = { type: "step_retry", ...base, step: s + 1, attempt: attempt + 1, backoff_ms: 0, workflow: workflow.name, step_name: stepName };
+          const retry = { type: "step_retry", ...base, step: s + 1, attempt: attempt + 1, workflow: workflow.name, step_name: stepName } as const;
+          // A blind stream's retry says nothing of its backoff: it goes out at once, as wfsim's own does.
+          if (this.blind) emit(retry);
+          else state.pending = { ...retry, backoff_ms: 0 };
         }
         return;
       }
@@ -232,11 +241,11 @@ export class ShapedRebuilder {
           ...base,
           step: s + 1,
           attempt: integer("attempt") ?? state.attempt + 1,
-          backoff_ms: backoff ?? 0,
+          ...(backoff === undefined && this.blind ? {} : { backoff_ms: backoff ?? 0 }),
           workflow: workflow.name,
           step_name: stepName,
         };
-        if (backoff === undefined) state.pending = event;
+        if (backoff === undefined && !this.blind) state.pending = event;
         else emit(event);
         return;
       }
@@ -261,22 +270,15 @@ export class ShapedRebuilder {
     }
   }
 
+  /** A step's work_ms: the field's, else (unless blind) the time since the step's open. */
+  private workMs(field: number | undefined, ts: number, state: TxnState): { work_ms?: number } {
+    if (field !== undefined) return { work_ms: field };
+    return this.blind ? {} : { work_ms: Math.max(0, ts - state.lastOpenTs) };
+  }
+
   /** A record of a transaction whose open was not read (the stream began later): followed from here. */
   private adopt(txnId: string, workflow: number, ts: number): TxnState {
-    const state: TxnState = {
-      workflow,
-      openTs: NaN,
-      step: -1,
-      attempt: 0,
-      stepsDone: 0,
-      lastOpenTs: ts,
-      waitTs: NaN,
-      waitPlanned: NaN,
-      retryTs: NaN,
-      failReason: "",
-      failAttempt: 0,
-      pending: undefined,
-    };
+    const state = newState(workflow, NaN, ts);
     this.transactions.set(txnId, state);
     return state;
   }

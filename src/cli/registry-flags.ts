@@ -1,0 +1,142 @@
+/**
+ * The Schema Registry flags: `wfsim run --format avro|json-schema|protobuf --schema-registry URL` for
+ * the Kafka output, and `wfsim analyze --schema-registry URL` to read such topics back.
+ */
+import type { KafkaOptions } from "../config/kafka-options.ts";
+import { REGISTRY_PASSWORD_ENV, REGISTRY_TOKEN_ENV, resolveRegistryOptions, type RegistryOptionsInput } from "../config/registry-options.ts";
+import { WfsimError } from "../errors.ts";
+import { isValueFormat, VALUE_FORMATS, type RegistryFormat } from "../events/wire/formats.ts";
+import type { RegistryOptions } from "../kafka/registry/client.ts";
+import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
+import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
+import { flagName, type FlagSpec } from "./run-flags.ts";
+
+const GROUP = "Schema Registry:";
+
+/** How to reach the registry: for `wfsim run` and `wfsim analyze` alike. */
+export const REGISTRY_CONNECTION_FLAGS = {
+  schemaRegistry: {
+    syntax: "--schema-registry <url>",
+    help: "the Schema Registry's Confluent-compatible API (Apicurio: http://HOST:PORT/apis/ccompat/v7)",
+    group: GROUP,
+  },
+  schemaRegistryUser: {
+    syntax: "--schema-registry-user <name>",
+    help: `basic auth user; the password from --schema-registry-password-file or ${REGISTRY_PASSWORD_ENV}`,
+    group: GROUP,
+  },
+  schemaRegistryPasswordFile: { syntax: "--schema-registry-password-file <file>", help: "file holding the basic auth password", group: GROUP },
+  schemaRegistryTokenFile: {
+    syntax: "--schema-registry-token-file <file>",
+    help: `file holding a bearer token (default: the ${REGISTRY_TOKEN_ENV} environment variable)`,
+    group: GROUP,
+  },
+  schemaRegistryCa: { syntax: "--schema-registry-ca <file>", help: "PEM CA(s) to trust for an https:// registry", group: GROUP },
+} as const satisfies Record<string, FlagSpec>;
+
+export const REGISTRY_FLAGS = {
+  format: {
+    syntax: "--format <format>",
+    help: "value format of the Kafka records: json, or avro, json-schema, protobuf in the Confluent wire format with --schema-registry",
+    defaultText: "json",
+    group: GROUP,
+  },
+  ...REGISTRY_CONNECTION_FLAGS,
+} as const satisfies Record<string, FlagSpec>;
+
+type Flags = { readonly [key: string]: string | boolean | undefined };
+
+export interface RegistryOutput {
+  readonly format: RegistryFormat;
+  readonly registry: RegistryOptions;
+}
+
+function connectionInput(flags: Flags): RegistryOptionsInput {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(REGISTRY_CONNECTION_FLAGS)) {
+    const value = flags[key];
+    if (typeof value === "string") input[key] = value;
+  }
+  return input;
+}
+
+function givenConnectionFlag(flags: Flags): string | undefined {
+  return Object.keys(REGISTRY_CONNECTION_FLAGS).find((key) => flags[key] !== undefined);
+}
+
+/**
+ * The registry output `wfsim run`'s flags ask for, or undefined for plain JSON. Checked before
+ * anything is opened: --format other than json needs the Kafka output and --schema-registry.
+ */
+export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | undefined, shaped: boolean, env: NodeJS.ProcessEnv = process.env): RegistryOutput | undefined {
+  const raw = flags.format;
+  if (raw !== undefined && (typeof raw !== "string" || !isValueFormat(raw))) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} must be one of ${VALUE_FORMATS.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  const format = raw ?? "json";
+  if (format === "json") {
+    const stray = givenConnectionFlag(flags);
+    if (stray !== undefined) {
+      throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to ${flagName("format")} avro, json-schema or protobuf; the records are plain JSON without it`);
+    }
+    return undefined;
+  }
+  if (kafka === undefined) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} applies to the Kafka output: add ${flagName("kafkaBootstrap")} HOST:PORT (files and stdout carry JSON Lines)`);
+  }
+  if (shaped) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} is not available for a scenario with an output section yet: its records are JSON`);
+  }
+  if (flags.schemaRegistry === undefined) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} needs a Schema Registry: add ${flagName("schemaRegistry")} URL`);
+  }
+  return { format, registry: resolveRegistryOptions(connectionInput(flags), { nameOf: flagName, env, timeoutMs: kafka.timeoutMs }) };
+}
+
+/** `wfsim analyze --schema-registry`: the registry to look schemas up in, or undefined. */
+export function registryFromFlags(flags: Flags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): RegistryOptions | undefined {
+  if (flags.schemaRegistry === undefined) {
+    const stray = givenConnectionFlag(flags);
+    if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to a Schema Registry: add ${flagName("schemaRegistry")} URL`);
+    return undefined;
+  }
+  return resolveRegistryOptions(connectionInput(flags), { nameOf: flagName, env, timeoutMs });
+}
+
+/**
+ * Registers the topics' schemas and returns the record mapper that writes in the wire format. Says
+ * on stderr which subject got which schema id (unless quiet).
+ */
+export async function openRegistryRecords(
+  output: RegistryOutput,
+  kafka: KafkaOptions,
+  io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean },
+): Promise<KafkaRecordMapper> {
+  // Loaded here: avsc and protobufjs are only worth their load time when asked for.
+  const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
+  const { registerEventSchemas } = await import("../sinks/kafka/registry/value-encoders.ts");
+  const { RegistryEventRecords } = await import("../sinks/kafka/registry/registry-records.ts");
+  const client = new SchemaRegistryClient(output.registry);
+  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics);
+  if (!io.quiet) {
+    for (const schema of schemas) io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
+  }
+  return new RegistryEventRecords(kafka.topics, encoders);
+}
+
+/** `wfsim analyze --kafka-bootstrap ... --schema-registry URL`: the decoder of wire-format values, or undefined. */
+export async function registryDecoderFromFlags(flags: Flags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<RegistryValueDecoder | undefined> {
+  const registry = registryFromFlags(flags, timeoutMs, env);
+  if (registry === undefined) return undefined;
+  const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
+  const { RegistryValueDecoder } = await import("../analyze/read/registry-values.ts");
+  return new RegistryValueDecoder(new SchemaRegistryClient(registry));
+}
+
+/** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */
+export function checkRegistryInput(flags: Flags, kafka: boolean, follow: boolean): void {
+  const given = givenConnectionFlag(flags);
+  if (given === undefined) return;
+  if (!kafka) throw new WfsimError("INVALID_OPTION", `${flagName(given)} applies to reading Kafka: add ${flagName("kafkaBootstrap")} HOST:PORT`);
+  if (follow) throw new WfsimError("INVALID_OPTION", `${flagName(given)} is not available with --follow yet: a bounded read (without --follow) decodes Avro, Protobuf and JSON Schema`);
+}

@@ -1,0 +1,186 @@
+/**
+ * A Schema Registry client for the Confluent-compatible REST API (Confluent Schema Registry, Apicurio
+ * under /apis/ccompat/v7, Karapace, Redpanda): register a schema under a subject, look one up by id
+ * (cached: an id's schema never changes), read a subject's latest version and compatibility rule.
+ * node:http(s) rather than fetch, for a CA file without another dependency. Failures are WfsimErrors
+ * whose one line names the registry's URL and what went wrong, never the credentials.
+ */
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { WfsimError } from "../../errors.ts";
+import type { SchemaType } from "../../events/wire/formats.ts";
+
+export type RegistryAuth =
+  | { readonly kind: "none" }
+  | { readonly kind: "basic"; readonly user: string; readonly password: string }
+  | { readonly kind: "bearer"; readonly token: string };
+
+export interface RegistryOptions {
+  /** Base URL of the Confluent-compatible API, e.g. http://localhost:8080/apis/ccompat/v7. */
+  readonly url: string;
+  readonly auth: RegistryAuth;
+  /** PEM CA(s) to trust for an https URL (default: the system's). */
+  readonly ca?: Buffer;
+  /** Bound on each request. */
+  readonly timeoutMs: number;
+}
+
+export interface RegisteredSchema {
+  readonly id: number;
+  readonly schemaType: SchemaType;
+  readonly schema: string;
+}
+
+interface Answer {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+const CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
+
+export class SchemaRegistryClient {
+  readonly url: string;
+  private readonly options: RegistryOptions;
+  private readonly byId = new Map<number, Promise<RegisteredSchema>>();
+
+  constructor(options: RegistryOptions) {
+    this.options = options;
+    this.url = options.url.replace(/\/+$/, "");
+  }
+
+  /**
+   * Registers `schema` under `subject` (or finds it registered already) and returns its id. A schema
+   * the subject's compatibility rule refuses is a REGISTRY_SCHEMA error naming the rule.
+   */
+  async register(subject: string, schemaType: SchemaType, schema: string): Promise<number> {
+    const answer = await this.call("POST", `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType });
+    if (answer.status === 200) {
+      const id = (answer.body as { id?: unknown }).id;
+      if (typeof id === "number") return id;
+      throw this.notARegistry(`answered a registration without an id`);
+    }
+    if (answer.status === 409) {
+      const rule = await this.compatibility(subject).catch(() => undefined);
+      throw new WfsimError(
+        "REGISTRY_SCHEMA",
+        `the Schema Registry at ${this.url} refused the ${schemaType} schema for subject ${subject}: incompatible with its registered versions` +
+          `${rule === undefined ? "" : ` under the ${rule} compatibility rule`} (${errorText(answer.body)})`,
+      );
+    }
+    if (answer.status === 422 || answer.status === 400) {
+      throw new WfsimError("REGISTRY_SCHEMA", `the Schema Registry at ${this.url} refused the ${schemaType} schema for subject ${subject} as invalid: ${errorText(answer.body)}`);
+    }
+    throw this.unexpected(answer, `registering subject ${subject}`);
+  }
+
+  /** The schema with this id (fetched once, then cached). */
+  schemaById(id: number): Promise<RegisteredSchema> {
+    let found = this.byId.get(id);
+    if (found === undefined) {
+      found = this.fetchById(id);
+      this.byId.set(id, found);
+      found.catch(() => this.byId.delete(id));
+    }
+    return found;
+  }
+
+  /** The subject's compatibility rule, or the registry's global one when the subject has none. */
+  async compatibility(subject: string): Promise<string | undefined> {
+    for (const path of [`/config/${encodeURIComponent(subject)}`, "/config"]) {
+      const answer = await this.call("GET", path);
+      if (answer.status !== 200) continue;
+      const body = answer.body as { compatibilityLevel?: unknown; compatibility?: unknown };
+      const rule = body.compatibilityLevel ?? body.compatibility;
+      if (typeof rule === "string") return rule;
+    }
+    return undefined;
+  }
+
+  private async fetchById(id: number): Promise<RegisteredSchema> {
+    const answer = await this.call("GET", `/schemas/ids/${id}`);
+    if (answer.status === 404) throw new WfsimError("REGISTRY_SCHEMA", `the Schema Registry at ${this.url} has no schema with id ${id}`);
+    if (answer.status !== 200) throw this.unexpected(answer, `looking up schema id ${id}`);
+    const body = answer.body as { schema?: unknown; schemaType?: unknown };
+    if (typeof body.schema !== "string") throw this.notARegistry(`answered schema id ${id} without a schema`);
+    const schemaType = (typeof body.schemaType === "string" ? body.schemaType : "AVRO") as SchemaType;
+    return { id, schemaType, schema: body.schema };
+  }
+
+  private unexpected(answer: Answer, what: string): WfsimError {
+    if (answer.status === 401 || answer.status === 403) {
+      const how = this.options.auth.kind === "none" ? "no credentials were given" : `the ${this.options.auth.kind} credentials were refused`;
+      return new WfsimError("REGISTRY_AUTH", `the Schema Registry at ${this.url} answered ${answer.status} ${what}: ${how}`);
+    }
+    if (answer.status === 404) return this.notARegistry(`answered 404 ${what}`);
+    return new WfsimError("REGISTRY_CONNECT", `the Schema Registry at ${this.url} answered ${answer.status} ${what}: ${errorText(answer.body)}`);
+  }
+
+  private notARegistry(what: string): WfsimError {
+    return new WfsimError(
+      "REGISTRY_CONNECT",
+      `${this.url} ${what}: is it a Schema Registry's Confluent-compatible API (Apicurio: http://HOST:PORT/apis/ccompat/v7)?`,
+    );
+  }
+
+  private call(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<Answer> {
+    const target = new URL(this.url + path);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    const headers: Record<string, string> = { accept: `${CONTENT_TYPE}, application/json` };
+    if (payload !== undefined) {
+      headers["content-type"] = CONTENT_TYPE;
+      headers["content-length"] = String(payload.length);
+    }
+    const auth = this.options.auth;
+    if (auth.kind === "basic") headers["authorization"] = `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString("base64")}`;
+    if (auth.kind === "bearer") headers["authorization"] = `Bearer ${auth.token}`;
+    const send = target.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise<Answer>((resolve, reject) => {
+      const req = send(
+        target,
+        { method, headers, timeout: this.options.timeoutMs, ...(this.options.ca === undefined ? {} : { ca: this.options.ca }) },
+        (res: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (chunk: Buffer) => chunks.push(chunk));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            let parsed: unknown = text;
+            try {
+              parsed = text === "" ? {} : JSON.parse(text);
+            } catch {
+              // Not JSON: kept as text for the message (a proxy's HTML page, say).
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.on("timeout", () => req.destroy(Object.assign(new Error(`no answer within ${this.options.timeoutMs} ms`), { code: "ETIMEDOUT" })));
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        reject(new WfsimError("REGISTRY_CONNECT", `cannot reach the Schema Registry at ${this.url}: ${describeNetworkError(error)}`, { cause: error }));
+      });
+      req.end(payload);
+    });
+  }
+}
+
+function errorText(body: unknown): string {
+  if (typeof body === "string") return body.trim().slice(0, 200) || "no details";
+  const message = (body as { message?: unknown } | undefined)?.message;
+  return typeof message === "string" ? message.split("\n")[0]!.slice(0, 300) : JSON.stringify(body).slice(0, 200);
+}
+
+function describeNetworkError(error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case "ECONNREFUSED":
+      return "connection refused";
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return "unknown host";
+    case "ETIMEDOUT":
+      return error.message;
+    case "ECONNRESET":
+      return "the connection was reset (an https URL for an http registry, or the reverse?)";
+    default:
+      return error.code?.startsWith("ERR_TLS") || error.code?.includes("CERT") ? `TLS: ${error.message}` : error.message;
+  }
+}

@@ -1,0 +1,14 @@
+// Where the registry tests find their Schema Registry. test/global-setup.ts starts Apicurio and sets
+// WFSIM_TEST_REGISTRY_URL (its Confluent-compatible API); a user's own registry is given the same way.
+// Without Java 21+ (outside CI) it sets WFSIM_TEST_REGISTRY_SKIP_REASON and the registry tests skip.
+export const REGISTRY_TEST_ENV = {
+  url: "WFSIM_TEST_REGISTRY_URL",
+  skipReason: "WFSIM_TEST_REGISTRY_SKIP_REASON",
+} as const;
+
+/** The registry to test against, or the reason there is none. */
+export function testRegistry(env: Record<string, string | undefined> = process.env): { url: string } | { skip: string } {
+  const url = env[REGISTRY_TEST_ENV.url];
+  if (url) return { url };
+  return { skip: env[REGISTRY_TEST_ENV.skipReason] ?? "no Schema Registry: run the tests with --test-global-setup=test/global-setup.ts" };
+}
