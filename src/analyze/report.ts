@@ -190,11 +190,11 @@ export interface AlertReport {
   /** Alert lines of kinds other than outlier and stuck, by kind (counted in the pooled figures only). */
   readonly other_kinds: Readonly<Record<string, number>>;
   /**
-   * The false positives by name: alerted transactions with no injected outlier or stuck, in the order
-   * they ended, then those never in the stream; at most `listed_limit` (`--list`).
+   * The false positives by name: alerted transactions with no injected outlier or stuck, earliest alert
+   * first (then by txn_id), then those never in the stream; at most `listed_limit` (`--list`).
    */
   readonly false_positive_list: readonly AlertFalsePositive[];
-  /** Transactions with an injected outlier or stuck that no alert named, in the order they ended; at most `listed_limit`. */
+  /** Transactions with an injected outlier or stuck that no alert named, earliest anomaly first (then by txn_id); at most `listed_limit`. */
   readonly missed: readonly AlertMiss[];
   readonly listed_limit: number;
 }

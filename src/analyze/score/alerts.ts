@@ -221,16 +221,14 @@ export class AlertScorer {
       if (alerted?.stuck !== undefined) this.stuck.alertedRight++;
     }
     if (outlier === undefined && stuck === undefined) {
-      if (alerted !== undefined && this.falsePositiveList.length < this.limit) this.falsePositiveList.push(falsePositive(key, alerted, true));
+      if (alerted !== undefined) keepFirst(this.falsePositiveList, falsePositive(key, alerted, true), this.limit, byAlertTime);
       return;
     }
     this.labelled++;
     if (alertTs === undefined) {
-      if (this.missedList.length < this.limit) {
-        const kind = outlier !== undefined && stuck !== undefined ? "outlier+stuck" : outlier !== undefined ? "outlier" : "stuck";
-        const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
-        this.missedList.push({ txn_id: idOf(key), kind, anomaly_began_ms: Number.isFinite(began) ? began : null });
-      }
+      const kind = outlier !== undefined && stuck !== undefined ? "outlier+stuck" : outlier !== undefined ? "outlier" : "stuck";
+      const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
+      keepFirst(this.missedList, { txn_id: idOf(key), kind, anomaly_began_ms: Number.isFinite(began) ? began : null }, this.limit, byAnomalyTime);
       return;
     }
     this.truePositives++;
@@ -264,7 +262,8 @@ export class AlertScorer {
 
   report(): AlertReport {
     const tp = this.truePositives;
-    const unknown = [...this.pending].slice(0, Math.max(0, this.limit - this.falsePositiveList.length)).map(([key, alerted]) => falsePositive(key, alerted, false));
+    const unknown: AlertFalsePositive[] = [];
+    for (const [key, alerted] of this.pending) keepFirst(unknown, falsePositive(key, alerted, false), Math.max(0, this.limit - this.falsePositiveList.length), byAlertTime);
     return {
       source: this.source,
       lines: this.lines,
@@ -289,6 +288,24 @@ export class AlertScorer {
     };
   }
 }
+
+/**
+ * Keeps the `limit` first items by `order` in `list` (sorted): the lists do not depend on the order
+ * transactions are settled in (the end of the stream, or a live scorer's deadlines).
+ */
+function keepFirst<T>(list: T[], item: T, limit: number, order: (a: T, b: T) => number): void {
+  if (limit <= 0) return;
+  if (list.length >= limit && order(item, list[list.length - 1]!) >= 0) return;
+  let at = list.length;
+  while (at > 0 && order(item, list[at - 1]!) < 0) at--;
+  list.splice(at, 0, item);
+  if (list.length > limit) list.pop();
+}
+
+const byId = (a: { txn_id: string }, b: { txn_id: string }) => (a.txn_id < b.txn_id ? -1 : a.txn_id > b.txn_id ? 1 : 0);
+const timeOrLast = (value: number | null) => value ?? Infinity;
+const byAlertTime = (a: AlertFalsePositive, b: AlertFalsePositive) => timeOrLast(a.alert_ts_ms) - timeOrLast(b.alert_ts_ms) || byId(a, b);
+const byAnomalyTime = (a: AlertMiss, b: AlertMiss) => timeOrLast(a.anomaly_began_ms) - timeOrLast(b.anomaly_began_ms) || byId(a, b);
 
 function falsePositive(key: string, alerted: Alerted, inStream: boolean): AlertFalsePositive {
   const kind = alerted.outlier !== undefined && alerted.stuck !== undefined ? "outlier+stuck" : alerted.outlier !== undefined ? "outlier" : alerted.stuck !== undefined ? "stuck" : null;

@@ -25,7 +25,7 @@ const STREAM = compact(
 const lines = (...alerts: Record<string, unknown>[]) => alerts.map((a) => `${JSON.stringify(a)}\n`).join("");
 
 describe("alerts: false positives and misses by name", () => {
-  it("lists each false alert (in the stream or not) and each missed anomaly, in the order they ended", async () => {
+  it("lists each false alert (in the stream or not) and each missed anomaly, earliest first", async () => {
     const alerts = lines(
       { txn_id: "d", ts_ms: T0 + 2050, kind: "outlier" },
       { txn_id: "b", ts_ms: T0 + 3000, kind: "outlier" },
