@@ -130,7 +130,7 @@ export { RegistryEventRecords } from "./sinks/kafka/registry/registry-records.ts
 export { RegistryValueDecoder } from "./analyze/read/registry-values.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
-export { analyze, type AnalyzeOptions } from "./analyze/analyze.ts";
+export { analyze, type AnalyzeOptions, type AnalyzeProgress } from "./analyze/analyze.ts";
 export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
 export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/read/source.ts";
 export { openKafkaSource, type KafkaSourceSettings } from "./analyze/read/kafka-source.ts";

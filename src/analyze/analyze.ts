@@ -1,6 +1,6 @@
 /**
- * `analyze(sources, options)`: reads JSON Lines events from one or more sources, in order, as one
- * stream, and returns the report as data.
+ * `analyze(sources, options)`: reads JSON Lines events from one or more sources, in order (or merged
+ * by time with `merge`), as one stream, and returns the report as data.
  *
  * ```ts
  * import { analyze, fileSource } from "wfsim";
@@ -17,6 +17,7 @@ import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
 import type { Scenario } from "../config/scenario/model.ts";
 import { shapedReadPlan, shapedSource } from "./read/shaped/source.ts";
 import { ShapedRebuilder } from "./read/shaped/rebuild.ts";
+import { mergedSource } from "./read/merged-source.ts";
 
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */
@@ -25,6 +26,13 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
   readonly truth?: GroundTruth | undefined;
   /** Also collect what the HTML report draws (`report.charts`). */
   readonly charts?: boolean | undefined;
+  /**
+   * Several sources are merged by `ts_ms` into one stream (the outputs of `--instance` runs) rather
+   * than read one after the other (read/merged-source.ts).
+   */
+  readonly merge?: boolean | undefined;
+  /** Told after each chunk read: what was read so far (a caller's progress line, see cli/analyze-status.ts). */
+  readonly progress?: ((progress: AnalyzeProgress) => void) | undefined;
   /** Stops reading: the report covers what was read until then. */
   readonly signal?: AbortSignal | undefined;
   /** Names options in error messages (the CLI passes its flag names). */
@@ -39,6 +47,16 @@ export interface AnalyzeOptions extends AnalyzeOptionsInput {
    * RunOptions.blind). Default: blind when `truth` is given, as `wfsim run --truth` is.
    */
   readonly blind?: boolean | undefined;
+}
+
+/** What an analysis has read so far. */
+export interface AnalyzeProgress {
+  /** The source being read. */
+  readonly source: string;
+  /** Bytes read from all sources. */
+  readonly bytes: number;
+  readonly events: number;
+  readonly openTransactions: number;
 }
 
 const STOPPED = Symbol("stopped");
@@ -68,7 +86,7 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | 
 
 export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
-  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts);
+  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit);
   const analysis = new StreamAnalysis({
     ...outlierOptions,
     truth: options.truth ?? IN_STREAM_TRUTH,
@@ -79,10 +97,12 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   const plan = shapedReadPlan(options.scenario);
   const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined });
-  const list = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
+  const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
+  const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;
+  let bytes = 0;
   for (const source of list) {
     if (signal?.aborted) break;
-    analysis.beginSource(source.name, source.locator);
+    analysis.beginSource(source.name, source.locator, source.parts);
     const chunks = source.chunks(signal)[Symbol.asyncIterator]();
     for (;;) {
       const next = signal === undefined ? await chunks.next() : await untilAborted(chunks.next(), signal);
@@ -92,7 +112,9 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
         break;
       }
       if (next.done === true) break;
+      bytes += next.value.byteLength;
       analysis.push(next.value);
+      options.progress?.({ source: source.name, bytes, events: analysis.eventsRead, openTransactions: analysis.openTransactions });
     }
     analysis.endSource();
   }

@@ -5,12 +5,13 @@
 import { invalidOption } from "../config/sim-options.ts";
 import { integer, number, oneOf, type ValueKind } from "../config/values.ts";
 import { WfsimError } from "../errors.ts";
-import type { OutlierOptions } from "./score/outliers.ts";
+import { OUTLIER_RULES, type OutlierOptions } from "./score/outliers.ts";
 
 export const MEASURES = ["gap", "duration"] as const;
 
 export const ANALYZE_DEFAULTS = {
   measure: "gap",
+  rule: "grouped",
   /** Iglewicz and Hoaglin's cut-off for the modified z-score: 3.5 robust standard deviations. */
   madK: 3.5,
   listLimit: 20,
@@ -19,6 +20,7 @@ export const ANALYZE_DEFAULTS = {
 /** What a caller may pass: typed values (library) or text (command line). */
 export interface AnalyzeOptionsInput {
   readonly measure?: OutlierOptions["measure"] | string | undefined;
+  readonly rule?: OutlierOptions["rule"] | string | undefined;
   readonly thresholdMs?: number | string | undefined;
   readonly madK?: number | string | undefined;
   readonly listLimit?: number | string | undefined;
@@ -26,6 +28,7 @@ export interface AnalyzeOptionsInput {
 
 const KINDS = {
   measure: oneOf(MEASURES),
+  rule: oneOf(OUTLIER_RULES),
   thresholdMs: number(0, Number.MAX_SAFE_INTEGER),
   madK: number(0, 1_000_000, { minExclusive: true }),
   listLimit: integer(0, 100_000),
@@ -45,6 +48,7 @@ export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: 
   }
   return {
     measure: read("measure") ?? ANALYZE_DEFAULTS.measure,
+    rule: read("rule") ?? ANALYZE_DEFAULTS.rule,
     madK: read("madK") ?? ANALYZE_DEFAULTS.madK,
     listLimit: read("listLimit") ?? ANALYZE_DEFAULTS.listLimit,
     ...(thresholdMs !== undefined ? { thresholdMs } : {}),

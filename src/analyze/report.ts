@@ -40,18 +40,78 @@ export interface FlaggedTransaction {
   readonly duration_ms: number | null;
   readonly injected: boolean;
   readonly opened_ts_ms: number | null;
+  /** The grouped rule: the group whose baseline judged it ("checkout 2 -> 3"), and its threshold. */
+  readonly group?: string | null;
+  readonly threshold_ms?: number | null;
+}
+
+/** A step's work or pre-step wait: nearest-rank figures, and the grouped rule's threshold (null under MIN_GROUP measurements). */
+export interface StepFigureReport {
+  readonly count: number;
+  readonly p50_ms: number;
+  readonly p90_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+  readonly threshold_ms: number | null;
+  /** Measurements above the threshold: how often the step ran unusually long. */
+  readonly above_threshold: number | null;
+}
+
+/** One workflow step's baselines (`step_baselines`). */
+export interface StepBaselineReport {
+  readonly workflow: string | null;
+  readonly step: number;
+  /** From a step_open to its step_done (the attempt that succeeded); null when never done. */
+  readonly work_ms: StepFigureReport | null;
+  /** pre_delay_ms of its first attempts; null when the stream has none (a blind stream). */
+  readonly pre_wait_ms: StepFigureReport | null;
+}
+
+/** One group's baseline under the grouped rule (a workflow's gap from_step -> to_step, or its durations). */
+export interface OutlierGroupReport {
+  readonly workflow: string | null;
+  readonly from_step: number | null;
+  readonly to_step: number | null;
+  /** Measurements in the group. */
+  readonly count: number;
+  /** Whose measurements the baseline was taken from: the group's own, or (fewer than min_group) its workflow's or all. */
+  readonly baseline: "group" | "workflow" | "all";
+  readonly baseline_count: number;
+  readonly median_ms: number;
+  /** Nearest-rank percentiles and the largest of the group's own measurements (median_ms is the baseline's). */
+  readonly p50_ms: number;
+  readonly p90_ms: number;
+  readonly p99_ms: number;
+  readonly max_ms: number;
+  /** 1.4826 · MAD of ln(1 + ms) (or the scaled mean absolute deviation when the MAD is 0). */
+  readonly sigma_log: number;
+  readonly threshold_ms: number;
+  readonly flagged: number;
+  readonly injected: number;
+  readonly true_positives: number;
 }
 
 export interface OutlierRule {
   /** What is judged per transaction: its largest gap between steps, or its duration. */
   readonly measure: "gap" | "duration";
-  /** "mad": median + k·1.4826·MAD of all gaps (or durations); "fixed": --threshold-ms. */
-  readonly method: "mad" | "fixed";
+  /**
+   * "grouped" (the default): a baseline per workflow and gap (or per workflow for durations), see
+   * `groups`; "mad" (--outlier-rule pooled): median + k·1.4826·MAD of all gaps (or durations) pooled;
+   * "fixed": --threshold-ms.
+   */
+  readonly method: "grouped" | "mad" | "fixed";
   /** A transaction is flagged when its value is greater than this. Null when nothing was measured. */
   readonly threshold_ms: number | null;
   readonly median_ms: number | null;
   readonly mad_ms: number | null;
   readonly k: number | null;
+  /**
+   * What is counted (flagged, true positives, recall) under the grouped rule: each gap, or each
+   * completed transaction's duration. The other rules count transactions. Absent: transactions.
+   */
+  readonly unit?: "gap" | "duration";
+  /** The grouped rule: groups with fewer measurements borrow their workflow's (or the stream's) baseline. */
+  readonly min_group?: number;
 }
 
 export interface OutlierReport {
@@ -75,6 +135,8 @@ export interface OutlierReport {
   readonly truncated: boolean;
   /** Injected transactions the rule did not flag (those closest to being missed first), at most `listed_limit`. */
   readonly missed: readonly FlaggedTransaction[];
+  /** The grouped rule's baselines, by workflow then from_step. */
+  readonly groups?: readonly OutlierGroupReport[];
 }
 
 /** How well alerts found one kind of anomaly. */
@@ -127,6 +189,31 @@ export interface AlertReport {
   readonly alerts_with_kind: number;
   /** Alert lines of kinds other than outlier and stuck, by kind (counted in the pooled figures only). */
   readonly other_kinds: Readonly<Record<string, number>>;
+  /**
+   * The false positives by name: alerted transactions with no injected outlier or stuck, earliest alert
+   * first (then by txn_id), then those never in the stream; at most `listed_limit` (`--list`).
+   */
+  readonly false_positive_list: readonly AlertFalsePositive[];
+  /** Transactions with an injected outlier or stuck that no alert named, earliest anomaly first (then by txn_id); at most `listed_limit`. */
+  readonly missed: readonly AlertMiss[];
+  readonly listed_limit: number;
+}
+
+export interface AlertFalsePositive {
+  readonly txn_id: string;
+  /** The kinds the alerts on it said (null: no kind). */
+  readonly alert_kind: "outlier" | "stuck" | "outlier+stuck" | null;
+  /** Its earliest alert's ts_ms, when the alerts carry one. */
+  readonly alert_ts_ms: number | null;
+  /** false: the transaction never showed up in the stream. */
+  readonly in_stream: boolean;
+}
+
+export interface AlertMiss {
+  readonly txn_id: string;
+  readonly kind: "outlier" | "stuck" | "outlier+stuck";
+  /** When the anomaly began: the first injected outlier wait, or going silent. */
+  readonly anomaly_began_ms: number | null;
 }
 
 /**
@@ -285,10 +372,14 @@ export interface AnalysisReport {
   readonly concurrency: ConcurrencyReport;
   /** Per workflow, for streams whose events carry `workflow` (scenario runs); empty otherwise. Most transactions first. */
   readonly workflows: readonly WorkflowReport[];
+  /** Per workflow and step: work and pre-step wait, with baselines (score/step-baselines.ts). */
+  readonly step_baselines: readonly StepBaselineReport[];
   readonly outliers: OutlierReport;
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;
   readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
+  /** Things that make figures suspect (alert times in seconds, a truth file of another run), also on stderr. */
+  readonly warnings: readonly string[];
   /** When the events came from Kafka: what was read, and how. */
   readonly kafka?: KafkaInputReport;
   /** For the HTML page; left out of the JSON report. */

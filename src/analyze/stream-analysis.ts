@@ -10,6 +10,8 @@ import { R, T, X } from "./read/event-fields.ts";
 import { FrequencyTable } from "./measure/frequency.ts";
 import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
+import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
+import { StepBaselines } from "./score/step-baselines.ts";
 import { histogram, timelineOf } from "./render/chart-data.ts";
 import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
 import {
@@ -44,7 +46,11 @@ export const PERCENTILE_DEFINITION =
 export const RECENTLY_ENDED = 16_384;
 /** Distinct unknown event types counted by name; more are counted under "(other)". */
 const MAX_UNKNOWN_TYPES = 100;
-/** Transactions drawn on the HTML timeline besides the flagged and missed ones: the first to end. */
+/**
+ * Transactions drawn on the HTML timeline besides the flagged and missed ones: every `stride`-th to
+ * end, the stride doubling (and every other kept one dropped) whenever 2 × TIMELINE_SAMPLE are kept,
+ * so the sample spreads evenly over the whole run, however long, in bounded memory.
+ */
 const TIMELINE_SAMPLE = 40;
 
 /** The event that ends a transaction, by outcome. */
@@ -104,27 +110,37 @@ export class StreamAnalysis implements EventHandler {
   private readonly backoffs = new FrequencyTable();
   private readonly labels = new LabelTally();
   private readonly workflows = new WorkflowTally();
+  private readonly stepBaselines = new StepBaselines();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
-  private readonly judge: OutlierJudge;
+  /** The pooled rule (or a fixed threshold), or the grouped rule: exactly one of them judges. */
+  private readonly judge: OutlierJudge | undefined;
+  private readonly grouped: GroupedJudge | undefined;
   private readonly timelineSample: Judged[] = [];
+  private timelineStride = 1;
+  /** Transactions ended so far (the timeline sample's clock). */
+  private endedCount = 0;
 
   constructor(options: StreamAnalysisOptions) {
     this.options = options;
     this.truth = options.truth ?? IN_STREAM_TRUTH;
-    this.judge = new OutlierJudge(options);
+    const pooled = options.rule === "pooled" || options.thresholdMs !== undefined;
+    this.judge = pooled ? new OutlierJudge(options) : undefined;
+    this.grouped = pooled ? undefined : new GroupedJudge(options);
     this.scanner = new LineScanner(this);
   }
 
   /**
    * Starts reading a source; its lines are numbered from 1. A locator names the places of its lines
-   * otherwise than "source:line" (a Kafka record's topic-partition and offset).
+   * otherwise than "source:line" (a Kafka record's topic-partition and offset, a merged file's name
+   * and line). `parts`: the sources a merged source reads, as the report lists them.
    */
-  beginSource(name: string, locator?: LineLocator): void {
+  beginSource(name: string, locator?: LineLocator, parts?: readonly string[]): void {
     this.scanner.reset();
     this.source = name;
     this.locator = locator;
-    this.sources.push(name);
+    // A merged source is listed as the sources it merges.
+    this.sources.push(...(parts ?? [name]));
   }
 
   /** Valid events read so far. */
@@ -288,24 +304,35 @@ export class StreamAnalysis implements EventHandler {
           // A retry's pre_delay_ms is its backoff, and the gap before a step is before its first attempt.
           // A blind stream has none.
           const preDelay = regs[R.preDelay]!;
-          if (!Number.isNaN(preDelay)) this.preDelays.add(preDelay);
-          if (step >= 2 && txn.doneStep === step - 1) {
-            const gap = ts - txn.doneTs;
-            this.gaps.add(gap);
-            if (!(gap <= txn.maxGap)) {
-              txn.maxGap = gap;
-              txn.maxGapAfterStep = step - 1;
-            }
+          if (!Number.isNaN(preDelay)) {
+            this.preDelays.add(preDelay);
+            this.stepBaselines.preWait(txn.workflow?.name ?? "", step, preDelay);
+          }
+          if (step >= 2 && txn.doneStep === step - 1) this.gap(txn, step - 1, ts - txn.doneTs);
+          else if (step >= 2 && txn.doneStep < step - 1) {
+            // Its step_done may still come (the same millisecond, written in the other order).
+            txn.pendingOpenStep = step;
+            txn.pendingOpenTs = ts;
           }
         }
+        txn.openStep = step;
+        txn.openTs = ts;
         txn.marks?.push(MARK_STEP_OPEN, step, ts, regs[R.attempt]! > 1 ? regs[R.attempt]! : 1);
         break;
       }
       case T.stepDone: {
         const step = regs[R.step]!;
+        if (txn.openStep === step) {
+          this.stepBaselines.work(txn.workflow?.name ?? "", step, ts - txn.openTs);
+          txn.openStep = 0;
+        }
         if (step > txn.doneStep) {
           txn.doneStep = step;
           txn.doneTs = ts;
+          if (txn.pendingOpenStep === step + 1) {
+            this.gap(txn, step, txn.pendingOpenTs - ts);
+            txn.pendingOpenStep = 0;
+          }
         }
         txn.marks?.push(MARK_STEP_DONE, step, ts, 0);
         break;
@@ -315,6 +342,7 @@ export class StreamAnalysis implements EventHandler {
         if (Number.isNaN(regs[R.outlier]!)) this.unlabelledWaits++;
         if (injected) {
           txn.injectedGaps++;
+          txn.injectedFromSteps.push(regs[R.fromStep]!);
           if (Number.isNaN(txn.injectedWaitAt)) txn.injectedWaitAt = ts;
         }
         txn.marks?.push(injected ? MARK_WAIT_INJECTED : MARK_WAIT, regs[R.fromStep]!, ts, regs[R.plannedWait]!);
@@ -338,6 +366,18 @@ export class StreamAnalysis implements EventHandler {
       case T.failed:
         this.end(txn, "failed", ts, regs[R.failedStep]!, regs[R.duration]!);
         break;
+    }
+  }
+
+  /** A gap measured: from step_done `fromStep` to the next step's first step_open. */
+  private gap(txn: TransactionState, fromStep: number, gap: number): void {
+    this.gaps.add(gap);
+    txn.gapFrom[txn.gapCount] = fromStep;
+    txn.gapMs[txn.gapCount] = gap;
+    txn.gapCount++;
+    if (!(gap <= txn.maxGap)) {
+      txn.maxGap = gap;
+      txn.maxGapAfterStep = fromStep;
     }
   }
 
@@ -376,6 +416,13 @@ export class StreamAnalysis implements EventHandler {
     } else {
       txn.markSeen(position);
       this.violations.add("out_of_order", () => this.example(txn, `${describePosition(position)} after the transaction ended`));
+      // It was counted missing when the transaction ended: once all that was missing has come, the
+      // events were late, not lost, and the transaction is one finding per late event, not two.
+      const complete = txn.outcome === "failed" ? positionOfStepOpen(txn.endStep) + 1 : positionOfStepDone(txn.endStep) + 1;
+      if (txn.missingReported > 0 && position < complete) {
+        txn.missingReported--;
+        if (txn.missingReported === 0) this.violations.retract("missing_steps", txn.id);
+      }
     }
   }
 
@@ -390,6 +437,7 @@ export class StreamAnalysis implements EventHandler {
     this.concurrency.record(ts, this.open.size);
     txn.outcome = outcome;
     txn.endedTs = ts;
+    txn.endStep = step;
     if (outcome === "completed") this.completed++;
     else if (outcome === "aborted") this.aborted++;
     else this.failed++;
@@ -401,6 +449,7 @@ export class StreamAnalysis implements EventHandler {
     const withWaits = !txn.blind;
     if (!txn.hasAllBefore(complete, withWaits)) {
       const missing = txn.missing(complete, withWaits);
+      txn.missingReported = missing.count;
       const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
       const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
       this.violations.add("missing_steps", () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
@@ -417,16 +466,79 @@ export class StreamAnalysis implements EventHandler {
     const injected = outlier !== undefined;
     const value = this.options.measure === "gap" ? txn.maxGap : outcome === "completed" ? duration : NaN;
     let judged: Judged | undefined;
-    if (this.judge.count(value, outlier?.gaps ?? 0, txn.seq)) {
+    if (this.judge?.count(value, outlier?.gaps ?? 0, txn.seq) === true) {
       judged = this.judged(txn, value, labels, duration, outcome);
       this.judge.keep(judged);
     }
-    if (this.options.charts && this.timelineSample.length < TIMELINE_SAMPLE) {
+    if (this.grouped !== undefined) judged = this.judgeGrouped(txn, labels, duration, outcome);
+    if (this.options.charts && this.endedCount++ % this.timelineStride === 0) {
       this.timelineSample.push(judged ?? this.judged(txn, value, labels, duration, outcome));
+      if (this.timelineSample.length >= 2 * TIMELINE_SAMPLE) {
+        let kept = 0;
+        for (let i = 0; i < this.timelineSample.length; i += 2) this.timelineSample[kept++] = this.timelineSample[i]!;
+        this.timelineSample.length = kept;
+        this.timelineStride *= 2;
+      }
     }
     this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);
     this.remember(txn);
+  }
+
+  /** The grouped rule: each gap (or the duration) counted in its group; kept by name when it may be listed. */
+  private judgeGrouped(txn: TransactionState, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged | undefined {
+    const grouped = this.grouped!;
+    const workflow = txn.workflow?.name ?? "";
+    const outlier = labels?.outlier;
+    let judged: Judged | undefined;
+    if (this.options.measure === "duration") {
+      if (outlier !== undefined) grouped.countInjected(1, outcome === "completed" ? 1 : 0, () => this.measured(txn, labels, duration, outcome, workflow));
+      if (outcome !== "completed") return undefined;
+      const injected = outlier !== undefined;
+      if (grouped.count(workflow, NaN, duration, injected, txn.seq)) {
+        judged = this.judged(txn, duration, labels, duration, outcome);
+        grouped.keep({ ...judged, injected, workflow, fromStep: NaN });
+      }
+      return judged;
+    }
+    const gapFrom = txn.gapFrom;
+    const gapMs = txn.gapMs;
+    const gaps = txn.gapCount;
+    // The common case, nothing injected: no allocation per transaction.
+    if (outlier === undefined) {
+      for (let i = 0; i < gaps; i++) {
+        if (!grouped.count(workflow, gapFrom[i]!, gapMs[i]!, false, txn.seq)) continue;
+        judged ??= this.judged(txn, gapMs[i]!, labels, duration, outcome);
+        grouped.keep({ ...judged, value: gapMs[i]!, injected: false, workflow, fromStep: gapFrom[i]! });
+      }
+      return judged;
+    }
+    // Which gaps were injected: the labels name them (from_step); a truth that does not says how many,
+    // and the largest gaps are taken for them.
+    const fromSteps = outlier.fromSteps ?? [];
+    let unnamed = Math.max(0, outlier.gaps - fromSteps.length);
+    const injectedAt = new Set<number>();
+    if (unnamed > 0) {
+      const byLargest = Array.from({ length: gaps }, (_, i) => i).sort((a, b) => gapMs[b]! - gapMs[a]!);
+      for (const index of byLargest) if (unnamed-- > 0 && !fromSteps.includes(gapFrom[index]!)) injectedAt.add(index);
+    }
+    let measuredInjected = 0;
+    for (let i = 0; i < gaps; i++) {
+      const fromStep = gapFrom[i]!;
+      const value = gapMs[i]!;
+      const injected = injectedAt.has(i) || fromSteps.includes(fromStep);
+      if (injected) measuredInjected++;
+      if (!grouped.count(workflow, fromStep, value, injected, txn.seq)) continue;
+      judged ??= this.judged(txn, value, labels, duration, outcome);
+      grouped.keep({ ...judged, value, injected, workflow, fromStep });
+    }
+    grouped.countInjected(outlier.gaps, Math.min(outlier.gaps, measuredInjected), () => this.measured(txn, labels, duration, outcome, workflow));
+    return judged;
+  }
+
+  /** An injected transaction none of whose measurements may carry its outlier, for the missed list. */
+  private measured(txn: TransactionState, labels: TransactionLabels | undefined, duration: number, outcome: Outcome, workflow: string): Measured {
+    return { ...this.judged(txn, NaN, labels, duration, outcome), workflow, fromStep: NaN };
   }
 
   private judged(txn: TransactionState, value: number, labels: TransactionLabels | undefined, duration: number, outcome: Outcome): Judged {
@@ -478,12 +590,22 @@ export class StreamAnalysis implements EventHandler {
       }));
     });
     const population = this.options.measure === "gap" ? this.gaps : this.durations;
-    const outliers = this.judge.report(population);
+    const outliers = this.judge?.report(population) ?? this.grouped!.report();
     const eventsByType: Record<string, number> = {};
     EVENT_TYPES.forEach((type, code) => (eventsByType[type] = this.byType[code]!));
     for (const [type, count] of this.unknownTypes) eventsByType[type] = count;
     const hasEvents = this.events > 0;
 
+    const groundTruth = this.labels.report(this.truth, this.unlabelledWaits);
+    const warnings = this.options.alerts?.warnings(this.firstTs, this.lastTs) ?? [];
+    const recorded = this.truth.recorded;
+    if (recorded !== undefined) {
+      const inFile = recorded.outlier.transactions + recorded.stuck.transactions + recorded.step_failure.transactions;
+      const found = groundTruth.outlier.transactions + groundTruth.stuck.transactions + groundTruth.step_failure.transactions;
+      if (inFile > 0 && found === 0 && this.events > 0) {
+        warnings.push(`${this.truth.description}: none of its ${inFile} labelled transactions is in the stream: the truth of another run?`);
+      }
+    }
     const report: AnalysisReport = {
       report_version: REPORT_VERSION,
       sources: this.sources,
@@ -514,10 +636,12 @@ export class StreamAnalysis implements EventHandler {
       retry_backoff_ms: this.backoffs.summary(),
       concurrency: this.concurrency.report(),
       workflows: this.workflows.report(),
+      step_baselines: this.stepBaselines.report(this.options.madK),
       outliers: outliers.report,
-      ground_truth: this.labels.report(this.truth, this.unlabelledWaits),
+      ground_truth: groundTruth,
       ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),
       violations: this.violations.report(),
+      warnings,
     };
     if (!this.options.charts) return report;
 

@@ -11,7 +11,8 @@ import { TruthFile } from "../analyze/score/truth-file.ts";
 import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
-import { oneOf } from "../config/values.ts";
+import { number, oneOf, timeZone } from "../config/values.ts";
+import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
@@ -30,10 +31,25 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   thresholdMs: "--threshold-ms",
   madK: "--mad-k",
   measure: "--outlier-measure",
+  rule: "--outlier-rule",
   listLimit: "--list",
 };
 
 const FORMATS = oneOf(["text", "json"] as const);
+/** Seconds between status lines when stderr is not a terminal; 0 turns them off. */
+export const STATUS_EVERY_SECONDS = 10;
+const STATUS_EVERY = number(0, 86_400);
+
+/** The inputs' total size, when they are all files (stdin's is not known). */
+async function sizeOf(paths: readonly string[]): Promise<number | undefined> {
+  if (paths.includes("-")) return undefined;
+  try {
+    const sizes = await Promise.all(paths.map(async (path) => (await stat(path)).size));
+    return sizes.reduce((sum, size) => sum + size, 0);
+  } catch {
+    return undefined;
+  }
+}
 
 type AnalyzeContext = CommandContext & { readonly stdout: NodeJS.WritableStream; readonly stdinIsTTY: boolean };
 
@@ -46,6 +62,10 @@ const text = (value: string | boolean | undefined): string | undefined => (typeo
  */
 export async function analyzeCommand(files: readonly string[], flags: AnalyzeFlags, context: AnalyzeContext): Promise<number> {
   const nameOf = (key: string) => ANALYZE_FLAG_NAMES[key] ?? analyzeFlagName(key);
+  const statusEvery = flags.statusEvery === undefined ? STATUS_EVERY_SECONDS : STATUS_EVERY.parse(flags.statusEvery);
+  if (statusEvery === undefined) throw invalidOption("--status-every", STATUS_EVERY.expected, flags.statusEvery);
+  const zone = flags.timezone === undefined ? undefined : timeZone.parse(flags.timezone);
+  if (flags.timezone !== undefined && zone === undefined) throw invalidOption("--timezone", timeZone.expected, flags.timezone);
   const format = flags.format === undefined ? "text" : FORMATS.parse(flags.format);
   if (format === undefined) throw invalidOption("--format", FORMATS.expected, flags.format);
   const alertsTopic = kafkaAlertsTopic(text(flags.alerts));
@@ -103,6 +123,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     }
     const options = {
       measure: text(flags.outlierMeasure),
+      rule: text(flags.outlierRule),
       thresholdMs: text(flags.thresholdMs),
       madK: text(flags.madK),
       listLimit: text(flags.list),
@@ -129,11 +150,22 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
               }),
             ]
           : paths.map(fileSource);
-      report = await analyze(sources, { ...options, signal: context.signal });
+      const status = new AnalyzeStatus({
+        stream: context.stderr,
+        everySeconds: statusEvery,
+        now: () => performance.now(),
+        totalBytes: kafka === undefined ? await sizeOf(paths) : undefined,
+      });
+      try {
+        report = await analyze(sources, { ...options, merge: flags.concat !== true, signal: context.signal, progress: status.progress });
+      } finally {
+        status.done();
+      }
     }
+    for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
     if (html !== undefined) {
-      await html.handle.writeFile(await renderHtml(report));
+      await html.handle.writeFile(await renderHtml(report, { timeZone: zone }));
       context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
     }
     const rendered = format === "json" ? renderJson(report) : renderText(report);

@@ -81,14 +81,18 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
   const analyze = program
     .command("analyze")
     .description("analyse JSON Lines events (wfsim's or the reference script's, from files, stdin or Kafka): figures, outliers against ground truth, stream checks; --follow: live alerts")
-    .argument("[files...]", "JSON Lines files read in order as one stream; - or none for stdin")
+    .argument("[files...]", "JSON Lines files merged by ts_ms into one stream (the outputs of --instance runs); - or none for stdin")
+    .addOption(new Option("--concat", "read several files one after the other instead of merging them by ts_ms"))
+    .addOption(new Option("--status-every <seconds>", "with stderr not a terminal, a status line (bytes and events read, rate, ETA) this often; 0: none (default: 10; a terminal gets one line redrawn in place)"))
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
+    .addOption(new Option("--timezone <zone>", "the zone the HTML report shows stream times in, an IANA name (default: UTC)"))
     .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
     .addOption(new Option("--scenario <file>", "the scenario the stream comes from: with an output section, read its shaped records back into the lifecycle"))
     .addOption(new Option("--alerts <file|kafka:topic>", "score these alerts (JSON Lines with txn_id, optionally ts_ms and kind: outlier or stuck) against the ground truth: injected outliers and stuck transactions; kafka:TOPIC reads them from that topic (with --kafka-bootstrap and the other connection flags)"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))
-    .addOption(new Option("--mad-k <k>", `flag above median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
+    .addOption(new Option("--outlier-rule <grouped|pooled>", `grouped: a baseline per workflow and gap (from_step -> to_step), or per workflow for durations; pooled: one baseline for every gap of every workflow (default: ${ANALYZE_DEFAULTS.rule})`))
+    .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
     .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
@@ -100,7 +104,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       "after",
       "\nPercentiles are nearest-rank: the p-th percentile is the smallest observed value v such that at least\n" +
         "p% of the values are <= v. A gap runs from step_done of one step to step_open of the next.\n" +
-        "Outliers: a transaction is flagged when its largest gap (or duration) exceeds the threshold. Ground truth:\n" +
+        "Outliers (grouped, the default): each gap is judged against the baseline of its workflow and gap\n" +
+        "(from_step -> to_step), each duration against its workflow's; groups under 30 measurements borrow their\n" +
+        "workflow's baseline (or the stream's); flagged, true positives and recall count gaps (or durations).\n" +
+        "--outlier-rule pooled: a transaction is flagged when its largest gap (or duration) exceeds one threshold. Ground truth:\n" +
         "the labels in the stream (outlier_injected, stuck, the failure events), or --truth FILE for a stream\n" +
         "without them. Memory grows with the transactions open at once, not with the input.\n" +
         "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +

@@ -57,9 +57,11 @@ describe("wfsim analyze (CLI)", () => {
       "retry_backoff_ms",
       "concurrency",
       "workflows",
+      "step_baselines",
       "outliers",
       "ground_truth",
       "violations",
+      "warnings",
     ]);
     assert.deepEqual(report.sources, ["stdin"]);
     assert.equal(report.events, 32_000);

@@ -35,7 +35,14 @@ describe("analyze: the reference script's output", () => {
     // asyncio sleeps at least as long as asked, and timestamps are truncated to the ms, so an
     // injected gap measures at least 300 + 1 + 1 − 1 = 301 ms. Clean gaps are at most 40 ms plus
     // scheduling delays; their median and MAD put the threshold far below 301.
-    assert.ok(report.outliers.rule.threshold_ms! < 301, `threshold ${report.outliers.rule.threshold_ms}`);
+    // The grouped rule (default): one group per gap, each with its own threshold, all below 301.
+    assert.equal(report.outliers.rule.method, "grouped");
+    assert.equal(report.outliers.groups!.length, 4);
+    for (const group of report.outliers.groups!) assert.ok(group.threshold_ms < 301, `threshold ${group.threshold_ms} of gap ${group.from_step}`);
     assert.equal(report.outliers.recall, 1);
+    // The pooled rule: one threshold for all gaps, below 301 as well.
+    const pooled = (await analyzeText(stdout, { rule: "pooled" })).outliers;
+    assert.ok(pooled.rule.threshold_ms !== null && pooled.rule.threshold_ms < 301, `threshold ${pooled.rule.threshold_ms}`);
+    assert.equal(pooled.recall, 1);
   });
 });

@@ -43,11 +43,20 @@ export class FrequencyTable {
   private sum = 0;
   private lo = Infinity;
   private hi = -Infinity;
+  private readonly denseSize: number;
+
+  /**
+   * `denseSize`: values in [0, denseSize) are counted in a flat array (2^16 by default); the many
+   * small tables of per-group baselines take a smaller one (a few KiB), the rest go to the map.
+   */
+  constructor(options: { readonly denseSize?: number } = {}) {
+    this.denseSize = options.denseSize ?? DENSE_SIZE;
+  }
 
   /** Counts one integer value. */
   add(value: number, times = 1): void {
-    if (value >= 0 && value < DENSE_SIZE) {
-      (this.dense ??= new Float64Array(DENSE_SIZE))[value]! += times;
+    if (value >= 0 && value < this.denseSize) {
+      (this.dense ??= new Float64Array(this.denseSize))[value]! += times;
     } else {
       this.sparse.set(value, (this.sparse.get(value) ?? 0) + times);
     }
@@ -87,7 +96,7 @@ export class FrequencyTable {
     }
     if (this.dense !== undefined) {
       const from = Math.max(0, this.lo);
-      const to = Math.min(DENSE_SIZE - 1, this.hi);
+      const to = Math.min(this.denseSize - 1, this.hi);
       for (let v = from; v <= to; v++) {
         const c = this.dense[v]!;
         if (c > 0) {

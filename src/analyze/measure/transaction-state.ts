@@ -83,6 +83,23 @@ export class TransactionState implements Keyed, ObservedTransaction {
   blind = false;
   injectedGaps = 0;
   injectedWaitAt = NaN;
+  /** from_step of its waits that said outlier_injected: true. */
+  readonly injectedFromSteps: number[] = [];
+  /**
+   * Its gaps, as measured: from_step and ms, side by side, the first `gapCount` (the grouped outlier
+   * rule judges each). The arrays keep their room when the state is reused, so nothing is allocated.
+   */
+  readonly gapFrom: number[] = [];
+  readonly gapMs: number[] = [];
+  gapCount = 0;
+  /** A first attempt's step_open read before the step_done of the step before (same ms, swapped). */
+  pendingOpenStep = 0;
+  pendingOpenTs = NaN;
+  /** The latest step_open: its step and time, where the step's work starts. */
+  openStep = 0;
+  openTs = NaN;
+  /** Events it was reported missing when it ended (a straggler among them is late, not missing). */
+  missingReported = 0;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
   stuckLabelled = false;
   /** step_failed events read (inline ground truth: failures are events of their own). */
@@ -92,6 +109,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /** Its workflow's figures, once an event named it. */
   workflow: WorkflowFigures | undefined = undefined;
   endedTs = NaN;
+  /** Steps done (completed, aborted) or the failed step, as its end said. */
+  endStep = 0;
   marks: number[] | undefined = undefined;
 
   constructor(key: string, hash: number, seq: number, source: string, line: number, ts: number, withMarks: boolean) {
@@ -119,11 +138,19 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.blind = false;
     this.injectedGaps = 0;
     this.injectedWaitAt = NaN;
+    this.injectedFromSteps.length = 0;
+    this.gapCount = 0;
+    this.pendingOpenStep = 0;
+    this.pendingOpenTs = NaN;
+    this.missingReported = 0;
+    this.openStep = 0;
+    this.openTs = NaN;
     this.stuckLabelled = false;
     this.failures = 0;
     this.outcome = undefined;
     this.workflow = undefined;
     this.endedTs = NaN;
+    this.endStep = 0;
     this.marks = withMarks ? [] : undefined;
     return this;
   }

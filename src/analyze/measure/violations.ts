@@ -16,6 +16,17 @@ export class Violations {
     if (list.length < MAX_EXAMPLES) list.push(example());
   }
 
+  /**
+   * Takes back one finding of `kind` about `txnId` (what looked missing came late: it is one
+   * out-of-order event, not two findings), and its example if it was kept.
+   */
+  retract(kind: ViolationKind, txnId: string): void {
+    this.counts.set(kind, this.counts.get(kind)! - 1);
+    const list = this.examples.get(kind)!;
+    const index = list.findIndex((example) => example.txn_id === txnId);
+    if (index >= 0) list.splice(index, 1);
+  }
+
   count(kind: ViolationKind): number {
     return this.counts.get(kind)!;
   }

@@ -13,6 +13,8 @@ export interface EventSource {
   readonly name: string;
   /** Names the place of line N otherwise than "name:N" (Kafka: a record's topic-partition and offset). */
   readonly locator?: LineLocator;
+  /** The sources a merged source reads (read/merged-source.ts), listed in the report instead of its name. */
+  readonly parts?: readonly string[];
   /** A Kafka source's account of what it read, for the report. */
   readonly kafka?: () => KafkaInputReport;
   /**

@@ -1,8 +1,10 @@
 /**
  * The report as one self-contained HTML page: Apache ECharts' minified build is inlined, so the page
- * needs no network to be viewed. Charts: a histogram of durations (and one of gaps), a timeline of
- * transactions (one bar per transaction: its pre-step waits, steps and inter-step waits, outliers
- * highlighted), and open transactions over time.
+ * needs no network to be viewed. Charts: a histogram of durations (and one of gaps), latency per
+ * workflow step (p50/p90/p99 and the grouped rule's threshold), detected versus injected per step, a
+ * timeline of transactions (one bar per transaction: its pre-step waits, steps and inter-step waits,
+ * outliers highlighted, open ones drawn to the stream's end), and open transactions over time, its
+ * axis in one stated zone (UTC unless told). A chart with nothing to draw says why instead.
  *
  * The data drawn is bounded whatever the stream's length: histograms come from the frequency tables,
  * the timeline shows at most a few dozen transactions (the first to end, the most extreme flagged and
@@ -34,12 +36,30 @@ function scriptJson(value: unknown): string {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
-export async function renderHtml(report: AnalysisReport): Promise<string> {
+export interface HtmlOptions {
+  /** The zone stream times are shown in (an IANA name); UTC by default. */
+  readonly timeZone?: string | undefined;
+}
+
+export async function renderHtml(report: AnalysisReport, options: HtmlOptions = {}): Promise<string> {
   if (report.charts === undefined) throw new Error("renderHtml needs a report made with { charts: true }");
+  const o = report.outliers;
   const data = {
     charts: report.charts,
     concurrency: report.concurrency,
-    outliers: { threshold: report.outliers.rule.threshold_ms, measure: report.outliers.rule.measure },
+    lastTs: report.time_span.last_ts_ms,
+    timeZone: options.timeZone ?? "UTC",
+    outliers: {
+      threshold: o.rule.threshold_ms,
+      measure: o.rule.measure,
+      method: o.rule.method,
+      unit: o.rule.unit ?? "transaction",
+      groups: o.groups ?? [],
+      injected: o.rule.unit === "gap" ? o.injected_gaps : o.injected,
+      flagged: o.flagged,
+      truePositives: o.true_positives,
+      missed: o.missed,
+    },
   };
   const title = `wfsim analyze: ${report.sources.join(", ")}`;
   return `<!doctype html>
@@ -55,6 +75,9 @@ export async function renderHtml(report: AnalysisReport): Promise<string> {
   p.note { color: #5b6472; margin: 0 0 8px; }
   .chart { width: 100%; height: 360px; border: 1px solid #e3e6eb; border-radius: 6px; }
   #timeline { height: 640px; }
+  p.empty { color: #5b6472; font-style: italic; border: 1px dashed #c9ced6; border-radius: 6px; padding: 24px; text-align: center; }
+  table.missed { border-collapse: collapse; font-size: 12.5px; margin-top: 8px; }
+  table.missed td, table.missed th { border: 1px solid #e3e6eb; padding: 3px 8px; text-align: left; }
   pre { background: #f6f7f9; border: 1px solid #e3e6eb; border-radius: 6px; padding: 12px; overflow-x: auto; font-size: 12.5px; }
 </style>
 </head>
@@ -64,13 +87,22 @@ export async function renderHtml(report: AnalysisReport): Promise<string> {
 <h2>Duration of transactions</h2>
 <p class="note">Completed transactions by duration_ms; the gap histogram beside it shows where the waits between steps fell. Counts on a log scale so that rare outliers stay visible.</p>
 <div id="histograms" class="chart"></div>
+<h2>Latency per workflow step</h2>
+<p class="note">Each workflow's gaps between steps (from_step -> to_step; durations when judged instead): the p50, p90 and p99 of the group's own measurements,
+and the threshold the outlier rule set for it (log scale).</p>
+<div id="steps" class="chart"></div>
+<h2>Detected versus injected</h2>
+<p class="note">Per group: injected outliers the rule found (true positives), what it flagged that was not injected (false positives), and injected ones it missed.
+<span id="confusion"></span></p>
+<div id="detection" class="chart"></div>
+<div id="missed"></div>
 <h2>Timeline of transactions</h2>
 <p class="note">One bar per transaction, aligned at its opening (x: ms since transaction_open): pre-step waits, steps, and inter-step waits;
 injected outlier waits in red, failed attempts in orange before their retry's backoff; flagged transactions marked ⚑, failed ones [failed],
-stuck ones (labelled to go silent) [stuck]. Shown: the first transactions to end, the most extreme flagged ones, any injected ones the rule missed, and the first still open.</p>
+stuck ones (labelled to go silent) [stuck], drawn on to the stream's end. Shown: a sample of the transactions spread over the whole run, the most extreme flagged ones, any injected ones the rule missed, and the first still open.</p>
 <div id="timeline" class="chart"></div>
 <h2>Open transactions over time</h2>
-<p class="note">Most transactions open at once in each interval of the stream.</p>
+<p class="note">Most transactions open at once in each interval of the stream; times in <span id="zone"></span>.</p>
 <div id="concurrency" class="chart"></div>
 <h2>Report</h2>
 <pre>${escapeHtml(renderText(report))}</pre>
@@ -88,6 +120,12 @@ const PAGE_SCRIPT = String.raw`
   var data = JSON.parse(document.getElementById("wfsim-data").textContent);
   var charts = [];
   var finished = 0;
+  // A chart with nothing to draw says why instead of drawing empty axes.
+  function empty(id, why) {
+    var element = document.getElementById(id);
+    element.className = "";
+    element.innerHTML = '<p class="empty">' + escapeHtml(why) + "</p>";
+  }
   function make(id, option) {
     var chart = echarts.init(document.getElementById(id), null, { renderer: "canvas" });
     chart.on("finished", function once() {
@@ -103,37 +141,92 @@ const PAGE_SCRIPT = String.raw`
   function bins(h) {
     return h.counts.map(function (c, i) { return [h.start_ms + i * h.bin_ms + h.bin_ms / 2, c]; });
   }
+  // Stream times in one stated zone: ECharts places ticks in UTC (useUTC) and the labels are written
+  // in data.timeZone, whatever the viewer's own zone.
+  var zoneFormat = new Intl.DateTimeFormat("en-GB", { timeZone: data.timeZone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  var dayFormat = new Intl.DateTimeFormat("en-GB", { timeZone: data.timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+  function clock(ms) { return zoneFormat.format(new Date(ms)); }
+  document.getElementById("zone").textContent = data.timeZone;
   var d = data.charts.duration_histogram, g = data.charts.gap_histogram;
   // The rule's threshold, on the histogram of what it judged.
   function threshold(measure) {
     if (data.outliers.threshold === null || data.outliers.measure !== measure) return undefined;
-    return { symbol: "none", label: { formatter: "threshold {c} ms" }, lineStyle: { color: "#c0392b", type: "dashed" },
+    // The label inside the plot, at the top: clear of the axis labels.
+    return { symbol: "none", label: { formatter: "threshold {c} ms", position: "insideEndTop" }, lineStyle: { color: "#c0392b", type: "dashed" },
       data: [{ xAxis: Math.round(data.outliers.threshold) }] };
   }
   // Log counts from 0.1, so that a bin of one (a lone outlier) is a bar a decade high, not nothing.
   function counts(name) {
     return { name: name, min: 0.1, logBase: 10, axisLabel: { formatter: function (v) { return v >= 1 ? String(v) : ""; } } };
   }
-  make("histograms", {
+  var halves = [
+    { h: d, axis: "duration (ms)", counted: "transactions", series: "duration", measure: "duration", color: "#4a78c2" },
+    { h: g, axis: "gap between steps (ms)", counted: "gaps", series: "gap", measure: "gap", color: "#6aa56a" }
+  ].filter(function (half) { return half.h.counts.length > 0; });
+  if (halves.length === 0) empty("histograms", "No completed transaction and no gap between steps in the stream: nothing to count.");
+  else make("histograms", {
     animation: false,
     tooltip: { trigger: "axis" },
     legend: { top: 4, left: "center" },
-    grid: [{ left: 60, right: "53%", top: 56, bottom: 40 }, { left: "55%", right: 20, top: 56, bottom: 40 }],
-    xAxis: [
-      { type: "value", gridIndex: 0, name: "duration (ms)", nameLocation: "middle", nameGap: 26, scale: true },
-      { type: "value", gridIndex: 1, name: "gap between steps (ms)", nameLocation: "middle", nameGap: 26, scale: true }
-    ],
-    yAxis: [
-      Object.assign({ type: "log", gridIndex: 0 }, counts("transactions")),
-      Object.assign({ type: "log", gridIndex: 1 }, counts("gaps"))
-    ],
-    series: [
-      { name: "duration (bin " + d.bin_ms + " ms)", type: "bar", xAxisIndex: 0, yAxisIndex: 0, barWidth: "90%", data: bins(d), itemStyle: { color: "#4a78c2" },
-        markLine: threshold("duration") },
-      { name: "gap (bin " + g.bin_ms + " ms)", type: "bar", xAxisIndex: 1, yAxisIndex: 1, barWidth: "90%", data: bins(g), itemStyle: { color: "#6aa56a" },
-        markLine: threshold("gap") }
-    ]
+    grid: halves.length === 2 ? [{ left: 60, right: "53%", top: 56, bottom: 40 }, { left: "55%", right: 20, top: 56, bottom: 40 }] : [{ left: 60, right: 20, top: 56, bottom: 40 }],
+    xAxis: halves.map(function (half, i) { return { type: "value", gridIndex: i, name: half.axis, nameLocation: "middle", nameGap: 26, scale: true }; }),
+    yAxis: halves.map(function (half, i) { return Object.assign({ type: "log", gridIndex: i }, counts(half.counted)); }),
+    series: halves.map(function (half, i) {
+      return { name: half.series + " (bin " + half.h.bin_ms + " ms)", type: "bar", xAxisIndex: i, yAxisIndex: i, barWidth: "90%", data: bins(half.h),
+        itemStyle: { color: half.color }, markLine: threshold(half.measure) };
+    })
   });
+
+  var groups = data.outliers.groups;
+  function groupName(g) { return (g.workflow === null ? "(no workflow)" : g.workflow) + (g.from_step === null ? "" : " " + g.from_step + "\u2192" + g.to_step); }
+  var names = groups.map(groupName);
+  if (groups.length === 0) {
+    var why = data.outliers.method === "grouped" ? "Nothing was measured: no gap between steps (or no completed transaction) in the stream." :
+      "Per-step baselines come from the grouped outlier rule; this report used --outlier-rule pooled or --threshold-ms.";
+    empty("steps", why);
+    empty("detection", why);
+  } else {
+    make("steps", {
+      animation: false,
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 4 },
+      grid: { left: 70, right: 20, top: 40, bottom: 90 },
+      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0, fontSize: 11 } },
+      yAxis: { type: "log", name: "ms", min: 1 },
+      series: [
+        { name: "p50", type: "bar", data: groups.map(function (g) { return Math.max(1, g.p50_ms); }), itemStyle: { color: "#8fc98f" } },
+        { name: "p90", type: "bar", data: groups.map(function (g) { return Math.max(1, g.p90_ms); }), itemStyle: { color: "#4a78c2" } },
+        { name: "p99", type: "bar", data: groups.map(function (g) { return Math.max(1, g.p99_ms); }), itemStyle: { color: "#1d2433" } },
+        { name: "threshold", type: "scatter", symbol: "rect", symbolSize: [26, 3], data: groups.map(function (g) { return Math.max(1, Math.round(g.threshold_ms)); }),
+          itemStyle: { color: "#c0392b" } }
+      ]
+    });
+    var compared = groups.some(function (g) { return g.flagged > 0 || g.injected > 0; });
+    if (!compared) empty("detection", "No outlier was injected and none was flagged: nothing to compare.");
+    else make("detection", {
+      animation: false,
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+      legend: { top: 4 },
+      grid: { left: 70, right: 20, top: 40, bottom: 90 },
+      xAxis: { type: "category", data: names, axisLabel: { interval: 0, rotate: names.length > 6 ? 30 : 0, fontSize: 11 } },
+      yAxis: { type: "value", name: data.outliers.unit === "gap" ? "gaps" : "transactions", minInterval: 1 },
+      series: [
+        { name: "found (true positive)", type: "bar", stack: "n", data: groups.map(function (g) { return g.true_positives; }), itemStyle: { color: "#2e8b57" } },
+        { name: "flagged, not injected", type: "bar", stack: "n", data: groups.map(function (g) { return g.flagged - g.true_positives; }), itemStyle: { color: "#e69b22" } },
+        { name: "injected, missed", type: "bar", stack: "n", data: groups.map(function (g) { return g.injected - g.true_positives; }), itemStyle: { color: "#d9412b" } }
+      ]
+    });
+  }
+  var o = data.outliers;
+  document.getElementById("confusion").textContent = "In all: " + o.injected + " injected, " + o.flagged + " flagged, " + o.truePositives + " found, " +
+    (o.flagged - o.truePositives) + " false positives, " + (o.injected - o.truePositives) + " missed (counted in " + (o.unit === "gap" ? "gaps" : "transactions") + ").";
+  if (o.missed.length > 0) {
+    document.getElementById("missed").innerHTML = '<table class="missed"><tr><th>missed (first ' + o.missed.length + ')</th><th>group</th><th>value (ms)</th><th>threshold (ms)</th></tr>' +
+      o.missed.map(function (m) {
+        return "<tr><td>" + escapeHtml(m.txn_id) + "</td><td>" + escapeHtml(m.group == null ? "" : m.group) + "</td><td>" + (m.value_ms === null ? "not measured" : m.value_ms) +
+          "</td><td>" + (m.threshold_ms == null ? "" : Math.round(m.threshold_ms)) + "</td></tr>";
+      }).join("") + "</table>";
+  }
 
   var rows = data.charts.timeline;
   var KINDS = [
@@ -142,7 +235,8 @@ const PAGE_SCRIPT = String.raw`
     { name: "inter-step wait", color: "#8fc98f" },
     { name: "injected outlier wait", color: "#d9412b" },
     { name: "failed attempt", color: "#e69b22" },
-    { name: "retry backoff", color: "#f3d9a4" }
+    { name: "retry backoff", color: "#f3d9a4" },
+    { name: "silent until the stream's end", color: "#c9ced6" }
   ];
   var items = [];
   rows.forEach(function (t, row) {
@@ -162,8 +256,11 @@ const PAGE_SCRIPT = String.raw`
         cursor = end;
       }
     });
+    // Still open when the stream ended (stuck ones, above all): drawn on to the stream's end.
+    if (t.outcome === "open" && data.lastTs !== null && cursor !== null && data.lastTs > cursor) items.push([row, cursor - origin, data.lastTs - origin, 6, t.txn_id]);
   });
-  make("timeline", {
+  if (rows.length === 0) empty("timeline", "No transaction to draw: the stream has none.");
+  else make("timeline", {
     animation: false,
     // ECharts shows tooltips as HTML, and ids come from the stream: escaped.
     tooltip: { formatter: function (p) { return escapeHtml(p.value[4]) + "<br>" + KINDS[p.value[3]].name + ": " + (p.value[2] - p.value[1]) + " ms (" + p.value[1] + " to " + p.value[2] + " ms)"; } },
@@ -182,7 +279,7 @@ const PAGE_SCRIPT = String.raw`
           var start = api.coord([api.value(1), api.value(0)]);
           var end = api.coord([api.value(2), api.value(0)]);
           var step = k === 1 || k === 4;
-          var height = api.size([0, 1])[1] * (step ? 0.8 : 0.55);
+          var height = api.size([0, 1])[1] * (step ? 0.8 : k === 6 ? 0.3 : 0.55);
           var width = Math.max(step ? 2 : 1, end[0] - start[0]);
           return { type: "rect", shape: { x: start[0], y: start[1] - height / 2, width: width, height: height },
             style: api.style(), transition: [] };
@@ -193,17 +290,20 @@ const PAGE_SCRIPT = String.raw`
 
   var c = data.concurrency;
   var points = c.timeline.max.map(function (v, i) { return [c.timeline.start_ts_ms + i * c.timeline.bucket_ms, v]; });
-  make("concurrency", {
+  if (points.length === 0) empty("concurrency", "No events with a time: nothing to draw over time.");
+  else make("concurrency", {
     animation: false,
-    tooltip: { trigger: "axis" },
+    useUTC: true,
+    tooltip: { trigger: "axis", formatter: function (ps) { var p = ps[0]; return dayFormat.format(new Date(p.value[0])) + " " + escapeHtml(data.timeZone) + "<br>" + p.value[1] + " open"; } },
     grid: { left: 60, right: 60, top: 30, bottom: 50 },
-    xAxis: { type: "time", name: "stream time (ts_ms, UTC)", nameLocation: "middle", nameGap: 30 },
+    xAxis: { type: "time", name: "stream time (" + data.timeZone + ")", nameLocation: "middle", nameGap: 30, axisLabel: { formatter: clock, hideOverlap: true } },
     yAxis: { type: "value", name: "open transactions", min: 0 },
     series: [{ name: "most open at once", type: "line", step: "end", showSymbol: false, data: points,
       areaStyle: { opacity: 0.15 }, lineStyle: { width: 1.5 },
       markLine: { symbol: "none", data: [{ yAxis: c.peak, name: "peak" }], label: { formatter: "peak {c}" }, lineStyle: { type: "dashed" } } }]
   });
 
+  if (charts.length === 0) document.documentElement.dataset.rendered = "true";
   charts.forEach(function (entry) { entry.chart.setOption(entry.option); });
   window.addEventListener("resize", function () { charts.forEach(function (entry) { entry.chart.resize(); }); });
 })();

@@ -7,6 +7,7 @@ import type {
   InvalidLine,
   KafkaInputReport,
   KafkaTopicReport,
+  StepFigureReport,
   ViolationKind,
   WorkflowReport,
 } from "../report.ts";
@@ -75,6 +76,11 @@ function workflowTable(workflows: readonly WorkflowReport[]): string[] {
 function flaggedLine(t: FlaggedTransaction): string {
   const gap = t.max_gap_ms === null ? "no complete gap" : `largest gap ${ms(t.max_gap_ms)} ms after step ${t.max_gap_after_step}`;
   const duration = t.duration_ms === null ? "" : `, duration ${ms(t.duration_ms)} ms`;
+  if (t.group != null && t.threshold_ms != null) {
+    const what = t.max_gap_after_step === null || !t.group.includes("->") ? "duration" : "gap";
+    return `    ${t.txn_id}  ${what} ${t.value_ms === null ? "none" : ms(t.value_ms)} ms in ${t.group} (threshold ${ms(Math.round(t.threshold_ms))} ms)${t.injected ? "  [injected]" : "  [not injected]"}`;
+  }
+  if (t.group === null && t.value_ms === null && t.threshold_ms === null) return `    ${t.txn_id}  injected gap not measured  [injected]`;
   return `    ${t.txn_id}  ${gap}${duration}${t.injected ? "  [injected]" : "  [not injected]"}`;
 }
 
@@ -118,11 +124,41 @@ export function renderText(report: AnalysisReport): string {
     out.push(...workflowTable(report.workflows));
   }
 
+  const measuredSteps = report.step_baselines.filter((s) => s.work_ms !== null || s.pre_wait_ms !== null);
+  if (measuredSteps.length > 0) {
+    out.push("");
+    out.push("By workflow step (ms; threshold: median + k × 1.4826 × upper MAD of ln(1 + ms), from 30 measurements)");
+    const cell = (f: StepFigureReport | null) =>
+      f === null ? "-" : `${ms(f.p50_ms)}/${ms(f.p90_ms)}/${ms(f.p99_ms)}${f.threshold_ms === null ? "" : ` > ${ms(Math.round(f.threshold_ms))}: ${n(f.above_threshold ?? 0)}`}`;
+    out.push("  step                      work p50/p90/p99 > threshold: above      pre-wait p50/p90/p99 > threshold: above");
+    for (const s of measuredSteps) {
+      const name = `${s.workflow ?? "(no workflow)"} ${s.step}`;
+      out.push(`  ${name.padEnd(24)}  ${cell(s.work_ms).padEnd(40)} ${cell(s.pre_wait_ms)}`);
+    }
+  }
+
   const o = report.outliers;
   const rule = o.rule;
   const judged = rule.measure === "gap" ? "largest gap between steps" : "duration";
   out.push("");
-  if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
+  if (rule.method === "grouped") {
+    const unit = rule.measure === "gap" ? "gap" : "duration";
+    out.push(
+      `Outliers: each ${unit} flagged when ln(1 + ms) exceeds median + ${rule.k} × 1.4826 × upper MAD of its group's` +
+        ` (${rule.measure === "gap" ? "workflow and gap from_step -> to_step" : "workflow"}; under ${rule.min_group} measurements, the workflow's or all)`,
+    );
+    for (const g of o.groups ?? []) {
+      const name = `${g.workflow ?? "(no workflow)"}${g.from_step === null ? "" : ` ${g.from_step} -> ${g.to_step}`}`;
+      out.push(
+        `    ${name}: ${n(g.count)} measured, median ${ms(g.median_ms)} ms, threshold ${ms(Math.round(g.threshold_ms))} ms` +
+          `${g.baseline === "group" ? "" : ` (${g.baseline}'s baseline)`}; flagged ${n(g.flagged)}, injected ${n(g.injected)}, found ${n(g.true_positives)}`,
+      );
+    }
+    out.push(
+      `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps); ${unit}s flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
+        ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
+    );
+  } else if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
   else if (rule.method === "fixed") out.push(`Outliers: flagged when the ${judged} exceeds ${ms(rule.threshold_ms)} ms (fixed threshold)`);
   else {
     out.push(
@@ -130,7 +166,7 @@ export function renderText(report: AnalysisReport): string {
         ` = median ${ms(rule.median_ms)} + ${rule.k} × 1.4826 × MAD ${ms(rule.mad_ms)} (all ${rule.measure === "gap" ? "gaps" : "durations"})`,
     );
   }
-  out.push(
+  if (rule.method !== "grouped") out.push(
     `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps), flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
       ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
   );
@@ -178,7 +214,24 @@ export function renderText(report: AnalysisReport): string {
     }
     if (a.detection_delay_ms.count > 0) out.push(...table(delays));
     if (a.early_alerts > 0) out.push(`  ${n(a.early_alerts)} alerts came before their anomaly began: counted as found, left out of the delays`);
+    if (a.false_positive_list.length > 0) {
+      out.push(`  false alerts${a.false_positives > a.false_positive_list.length ? ` (first ${n(a.false_positive_list.length)} of ${n(a.false_positives)})` : ""}:`);
+      for (const f of a.false_positive_list) {
+        const when = f.alert_ts_ms === null ? "" : ` at ts_ms ${f.alert_ts_ms}`;
+        out.push(`    ${f.txn_id}  ${f.alert_kind ?? "alert"}${when}${f.in_stream ? "" : "  [not in the stream]"}`);
+      }
+    }
+    if (a.missed.length > 0) {
+      out.push(`  missed${a.false_negatives > a.missed.length ? ` (first ${n(a.missed.length)} of ${n(a.false_negatives)})` : ""}:`);
+      for (const m of a.missed) out.push(`    ${m.txn_id}  ${m.kind}${m.anomaly_began_ms === null ? "" : ` since ts_ms ${m.anomaly_began_ms}`}`);
+    }
     if (a.invalid_lines > 0) out.push(`  invalid alert lines:`, ...invalidLines(a.invalid_examples, a.invalid_lines));
+  }
+
+  if (report.warnings.length > 0) {
+    out.push("");
+    out.push("Warnings:");
+    for (const warning of report.warnings) out.push(`  ${warning}`);
   }
 
   out.push("");

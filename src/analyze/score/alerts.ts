@@ -17,6 +17,12 @@ import type { EventSource } from "../read/source.ts";
 import type { TransactionLabels } from "./truth.ts";
 import { tableKey } from "../measure/txn-table.ts";
 import { MAX_EXAMPLES } from "../measure/violations.ts";
+import type { AlertFalsePositive, AlertMiss } from "../report.ts";
+
+/** An alert more than this before the stream's first event cannot be about it. */
+export const DAY_MS = 86_400_000;
+
+const idOf = (key: string) => Buffer.from(key, "latin1").toString("utf8");
 
 
 /**
@@ -96,13 +102,21 @@ export class AlertScorer {
   private readonly delays = new Delays();
   private readonly outlier = new KindScore();
   private readonly stuck = new KindScore();
+  /** Named lists, in the order the transactions ended, at most `limit` each. */
+  private readonly limit: number;
+  private readonly falsePositiveList: AlertFalsePositive[] = [];
+  private readonly missedList: AlertMiss[] = [];
+  /** Each alerted transaction's earliest alert time, to tell times that cannot belong to the stream. */
+  private readonly times: number[] = [];
 
-  private constructor(source: string) {
+  private constructor(source: string, limit: number) {
     this.source = source;
+    this.limit = limit;
   }
 
-  static async load(source: EventSource): Promise<AlertScorer> {
-    const scorer = AlertScorer.reading(source.name);
+  /** `limit`: how many false positives and misses are listed by name (`--list`). */
+  static async load(source: EventSource, limit = 20): Promise<AlertScorer> {
+    const scorer = AlertScorer.reading(source.name, limit);
     for await (const line of linesOf(source)) scorer.read(line);
     return scorer.sealed();
   }
@@ -111,8 +125,8 @@ export class AlertScorer {
    * A scorer that is given its alert lines one by one (`read`), as live scoring receives them; scoring
    * starts on `sealed()` copies of it, so the alerts keep coming in while a copy scores what came so far.
    */
-  static reading(source: string): AlertScorer {
-    return new AlertScorer(source);
+  static reading(source: string, limit = 20): AlertScorer {
+    return new AlertScorer(source, limit);
   }
 
   /**
@@ -120,7 +134,7 @@ export class AlertScorer {
    * What `load` returns once every line is read.
    */
   sealed(): AlertScorer {
-    const copy = new AlertScorer(this.source);
+    const copy = new AlertScorer(this.source, this.limit);
     for (const [key, alerted] of this.pending) copy.pending.set(key, { ...alerted });
     copy.withKind = this.withKind;
     for (const [kind, count] of this.otherKinds) copy.otherKinds.set(kind, count);
@@ -129,6 +143,7 @@ export class AlertScorer {
     copy.invalidExamples.push(...this.invalidExamples);
     copy.alerted = copy.pending.size;
     for (const alerted of copy.pending.values()) {
+      if (!Number.isNaN(alerted.any)) copy.times.push(alerted.any);
       if (alerted.outlier !== undefined) copy.outlier.alerted++;
       if (alerted.stuck !== undefined) copy.stuck.alerted++;
     }
@@ -205,15 +220,50 @@ export class AlertScorer {
       this.stuck.count(byKind ? alerted?.stuck : alertTs, stuck.silentSinceMs);
       if (alerted?.stuck !== undefined) this.stuck.alertedRight++;
     }
-    if (outlier === undefined && stuck === undefined) return;
+    if (outlier === undefined && stuck === undefined) {
+      if (alerted !== undefined) keepFirst(this.falsePositiveList, falsePositive(key, alerted, true), this.limit, byAlertTime);
+      return;
+    }
     this.labelled++;
-    if (alertTs === undefined) return;
+    if (alertTs === undefined) {
+      const kind = outlier !== undefined && stuck !== undefined ? "outlier+stuck" : outlier !== undefined ? "outlier" : "stuck";
+      const began = Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity);
+      keepFirst(this.missedList, { txn_id: idOf(key), kind, anomaly_began_ms: Number.isFinite(began) ? began : null }, this.limit, byAnomalyTime);
+      return;
+    }
     this.truePositives++;
     this.delays.add(alertTs, Math.min(outlier?.waitStartedMs ?? Infinity, stuck?.silentSinceMs ?? Infinity));
   }
 
+  /**
+   * Warnings about the alerts as a whole: times that cannot belong to the stream (`firstTs`..`lastTs`,
+   * epoch ms), and alerts that name none of its transactions.
+   */
+  warnings(firstTs: number, lastTs: number): string[] {
+    const warnings: string[] = [];
+    if (Number.isFinite(firstTs)) {
+      const early = this.times.filter((t) => t < firstTs - DAY_MS);
+      if (early.length > 0) {
+        // Seconds since the epoch are a thousand times smaller: times 1000× larger fall in the stream's span.
+        const seconds = early.filter((t) => t * 1000 >= firstTs - DAY_MS && t * 1000 <= lastTs + DAY_MS).length;
+        const first = Math.min(...early);
+        warnings.push(
+          `${this.source}: ${early.length} of ${this.times.length} alerted transactions have ts_ms more than a day before the stream's first event ` +
+            `(${new Date(firstTs).toISOString()}; earliest alert ts_ms ${first})` +
+            (seconds > 0 ? `; ${seconds} of them look like seconds, not milliseconds (×1000 falls within the stream)` : ""),
+        );
+      }
+    }
+    if (this.alerted > 0 && this.pending.size === this.alerted) {
+      warnings.push(`${this.source}: none of the ${this.alerted} alerted transactions is in the stream: alerts of another run?`);
+    }
+    return warnings;
+  }
+
   report(): AlertReport {
     const tp = this.truePositives;
+    const unknown: AlertFalsePositive[] = [];
+    for (const [key, alerted] of this.pending) keepFirst(unknown, falsePositive(key, alerted, false), Math.max(0, this.limit - this.falsePositiveList.length), byAlertTime);
     return {
       source: this.source,
       lines: this.lines,
@@ -232,8 +282,34 @@ export class AlertScorer {
       by_kind: { outlier: this.outlier.report(this.withKind > 0), stuck: this.stuck.report(this.withKind > 0) },
       alerts_with_kind: this.withKind,
       other_kinds: Object.fromEntries(this.otherKinds),
+      false_positive_list: [...this.falsePositiveList, ...unknown],
+      missed: this.missedList,
+      listed_limit: this.limit,
     };
   }
+}
+
+/**
+ * Keeps the `limit` first items by `order` in `list` (sorted): the lists do not depend on the order
+ * transactions are settled in (the end of the stream, or a live scorer's deadlines).
+ */
+function keepFirst<T>(list: T[], item: T, limit: number, order: (a: T, b: T) => number): void {
+  if (limit <= 0) return;
+  if (list.length >= limit && order(item, list[list.length - 1]!) >= 0) return;
+  let at = list.length;
+  while (at > 0 && order(item, list[at - 1]!) < 0) at--;
+  list.splice(at, 0, item);
+  if (list.length > limit) list.pop();
+}
+
+const byId = (a: { txn_id: string }, b: { txn_id: string }) => (a.txn_id < b.txn_id ? -1 : a.txn_id > b.txn_id ? 1 : 0);
+const timeOrLast = (value: number | null) => value ?? Infinity;
+const byAlertTime = (a: AlertFalsePositive, b: AlertFalsePositive) => timeOrLast(a.alert_ts_ms) - timeOrLast(b.alert_ts_ms) || byId(a, b);
+const byAnomalyTime = (a: AlertMiss, b: AlertMiss) => timeOrLast(a.anomaly_began_ms) - timeOrLast(b.anomaly_began_ms) || byId(a, b);
+
+function falsePositive(key: string, alerted: Alerted, inStream: boolean): AlertFalsePositive {
+  const kind = alerted.outlier !== undefined && alerted.stuck !== undefined ? "outlier+stuck" : alerted.outlier !== undefined ? "outlier" : alerted.stuck !== undefined ? "stuck" : null;
+  return { txn_id: idOf(key), alert_kind: kind, alert_ts_ms: Number.isNaN(alerted.any) ? null : alerted.any, in_stream: inStream };
 }
 
 /** The earlier of two alert times; NaN (no ts_ms) only when neither has one. */

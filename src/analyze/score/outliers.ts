@@ -21,8 +21,12 @@ import type { FlaggedTransaction, OutlierReport, OutlierRule, TimelineTransactio
 /** Scales the MAD to the standard deviation of a normal distribution (1 / Φ⁻¹(3/4)). */
 export const MAD_TO_SIGMA = 1.4826;
 
+export const OUTLIER_RULES = ["grouped", "pooled"] as const;
+
 export interface OutlierOptions {
   readonly measure: "gap" | "duration";
+  /** "grouped" (also when absent): a baseline per workflow and gap (grouped-outliers.ts); "pooled": one for all (this file). */
+  readonly rule?: (typeof OUTLIER_RULES)[number] | undefined;
   /** A fixed threshold in ms; without it, median + k·1.4826·MAD. */
   readonly thresholdMs?: number | undefined;
   readonly madK: number;

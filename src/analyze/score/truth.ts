@@ -16,6 +16,8 @@ export interface ObservedTransaction {
   readonly injectedWaitAt: number;
   /** How many of its inter_step_wait events said outlier_injected: true. */
   readonly injectedGaps: number;
+  /** from_step of those waits. */
+  readonly injectedFromSteps?: readonly number[];
   /** Its transaction_open said stuck: true. */
   readonly stuckLabelled: boolean;
   /** step_failed events read. */
@@ -76,7 +78,7 @@ export interface TruthFileReading {
 export const IN_STREAM_TRUTH: GroundTruth = {
   description: "labels in the stream",
   labelsOf(txn) {
-    const outlier = txn.injectedGaps > 0 ? { waitStartedMs: txn.injectedWaitAt, gaps: txn.injectedGaps } : undefined;
+    const outlier = txn.injectedGaps > 0 ? { waitStartedMs: txn.injectedWaitAt, gaps: txn.injectedGaps, fromSteps: txn.injectedFromSteps === undefined ? undefined : [...txn.injectedFromSteps] } : undefined;
     const stuck = txn.stuckLabelled ? { silentSinceMs: txn.lastTs } : undefined;
     const failures = txn.failures > 0 ? { count: txn.failures, final: txn.outcome === "failed" } : undefined;
     if (outlier === undefined && stuck === undefined && failures === undefined) return undefined;

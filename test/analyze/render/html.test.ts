@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -33,16 +33,18 @@ if (!available) {
 type Page = Awaited<ReturnType<Awaited<ReturnType<typeof chromium.launchPersistentContext>>["newPage"]>>;
 
 /** Opens a report's page in headless Chromium, waits until every chart rendered, runs `check` on the tab. */
-async function inBrowser(report: AnalysisReport, check: (tab: Page) => Promise<void>): Promise<void> {
+async function inBrowser(report: AnalysisReport | { html: string }, check: (tab: Page) => Promise<void>, timezoneId?: string): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), "wfsim-html-"));
   const profile = join(dir, "profile");
   const page = join(dir, "report.html");
-  await writeFile(page, await renderHtml(report));
+  await writeFile(page, "html" in report ? report.html : await renderHtml(report));
   // A fresh profile directory for every run (playwright passes it as --user-data-dir).
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     viewport: { width: 1280, height: 900 },
+    // The viewer's own zone, which the report's times must not depend on.
+    ...(timezoneId === undefined ? {} : { timezoneId }),
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
   try {
@@ -108,7 +110,8 @@ describe("analyze: the HTML report in a browser", () => {
 
   it("draws a scenario's failed attempts, retries and stuck transactions, and the duration threshold", { skip, timeout: 120_000 }, async () => {
     const stdout = await wfsimRun(["--scenario", "examples/checkout.yaml", "--samples", "4000", "--start-time", "2026-03-02T08:00:00Z"]);
-    const report = await analyzeText(stdout, { charts: true, measure: "duration" });
+    // The pooled rule has one threshold to draw; the grouped rule has one per workflow.
+    const report = await analyzeText(stdout, { charts: true, measure: "duration", rule: "pooled" });
     const timeline = report.charts!.timeline;
     assert.ok(timeline.some((t) => t.steps.some((s) => s.failed)), "a failed attempt is drawn");
     assert.ok(timeline.some((t) => t.stuck), "a stuck transaction is drawn");
@@ -146,6 +149,85 @@ describe("analyze: the HTML report in a browser", () => {
       assert.match(shown.tip!, /&lt;img src=x onerror=/);
       assert.equal(shown.images, 0);
       assert.equal(shown.title, title);
+    });
+  });
+});
+
+const EXAMPLES = ["seed", "checkout", "flash-sale", "nightly-batch", "shop-orders", "payments-cloudevents", "onboarding"] as const;
+const VIEWS = ["histograms", "steps", "detection", "timeline", "concurrency"] as const;
+
+describe("analyze: the HTML report of every shipped example", () => {
+  for (const example of EXAMPLES) {
+    it(`examples/${example}.yaml: every chart has data or says why not; stream times in UTC whatever the viewer's zone`, { skip, timeout: 180_000 }, async () => {
+      const dir = await mkdtemp(join(tmpdir(), "wfsim-html-ex-"));
+      try {
+        const scenario = `examples/${example}.yaml`;
+        const events = join(dir, "events.jsonl");
+        const truth = join(dir, "truth.jsonl");
+        const page = join(dir, "report.html");
+        await exec("/bin/sh", ["-c", `"${process.execPath}" "${WFSIM}" run --scenario ${scenario} --clock virtual --quiet --samples 2000 --start-time 2026-01-31T09:00:00Z --truth "${truth}" > "${events}"`]);
+        const { stdout } = await exec(process.execPath, [WFSIM, "analyze", events, "--truth", truth, "--scenario", scenario, "--format", "json", "--html", page], { maxBuffer: 1 << 26 });
+        const report = JSON.parse(stdout) as AnalysisReport;
+        const html = await readFile(page, "utf8");
+        await inBrowser(
+          { html },
+          async (tab) => {
+            for (const id of VIEWS) {
+              const note = await tab.evaluate((chartId) => (globalThis as any).document.querySelector(`#${chartId} p.empty`)?.textContent ?? null, id);
+              const drawn = await inked(tab, id);
+              assert.ok(note !== null || drawn > 1000, `#${id}: ${drawn} pixels and no note`);
+              assert.ok(note === null || drawn === 0, `#${id} says "${note}" and draws ${drawn} pixels`);
+            }
+            // Every example's steps have gaps: the per-step view has data; detection has when anything was injected or flagged.
+            assert.ok((await inked(tab, "steps")) > 1000, "#steps drawn");
+            const compared = report.outliers.injected_gaps > 0 || report.outliers.flagged > 0;
+            assert.equal((await inked(tab, "detection")) > 1000, compared, "#detection drawn when there is something to compare");
+            // The viewer is in New York; the axis speaks UTC: 09:00 UTC is "09:00:00", not 04:00.
+            const label = await tab.evaluate(() => {
+              const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("concurrency"));
+              return chart.getOption().xAxis[0].axisLabel.formatter(Date.UTC(2026, 0, 31, 9, 0, 0));
+            });
+            assert.equal(label, "09:00:00");
+            const confusion = await tab.evaluate(() => (globalThis as any).document.getElementById("confusion").textContent);
+            assert.match(confusion, new RegExp(`${report.outliers.flagged} flagged, ${report.outliers.true_positives} found`));
+            await screenshot(tab, `analyze-report-${example}.png`);
+          },
+          "America/New_York",
+        );
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+  }
+
+  it("shows stream times in the zone --timezone names", { skip, timeout: 120_000 }, async () => {
+    const stdout = await wfsimRun(["--samples", "300", "--start-time", "2026-01-31T09:00:00Z"]);
+    const report = await analyzeText(stdout, { charts: true });
+    const html = await renderHtml(report, { timeZone: "Asia/Kolkata" });
+    await inBrowser({ html }, async (tab) => {
+      const label = await tab.evaluate(() => {
+        const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("concurrency"));
+        return chart.getOption().xAxis[0].axisLabel.formatter(Date.UTC(2026, 0, 31, 9, 0, 0));
+      });
+      // UTC+05:30.
+      assert.equal(label, "14:30:00");
+    });
+  });
+
+  it("says why instead of drawing empty axes", { skip, timeout: 120_000 }, async () => {
+    // One single-step transaction: a duration, no gap, nothing for the per-step views.
+    const report = await analyzeText(compact([ev.open("solo", 0), ev.stepOpen("solo", 1, 10, 10), ev.stepDone("solo", 1, 10), ev.close("solo", 10, 10, 1)]), { charts: true });
+    await inBrowser(report, async (tab) => {
+      const notes = await tab.evaluate(() =>
+        Object.fromEntries(["histograms", "steps", "detection"].map((id) => [id, (globalThis as any).document.querySelector(`#${id} p.empty`)?.textContent ?? null])),
+      );
+      assert.equal(notes.histograms, null, "the durations are drawn");
+      assert.match(notes.steps, /^Nothing was measured/);
+      assert.match(notes.detection, /^Nothing was measured/);
+      assert.equal(await inked(tab, "steps"), 0);
+      // The histogram has one half only: the durations.
+      const series = await tab.evaluate(() => (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("histograms")).getOption().series.length);
+      assert.equal(series, 1);
     });
   });
 });

@@ -87,15 +87,22 @@ describe("analyze: ground truth", () => {
     assert.equal(report.outliers.recall, 0);
   });
 
-  it("finds every 15 s outlier of the default workload with the default rule", async () => {
+  it("finds every 15 s outlier of the default workload with either rule", async () => {
     const { stdout } = await exec(process.execPath, [WFSIM, "run", "--clock", "virtual", "--samples", "20000", "--start-time", "0", "--quiet"], {
       maxBuffer: 1 << 30,
     });
     const injectedLines = stdout.split("\n").filter((line) => line.includes('"outlier_injected":true'));
     const injectedTxns = new Set(injectedLines.map((line) => (JSON.parse(line) as { txn_id: string }).txn_id));
-    const report = await analyzeText(stdout);
+    const report = await analyzeText(stdout, { rule: "pooled" });
     const o = report.outliers;
     assert.equal(report.invalid_lines, 0);
+    // The grouped rule (default) judges each gap on its own baseline: one group per gap 1→2 .. 4→5,
+    // all clean gaps in [300, 3200] and every injected one at least 15,300, so every group's threshold
+    // must fall between for precision and recall 1.
+    const grouped = (await analyzeText(stdout)).outliers;
+    assert.equal(grouped.groups!.length, 4);
+    for (const g of grouped.groups!) assert.ok(g.threshold_ms >= 3200 && g.threshold_ms < 15300, JSON.stringify(g));
+    assert.deepEqual([grouped.flagged, grouped.true_positives, grouped.injected_gaps], [injectedLines.length, injectedLines.length, injectedLines.length]);
     assert.equal(o.injected_gaps, injectedLines.length);
     assert.equal(o.injected, injectedTxns.size);
     assert.ok(o.injected > 500, `about 1 − 0.99⁴ ≈ 3.9% of 20,000 transactions carry an outlier, got ${o.injected}`);
