@@ -83,3 +83,12 @@ export function describeSystemError(error: unknown): string {
       return error instanceof Error ? error.message : String(error);
   }
 }
+
+/**
+ * `text` fit for one line of a terminal: control characters (a line break, an escape sequence, NUL)
+ * and the replacement character of bytes that are not UTF-8 are written as escapes, so that a
+ * message quoting a garbage file shows what is there without acting on the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\ufffd]/g, (c) => (c === "\ufffd" ? "\\ufffd" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+}

@@ -1,5 +1,5 @@
 import { Command, CommanderError, Option } from "commander";
-import { isWfsimError, WfsimError } from "../errors.ts";
+import { isWfsimError, printable, WfsimError } from "../errors.ts";
 import { VERSION } from "../version.ts";
 import type { CommandContext, RunFlags } from "./run-command.ts";
 import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
@@ -158,7 +158,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
       return 2;
     }
     if (isWfsimError(error) && error.isUserError) {
-      io.stderr.write(`wfsim: ${error.message}\n`);
+      io.stderr.write(`wfsim: ${printable(error.message)}\n`);
       return error.exitCode;
     }
     io.stderr.write(`wfsim: internal error, please report it: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

@@ -16,6 +16,7 @@ import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestinat
 import { describeSystemError, openOutput } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
 import { onForcedExit } from "./forced-exit.ts";
+import { STALL_DEFAULTS, StallWatch } from "./kafka-stall.ts";
 import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { openRegistryRecords, registryOutputFromFlags } from "./registry-flags.ts";
 import { checkLiveFlags, openLive } from "./live-flags.ts";
@@ -123,6 +124,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     const openedSink = (kafkaSink = opened.sink);
     const forget = onForcedExit(() => lostOnForcedExit(openedSink));
     watching.push({ close: () => void forget() });
+    watching.push(watchStalls(openedSink, kafka.timeoutMs, context.stderr));
     sink = openedSink;
     close = () => openedSink.close();
     destination = opened.description;
@@ -199,5 +201,20 @@ function lostOnForcedExit(sink: KafkaSink): { line: string; exitCode: number } |
   return {
     line: `wfsim: stopped at once by a second signal: ${records.toLocaleString("en-US")} records emitted were not delivered to Kafka (the topics hold what was acknowledged before)`,
     exitCode: 3,
+  };
+}
+
+/** Tells on stderr when delivery stalls and when it resumes (kafka-stall.ts), until closed. */
+function watchStalls(sink: KafkaSink, timeoutMs: number, stderr: NodeJS.WritableStream & { isTTY?: boolean }): Closable {
+  const write = (line: string) => stderr.write(`${stderr.isTTY === true ? "\r\x1b[2K" : ""}${line}\n`);
+  const settings = { ...STALL_DEFAULTS, timeoutMs, timeoutFlag: flagName("kafkaTimeout"), now: () => performance.now(), wallNow: () => Date.now() };
+  const watch = new StallWatch(() => (sink.failure !== undefined ? "failed" : sink.waiting), settings, write);
+  const timer = setInterval(() => watch.check(), STALL_DEFAULTS.checkEveryMs);
+  timer.unref();
+  return {
+    close: () => {
+      clearInterval(timer);
+      watch.check();
+    },
   };
 }

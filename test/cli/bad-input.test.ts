@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CLI, runCli } from "../helpers/cli.ts";
 
 /** Each row: the arguments, then what the single stderr line must say. */
@@ -81,6 +84,22 @@ describe("bad input", () => {
     assert.equal(result.status, 2);
     assert.equal(result.stdout, "");
     assert.equal(result.stderr, `wfsim: needs Node.js 22.22 or later, found v${old}; in wfsim's own folder, npx wfsim runs it on the Node.js 24 that npm install brings\n`);
+  });
+
+  it("quotes a garbage file without its raw bytes: control characters and undecodable bytes are escaped", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-garbage-"));
+    try {
+      const garbage = join(dir, "truth.jsonl");
+      await writeFile(garbage, Buffer.from([0x1b, 0x5b, 0x33, 0x31, 0x6d, 0xff, 0xfe, 0x00, 0x07, 0x0d, 0x41, 0x0a]));
+      const result = await runCli(["analyze", "/dev/null", "--truth", garbage]);
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, /^wfsim: --truth .*truth\.jsonl: line 1 is not a wfsim truth record \(not valid JSON/);
+      assert.ok(result.stderr.endsWith("\n") && result.stderr.indexOf("\n") === result.stderr.length - 1, "one line");
+      assert.doesNotMatch(result.stderr.slice(0, -1), /[\u0000-\u001f\u007f-\u009f\ufffd]/, "no raw control or undecodable byte");
+      assert.match(result.stderr, /\\x1b\[31m/, "the escape shown as text");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   for (const [args, message] of BAD_INPUT) {

@@ -77,3 +77,40 @@ for (const [signal, code] of [
     });
   });
 }
+
+describe("a signal at 0, 50, 100 and 200 ms after start", () => {
+  // Where the run is at each of these moments depends on the machine (loading Node.js and wfsim takes
+  // tens of ms); what must hold at any of them: the run ends by that signal, and --output is either
+  // untouched (the signal came before it was opened) or whole lines in which every transaction opened
+  // is closed or aborted. Only before Node.js runs wfsim's first line can the signal end the process
+  // the default way (no code, killed by the signal, which a shell reports as 130/143 all the same).
+  for (const delay of [0, 50, 100, 200]) {
+    for (const [signal, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ] as const) {
+      it(`${signal} at ${delay} ms: exit ${code}, --output untouched or consistent`, async (t) => {
+        const dir = mkdtempSync(join(tmpdir(), "wfsim-signal-at-"));
+        t.after(() => rmSync(dir, { recursive: true, force: true }));
+        const out = join(dir, "out.jsonl");
+        writeFileSync(out, KEEP);
+        const child = startCli(["--scenario", CHECKOUT, "--clock", "real", "--speed", "50", "--start-time", "now", "--samples", "100000", "--output", out]);
+        const done = collect(child);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        child.kill(signal);
+        const result = await done;
+        if (result.code === null) assert.equal(result.signal, signal, result.stderr);
+        else assert.equal(result.code, code, result.stderr);
+        const text = readFileSync(out, "utf8");
+        if (text === KEEP) return;
+        assert.ok(text === "" || text.endsWith("\n"), "whole lines only");
+        const open = new Set<string>();
+        for (const event of parseLines(text) as { type: string; txn_id: string }[]) {
+          if (event.type === "transaction_open") open.add(event.txn_id);
+          else if (event.type.startsWith("transaction_")) open.delete(event.txn_id);
+        }
+        assert.equal(open.size, 0, "every transaction opened is closed or aborted");
+      });
+    }
+  }
+});

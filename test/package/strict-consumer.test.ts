@@ -31,7 +31,7 @@ function npm(args: readonly string[], cwd: string): string {
 }
 
 describe("the packed package in a strict consumer project", () => {
-  it("compiles without skipLibCheck (a snippet and docs/library.md's), runs, and its source maps point at files it ships", (t) => {
+  it("compiles without skipLibCheck (a snippet and every TypeScript block of the docs), runs, and its source maps point at files it ships", (t) => {
     const dir = mkdtempSync(join(tmpdir(), "wfsim-consumer-"));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const tarball = npm(["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], ROOT).trim().split("\n").at(-1)!;
@@ -44,9 +44,11 @@ describe("the packed package in a strict consumer project", () => {
       }),
     );
     writeFileSync(join(dir, "index.ts"), SNIPPET);
-    // docs/library.md's TypeScript blocks, compiled as a consumer would paste them (not run: one needs Kafka).
-    const docBlocks = [...readFileSync(join(ROOT, "docs", "library.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
-    assert.ok(docBlocks.length >= 3, "docs/library.md has its snippets");
+    // Every TypeScript block of the README and docs/, compiled as a consumer would paste them (not
+    // run: some need Kafka or files of the user's).
+    const docFiles = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => join("docs", f))];
+    const docBlocks = docFiles.flatMap((file) => [...readFileSync(join(ROOT, file), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!));
+    assert.ok(docBlocks.length >= 6, `the docs have their snippets: ${docBlocks.length}`);
     docBlocks.forEach((block, i) => writeFileSync(join(dir, `doc-${i}.ts`), `${block}\nexport {};\n`));
     npm(["install", "--prefer-offline", "--no-audit", "--no-fund", "--ignore-scripts", join(dir, tarball), `@types/node@${NODE_TYPES}`], dir);
 

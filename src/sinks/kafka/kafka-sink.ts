@@ -121,6 +121,17 @@ export class KafkaSink implements EventSink {
   }
 
   /** Records and bytes held: waiting to be sent, and in the request in flight. */
+  /**
+   * The request Kafka has not acknowledged yet, if one is out: since when it was sent
+   * (performance.now(), retries included), the records waiting (its own and those behind it), and the
+   * last connection error the retries met, in words; undefined when nothing is out.
+   */
+  get waiting(): { readonly sinceMs: number; readonly records: number; readonly lastError: string | undefined } | undefined {
+    if (this.inFlight === undefined) return undefined;
+    const last = this.sender.lastConnectionError;
+    return { sinceMs: this.sentAt, records: this.buffered.records, lastError: last === undefined ? undefined : describeKafkaFailure(last).reason };
+  }
+
   get buffered(): { readonly records: number; readonly bytes: number } {
     let inFlightRecords = 0;
     for (const slot of this.inFlight ?? []) inFlightRecords += slot.builder.records;
@@ -229,7 +240,7 @@ export class KafkaSink implements EventSink {
     }
     this.inFlight = request;
     this.inFlightBytes = bytes;
-    if (this.onAcknowledged !== undefined) this.sentAt = performance.now();
+    this.sentAt = performance.now();
     this.timer = setTimeout(() => this.fail(this.timeoutFailure(), request), this.settings.deliveryTimeoutMs);
     this.acked.clear();
     this.sender.send(request, (batch) => this.batchAcknowledged(request, batch)).then(
