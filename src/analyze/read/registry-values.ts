@@ -57,13 +57,11 @@ export class RegistryValueDecoder {
   }
 }
 
-function eventLine(decoded: Record<string, unknown>, schema: RegisteredSchema, url: string): Buffer {
-  // serializeEvent leaves out undefined fields; a decoder's absent optional field is null.
-  const event: Record<string, unknown> = {};
-  for (const key in decoded) {
-    const field = decoded[key];
-    if (field !== null) event[key] = field;
-  }
+function eventLine(event: Record<string, unknown>, schema: RegisteredSchema, url: string): Buffer {
+  // serializeEvent leaves out undefined fields; a decoder's absent optional field is null. The
+  // decoded object is ours alone: it is changed in place (to undefined, not deleted, which would
+  // turn it into a slow dictionary object).
+  for (const key in event) if (event[key] === null) event[key] = undefined;
   if (typeof event["type"] !== "string" || !KNOWN_TYPES.has(event["type"])) {
     throw new WfsimError(
       "REGISTRY_SCHEMA",
@@ -90,8 +88,7 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
       const wrapped = type.typeName === "union:wrapped";
       return (value, offset) => {
         const decoded = type.fromBuffer(value.subarray(offset)) as Record<string, unknown>;
-        const record = (wrapped ? Object.values(decoded)[0] : decoded) as Record<string, unknown>;
-        return eventLine(record, schema, url);
+        return eventLine(wrapped ? unwrap(decoded) : decoded, schema, url);
       };
     }
     case "PROTOBUF": {
@@ -116,6 +113,12 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
       };
     }
   }
+}
+
+/** The record in avsc's wrapped union value ({ "wfsim.StepOpen": record }), without an array. */
+function unwrap(decoded: Record<string, unknown>): Record<string, unknown> {
+  for (const key in decoded) return decoded[key] as Record<string, unknown>;
+  return decoded;
 }
 
 /** The file's top-level messages in order: those of its package, else the root's. */
