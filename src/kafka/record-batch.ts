@@ -154,6 +154,30 @@ export class RecordBatchBuilder {
    * of that value. `headers` comes from encodeHeaders().
    */
   append(key: Buffer, line: string, valueBytes: number, headers: Buffer, timestamp: number): void {
+    // + 1: the newline is written too, then overwritten by the headers.
+    let at = this.startRecord(key, valueBytes, headers.length, timestamp, 1);
+    const buffer = this.buffer;
+    buffer.write(line, at, "utf8");
+    at += valueBytes;
+    this.end = at + headers.copy(buffer, at);
+    this.count++;
+  }
+
+  /** Appends a record whose value is binary (a Schema Registry's wire format): the same layout as append(). */
+  appendBytes(key: Buffer, value: Uint8Array, headers: Buffer, timestamp: number): void {
+    let at = this.startRecord(key, value.length, headers.length, timestamp, 0);
+    const buffer = this.buffer;
+    buffer.set(value, at);
+    at += value.length;
+    this.end = at + headers.copy(buffer, at);
+    this.count++;
+  }
+
+  /**
+   * Writes a record's length, attributes, timestamp and offset deltas, key and value length, with room
+   * for `spare` bytes more, and returns where its value goes (append() and appendBytes() write it).
+   */
+  private startRecord(key: Buffer, valueBytes: number, headersBytes: number, timestamp: number, spare: number): number {
     if (this.count === 0) {
       this.baseTimestamp = timestamp;
       this.maxTimestamp = timestamp;
@@ -170,9 +194,8 @@ export class RecordBatchBuilder {
       key.length +
       varintSize(valueBytes) +
       valueBytes +
-      headers.length;
-    // + 1: the newline is written too, then overwritten by the headers.
-    const needed = this.end + varintSize(bodyBytes) + bodyBytes + 1;
+      headersBytes;
+    const needed = this.end + varintSize(bodyBytes) + bodyBytes + spare;
     if (needed > this.buffer.length) this.grow(needed);
 
     const buffer = this.buffer;
@@ -182,49 +205,7 @@ export class RecordBatchBuilder {
     at = writeVarint(buffer, at, offsetDelta);
     at = writeVarint(buffer, at, key.length);
     at += key.copy(buffer, at);
-    at = writeVarint(buffer, at, valueBytes);
-    buffer.write(line, at, "utf8");
-    at += valueBytes;
-    at += headers.copy(buffer, at);
-    this.end = at;
-    this.count++;
-  }
-
-  /** Appends a record whose value is binary (a Schema Registry's wire format): the same layout as append(). */
-  appendBytes(key: Buffer, value: Uint8Array, headers: Buffer, timestamp: number): void {
-    if (this.count === 0) {
-      this.baseTimestamp = timestamp;
-      this.maxTimestamp = timestamp;
-    } else if (timestamp > this.maxTimestamp) {
-      this.maxTimestamp = timestamp;
-    }
-    const timestampDelta = timestamp - this.baseTimestamp;
-    const offsetDelta = this.count;
-    const bodyBytes =
-      1 +
-      varintSize(timestampDelta) +
-      varintSize(offsetDelta) +
-      varintSize(key.length) +
-      key.length +
-      varintSize(value.length) +
-      value.length +
-      headers.length;
-    const needed = this.end + varintSize(bodyBytes) + bodyBytes;
-    if (needed > this.buffer.length) this.grow(needed);
-
-    const buffer = this.buffer;
-    let at = writeVarint(buffer, this.end, bodyBytes);
-    buffer[at++] = 0;
-    at = writeVarint(buffer, at, timestampDelta);
-    at = writeVarint(buffer, at, offsetDelta);
-    at = writeVarint(buffer, at, key.length);
-    at += key.copy(buffer, at);
-    at = writeVarint(buffer, at, value.length);
-    buffer.set(value, at);
-    at += value.length;
-    at += headers.copy(buffer, at);
-    this.end = at;
-    this.count++;
+    return writeVarint(buffer, at, valueBytes);
   }
 
   /**
