@@ -4,22 +4,25 @@ const numberFormat = new Intl.NumberFormat("en-US");
 const fmt = (value: number) => numberFormat.format(value);
 
 /**
- * The live progress line on a terminal's stderr: redrawn in place a few times a second, erased at the
- * end so the summary starts on a clean line.
+ * The live progress of a run on stderr. On a terminal: one line redrawn in place a few times a
+ * second, erased at the end so the summary starts on a clean line. Elsewhere (a CI log, a container
+ * log, a file): a plain line every `--status-every` seconds, so a long run is not silent until its end.
  */
 export class ProgressLine {
   private readonly stream: NodeJS.WriteStream;
   private readonly total: number;
   private readonly read: () => Progress;
+  private readonly terminal: boolean;
   private timer: NodeJS.Timeout | undefined;
   private lastEvents = 0;
   private lastTime = 0;
   private rate = 0;
 
-  constructor(stream: NodeJS.WriteStream, total: number, read: () => Progress) {
+  constructor(stream: NodeJS.WriteStream, total: number, read: () => Progress, { terminal = true }: { terminal?: boolean } = {}) {
     this.stream = stream;
     this.total = total;
     this.read = read;
+    this.terminal = terminal;
   }
 
   start(intervalMs = 250): void {
@@ -32,7 +35,7 @@ export class ProgressLine {
     if (this.timer === undefined) return;
     clearInterval(this.timer);
     this.timer = undefined;
-    this.stream.write("\r\x1b[2K");
+    if (this.terminal) this.stream.write("\r\x1b[2K");
   }
 
   private draw(): void {
@@ -44,6 +47,10 @@ export class ProgressLine {
     this.lastTime = now;
     const done = progress.closed + progress.aborted + progress.failed + progress.stuck;
     const line = `wfsim: ${fmt(done)}${Number.isFinite(this.total) ? `/${fmt(this.total)}` : ""} done, ${fmt(progress.inFlight)} in flight, ${fmt(Math.round(this.rate))} events/s`;
+    if (!this.terminal) {
+      this.stream.write(`${line}\n`);
+      return;
+    }
     // A terminal that reports no width (some ptys say 0) gets the usual 80 columns.
     const width = this.stream.columns > 0 ? this.stream.columns : 80;
     this.stream.write(`\r\x1b[2K${line.slice(0, width - 1)}`);

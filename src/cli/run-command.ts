@@ -3,7 +3,8 @@ import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
 import { loadScenario } from "../config/scenario/load.ts";
 import type { Scenario } from "../config/scenario/model.ts";
-import { resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
+import { invalidOption, resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
+import { number } from "../config/values.ts";
 import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
@@ -50,6 +51,10 @@ export async function runCommand(flags: RunFlags, context: CommandContext): Prom
   }
 }
 
+/** Seconds between status lines on a stderr that is no terminal (--status-every). */
+const STATUS_EVERY_SECONDS = 10;
+const STATUS_EVERY = number(0, 86_400);
+
 /** What watches a run and is closed when it ends, however it ends. */
 type Closable = { close(): Promise<void> | void };
 
@@ -71,6 +76,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
   const quiet = flags.quiet === true;
   if (stoppedDuringStartup(context)) return 0; // runMain turns the signal into its exit code
+  const statusEvery = flags.statusEvery === undefined ? STATUS_EVERY_SECONDS : STATUS_EVERY.parse(flags.statusEvery);
+  if (statusEvery === undefined) throw invalidOption(flagName("statusEvery"), STATUS_EVERY.expected, flags.statusEvery);
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
@@ -155,9 +162,11 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   const total = samplesShare(options.samples, options.instance);
   // A line redrawn in place on a terminal that the events scroll through too would be torn apart by them.
   const eventsOnTerminal = output !== undefined && isatty(output.fd);
-  const progress = context.stderr.isTTY && !quiet && !eventsOnTerminal ? new ProgressLine(context.stderr, total, () => simulation.progress()) : undefined;
+  const terminal = context.stderr.isTTY === true;
+  const shown = !quiet && (terminal ? !eventsOnTerminal : statusEvery > 0);
+  const progress = shown ? new ProgressLine(context.stderr, total, () => simulation.progress(), { terminal }) : undefined;
   const started = performance.now();
-  progress?.start();
+  progress?.start(terminal ? 250 : statusEvery * 1000);
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
   await truth?.close({ end: true });

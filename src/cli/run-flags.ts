@@ -103,6 +103,11 @@ export const SCENARIO_FLAGS = {
 export const OUTPUT_FLAGS = {
   output: { syntax: "-o, --output <file>", help: "write JSON Lines to this file instead of stdout" },
   quiet: { syntax: "-q, --quiet", help: "no progress line and no summary on stderr" },
+  statusEvery: {
+    syntax: "--status-every <seconds>",
+    help: "with stderr not a terminal, a status line (done, in flight, events/s) this often; 0: none (a terminal gets one line redrawn in place)",
+    defaultText: "10",
+  },
   dryRun: {
     syntax: "--dry-run",
     help: "check every flag and the scenario, say in one line on stderr what would run, and exit 0 without opening a file or connecting (for command lines in manifests and scripts)",

@@ -9,6 +9,7 @@ import { CLI, runCli } from "../helpers/cli.ts";
 
 /** Each row: the arguments, then what the single stderr line must say. */
 const BAD_INPUT: [string[], RegExp][] = [
+  [["--status-every", "-1"], /^wfsim: --status-every must be a number from 0 to 86400, got -1$/],
   [["--samples", "-5"], /^wfsim: --samples must be a whole number of at least 1, or unlimited, got -5$/],
   [["--samples", "1.5"], /^wfsim: --samples must be a whole number of at least 1, or unlimited, got 1\.5$/],
   [["--samples", "0"], /--samples must be a whole number of at least 1, or unlimited, got 0/],

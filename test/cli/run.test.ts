@@ -82,6 +82,19 @@ describe("wfsim run", () => {
     assert.equal(parseLines(result.stdout).length, 80);
   });
 
+  it("says how it goes every --status-every seconds when stderr is no terminal, and nothing more with 0", async () => {
+    // About 2.5 s on the real clock at ten times speed: status lines every 0.5 s, then the summary.
+    const args = ["run", "--speed", "10", "--samples", "50", "--output", "/dev/null"];
+    const status = /^wfsim: [\d,]+\/50 done, [\d,]+ in flight, [\d,]+ events\/s$/gm;
+    const lines = await runCli([...args, "--status-every", "0.5"]);
+    assert.equal(lines.code, 0, lines.stderr);
+    assert.ok((lines.stderr.match(status) ?? []).length >= 2, lines.stderr);
+    assert.match(lines.stderr, /^wfsim: 50 transactions/m, "the summary follows");
+    const none = await runCli([...args, "--status-every", "0"]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal((none.stderr.match(status) ?? []).length, 0, none.stderr);
+  });
+
   it("prints help with every flag of the reference and its default, on stdout, exit 0", async () => {
     const result = await runCli(["run", "--help"]);
     assert.equal(result.code, 0);
