@@ -113,26 +113,20 @@ export class RunMetrics {
       });
     kafkaGauge("wfsim_kafka_records_in_flight", "Records given to the Kafka output and not yet acknowledged", (k) => k.buffered.records);
     kafkaGauge("wfsim_kafka_bytes_in_flight", "Bytes of records given to the Kafka output and not yet acknowledged", (k) => k.buffered.bytes);
-    new Counter({
-      name: "wfsim_kafka_records_delivered_total",
-      help: "Records Kafka acknowledged",
-      registers,
-      collect() {
-        if (metrics.kafka === undefined) return;
-        this.reset();
-        this.inc(metrics.kafka.report().deliveredTotal);
-      },
-    });
-    new Counter({
-      name: "wfsim_kafka_records_undelivered_total",
-      help: "Records Kafka will never acknowledge: those of a failed request and all after it",
-      registers,
-      collect() {
-        if (metrics.kafka === undefined) return;
-        this.reset();
-        this.inc(metrics.kafka.report().undelivered);
-      },
-    });
+    // The sink's own running totals, read when scraped.
+    const kafkaCounter = (name: string, help: string, read: (report: ReturnType<KafkaProbe["report"]>) => number) =>
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          if (metrics.kafka === undefined) return;
+          this.reset();
+          this.inc(read(metrics.kafka.report()));
+        },
+      });
+    kafkaCounter("wfsim_kafka_records_delivered_total", "Records Kafka acknowledged", (r) => r.deliveredTotal);
+    kafkaCounter("wfsim_kafka_records_undelivered_total", "Records Kafka will never acknowledge: those of a failed request and all after it", (r) => r.undelivered);
     new Counter({
       name: "wfsim_errors_total",
       help: "Errors, by kind: kafka_delivery (records Kafka will never acknowledge), alert_line (alert lines that could not be read, skipped)",

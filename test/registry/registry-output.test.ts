@@ -8,18 +8,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli } from "../helpers/cli.ts";
 import { assertExactlyOnceInOrder, consumeAll } from "../kafka/consume.ts";
-import { kafkaSkip, kafkaTarget } from "../kafka/env.ts";
+import { kafkaTarget } from "../kafka/env.ts";
 import { closedPort, deleteTopicsAfter, jsonLines, oneLineError, RECENT_START, testTopics, topicFlags } from "../kafka/wfsim.ts";
 import { avroSchema } from "../../src/events/wire/avro.ts";
 import { topicShapes } from "../../src/events/wire/topic-events.ts";
 import { IndependentReader } from "./decode.ts";
-import { testRegistry } from "./env.ts";
+import { kafkaAndRegistry } from "./env.ts";
 
 const TIMEOUT_MS = 180_000;
 const VIRTUAL = ["--clock", "virtual", "--start-time", RECENT_START];
-const target = testRegistry();
-const skip = kafkaSkip() || ("skip" in target ? target.skip : false);
-const registryUrl = () => ("url" in target ? target.url : "");
+const { skip, url: registryUrl } = kafkaAndRegistry();
 
 let dir = "";
 before(async () => (dir = await mkdtemp(join(tmpdir(), "wfsim-registry-test-"))));

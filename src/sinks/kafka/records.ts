@@ -33,7 +33,35 @@ export { EVENT_TYPE_HEADER };
 const KEY_CACHE_LIMIT = 1 << 16;
 
 /** Each event type's encoded header list, built once. */
-const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
+export const EVENT_HEADERS: ReadonlyMap<EventType, Buffer> = new Map(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
+
+/**
+ * Each open transaction's key (txn_id as UTF-8) and its hash, computed once and reused for its ~16
+ * events; let go when the transaction ends, and bounded by KEY_CACHE_LIMIT whatever the stream.
+ */
+export class TxnKeys {
+  private readonly keys = new Map<string, { readonly key: Buffer; readonly hash: number }>();
+
+  /** The key of `event`'s transaction. */
+  of(event: WfEvent): { readonly key: Buffer; readonly hash: number } {
+    const id = event.txn_id;
+    let key = this.keys.get(id);
+    if (key === undefined) {
+      const bytes = Buffer.from(id, "utf8");
+      key = { key: bytes, hash: keyHash(bytes) };
+      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
+      this.keys.set(id, key);
+    }
+    // The transaction is over: its key will not be needed again.
+    if (isTransactionEvent(event) && event.type !== "transaction_open") this.keys.delete(id);
+    return key;
+  }
+
+  /** Keys held now. */
+  get size(): number {
+    return this.keys.size;
+  }
+}
 
 /**
  * Turns events into records: key = txn_id (UTF-8), value = the JSON line without its newline (the
@@ -43,7 +71,7 @@ const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, enco
 export class EventRecords implements KafkaRecordMapper {
   readonly topics: readonly [string, string];
   private topicIndex: 0 | 1 = 0;
-  private readonly keys = new Map<string, { key: Buffer; hash: number }>();
+  private readonly keys = new TxnKeys();
   private key: Buffer = Buffer.alloc(0);
   private line = "";
   private valueBytes = 0;
@@ -69,24 +97,14 @@ export class EventRecords implements KafkaRecordMapper {
    * topic. `hash` then holds the key's hash and appendTo() writes the record.
    */
   prepareEvent(event: WfEvent): 0 | 1 {
-    const id = event.txn_id;
-    let key = this.keys.get(id);
-    if (key === undefined) {
-      const bytes = Buffer.from(id, "utf8");
-      key = { key: bytes, hash: keyHash(bytes) };
-      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
-      this.keys.set(id, key);
-    }
-    const transactional = isTransactionEvent(event);
-    // The transaction is over: its key will not be needed again.
-    if (transactional && event.type !== "transaction_open") this.keys.delete(id);
+    const key = this.keys.of(event);
     this.key = key.key;
     this.line = serializeEvent(event);
     this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
-    this.headers = HEADERS.get(event.type)!;
+    this.headers = EVENT_HEADERS.get(event.type)!;
     this.timestamp = event.ts_ms;
     this.keyHash = key.hash;
-    return transactional ? 0 : 1;
+    return isTransactionEvent(event) ? 0 : 1;
   }
 
   /** Keys held in the cache now (bounded, whatever the stream). */

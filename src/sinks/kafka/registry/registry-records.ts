@@ -1,13 +1,8 @@
 import type { KafkaTopics } from "../../../config/kafka-options.ts";
-import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../../events/schema.ts";
-import { EVENT_TYPE_HEADER } from "../../../kafka/layout.ts";
-import { keyHash } from "../../../kafka/partition.ts";
-import { encodeHeaders, type RecordBatchBuilder } from "../../../kafka/record-batch.ts";
-import type { KafkaRecordMapper } from "../records.ts";
+import { isTransactionEvent, type WfEvent } from "../../../events/schema.ts";
+import type { RecordBatchBuilder } from "../../../kafka/record-batch.ts";
+import { EVENT_HEADERS, TxnKeys, type KafkaRecordMapper } from "../records.ts";
 import type { ValueEncoder } from "./value-encoders.ts";
-
-const KEY_CACHE_LIMIT = 1 << 16;
-const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
 
 /**
  * wfsim's events as records whose values are in a Schema Registry's wire format: the same topics,
@@ -17,7 +12,7 @@ const HEADERS = new Map<EventType, Buffer>(EVENT_TYPES.map((type) => [type, enco
 export class RegistryEventRecords implements KafkaRecordMapper {
   readonly topics: readonly [string, string];
   private readonly encoders: readonly [ValueEncoder, ValueEncoder];
-  private readonly keys = new Map<string, { key: Buffer; hash: number }>();
+  private readonly keys = new TxnKeys();
   private topicIndex: 0 | 1 = 0;
   private key: Buffer = Buffer.alloc(0);
   private value: Buffer = Buffer.alloc(0);
@@ -31,21 +26,12 @@ export class RegistryEventRecords implements KafkaRecordMapper {
   }
 
   prepare(event: WfEvent): number {
-    const id = event.txn_id;
-    let key = this.keys.get(id);
-    if (key === undefined) {
-      const bytes = Buffer.from(id, "utf8");
-      key = { key: bytes, hash: keyHash(bytes) };
-      if (this.keys.size >= KEY_CACHE_LIMIT) this.keys.clear();
-      this.keys.set(id, key);
-    }
-    const transactional = isTransactionEvent(event);
-    if (transactional && event.type !== "transaction_open") this.keys.delete(id);
-    this.topicIndex = transactional ? 0 : 1;
+    const key = this.keys.of(event);
+    this.topicIndex = isTransactionEvent(event) ? 0 : 1;
     this.key = key.key;
     this.keyHash = key.hash;
     this.value = this.encoders[this.topicIndex].encode(event);
-    this.headers = HEADERS.get(event.type)!;
+    this.headers = EVENT_HEADERS.get(event.type)!;
     this.timestamp = event.ts_ms;
     return 1;
   }
