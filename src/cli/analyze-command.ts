@@ -16,6 +16,7 @@ import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
+import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
 import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
@@ -73,7 +74,22 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   // With FILE arguments, --kafka-bootstrap is there for --alerts kafka:TOPIC only.
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
-  const scenario = await shapedInput(flags, kafka !== undefined);
+  const scenario = await shapedInput(flags);
+  if (scenario?.output !== undefined && kafka !== undefined) {
+    const topicFlag = (["topicTxn", "topicSteps"] as const).find((key) => flags[key] !== undefined);
+    if (topicFlag !== undefined) {
+      throw new WfsimError(
+        "INVALID_OPTION",
+        `${analyzeFlagName(topicFlag)} names wfsim's own topics, and --scenario ${String(flags.scenario)} has an output section that names the topics read (${scenario.output.topics.join(", ")}): drop ${analyzeFlagName(topicFlag)}`,
+      );
+    }
+    if (followOptions !== undefined) {
+      throw new WfsimError(
+        "INVALID_OPTION",
+        `--follow reads wfsim's own topics, not shaped ones yet: --scenario ${String(flags.scenario)} has an output section; analyze its topics without --follow (a bounded read)`,
+      );
+    }
+  }
   checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
@@ -144,6 +160,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         kafka !== undefined && openKafkaSource !== undefined
           ? [
               await openKafkaSource(kafka, {
+                topics: scenario?.output === undefined ? undefined : shapedTopics(scenario),
                 signal: context.signal,
                 nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
                 registry: await registryDecoderFromFlags(flags, kafka.timeoutMs),
