@@ -16,6 +16,7 @@ import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
+import { alertFieldsFromFlags } from "./alert-field-flags.ts";
 import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
 import { openFollowLive } from "./live-flags.ts";
@@ -75,6 +76,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags);
+  const alertFields = alertFieldsFromFlags(flags, flags.alerts !== undefined, "--alerts");
   if (scenario?.output !== undefined && kafka !== undefined) {
     const topicFlag = (["topicTxn", "topicSteps"] as const).find((key) => flags[key] !== undefined);
     if (topicFlag !== undefined) {
@@ -138,6 +140,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       alerts = source;
     }
     const options = {
+      alertFields,
       measure: text(flags.outlierMeasure),
       rule: text(flags.outlierRule),
       thresholdMs: text(flags.thresholdMs),

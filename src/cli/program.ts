@@ -9,6 +9,7 @@ import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
 import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 import { LIVE_FLAGS } from "./live-flags.ts";
+import { alertFieldFlags } from "./alert-field-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -96,6 +97,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
     .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
+  addFlags(analyze, alertFieldFlags("--alerts"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
   addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
   addFlags(analyze, FOLLOW_FLAGS);

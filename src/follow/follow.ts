@@ -153,7 +153,7 @@ class Follower {
     const { settings, options } = this;
     const analysis = settings.analysis ?? {};
     const outliers = resolveOutlierOptions(analysis, this.nameOf);
-    const alerts = analysis.alerts === undefined ? undefined : await AlertScorer.load(analysis.alerts);
+    const alerts = analysis.alerts === undefined ? undefined : await AlertScorer.load(analysis.alerts, undefined, analysis.alertFields);
     this.charts = analysis.charts === true;
     this.detector = new StuckDetector(options.stuckMs, options.stuckClock, () => this.place());
     this.analysisOptions = { ...outliers, truth: analysis.truth ?? IN_STREAM_TRUTH, alerts, charts: this.charts, observer: this.detector };
