@@ -4,7 +4,7 @@
  * the same alerts in wfsim's own format. Bad paths and formats: one line, exit 2.
  */
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -136,5 +136,48 @@ describe("alert field flags on the command line", () => {
     assert.equal(oneLine(await runCli(["analyze", events, "--alert-time-field", "time"])), "wfsim: --alert-time-field applies to --alerts");
     assert.equal(oneLine(await runCli(["run", "--samples", "5", "--alert-txn-field", "id"])), "wfsim: --alert-txn-field applies to --score-alerts");
     assert.match(oneLine(await runCli(["run", "--samples", "5", "--score-alerts", `file:${alerts}`, "--alert-time-field", "a.", "--dry-run"])), /^wfsim: --alert-time-field must be a field path/);
+  });
+});
+
+describe("alert fields with a shaped run: run --score-alerts and analyze --alerts", () => {
+  const SHOP = new URL("../../../examples/shop-orders.yaml", import.meta.url).pathname;
+  const RUN = ["run", "--scenario", SHOP, "--clock", "virtual", "--samples", "1500", "--seed", "5", "--start-time", "2026-01-01T00:00:00Z"];
+
+  it("live scores and analyze's agree, and equal the scores of the same alerts in wfsim's own format", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-alert-fields-shaped-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const first = await runCli([...RUN, "-q", "--truth", join(dir, "t1.jsonl"), "-o", join(dir, "e1.jsonl")]);
+    assert.equal(first.code, 0, first.stderr);
+    const truth = (await readFile(join(dir, "t1.jsonl"), "utf8")).split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as Record<string, unknown>);
+    // Alerts on every other anomaly, 3 s after it began; and on a few clean transactions.
+    const chosen: { txn: string; ts: number; kind: string }[] = [];
+    let i = 0;
+    for (const record of truth) {
+      if (record.kind !== "outlier" && record.kind !== "stuck") continue;
+      const began = (record.kind === "stuck" ? record.silent_since_ms : record.ts_ms) as number;
+      if (i++ % 2 === 0) chosen.push({ txn: record.txn_id as string, ts: began + 3_000, kind: record.kind });
+    }
+    assert.ok(chosen.length > 5, `${chosen.length} alerts`);
+    const shaped = join(dir, "alerts-shaped.jsonl");
+    const own = join(dir, "alerts-own.jsonl");
+    await writeFile(shaped, chosen.map((a) => JSON.stringify({ order: { txn: a.txn }, raisedAt: new Date(a.ts).toISOString(), kind: a.kind })).join("\n") + "\n");
+    await writeFile(own, chosen.map((a) => JSON.stringify({ txn_id: a.txn, ts_ms: a.ts, kind: a.kind })).join("\n") + "\n");
+    const fields = ["--alert-txn-field", "order.txn", "--alert-time-field", "raisedAt", "--alert-time-format", "iso"];
+
+    const reportPath = join(dir, "live.json");
+    const live = await runCli([...RUN, "--truth", join(dir, "t2.jsonl"), "-o", join(dir, "e2.jsonl"), "--score-alerts", `file:${shaped}`, ...fields, "--score-grace", "0", "--report", reportPath]);
+    assert.equal(live.code, 0, live.stderr);
+    const analyzed = async (alerts: string, extra: readonly string[]) => {
+      const result = await runCli(["analyze", "--scenario", SHOP, join(dir, "e2.jsonl"), "--truth", join(dir, "t2.jsonl"), "--alerts", alerts, ...extra, "--format", "json"]);
+      assert.equal(result.code, 0, result.stderr);
+      return (JSON.parse(result.stdout) as { alerts: Record<string, unknown> }).alerts;
+    };
+    const liveAlerts = (JSON.parse(await readFile(reportPath, "utf8")) as { alerts: Record<string, unknown> }).alerts;
+    const fromShaped = await analyzed(shaped, fields);
+    assert.deepEqual(liveAlerts, fromShaped);
+    const fromOwn = await analyzed(own, []);
+    assert.deepEqual({ ...fromShaped, source: fromOwn.source }, fromOwn);
+    assert.equal(fromOwn.true_positives, chosen.length);
+    assert.equal(fromOwn.invalid_lines, 0);
   });
 });
