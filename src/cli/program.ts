@@ -113,7 +113,9 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
         "the labels in the stream (outlier_injected, stuck, the failure events), or --truth FILE for a stream\n" +
         "without them. Memory grows with the transactions open at once, not with the input.\n" +
         "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +
-        "timestamp. --follow alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
+        "timestamp. With --scenario FILE whose output section is shaped, FILE's topics are read instead (every name\n" +
+        "its topic templates give) and merged the same way. --follow (Kafka, or one FILE that grows, like tail -f)\n" +
+        "alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
         '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +
         "which analyze --alerts FILE can score afterwards.",
     )

@@ -39,6 +39,10 @@ import { releaseAcross, type InputRecord, type MergeSettings, type PartitionInpu
 import { LineChunk } from "../kafka/read/records.ts";
 import { StuckDetector, type RecordPlace, type StuckAlert } from "./stuck-detector.ts";
 import { TopicsReader, wfsimTopics, type TopicList } from "../kafka/read/topics-reader.ts";
+import { SameMillisecondOrder, type PlacedRecord } from "../analyze/read/shaped/order.ts";
+import { ShapedRebuilder } from "../analyze/read/shaped/rebuild.ts";
+import { shapedReadPlan } from "../analyze/read/shaped/source.ts";
+import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 
 /** How long a fetch waits for new records: also how often wall-clock alerts are checked. */
 const FETCH_WAIT_MS = 200;
@@ -69,7 +73,10 @@ export interface FollowSummary {
 
 export interface FollowSettings {
   readonly connection: KafkaConnection;
-  /** The topics to follow; wfsim's own two (--topic-txn, --topic-steps) unless given. */
+  /**
+   * The topics to follow; unless given, those of `analysis.scenario`'s output section (its shaped
+   * records are then read back into the lifecycle), else wfsim's own two (--topic-txn, --topic-steps).
+   */
   readonly topics?: TopicList | undefined;
   readonly options: FollowOptions;
   /** The analysis, as for a bounded one. */
@@ -92,6 +99,12 @@ export interface FollowSettings {
 export async function follow(settings: FollowSettings): Promise<AnalysisReport> {
   const follower = new Follower(settings);
   return follower.run();
+}
+
+/** Where a shaped record came from, while it waits for its millisecond to end. */
+interface ShapedPlace {
+  readonly input: PartitionInput;
+  readonly offset: number;
 }
 
 interface OwnedSlot {
@@ -142,6 +155,8 @@ class Follower {
   private lastSummary = { at: performance.now(), events: 0 };
   private charts = false;
   private analysisOptions!: ConstructorParameters<typeof StreamAnalysis>[0];
+  /** Shaped records (a scenario with an output section): read back into the lifecycle, each slot's milliseconds put in order. */
+  private shaped: { readonly rebuilder: ShapedRebuilder; readonly orders: Map<number, SameMillisecondOrder<ShapedPlace>> } | undefined;
 
   constructor(settings: FollowSettings) {
     this.settings = settings;
@@ -158,7 +173,14 @@ class Follower {
     this.detector = new StuckDetector(options.stuckMs, options.stuckClock, () => this.place());
     this.analysisOptions = { ...outliers, truth: analysis.truth ?? IN_STREAM_TRUTH, alerts, charts: this.charts, observer: this.detector };
     this.analysis = new StreamAnalysis(this.analysisOptions);
-    const list = settings.topics ?? wfsimTopics(settings.connection);
+    const plan = shapedReadPlan(analysis.scenario);
+    if (plan !== undefined) {
+      if (options.group !== undefined) {
+        throw new WfsimError("INVALID_OPTION", `${this.nameOf("group")} does not read shaped topics yet (--scenario with an output section): follow them without it`);
+      }
+      this.shaped = { rebuilder: new ShapedRebuilder(plan, { blind: analysis.blind ?? analysis.truth !== undefined }), orders: new Map() };
+    }
+    const list = settings.topics ?? (plan !== undefined ? shapedTopics(plan.scenario) : wfsimTopics(settings.connection));
     this.reader = await TopicsReader.open(settings.connection, list, { signal: settings.signal, nameOf: this.nameOf as NameOf, bounded: false, role: "follow" });
     this.fetchedBefore = list.topics.map(() => 0);
     this.analysis.beginSource(kafkaSourceName(settings.connection, list), this.locator);
@@ -269,21 +291,55 @@ class Follower {
       FOLLOW,
       now,
       (slot: Slot, input: PartitionInput, record: InputRecord) => {
-        const start = this.chunk.length;
-        this.chunk.append(record.value);
-        this.locator.add(input, record);
         // Event time reaches this record's timestamp: what is open longer than --stuck-ms by now is
         // found before the record is analysed (it may be the transaction's late close).
         if (event && this.detector.due(slot.index, record.ts)) this.deliver(slot.index, this.detector.check(slot.index, record.ts));
+        if (this.shaped !== undefined) {
+          this.pushShaped(slot.index, input, record);
+          return;
+        }
+        const start = this.chunk.length;
+        this.chunk.append(record.value);
+        this.locator.add(input, record);
         this.lines++;
         this.analysis.push(this.chunk.bytes().subarray(start));
       },
     );
+    if (this.shaped !== undefined) {
+      // A slot read to its end: its last millisecond is complete as far as anyone can know.
+      for (const owned of live) {
+        const order = this.shaped.orders.get(owned.slot.index);
+        if (order !== undefined && order.held > 0 && owned.slot.inputs.every((input) => input.pending === 0 && (input.caughtUp || input.next >= input.end))) {
+          order.flush(this.analyseShaped);
+        }
+      }
+    }
     if (!event) {
       const wall = Date.now();
       for (const owned of live) this.deliver(owned.slot.index, this.detector.check(owned.slot.index, wall));
     }
   }
+
+  /** A shaped record, released by the merge: into its slot's millisecond order. */
+  private pushShaped(slot: number, input: PartitionInput, record: InputRecord): void {
+    const shaped = this.shaped!;
+    const parsed = shaped.rebuilder.parse(record.value.toString("utf8"));
+    if (parsed === undefined) return;
+    let order = shaped.orders.get(slot);
+    if (order === undefined) shaped.orders.set(slot, (order = new SameMillisecondOrder()));
+    order.push({ parsed, place: { input, offset: record.offset } }, this.analyseShaped);
+  }
+
+  /** A shaped record whose order is settled: the lifecycle lines it stands for, analysed. */
+  private readonly analyseShaped = ({ parsed, place }: PlacedRecord<ShapedPlace>): void => {
+    this.shaped!.rebuilder.rebuildParsed(parsed, (text) => {
+      const start = this.chunk.length;
+      this.chunk.append(Buffer.from(text.endsWith("\n") ? text.slice(0, -1) : text, "utf8"));
+      this.locator.addAt(place.input, place.offset);
+      this.lines++;
+      this.analysis.push(this.chunk.bytes().subarray(start));
+    });
+  };
 
   /** Alerts found in a slot: printed at once, or (group) held for the commit that covers them. */
   private deliver(slot: number, alerts: readonly StuckAlert[]): void {
@@ -481,6 +537,11 @@ class Follower {
   }
 
   private report(): AnalysisReport {
+    if (this.shaped !== undefined) {
+      this.chunk.reset();
+      this.locator.begin(this.lines + 1);
+      for (const order of this.shaped.orders.values()) order.flush(this.analyseShaped);
+    }
     const report = this.analysis.finish();
     const slots = [...this.owned.values()].map((owned) => owned.slot);
     const fetched = fetchedPerTopic(this.reader, slots).map((records, t) => records + (this.fetchedBefore[t] ?? 0));

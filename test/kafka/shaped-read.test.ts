@@ -3,6 +3,8 @@
 // lifecycle, and its report equals, figure for figure, the report of the JSON Lines of the same seed.
 // Every shipped example with an output section, on its own topics, and the e-commerce one with a
 // topic per record type (a transaction's records spread over five topics of three partitions each).
+// Then `--follow` on such topics: alone, its report when stopped is the same, and its alerts are on
+// transactions that stay open too long.
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -13,6 +15,7 @@ import { describe, test, type TestContext } from "node:test";
 import { Admin } from "@platformatic/kafka";
 import { loadScenario } from "../../src/config/scenario/load.ts";
 import { runCli } from "../helpers/cli.ts";
+import { FollowerProcess, waitFor } from "../follow/helpers.ts";
 import { kafkaSkip, kafkaTarget } from "./env.ts";
 import { RECENT_START } from "./wfsim.ts";
 
@@ -97,4 +100,56 @@ describe("wfsim analyze --kafka-bootstrap --scenario (shaped topics)", { skip: k
       assert.deepEqual(figures(fromKafka), file_);
     });
   }
+
+  test("--follow on shaped topics (a topic per record type): the report when stopped equals the JSON Lines', alerts on stuck transactions only", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-shaped-follow-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const { path } = await onOwnTopics(t, dir, join(EXAMPLES, "shop-orders.yaml"), (prefix) => `${prefix}.{record}`, 3);
+    const workload = ["--scenario", path, "--samples", "1500", "--clock", "virtual", "--start-time", RECENT_START, "--quiet"];
+    const jsonl = join(dir, "records.jsonl");
+    await wfsim(["run", ...workload, "--kafka-bootstrap", bootstrap.join(","), "--truth", join(dir, "kafka.truth")]);
+    await wfsim(["run", ...workload, "--output", jsonl, "--truth", join(dir, "file.truth")]);
+    const truthArgs = ["--truth", join(dir, "file.truth")];
+    const fromFile = figures(await wfsim(["analyze", "--scenario", path, jsonl, ...truthArgs, "--format", "json"]));
+
+    const report = join(dir, "follow.json");
+    // Longer than any transaction of this run that ends (72 s at most), shorter than the run (129 s).
+    const stuckMs = 75_000;
+    const follower = new FollowerProcess(t, [
+      "--scenario", path, "--kafka-bootstrap", bootstrap.join(","), ...truthArgs, "--stuck-ms", String(stuckMs), "--summary-ms", "200", "--format", "json", "--report", report,
+    ]);
+    await waitFor("the follower to analyse every event", () => follower.events >= (fromFile.events as number), 120_000, () => follower.stderr);
+    const { code, stderr } = await follower.stop("SIGINT");
+    assert.equal(code, 130, stderr);
+    const followed = JSON.parse(await readFile(report, "utf8")) as Record<string, unknown> & { kafka: { follow: { alerts: number }; merge: string } };
+    assert.equal(followed.kafka.merge, "per-partition", "the topics have one key and 3 partitions each: partition p of every topic together");
+    assert.equal(followed.kafka.follow.alerts, follower.alerts.length);
+    // Alerts: on transactions open longer than --stuck-ms (event time), which only stuck ones are here.
+    const truth = (await readFile(join(dir, "file.truth"), "utf8")).split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as { kind: string; txn_id: string; ts_ms: number });
+    const stuck = truth.filter((record) => record.kind === "stuck");
+    const lines = (await readFile(jsonl, "utf8")).trimEnd().split("\n");
+    const lastTs = Date.parse((JSON.parse(lines.at(-1)!) as { occurredAt: string }).occurredAt);
+    // Those stuck well before the end (event time of every partition past their open by stuck-ms, with a margin) must be alerted.
+    const due = stuck.filter((record) => record.ts_ms < lastTs - stuckMs - 5_000).map((record) => record.txn_id);
+    assert.ok(due.length > 0, "the run has a transaction stuck early enough");
+    const alerted = new Set(follower.alerts.map((alert) => alert.txn_id));
+    assert.ok(due.every((id) => alerted.has(id)) && [...alerted].every((id) => stuck.some((record) => record.txn_id === id)), `alerted ${[...alerted].join(", ")}; due ${due.join(", ")}`);
+    assert.equal(alerted.size, follower.alerts.length, "each transaction alerted once");
+    // A follower reads the partition numbers side by side, not in one time order across them: its
+    // concurrency over time follows its read order (as for wfsim's own topics); every other figure is the file's.
+    const withoutTimeline = (report: Record<string, unknown>) => {
+      delete (report.concurrency as { timeline?: unknown }).timeline;
+      return report;
+    };
+    assert.deepEqual(withoutTimeline(figures(JSON.stringify(followed))), withoutTimeline(fromFile));
+  });
+
+  test("--follow --group on shaped topics: refused in one line, exit 2", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-shaped-follow-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const result = await runCli(["analyze", "--scenario", join(EXAMPLES, "shop-orders.yaml"), "--kafka-bootstrap", bootstrap.join(","), "--follow", "--group", "g", "--dry-run"]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^wfsim: --group does not read shaped topics yet: --scenario \S+ has an output section; follow its topics without --group\n$/);
+  });
 });

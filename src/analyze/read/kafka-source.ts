@@ -64,8 +64,13 @@ export class RecordLocator implements LineLocator {
   }
 
   add(input: PartitionInput, record: InputRecord): void {
+    this.addAt(input, record.offset);
+  }
+
+  /** A line of the record at `offset` of `input` (several lines may come from one record). */
+  addAt(input: PartitionInput, offset: number): void {
     this.inputs.push(input);
-    this.offsets.push(record.offset);
+    this.offsets.push(offset);
   }
 
   /** The input line `line` came from. */

@@ -15,10 +15,10 @@
 import type { EventType } from "../../../events/schema.ts";
 import { isLifecycleRecord, type ParsedRecord } from "./rebuild.ts";
 
-/** A record and the source line it came from. */
-export interface PlacedRecord {
+/** A record and where it came from (a source line, a topic-partition's offset). */
+export interface PlacedRecord<P> {
   readonly parsed: ParsedRecord;
-  readonly line: number;
+  readonly place: P;
 }
 
 interface Last {
@@ -73,14 +73,14 @@ const MAX_FOLLOWED = 1 << 21;
 
 const ENDS: ReadonlySet<EventType> = new Set(["transaction_close", "transaction_failed", "transaction_aborted"]);
 
-export class SameMillisecondOrder {
+export class SameMillisecondOrder<P> {
   /** Each followed transaction's last moment handed on. */
   private readonly last = new Map<string, Last>();
-  private group: PlacedRecord[] = [];
+  private group: PlacedRecord<P>[] = [];
   private ts = NaN;
 
   /** Takes a record; hands on (to `emit`) those whose order is settled. */
-  push(record: PlacedRecord, emit: (record: PlacedRecord) => void): void {
+  push(record: PlacedRecord<P>, emit: (record: PlacedRecord<P>) => void): void {
     const parsed = record.parsed;
     if (!isLifecycleRecord(parsed)) {
       // Not a moment of a transaction: it keeps its place among the millisecond's records.
@@ -93,8 +93,16 @@ export class SameMillisecondOrder {
     this.group.push(record);
   }
 
-  /** Hands on everything held (at the end of the stream, or of a chunk that ends a millisecond). */
-  flush(emit: (record: PlacedRecord) => void): void {
+  /** Records held, waiting for their millisecond to end. */
+  get held(): number {
+    return this.group.length;
+  }
+
+  /**
+   * Hands on everything held: at the end of the stream, or when a follower has read all there is
+   * (a record of the same millisecond that comes later is then put after these).
+   */
+  flush(emit: (record: PlacedRecord<P>) => void): void {
     const group = this.group;
     if (group.length === 0) return;
     this.group = [];
@@ -104,8 +112,8 @@ export class SameMillisecondOrder {
       return;
     }
     // Per transaction, per record type: the records in the order they came.
-    const byTxn = new Map<string, Map<number, PlacedRecord[]>>();
-    const others: PlacedRecord[] = [];
+    const byTxn = new Map<string, Map<number, PlacedRecord<P>[]>>();
+    const others: PlacedRecord<P>[] = [];
     for (const record of group) {
       const parsed = record.parsed;
       if (!isLifecycleRecord(parsed)) {
@@ -129,12 +137,12 @@ export class SameMillisecondOrder {
   }
 
   /** Hands on one transaction's records of the millisecond in its lifecycle's order. */
-  private drain(txnId: string, queues: Map<number, PlacedRecord[]>, emit: (record: PlacedRecord) => void): void {
+  private drain(txnId: string, queues: Map<number, PlacedRecord<P>[]>, emit: (record: PlacedRecord<P>) => void): void {
     const heads = [...queues.values()];
     for (;;) {
       const live = heads.filter((queue) => queue.length > 0);
       if (live.length === 0) return;
-      let pick: PlacedRecord[] | undefined;
+      let pick: PlacedRecord<P>[] | undefined;
       if (live.length > 1) {
         for (const [event, step] of successors(this.last.get(txnId))) {
           pick = live.find((queue) => {
@@ -145,7 +153,7 @@ export class SameMillisecondOrder {
         }
         if (pick === undefined) {
           // Nothing expected is here (a moment without a record between): the earliest in a life.
-          const place = (queue: PlacedRecord[]) => {
+          const place = (queue: PlacedRecord<P>[]) => {
             const moment = queue[0]!.parsed.candidate!.moment;
             return ordinal(moment.event, moment.step);
           };
@@ -160,7 +168,7 @@ export class SameMillisecondOrder {
     }
   }
 
-  private note(record: PlacedRecord): void {
+  private note(record: PlacedRecord<P>): void {
     const parsed = record.parsed;
     if (!isLifecycleRecord(parsed)) return;
     const { event, step } = parsed.candidate.moment;

@@ -25,7 +25,7 @@ export function shapedReadPlan(scenario: Scenario | undefined): ReadPlan | undef
  */
 export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): EventSource {
   const locator = new ShapedLocator(source);
-  const order = source.kafka === undefined ? undefined : new SameMillisecondOrder();
+  const order = source.kafka === undefined ? undefined : new SameMillisecondOrder<number>();
   return {
     name: source.name,
     locator,
@@ -51,16 +51,18 @@ export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): E
       rest += decoder.end();
       const out = rest.trim() === "" ? { text: "" } : convert(rest, rebuilder, locator, sourceLine, order);
       let text = out.text;
-      order?.flush(({ parsed, line }) => rebuilder.rebuildParsed(parsed, (rebuilt) => {
-        text += rebuilt;
-        locator.add(line);
-      }));
+      order?.flush(({ parsed, place }) =>
+        rebuilder.rebuildParsed(parsed, (rebuilt) => {
+          text += rebuilt;
+          locator.add(place);
+        }),
+      );
       if (text !== "") yield Buffer.from(text, "utf8");
     },
   };
 }
 
-function convert(text: string, rebuilder: ShapedRebuilder, locator: ShapedLocator, firstLine: number, order: SameMillisecondOrder | undefined): { text: string; records: number } {
+function convert(text: string, rebuilder: ShapedRebuilder, locator: ShapedLocator, firstLine: number, order: SameMillisecondOrder<number> | undefined): { text: string; records: number } {
   let out = "";
   let line = firstLine;
   const lines = text.split("\n");
@@ -76,10 +78,10 @@ function convert(text: string, rebuilder: ShapedRebuilder, locator: ShapedLocato
     }
     const parsed = rebuilder.parse(record);
     if (parsed === undefined) continue;
-    order.push({ parsed, line }, (placed) =>
+    order.push({ parsed, place: line }, (placed) =>
       rebuilder.rebuildParsed(placed.parsed, (rebuilt) => {
         out += rebuilt;
-        locator.add(placed.line);
+        locator.add(placed.place);
       }),
     );
   }
