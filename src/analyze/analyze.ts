@@ -9,6 +9,7 @@
  * ```
  */
 import { AlertScorer } from "./score/alerts.ts";
+import type { AlertFields } from "./score/alert-fields.ts";
 import { resolveOutlierOptions, type AnalyzeOptionsInput } from "./options.ts";
 import type { AnalysisReport } from "./report.ts";
 import type { EventSource } from "./read/source.ts";
@@ -22,6 +23,8 @@ import { mergedSource } from "./read/merged-source.ts";
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */
   readonly alerts?: EventSource | undefined;
+  /** Where the alerts hold the transaction id and the time (txn_id and ts_ms unless given). */
+  readonly alertFields?: AlertFields | undefined;
   /** Where the ground truth comes from; by default, `outlier_injected` in the stream. */
   readonly truth?: GroundTruth | undefined;
   /** Also collect what the HTML report draws (`report.charts`). */
@@ -86,7 +89,7 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | 
 
 export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
-  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit);
+  const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit, options.alertFields);
   const analysis = new StreamAnalysis({
     ...outlierOptions,
     truth: options.truth ?? IN_STREAM_TRUTH,

@@ -264,12 +264,16 @@ export interface KafkaTopicReport {
 
 /**
  * Reading from Kafka. Places in examples name a record as source "topic-partition", line = offset.
- * `merge`: "per-partition" when both topics have the same partition count (partition p of both holds
+ * `merge`: "per-partition" when every topic has the same partition count (partition p of each holds
  * the same transactions and is merged on its own), else "all-partitions".
  */
 export interface KafkaInputReport {
   readonly bootstrap: string;
-  readonly topics: { readonly transactions: KafkaTopicReport; readonly steps: KafkaTopicReport };
+  /**
+   * The topics read, by role: wfsim's own layout has `transactions` and `steps`; a shaped output
+   * (analyze --scenario) has one entry per topic of its scenario, under the topic's name.
+   */
+  readonly topics: { readonly [role: string]: KafkaTopicReport };
   readonly merge: "per-partition" | "all-partitions";
   /** Records deleted by retention before they could be read. */
   readonly skipped_by_retention: number;

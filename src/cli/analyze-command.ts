@@ -16,6 +16,8 @@ import { AnalyzeStatus } from "./analyze-status.ts";
 import { describeSystemError, WfsimError } from "../errors.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
+import { alertFieldsFromFlags } from "./alert-field-flags.ts";
+import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
 import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
@@ -72,8 +74,24 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const connection = kafkaInput(files, flags, alertsTopic !== undefined);
   // With FILE arguments, --kafka-bootstrap is there for --alerts kafka:TOPIC only.
   const kafka = files.length === 0 ? connection : undefined;
-  const followOptions = followInput(flags, kafka !== undefined, nameOf);
-  const scenario = await shapedInput(flags, kafka !== undefined);
+  const followOptions = followInput(flags, kafka !== undefined, files, nameOf);
+  const scenario = await shapedInput(flags);
+  const alertFields = alertFieldsFromFlags(flags, flags.alerts !== undefined, "--alerts");
+  if (scenario?.output !== undefined && kafka !== undefined) {
+    const topicFlag = (["topicTxn", "topicSteps"] as const).find((key) => flags[key] !== undefined);
+    if (topicFlag !== undefined) {
+      throw new WfsimError(
+        "INVALID_OPTION",
+        `${analyzeFlagName(topicFlag)} names wfsim's own topics, and --scenario ${String(flags.scenario)} has an output section that names the topics read (${scenario.output.topics.join(", ")}): drop ${analyzeFlagName(topicFlag)}`,
+      );
+    }
+    if (followOptions?.group !== undefined) {
+      throw new WfsimError(
+        "INVALID_OPTION",
+        `${analyzeFlagName("group")} does not read shaped topics yet: --scenario ${String(flags.scenario)} has an output section; follow its topics without ${analyzeFlagName("group")}`,
+      );
+    }
+  }
   checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
@@ -122,6 +140,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       alerts = source;
     }
     const options = {
+      alertFields,
       measure: text(flags.outlierMeasure),
       rule: text(flags.outlierRule),
       thresholdMs: text(flags.thresholdMs),
@@ -136,6 +155,8 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
       report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
+    } else if (followOptions !== undefined) {
+      report = await followFileInput(paths[0]!, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
@@ -144,6 +165,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         kafka !== undefined && openKafkaSource !== undefined
           ? [
               await openKafkaSource(kafka, {
+                topics: scenario?.output === undefined ? undefined : shapedTopics(scenario),
                 signal: context.signal,
                 nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
                 registry: await registryDecoderFromFlags(flags, kafka.timeoutMs),
@@ -217,14 +239,18 @@ function kafkaInput(files: readonly string[], flags: AnalyzeFlags, alertsFromKaf
 }
 
 /** The follower's options with --follow; refuses its flags without it, and --follow without Kafka. */
-function followInput(flags: AnalyzeFlags, fromKafka: boolean, nameOf: (key: string) => string): FollowOptions | undefined {
+function followInput(flags: AnalyzeFlags, fromKafka: boolean, files: readonly string[], nameOf: (key: string) => string): FollowOptions | undefined {
   if (flags.follow !== true) {
     const first = Object.keys(FOLLOW_FLAGS).find((key) => key !== "follow" && flags[key] !== undefined);
     if (first !== undefined) throw new WfsimError("INVALID_OPTION", `${analyzeFlagName(first)} applies to --follow`);
     return undefined;
   }
   if (!fromKafka) {
-    throw new WfsimError("INVALID_OPTION", `--follow needs ${analyzeFlagName("kafkaBootstrap")}: it follows Kafka topics (files and stdin are read to their end)`);
+    if (files.length !== 1 || files[0] === "-") {
+      const got = files.length === 0 || files[0] === "-" ? "stdin" : `${files.length} files`;
+      throw new WfsimError("INVALID_OPTION", `--follow follows Kafka topics (${analyzeFlagName("kafkaBootstrap")}) or one growing FILE, got ${got}`);
+    }
+    if (flags.group !== undefined) throw new WfsimError("INVALID_OPTION", `${analyzeFlagName("group")} shares Kafka partitions between followers: it does not apply to following a file`);
   }
   return resolveFollowOptions(
     { stuckMs: text(flags.stuckMs), stuckClock: text(flags.stuckClock), group: text(flags.group), summaryMs: text(flags.summaryMs) },
@@ -258,6 +284,38 @@ async function followKafka(
       onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
       onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),
       onNotice: quiet ? undefined : (message) => context.stderr.write(`wfsim: ${message}\n`),
+    });
+  } finally {
+    context.stdout.off("error", onStdoutError);
+    await metrics?.close();
+  }
+}
+
+async function followFileInput(
+  path: string,
+  options: FollowOptions,
+  analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
+  quiet: boolean,
+  context: AnalyzeContext,
+  live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
+): Promise<AnalysisReport> {
+  // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
+  const stop = new AbortController();
+  const onStdoutError = () => stop.abort("output closed");
+  context.stdout.on("error", onStdoutError);
+  const signal = AbortSignal.any([context.signal, stop.signal]);
+  const metrics = await openFollowLive(live, context.stderr, quiet);
+  try {
+    const { followFile } = await import("../follow/file-follow.ts");
+    return await followFile({
+      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
+      path,
+      options,
+      analysis,
+      signal,
+      nameOf: analyzeFlagName,
+      onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
+      onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),
     });
   } finally {
     context.stdout.off("error", onStdoutError);

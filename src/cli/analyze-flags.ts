@@ -50,7 +50,7 @@ export const ANALYZE_KAFKA_FLAGS = {
 export const FOLLOW_FLAGS = {
   follow: {
     syntax: "--follow",
-    help: "keep reading as events arrive: alert (JSON lines on stdout) on transactions open too long, a rolling summary on stderr; the report when stopped (SIGINT/SIGTERM)",
+    help: "keep reading as events arrive (Kafka topics, or one FILE that grows, like tail -f; with --scenario, shaped records too): alert (JSON lines on stdout) on transactions open too long, a rolling summary on stderr; the report when stopped (SIGINT/SIGTERM)",
     group: FOLLOW,
   },
   stuckMs: {

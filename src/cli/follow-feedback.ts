@@ -25,7 +25,10 @@ export function formatFollowSummary(summary: FollowSummary): string {
     `lag ${summary.lag === null ? "unknown" : `${fmt(summary.lag)} records`}`,
     `event time ${summary.eventTime === null ? "none yet" : new Date(summary.eventTime).toISOString()}`,
   ];
-  const partitions = summary.partitions.length === 0 ? "no partitions" : `partition${summary.partitions.length === 1 ? "" : "s"} ${formatPartitions(summary.partitions)}`;
-  parts.push(`${partitions} of ${summary.partitionCount}${summary.group === undefined ? "" : ` (group ${summary.group})`}`);
+  // A followed file has no partitions (partitionCount 0): nothing to say of them.
+  if (summary.partitionCount > 0) {
+    const partitions = summary.partitions.length === 0 ? "no partitions" : `partition${summary.partitions.length === 1 ? "" : "s"} ${formatPartitions(summary.partitions)}`;
+    parts.push(`${partitions} of ${summary.partitionCount}${summary.group === undefined ? "" : ` (group ${summary.group})`}`);
+  }
   return `wfsim analyze: ${parts.join(", ")}\n`;
 }

@@ -1,4 +1,5 @@
 import type { EventSink, Simulation } from "../engine/simulation.ts";
+import { alertFieldFlags, alertFieldsFromFlags } from "./alert-field-flags.ts";
 import type { TruthRecord } from "../events/truth.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
 import { parseDuration, DURATION_EXPECTED } from "../config/units.ts";
@@ -45,6 +46,7 @@ export const LIVE_FLAGS = {
     defaultText: "5s",
     group: LIVE,
   },
+  ...alertFieldFlags("--score-alerts", LIVE),
   report: {
     syntax: "--report <file>",
     help: "with --score-alerts: write the final scores to this file as JSON (the alerts section of analyze --format json, and the overdue anomalies)",
@@ -102,6 +104,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
       feed,
       deadlineMs,
       graceMs,
+      fields: alertFieldsFromFlags(flags, true, FLAG.scoreAlerts),
       ...(typeof flags.report === "string" ? { report: { path: flags.report, flag: FLAG.report } } : {}),
     };
   }
@@ -132,6 +135,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
  * addresses, the alert source's form, the durations, and the scoring flags given without --score-alerts.
  */
 export function checkLiveFlags(flags: Flags, kafkaOutput: boolean): void {
+  alertFieldsFromFlags(flags, flags.scoreAlerts !== undefined, FLAG.scoreAlerts);
   if (flags.scoreAlerts === undefined) {
     const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
     if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);

@@ -9,6 +9,7 @@ import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
 import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 import { LIVE_FLAGS } from "./live-flags.ts";
+import { alertFieldFlags } from "./alert-field-flags.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
@@ -96,6 +97,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
     .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
+  addFlags(analyze, alertFieldFlags("--alerts"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
   addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
   addFlags(analyze, FOLLOW_FLAGS);
@@ -111,7 +113,9 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
         "the labels in the stream (outlier_injected, stuck, the failure events), or --truth FILE for a stream\n" +
         "without them. Memory grows with the transactions open at once, not with the input.\n" +
         "Kafka: partition p of both topics holds the same transactions (keyed by txn_id); they are merged by record\n" +
-        "timestamp. --follow alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
+        "timestamp. With --scenario FILE whose output section is shaped, FILE's topics are read instead (every name\n" +
+        "its topic templates give) and merged the same way. --follow (Kafka, or one FILE that grows, like tail -f)\n" +
+        "alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
         '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +
         "which analyze --alerts FILE can score afterwards.",
     )

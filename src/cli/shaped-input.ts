@@ -10,18 +10,12 @@ type Flags = { readonly [key: string]: string | boolean | undefined };
  * Loads --scenario and checks, before anything is read, that its records can be read back into the
  * lifecycle (a one-line error says what is missing where). Undefined without --scenario.
  */
-export async function shapedInput(flags: Flags, fromKafka: boolean): Promise<Scenario | undefined> {
+export async function shapedInput(flags: Flags): Promise<Scenario | undefined> {
   if (flags.scenario === undefined) return undefined;
   if (typeof flags.scenario !== "string" || flags.scenario.trim() === "") {
     throw new WfsimError("INVALID_OPTION", "--scenario must be a scenario file (YAML or JSON), got an empty value");
   }
   const scenario = await loadScenario(flags.scenario);
-  if (scenario.output !== undefined && fromKafka) {
-    throw new WfsimError(
-      "INVALID_OPTION",
-      `--scenario ${flags.scenario} has an output section, and analyze reads shaped records from files and stdin only for now: consume its topics (${scenario.output.topics.join(", ")}) into a file first`,
-    );
-  }
   shapedReadPlan(scenario);
   return scenario;
 }

@@ -34,11 +34,15 @@ import { StreamAnalysis } from "../analyze/stream-analysis.ts";
 import { IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
 import type { FollowOptions } from "./follow-options.ts";
 import { GroupMember, type Assignment, type Committed, type OffsetToCommit } from "../kafka/read/group-member.ts";
-import { kafkaReport, kafkaSourceName, RecordLocator } from "../analyze/read/kafka-source.ts";
+import { fetchedPerTopic, kafkaReport, kafkaSourceName, RecordLocator } from "../analyze/read/kafka-source.ts";
 import { releaseAcross, type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../kafka/read/record-merge.ts";
 import { LineChunk } from "../kafka/read/records.ts";
 import { StuckDetector, type RecordPlace, type StuckAlert } from "./stuck-detector.ts";
-import { TopicsReader } from "../kafka/read/topics-reader.ts";
+import { TopicsReader, wfsimTopics, type TopicList } from "../kafka/read/topics-reader.ts";
+import { SameMillisecondOrder, type PlacedRecord } from "../analyze/read/shaped/order.ts";
+import { ShapedRebuilder } from "../analyze/read/shaped/rebuild.ts";
+import { shapedReadPlan } from "../analyze/read/shaped/source.ts";
+import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 
 /** How long a fetch waits for new records: also how often wall-clock alerts are checked. */
 const FETCH_WAIT_MS = 200;
@@ -69,6 +73,11 @@ export interface FollowSummary {
 
 export interface FollowSettings {
   readonly connection: KafkaConnection;
+  /**
+   * The topics to follow; unless given, those of `analysis.scenario`'s output section (its shaped
+   * records are then read back into the lifecycle), else wfsim's own two (--topic-txn, --topic-steps).
+   */
+  readonly topics?: TopicList | undefined;
   readonly options: FollowOptions;
   /** The analysis, as for a bounded one. */
   readonly analysis?: Omit<AnalyzeOptions, "signal" | "nameOf">;
@@ -90,6 +99,12 @@ export interface FollowSettings {
 export async function follow(settings: FollowSettings): Promise<AnalysisReport> {
   const follower = new Follower(settings);
   return follower.run();
+}
+
+/** Where a shaped record came from, while it waits for its millisecond to end. */
+interface ShapedPlace {
+  readonly input: PartitionInput;
+  readonly offset: number;
 }
 
 interface OwnedSlot {
@@ -131,7 +146,8 @@ class Follower {
   /** A rebalance began (performance.now()): nothing is analysed until the new assignment is applied. */
   private pausedSince = NaN;
   private lastCommit = 0;
-  private readonly fetchedBefore = [0, 0];
+  /** Records fetched per topic from partitions handed over since. */
+  private fetchedBefore: number[] = [];
   private alertsPrinted = 0;
   private assignments = 0;
   private adopted = 0;
@@ -139,6 +155,8 @@ class Follower {
   private lastSummary = { at: performance.now(), events: 0 };
   private charts = false;
   private analysisOptions!: ConstructorParameters<typeof StreamAnalysis>[0];
+  /** Shaped records (a scenario with an output section): read back into the lifecycle, each slot's milliseconds put in order. */
+  private shaped: { readonly rebuilder: ShapedRebuilder; readonly orders: Map<number, SameMillisecondOrder<ShapedPlace>> } | undefined;
 
   constructor(settings: FollowSettings) {
     this.settings = settings;
@@ -150,26 +168,37 @@ class Follower {
     const { settings, options } = this;
     const analysis = settings.analysis ?? {};
     const outliers = resolveOutlierOptions(analysis, this.nameOf);
-    const alerts = analysis.alerts === undefined ? undefined : await AlertScorer.load(analysis.alerts);
+    const alerts = analysis.alerts === undefined ? undefined : await AlertScorer.load(analysis.alerts, undefined, analysis.alertFields);
     this.charts = analysis.charts === true;
     this.detector = new StuckDetector(options.stuckMs, options.stuckClock, () => this.place());
     this.analysisOptions = { ...outliers, truth: analysis.truth ?? IN_STREAM_TRUTH, alerts, charts: this.charts, observer: this.detector };
     this.analysis = new StreamAnalysis(this.analysisOptions);
-    this.reader = await TopicsReader.open(settings.connection, { signal: settings.signal, nameOf: this.nameOf as NameOf, bounded: false, role: "follow" });
-    this.analysis.beginSource(kafkaSourceName(settings.connection), this.locator);
+    const plan = shapedReadPlan(analysis.scenario);
+    if (plan !== undefined) {
+      if (options.group !== undefined) {
+        throw new WfsimError("INVALID_OPTION", `${this.nameOf("group")} does not read shaped topics yet (--scenario with an output section): follow them without it`);
+      }
+      this.shaped = { rebuilder: new ShapedRebuilder(plan, { blind: analysis.blind ?? analysis.truth !== undefined }), orders: new Map() };
+    }
+    const list = settings.topics ?? (plan !== undefined ? shapedTopics(plan.scenario) : wfsimTopics(settings.connection));
+    this.reader = await TopicsReader.open(settings.connection, list, { signal: settings.signal, nameOf: this.nameOf as NameOf, bounded: false, role: "follow" });
+    this.fetchedBefore = list.topics.map(() => 0);
+    this.analysis.beginSource(kafkaSourceName(settings.connection, list), this.locator);
     const layout = this.reader.layout;
+    const counts = layout.topics.map((topic) => `${topic.name} ${topic.partitions}`).join(", ");
     let timer: NodeJS.Timeout | undefined;
     try {
       if (options.group !== undefined) {
         if (!layout.copartitioned) {
           throw new WfsimError(
             "KAFKA_TOPIC",
-            `${this.nameOf("group")} needs ${layout.transactions.name} and ${layout.steps.name} to have the same number of partitions ` +
-              `(a transaction's events are on partition p of both), got ${layout.transactions.partitions} and ${layout.steps.partitions}`,
+            list.sharedKey
+              ? `${this.nameOf("group")} needs every topic read to have the same number of partitions (a transaction's events are on partition p of each), got ${counts}`
+              : `${this.nameOf("group")} needs all of a transaction's records to have the same key (so that they are on partition p of every topic): give every record type the same key`,
           );
         }
         try {
-          this.member = await GroupMember.join(settings.connection, options.group, { signal: settings.signal, nameOf: this.nameOf as NameOf });
+          this.member = await GroupMember.join(settings.connection, layout.topics.map((topic) => topic.name), options.group, { signal: settings.signal, nameOf: this.nameOf as NameOf });
         this.member.onRebalance(() => this.rebalancing());
         } catch (error) {
           // Stopped while joining: the report of nothing read.
@@ -177,12 +206,7 @@ class Follower {
           throw error;
         }
       } else {
-        if (!layout.copartitioned) {
-          settings.onNotice?.(
-            `${layout.transactions.name} has ${layout.transactions.partitions} partitions and ${layout.steps.name} ${layout.steps.partitions}: ` +
-              "all partitions are merged as one stream",
-          );
-        }
+        if (!layout.copartitioned && list.sharedKey) settings.onNotice?.(`the topics have different partition counts (${counts}): all partitions are merged as one stream`);
         for (const slot of this.reader.allSlots()) this.own(slot, undefined);
         this.reader.setSlots([...this.owned.values()].map((o) => o.slot));
       }
@@ -267,21 +291,55 @@ class Follower {
       FOLLOW,
       now,
       (slot: Slot, input: PartitionInput, record: InputRecord) => {
-        const start = this.chunk.length;
-        this.chunk.append(record.value);
-        this.locator.add(input, record);
         // Event time reaches this record's timestamp: what is open longer than --stuck-ms by now is
         // found before the record is analysed (it may be the transaction's late close).
         if (event && this.detector.due(slot.index, record.ts)) this.deliver(slot.index, this.detector.check(slot.index, record.ts));
+        if (this.shaped !== undefined) {
+          this.pushShaped(slot.index, input, record);
+          return;
+        }
+        const start = this.chunk.length;
+        this.chunk.append(record.value);
+        this.locator.add(input, record);
         this.lines++;
         this.analysis.push(this.chunk.bytes().subarray(start));
       },
     );
+    if (this.shaped !== undefined) {
+      // A slot read to its end: its last millisecond is complete as far as anyone can know.
+      for (const owned of live) {
+        const order = this.shaped.orders.get(owned.slot.index);
+        if (order !== undefined && order.held > 0 && owned.slot.inputs.every((input) => input.pending === 0 && (input.caughtUp || input.next >= input.end))) {
+          order.flush(this.analyseShaped);
+        }
+      }
+    }
     if (!event) {
       const wall = Date.now();
       for (const owned of live) this.deliver(owned.slot.index, this.detector.check(owned.slot.index, wall));
     }
   }
+
+  /** A shaped record, released by the merge: into its slot's millisecond order. */
+  private pushShaped(slot: number, input: PartitionInput, record: InputRecord): void {
+    const shaped = this.shaped!;
+    const parsed = shaped.rebuilder.parse(record.value.toString("utf8"));
+    if (parsed === undefined) return;
+    let order = shaped.orders.get(slot);
+    if (order === undefined) shaped.orders.set(slot, (order = new SameMillisecondOrder()));
+    order.push({ parsed, place: { input, offset: record.offset } }, this.analyseShaped);
+  }
+
+  /** A shaped record whose order is settled: the lifecycle lines it stands for, analysed. */
+  private readonly analyseShaped = ({ parsed, place }: PlacedRecord<ShapedPlace>): void => {
+    this.shaped!.rebuilder.rebuildParsed(parsed, (text) => {
+      const start = this.chunk.length;
+      this.chunk.append(Buffer.from(text.endsWith("\n") ? text.slice(0, -1) : text, "utf8"));
+      this.locator.addAt(place.input, place.offset);
+      this.lines++;
+      this.analysis.push(this.chunk.bytes().subarray(start));
+    });
+  };
 
   /** Alerts found in a slot: printed at once, or (group) held for the commit that covers them. */
   private deliver(slot: number, alerts: readonly StuckAlert[]): void {
@@ -325,8 +383,7 @@ class Follower {
       let handedOver = 0;
       for (const [index, owned] of [...this.owned]) {
         if (keep.has(index)) continue;
-        this.fetchedBefore[0]! += owned.slot.inputs.filter((i) => i.topicIndex === 0).reduce((sum, i) => sum + i.fetched, 0);
-        this.fetchedBefore[1]! += owned.slot.inputs.filter((i) => i.topicIndex === 1).reduce((sum, i) => sum + i.fetched, 0);
+        for (const input of owned.slot.inputs) this.fetchedBefore[input.topicIndex]! += input.fetched;
         handedOver += this.analysis.handOver((txn) => this.detector.follows(txn.key, index)).length;
         this.detector.drop(index);
         this.owned.delete(index);
@@ -341,7 +398,7 @@ class Follower {
       this.applied = next;
       this.pausedSince = NaN;
       this.reader.setSlots([...this.owned.values()].map((o) => o.slot));
-      const count = this.reader.layout.transactions.partitions;
+      const count = this.reader.layout.partitions;
       this.settings.onNotice?.(
         `group ${this.options.group}: reading partition${next.partitions.length === 1 ? "" : "s"} ${next.partitions.join(", ") || "(none)"} of ${count}` +
           ` (generation ${next.generation})${handedOver > 0 ? `; ${handedOver} open transactions handed over` : ""}`,
@@ -365,7 +422,7 @@ class Follower {
   /** Partition p's slot, from where the group left it: replay from `replay` up to the committed offset. */
   private resume(p: number, committed: Map<string, Committed>): [Slot, { wm: number | null; wall: number | null } | undefined] {
     const layout = this.reader.layout;
-    const names = [layout.transactions.name, layout.steps.name];
+    const names = layout.topics.map((topic) => topic.name);
     const found = names.map((name) => committed.get(`${name}:${p}`));
     const meta = found.map((entry) => parseMetadata(entry?.metadata ?? null));
     const from = names.map((_, t) => {
@@ -376,7 +433,7 @@ class Follower {
     });
     const slot = this.reader.slot(
       p,
-      names.map((_, t) => Array.from({ length: t === 0 ? layout.transactions.partitions : layout.steps.partitions }, (_, q) => (q === p ? from[t]! : 0))),
+      layout.topics.map((topic, t) => Array.from({ length: topic.partitions }, (_, q) => (q === p ? from[t]! : 0))),
     );
     slot.inputs.forEach((input) => {
       const entry = found[input.topicIndex];
@@ -466,7 +523,7 @@ class Follower {
       lag,
       eventTime: Number.isFinite(eventTime) ? eventTime : null,
       partitions: this.partitions(),
-      partitionCount: this.reader.layout.transactions.partitions,
+      partitionCount: this.reader.layout.partitions,
       group: this.options.group,
     };
   }
@@ -474,15 +531,20 @@ class Follower {
   private partitions(): number[] {
     const indices = [...this.owned.keys()].sort((a, b) => a - b);
     if (indices.length === 1 && indices[0] === -1) {
-      return Array.from({ length: Math.max(this.reader.layout.transactions.partitions, this.reader.layout.steps.partitions) }, (_, p) => p);
+      return Array.from({ length: this.reader.layout.partitions }, (_, p) => p);
     }
     return indices;
   }
 
   private report(): AnalysisReport {
+    if (this.shaped !== undefined) {
+      this.chunk.reset();
+      this.locator.begin(this.lines + 1);
+      for (const order of this.shaped.orders.values()) order.flush(this.analyseShaped);
+    }
     const report = this.analysis.finish();
     const slots = [...this.owned.values()].map((owned) => owned.slot);
-    const fetched = [0, 1].map((t) => this.fetchedBefore[t]! + slots.reduce((sum, slot) => sum + slot.inputs.filter((i) => i.topicIndex === t).reduce((s, i) => s + i.fetched, 0), 0));
+    const fetched = fetchedPerTopic(this.reader, slots).map((records, t) => records + (this.fetchedBefore[t] ?? 0));
     const follow: FollowReport = {
       group: this.options.group ?? null,
       stuck_ms: this.options.stuckMs,

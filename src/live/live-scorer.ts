@@ -9,6 +9,7 @@
  * Memory grows with the labelled transactions, the alerted ones, and the keys of the transactions
  * the run opened (an alert on a transaction the run never had counts as unknown, as in the analyzer).
  */
+import type { AlertFields } from "../analyze/score/alert-fields.ts";
 import { AlertScorer } from "../analyze/score/alerts.ts";
 import { addTruthRecord, entryLabels, type Entry } from "../analyze/score/truth-file.ts";
 import { tableKey } from "../analyze/measure/txn-table.ts";
@@ -56,8 +57,8 @@ export class LiveScorer {
   private readonly overdueCounts = { outlier: 0, stuck: 0 };
   private readonly onOverdue: (anomaly: OverdueAnomaly) => void;
 
-  constructor(settings: { readonly source: string; readonly deadlineMs: number; readonly onOverdue?: (anomaly: OverdueAnomaly) => void }) {
-    this.alerts = AlertScorer.reading(settings.source);
+  constructor(settings: { readonly source: string; readonly deadlineMs: number; readonly onOverdue?: (anomaly: OverdueAnomaly) => void; readonly fields?: AlertFields | undefined }) {
+    this.alerts = AlertScorer.reading(settings.source, undefined, settings.fields);
     this.deadlineMs = settings.deadlineMs;
     this.onOverdue = settings.onOverdue ?? (() => {});
   }

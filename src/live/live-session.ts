@@ -4,6 +4,7 @@
  * whoever asks, the alert source is read on a timer). At the end, live scoring waits the grace for
  * late alerts, then gives the final scores.
  */
+import type { AlertFields } from "../analyze/score/alert-fields.ts";
 import { open, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventSink } from "../engine/simulation.ts";
@@ -33,6 +34,8 @@ export interface LiveSettings {
     readonly feed: AlertFeed;
     readonly deadlineMs: number;
     readonly graceMs: number;
+    /** Where the alerts hold the transaction id and the time (txn_id and ts_ms unless given). */
+    readonly fields?: AlertFields | undefined;
     /** Where the final scores go as JSON, opened (created) at the start so that a bad path fails before the run. */
     readonly report?: { readonly path: string; readonly flag: string };
   };
@@ -69,6 +72,7 @@ export class LiveSession {
       this.scorer = new LiveScorer({
         source: scoring.feed.name,
         deadlineMs: scoring.deadlineMs,
+        fields: scoring.fields,
         ...(settings.onOverdue === undefined ? {} : { onOverdue: settings.onOverdue }),
       });
     }

@@ -127,7 +127,7 @@ describe("wfsim analyze (CLI)", () => {
     [["--alerts", "/nonexistent/alerts.jsonl"], "--alerts /nonexistent/alerts.jsonl: cannot read (no such file or directory)"],
     [["--html", "/nonexistent/dir/report.html"], "--html /nonexistent/dir/report.html: cannot open for writing (no such file or directory)"],
     [["--bogus"], "unknown option '--bogus'"],
-    [["--follow"], "--follow needs --kafka-bootstrap: it follows Kafka topics (files and stdin are read to their end)"],
+    [["--follow"], "--follow follows Kafka topics (--kafka-bootstrap) or one growing FILE, got stdin"],
     [["--group", "g"], "--group applies to --follow"],
     [["--stuck-ms", "1000"], "--stuck-ms applies to --follow"],
     [["--report", "r.txt"], "--report applies to --follow"],

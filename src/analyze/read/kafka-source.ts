@@ -1,7 +1,8 @@
 /**
- * `wfsim analyze --kafka-bootstrap …`: wfsim's two topics as one EventSource, read from the
- * beginning to the end each partition had when reading began (records written later are left for
- * the next run), every partition of both topics merged by record timestamp (record-merge.ts).
+ * `wfsim analyze --kafka-bootstrap …`: a list of topics (wfsim's two, or a shaped output's) as one
+ * EventSource, read from the beginning to the end each partition had when reading began (records
+ * written later are left for the next run), every partition of every topic merged by record
+ * timestamp (record-merge.ts).
  *
  * ```ts
  * const source = await openKafkaSource(resolveKafkaConnection({ kafkaBootstrap: "localhost:9092" }, {}, "analyze"));
@@ -14,7 +15,7 @@ import type { KafkaInputReport } from "../report.ts";
 import type { EventSource, LineLocator } from "./source.ts";
 import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../../kafka/read/record-merge.ts";
 import { LineChunk } from "../../kafka/read/records.ts";
-import { TopicsReader } from "../../kafka/read/topics-reader.ts";
+import { TopicsReader, wfsimTopics, type TopicList } from "../../kafka/read/topics-reader.ts";
 import type { RegistryValueDecoder } from "./registry-values.ts";
 import { isWireFormat } from "./registry-values.ts";
 import { WfsimError } from "../../errors.ts";
@@ -26,6 +27,8 @@ export interface KafkaSourceSettings {
   readonly nameOf?: NameOf | undefined;
   /** Decodes values in a Schema Registry's wire format (--schema-registry); without it such values are refused. */
   readonly registry?: RegistryValueDecoder | undefined;
+  /** The topics to read; wfsim's own two (--topic-txn, --topic-steps) unless given. */
+  readonly topics?: TopicList | undefined;
 }
 
 /** A bounded read waits this long for data from a broker that has none yet (it always has some). */
@@ -33,8 +36,8 @@ const FETCH_WAIT_MS = 100;
 const BOUNDED: MergeSettings = { follow: false, mergeWaitMs: Infinity };
 
 /** "kafka://host:port/txn-topic,steps-topic": how a Kafka read is named in the report. */
-export function kafkaSourceName(connection: KafkaConnection): string {
-  return `kafka://${connection.bootstrap.join(",")}/${connection.topics.transactions},${connection.topics.steps}`;
+export function kafkaSourceName(connection: KafkaConnection, list: TopicList = wfsimTopics(connection)): string {
+  return `kafka://${connection.bootstrap.join(",")}/${list.topics.map((topic) => topic.name).join(",")}`;
 }
 
 /**
@@ -43,7 +46,7 @@ export function kafkaSourceName(connection: KafkaConnection): string {
  * is read.
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
-  const reader = await TopicsReader.open(connection, { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
+  const reader = await TopicsReader.open(connection, settings.topics ?? wfsimTopics(connection), { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
   return new KafkaSource(reader, settings.registry);
 }
 
@@ -61,8 +64,13 @@ export class RecordLocator implements LineLocator {
   }
 
   add(input: PartitionInput, record: InputRecord): void {
+    this.addAt(input, record.offset);
+  }
+
+  /** A line of the record at `offset` of `input` (several lines may come from one record). */
+  addAt(input: PartitionInput, offset: number): void {
     this.inputs.push(input);
-    this.offsets.push(record.offset);
+    this.offsets.push(offset);
   }
 
   /** The input line `line` came from. */
@@ -90,8 +98,8 @@ class KafkaSource implements EventSource {
   constructor(reader: TopicsReader, registry?: RegistryValueDecoder) {
     this.reader = reader;
     this.registry = registry;
-    this.name = kafkaSourceName(reader.connection);
-    // One slot with every partition of both topics: the whole stream in event-time order, so that
+    this.name = kafkaSourceName(reader.connection, reader.list);
+    // One slot with every partition of every topic: the whole stream in event-time order, so that
     // figures that depend on the order across transactions (concurrency) come out as from a file.
     this.slots = [reader.slot(-1)];
     reader.setSlots(this.slots);
@@ -148,16 +156,19 @@ function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): 
   );
 }
 
-/** The report's `kafka` section: topics, records read per topic, how they were merged. */
+/** Records fetched per topic of the reader's list, over `slots`. */
+export function fetchedPerTopic(reader: TopicsReader, slots: readonly Slot[]): number[] {
+  const records = reader.layout.topics.map(() => 0);
+  for (const slot of slots) for (const input of slot.inputs) records[input.topicIndex]! += input.fetched;
+  return records;
+}
+
+/** The report's `kafka` section: topics (by role), records read per topic, how they were merged. */
 export function kafkaReport(reader: TopicsReader, slots: readonly Slot[], fetched?: readonly number[]): KafkaInputReport {
-  const records = fetched ?? [0, 1].map((t) => slots.reduce((sum, slot) => sum + slot.inputs.filter((i) => i.topicIndex === t).reduce((s, i) => s + i.fetched, 0), 0));
-  const { transactions, steps } = reader.layout;
+  const records = fetched ?? fetchedPerTopic(reader, slots);
   return {
     bootstrap: reader.connection.bootstrap.join(","),
-    topics: {
-      transactions: { name: transactions.name, partitions: transactions.partitions, records: records[0]! },
-      steps: { name: steps.name, partitions: steps.partitions, records: records[1]! },
-    },
+    topics: Object.fromEntries(reader.layout.topics.map((topic, t) => [topic.role, { name: topic.name, partitions: topic.partitions, records: records[t] ?? 0 }])),
     merge: slots.some((slot) => slot.index < 0) ? "all-partitions" : "per-partition",
     skipped_by_retention: reader.skippedByRetention,
     deleted_before_read: reader.deletedBeforeRead,

@@ -293,8 +293,10 @@ export function deletedBeforeRead(k: KafkaInputReport): string {
 
 function kafkaLines(k: KafkaInputReport): string[] {
   const topic = (t: KafkaTopicReport) => `${t.name} (${n(t.partitions)} partition${t.partitions === 1 ? "" : "s"}, ${n(t.records)} records)`;
-  const merge = k.merge === "per-partition" ? "partition p of both merged by record timestamp" : "all partitions merged by record timestamp";
-  const lines = [`  from Kafka at ${k.bootstrap}: ${topic(k.topics.transactions)} and ${topic(k.topics.steps)}; ${merge}`];
+  const merge = k.merge === "per-partition" ? "partition p of every topic merged by record timestamp" : "all partitions merged by record timestamp";
+  const topics = Object.values(k.topics).map(topic);
+  const listed = topics.length <= 1 ? topics.join("") : `${topics.slice(0, -1).join(", ")} and ${topics.at(-1)}`;
+  const lines = [`  from Kafka at ${k.bootstrap}: ${listed}; ${merge}`];
   if (k.deleted_before_read > 0) lines.push(`  ${deletedBeforeRead(k)}`);
   if (k.skipped_by_retention > 0) lines.push(`  ${n(k.skipped_by_retention)} records were deleted by retention before they could be read`);
   const f = k.follow;

@@ -1,6 +1,6 @@
 /**
  * Scoring someone else's detector: their alerts (JSON Lines with at least `txn_id`, optionally
- * `ts_ms`) against the injected ground truth. The transactions to find are those with an injected
+ * `ts_ms`, or the fields alert-fields.ts names) against the injected ground truth. The transactions to find are those with an injected
  * outlier or made to go silent (stuck); each kind is also scored on its own, since a detector of slow
  * transactions and one of stuck transactions look for different things. Alerts that say which kind
  * they are (`kind`: `outlier` or `stuck`) are matched by kind: an outlier alert on a stuck
@@ -18,6 +18,7 @@ import type { TransactionLabels } from "./truth.ts";
 import { tableKey } from "../measure/txn-table.ts";
 import { MAX_EXAMPLES } from "../measure/violations.ts";
 import type { AlertFalsePositive, AlertMiss } from "../report.ts";
+import { alertTime, alertValue, DEFAULT_ALERT_FIELDS, type AlertFields } from "./alert-fields.ts";
 
 /** An alert more than this before the stream's first event cannot be about it. */
 export const DAY_MS = 86_400_000;
@@ -108,15 +109,21 @@ export class AlertScorer {
   private readonly missedList: AlertMiss[] = [];
   /** Each alerted transaction's earliest alert time, to tell times that cannot belong to the stream. */
   private readonly times: number[] = [];
+  /** Where an alert holds its transaction id and time. */
+  private readonly fields: AlertFields;
 
-  private constructor(source: string, limit: number) {
+  private constructor(source: string, limit: number, fields: AlertFields) {
     this.source = source;
     this.limit = limit;
+    this.fields = fields;
   }
 
-  /** `limit`: how many false positives and misses are listed by name (`--list`). */
-  static async load(source: EventSource, limit = 20): Promise<AlertScorer> {
-    const scorer = AlertScorer.reading(source.name, limit);
+  /**
+   * `limit`: how many false positives and misses are listed by name (`--list`); `fields`: where the
+   * alerts hold the transaction id and the time (wfsim's txn_id and ts_ms unless given).
+   */
+  static async load(source: EventSource, limit = 20, fields: AlertFields = DEFAULT_ALERT_FIELDS): Promise<AlertScorer> {
+    const scorer = AlertScorer.reading(source.name, limit, fields);
     for await (const line of linesOf(source)) scorer.read(line);
     return scorer.sealed();
   }
@@ -125,8 +132,8 @@ export class AlertScorer {
    * A scorer that is given its alert lines one by one (`read`), as live scoring receives them; scoring
    * starts on `sealed()` copies of it, so the alerts keep coming in while a copy scores what came so far.
    */
-  static reading(source: string, limit = 20): AlertScorer {
-    return new AlertScorer(source, limit);
+  static reading(source: string, limit = 20, fields: AlertFields = DEFAULT_ALERT_FIELDS): AlertScorer {
+    return new AlertScorer(source, limit, fields);
   }
 
   /**
@@ -134,7 +141,7 @@ export class AlertScorer {
    * What `load` returns once every line is read.
    */
   sealed(): AlertScorer {
-    const copy = new AlertScorer(this.source, this.limit);
+    const copy = new AlertScorer(this.source, this.limit, this.fields);
     for (const [key, alerted] of this.pending) copy.pending.set(key, { ...alerted });
     copy.withKind = this.withKind;
     for (const [kind, count] of this.otherKinds) copy.otherKinds.set(kind, count);
@@ -185,12 +192,16 @@ export class AlertScorer {
       return fail(`not valid JSON (${(error as Error).message})`);
     }
     if (typeof value !== "object" || value === null || Array.isArray(value)) return fail("not a JSON object");
-    const { txn_id: id, ts_ms: ts, kind } = value as { txn_id?: unknown; ts_ms?: unknown; kind?: unknown };
-    if (typeof id !== "string" || id === "") return fail("txn_id must be a non-empty string");
-    if (ts !== undefined && (typeof ts !== "number" || !Number.isFinite(ts))) return fail("ts_ms must be a number when present");
+    const fields = this.fields;
+    const id = alertValue(value, fields.txnId);
+    const ts = alertValue(value, fields.time);
+    const kind = (value as { kind?: unknown }).kind;
+    if (typeof id !== "string" || id === "") return fail(`${fields.txnId.name} must be a non-empty string`);
+    const read = ts === undefined ? NaN : alertTime(ts, fields);
+    if (typeof read !== "number") return fail(read.invalid);
     if (kind !== undefined && typeof kind !== "string") return fail("kind must be a string when present");
     const key = tableKey(id);
-    const time = ts === undefined ? NaN : ts;
+    const time = read;
     let alerted = this.pending.get(key);
     if (alerted === undefined) this.pending.set(key, (alerted = { any: time, outlier: undefined, stuck: undefined }));
     else alerted.any = earliest(alerted.any, time);

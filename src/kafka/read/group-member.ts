@@ -66,7 +66,7 @@ const FENCED = new Set(["ILLEGAL_GENERATION", "UNKNOWN_MEMBER_ID", "REBALANCE_IN
 export interface Assignment {
   readonly generation: number;
   readonly memberId: string;
-  /** Partition numbers assigned on both topics. */
+  /** Partition numbers assigned on every topic. */
   readonly partitions: readonly number[];
 }
 
@@ -88,7 +88,7 @@ export type CommitOutcome = { readonly ok: true } | { readonly ok: false; readon
 export class GroupMember {
   readonly group: string;
   private readonly client: Consumer;
-  private readonly topics: readonly [string, string];
+  private readonly topics: readonly string[];
   private readonly assignments: Assignment[] = [];
   private commitApi: CommitApi | undefined;
   /** The coordinator's connection, kept so that a commit can be sent without waiting (see commit). */
@@ -97,15 +97,17 @@ export class GroupMember {
   /** A failure the Consumer reported on its own (a rejoin that failed for good). */
   failure: unknown;
 
-  private constructor(group: string, client: Consumer, topics: readonly [string, string]) {
+  private constructor(group: string, client: Consumer, topics: readonly string[]) {
     this.group = group;
     this.client = client;
     this.topics = topics;
   }
 
-  /** Joins the group (within --kafka-timeout); the first assignment is waiting when this resolves. */
-  static async join(connection: KafkaConnection, group: string, settings: { signal?: AbortSignal | undefined; nameOf?: NameOf | undefined }): Promise<GroupMember> {
-    const topics = [connection.topics.transactions, connection.topics.steps] as const;
+  /**
+   * Joins the group (within --kafka-timeout) to read `topics` (co-partitioned: the same partition
+   * number of each goes to one member); the first assignment is waiting when this resolves.
+   */
+  static async join(connection: KafkaConnection, topics: readonly string[], group: string, settings: { signal?: AbortSignal | undefined; nameOf?: NameOf | undefined }): Promise<GroupMember> {
     const client = new Consumer({
       ...clientOptions(connection, "follower"),
       // Rejoining after a rebalance must outlast a broker that restarts within --kafka-timeout.
@@ -169,18 +171,16 @@ export class GroupMember {
   }
 
   private joined(payload: ConsumerGroupJoinPayload): void {
-    const [txn, steps] = this.topics;
     const of = (topic: string) => new Set(payload.assignments?.find((a) => a.topic === topic)?.partitions ?? []);
-    const first = of(txn);
-    const second = of(steps);
+    const [first, ...others] = this.topics.map(of);
     this.assignments.push({
       generation: payload.generationId ?? -1,
       memberId: payload.memberId,
-      partitions: [...first].filter((p) => second.has(p)).sort((a, b) => a - b),
+      partitions: [...(first ?? [])].filter((p) => others.every((other) => other.has(p))).sort((a, b) => a - b),
     });
   }
 
-  /** What the group committed for partition p of each topic: [transactions, steps]. */
+  /** What the group committed for partition p of each topic, by `topic:p`. */
   async committed(partitions: readonly number[]): Promise<Map<string, Committed>> {
     const api = this.fetchApi!;
     const connection = await this.coordinator();

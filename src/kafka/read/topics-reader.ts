@@ -1,5 +1,5 @@
 /**
- * Reads wfsim's two topics with @platformatic/kafka's Consumer as a plain fetcher (no group: which
+ * Reads a list of topics with @platformatic/kafka's Consumer as a plain fetcher (no group: which
  * partitions to read, and from where, is decided by its owner): checks the topics at the start,
  * finds where each partition begins (and, for a bounded read, where it ends now), and fetches the
  * partitions of its slots from each partition's leader, one request per broker at a time.
@@ -16,17 +16,57 @@ import { describeKafkaFailure } from "../errors.ts";
 import { PartitionInput, Slot } from "./record-merge.ts";
 import { addAnswer } from "./records.ts";
 
+/**
+ * One topic to read: what a stream's layout says of it. wfsim's own layout is the list of its two
+ * topics (wfsimTopics); a shaped output's is the list of its scenario's topics.
+ */
+export interface TopicSpec {
+  readonly name: string;
+  /** How the report names it: "transactions", "steps", or (shaped) the topic's name. */
+  readonly role: string;
+  /** The option that names the topic, for a missing topic's message (a key given to nameOf). */
+  readonly option?: string | undefined;
+  /** Where a missing topic's name comes from, when no option names it ("the output section of x.yaml"). */
+  readonly from?: string | undefined;
+}
+
+/** The topics a stream is laid out on. */
+export interface TopicList {
+  readonly topics: readonly TopicSpec[];
+  /**
+   * All records of a transaction carry the same key, so they sit on the same partition number of
+   * every topic when the partition counts agree: then each partition number is merged on its own.
+   */
+  readonly sharedKey: boolean;
+}
+
 export interface TopicShape {
   readonly name: string;
+  readonly role: string;
   readonly partitions: number;
 }
 
-/** The two topics as found when reading began. */
+/** The topics as found when reading began, in the list's order. */
 export interface TopicLayout {
-  readonly transactions: TopicShape;
-  readonly steps: TopicShape;
-  /** Same partition count: partition p of both topics holds the same transactions. */
+  readonly topics: readonly TopicShape[];
+  /** Same partition count and a shared key: partition p of every topic holds the same transactions. */
   readonly copartitioned: boolean;
+  /** The partition count when co-partitioned (else the largest). */
+  readonly partitions: number;
+}
+
+/**
+ * wfsim's own layout: transaction events on one topic, step events on the other, keyed by txn_id.
+ * Its order is what the merge's tie ranks (records.ts rankOf) know: topic 0 transactions, 1 steps.
+ */
+export function wfsimTopics(connection: KafkaConnection): TopicList {
+  return {
+    topics: [
+      { name: connection.topics.transactions, role: "transactions", option: "topicTxn" },
+      { name: connection.topics.steps, role: "steps", option: "topicSteps" },
+    ],
+    sharedKey: true,
+  };
 }
 
 export interface OpenReaderSettings {
@@ -51,7 +91,9 @@ const OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE";
 export class TopicsReader {
   readonly connection: KafkaConnection;
   readonly layout: TopicLayout;
-  /** First offset of each partition when reading began: [topic][partition], topic 0 transactions, 1 steps. */
+  /** The topics read, as the caller listed them. */
+  readonly list: TopicList;
+  /** First offset of each partition when reading began: [topic][partition], topics in the list's order. */
   readonly starts: readonly (readonly number[])[];
   /** A bounded read's end offsets, or Infinity. */
   readonly ends: readonly (readonly number[])[];
@@ -68,8 +110,9 @@ export class TopicsReader {
   private lastError: unknown;
   private failures = 0;
 
-  private constructor(connection: KafkaConnection, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf) {
+  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf) {
     this.connection = connection;
+    this.list = list;
     this.client = client;
     this.layout = layout;
     this.starts = starts;
@@ -78,34 +121,35 @@ export class TopicsReader {
   }
 
   /**
-   * Connects (within --kafka-timeout), checks that both topics exist, and reads where their
-   * partitions begin (and end). Fails with a one-line WfsimError naming the address, the topic and
-   * what failed.
+   * Connects (within --kafka-timeout), checks that every topic of the list exists, and reads where
+   * their partitions begin (and end). Fails with a one-line WfsimError naming the address, the topic
+   * and what failed.
    */
-  static async open(connection: KafkaConnection, settings: OpenReaderSettings): Promise<TopicsReader> {
+  static async open(connection: KafkaConnection, list: TopicList, settings: OpenReaderSettings): Promise<TopicsReader> {
     const nameOf = settings.nameOf ?? ((key) => key);
     const base = { ...clientOptions(connection, settings.role ?? "reader"), retries: 0 };
     const client = new Consumer({ ...base, groupId: `${connection.clientId}-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     const admin = new Admin(base);
-    const names = [connection.topics.transactions, connection.topics.steps] as const;
+    const names = list.topics.map((topic) => topic.name);
     client.topics.trackAll(...names);
     try {
       const { layout, starts, ends } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
         const existing = new Set(await retrying(deadline, settings.signal, seen, () => admin.listTopics()));
         const missing = [...names].filter((name) => !existing.has(name));
-        if (missing.length > 0) throw missingTopics(connection, missing, nameOf);
+        if (missing.length > 0) throw missingTopics(connection, list, missing, nameOf);
         const metadata = await retrying(deadline, settings.signal, seen, () => client.metadata({ topics: [...names], forceUpdate: true }));
-        const shapes = names.map((name) => ({ name, partitions: metadata.topics.get(name)?.partitionsCount ?? 0 }));
+        const shapes = list.topics.map(({ name, role }) => ({ name, role, partitions: metadata.topics.get(name)?.partitionsCount ?? 0 }));
         const first = await retrying(deadline, settings.signal, seen, () => client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.EARLIEST }));
         const last = settings.bounded
           ? await retrying(deadline, settings.signal, seen, () =>
               client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED }),
             )
           : undefined;
+        const counts = shapes.map((shape) => shape.partitions);
         const layout: TopicLayout = {
-          transactions: shapes[0]!,
-          steps: shapes[1]!,
-          copartitioned: shapes[0]!.partitions === shapes[1]!.partitions,
+          topics: shapes,
+          copartitioned: list.sharedKey && counts.every((count) => count === counts[0]),
+          partitions: Math.max(0, ...counts),
         };
         return {
           layout,
@@ -113,7 +157,7 @@ export class TopicsReader {
           ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : Number(last.get(name)?.[p] ?? 0n)))),
         };
       });
-      return new TopicsReader(connection, client, layout, starts, ends, nameOf);
+      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf);
     } catch (error) {
       await client.close().catch(() => {});
       throw error;
@@ -122,12 +166,11 @@ export class TopicsReader {
     }
   }
 
-  /** The inputs of partition p of both topics (or, when not co-partitioned, of every partition) from `from` on. */
+  /** The inputs of partition p of every topic (or, with index -1, of every partition) from `from` on. */
   slot(index: number, from?: readonly (readonly number[])[]): Slot {
     const start = from ?? this.starts;
-    const topics = [this.layout.transactions, this.layout.steps];
     const inputs: PartitionInput[] = [];
-    topics.forEach((topic, t) => {
+    this.layout.topics.forEach((topic, t) => {
       for (let p = 0; p < topic.partitions; p++) {
         if (index >= 0 && p !== index) continue;
         inputs.push(new PartitionInput(topic.name, p, t, start[t]![p]!, this.ends[t]![p]!));
@@ -139,7 +182,7 @@ export class TopicsReader {
   /** Every partition: one slot per partition number when co-partitioned, else one slot for all. */
   allSlots(): Slot[] {
     if (!this.layout.copartitioned) return [this.slot(-1)];
-    return Array.from({ length: this.layout.transactions.partitions }, (_, p) => this.slot(p));
+    return Array.from({ length: this.layout.partitions }, (_, p) => this.slot(p));
   }
 
   /** The slots fetched from now on (a fetch in flight for a slot no longer listed is ignored). */
@@ -170,7 +213,7 @@ export class TopicsReader {
     let added = 0;
     let failed: unknown;
     try {
-      const metadata = await this.client.metadata({ topics: [this.layout.transactions.name, this.layout.steps.name], forceUpdate: this.failures > 0 });
+      const metadata = await this.client.metadata({ topics: this.layout.topics.map((topic) => topic.name), forceUpdate: this.failures > 0 });
       const byLeader = new Map<number, PartitionInput[]>();
       for (const input of wanted) {
         const leader = metadata.topics.get(input.topic)?.partitions[input.partition]?.leader ?? -1;
@@ -236,7 +279,7 @@ export class TopicsReader {
 
   /** Where each partition ends now (read committed): for the lag. */
   async endOffsets(): Promise<number[][]> {
-    const names = [this.layout.transactions.name, this.layout.steps.name];
+    const names = this.layout.topics.map((topic) => topic.name);
     const last = await this.client.listOffsets({ topics: names, timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     return names.map((name) => (last.get(name) ?? []).map(Number));
   }
@@ -246,11 +289,12 @@ export class TopicsReader {
   }
 }
 
-function missingTopics(connection: KafkaConnection, missing: readonly string[], nameOf: NameOf): WfsimError {
-  const flags = missing.map((name) => nameOf(name === connection.topics.transactions ? "topicTxn" : "topicSteps"));
-  const what = missing.length === 1 ? `topic ${missing[0]}` : `topics ${missing.join(" and ")}`;
+function missingTopics(connection: KafkaConnection, list: TopicList, missing: readonly string[], nameOf: NameOf): WfsimError {
+  const specs = missing.map((name) => list.topics.find((topic) => topic.name === name)!);
+  const where = [...new Set(specs.map((spec) => (spec.option !== undefined ? nameOf(spec.option as Parameters<NameOf>[0]) : (spec.from ?? spec.name))))];
+  const what = missing.length === 1 ? `topic ${missing[0]}` : `topics ${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
   return new WfsimError(
     "KAFKA_TOPIC",
-    `cannot read ${what} from Kafka at ${connection.bootstrap.join(",")}: no such topic, or not visible to this user (see ${flags.join(", ")})`,
+    `cannot read ${what} from Kafka at ${connection.bootstrap.join(",")}: no such topic, or not visible to this user (see ${where.join(", ")})`,
   );
 }

@@ -46,6 +46,24 @@ function newState(workflow: number, openTs: number, lastOpenTs: number): TxnStat
   return { workflow, openTs, step: -1, attempt: 0, stepsDone: 0, lastOpenTs, waitTs: NaN, waitPlanned: NaN, retryTs: NaN, failReason: "", failAttempt: 0, pending: undefined };
 }
 
+/** One record's line, read: its value, record type and moment, transaction and time (when it stands for a moment). */
+export interface ParsedRecord {
+  readonly line: string;
+  /** Undefined when the line is not JSON. */
+  readonly value: unknown;
+  /** Undefined when the record is none of the scenario's. */
+  readonly candidate: Candidate | undefined;
+  /** "" when the record holds no transaction id (or is not a primary record of its moment). */
+  readonly txnId: string;
+  /** NaN when the record holds no readable time. */
+  readonly ts: number;
+}
+
+/** A record that stands for a lifecycle moment of a transaction, at a known time. */
+export function isLifecycleRecord(parsed: ParsedRecord): parsed is ParsedRecord & { readonly candidate: Candidate } {
+  return parsed.candidate !== undefined && parsed.candidate.primary && parsed.txnId !== "" && Number.isFinite(parsed.ts);
+}
+
 /** Stands for a record that is not one of the scenario's: the analysis counts it as an invalid line. */
 const UNRECOGNISED = '{"unrecognised_record":true}';
 
@@ -73,28 +91,41 @@ export class ShapedRebuilder {
 
   /** The lifecycle lines (with newlines) that one record's line stands for: none, one, or more. */
   record(line: string, out: (text: string) => void): void {
-    if (line.trim() === "") return;
+    const parsed = this.parse(line);
+    if (parsed !== undefined) this.rebuildParsed(parsed, out);
+  }
+
+  /** A record's line read and matched to its record type and moment (undefined for a blank line). */
+  parse(line: string): ParsedRecord | undefined {
+    if (line.trim() === "") return undefined;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
-      out(`${line}\n`);
-      return;
+      return { line, value: undefined, candidate: undefined, txnId: "", ts: NaN };
     }
     const candidate = this.match(value);
+    if (candidate === undefined || !candidate.primary) return { line, value, candidate, txnId: "", ts: NaN };
+    const txnId = read(value, candidate.fields.txn_id!);
+    const ts = this.time(read(value, candidate.fields.time!), candidate);
+    return { line, value, candidate, txnId: typeof txnId === "string" ? txnId : "", ts };
+  }
+
+  /** The lifecycle lines a parsed record stands for. */
+  rebuildParsed(parsed: ParsedRecord, out: (text: string) => void): void {
+    const { candidate, value } = parsed;
     if (candidate === undefined) {
-      out(`${UNRECOGNISED}\n`);
+      // Not JSON: handed on as it is, for the analysis to count as an invalid line.
+      out(value === undefined ? `${parsed.line}\n` : `${UNRECOGNISED}\n`);
       return;
     }
     if (!candidate.primary) return;
-    const txnId = read(value, candidate.fields.txn_id!);
-    const ts = this.time(read(value, candidate.fields.time!), candidate);
-    if (typeof txnId !== "string" || txnId === "" || !Number.isFinite(ts)) {
+    if (!isLifecycleRecord(parsed)) {
       out(`${UNRECOGNISED}\n`);
       return;
     }
     const emit = (event: WfEvent) => out(serializeEvent(event));
-    this.rebuild(candidate, value, txnId, ts, emit);
+    this.rebuild(candidate, value, parsed.txnId, parsed.ts, emit);
   }
 
   private match(value: unknown): Candidate | undefined {

@@ -7,6 +7,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { Scenario } from "../../../config/scenario/model.ts";
 import type { EventSource, LineLocator } from "../source.ts";
 import { readPlan, type ReadPlan } from "./plan.ts";
+import { SameMillisecondOrder } from "./order.ts";
 import { ShapedRebuilder } from "./rebuild.ts";
 
 /**
@@ -17,13 +18,18 @@ export function shapedReadPlan(scenario: Scenario | undefined): ReadPlan | undef
   return scenario?.output === undefined ? undefined : readPlan(scenario);
 }
 
-/** `source`'s records as lifecycle events. One rebuilder may follow several sources read as one stream. */
+/**
+ * `source`'s records as lifecycle events. One rebuilder may follow several sources read as one
+ * stream. A source merged from several topics (a Kafka source) has each millisecond's records put
+ * back in the order wfsim wrote them first (order.ts); a file is in that order already.
+ */
 export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): EventSource {
   const locator = new ShapedLocator(source);
+  const order = source.kafka === undefined ? undefined : new SameMillisecondOrder<number>();
   return {
     name: source.name,
     locator,
-    ...(source.kafka === undefined ? {} : { kafka: source.kafka }),
+    ...(source.kafka === undefined ? {} : { kafka: () => source.kafka!() }),
     async *chunks(signal) {
       const decoder = new StringDecoder("utf8");
       let rest = "";
@@ -38,30 +44,46 @@ export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): E
         const last = text.lastIndexOf("\n");
         rest = text.slice(last + 1);
         if (last < 0) continue;
-        const out = convert(text.slice(0, last), rebuilder, locator, sourceLine);
+        const out = convert(text.slice(0, last), rebuilder, locator, sourceLine, order);
         sourceLine += out.records;
         if (out.text !== "") yield Buffer.from(out.text, "utf8");
       }
       rest += decoder.end();
-      if (rest.trim() !== "") {
-        const out = convert(rest, rebuilder, locator, sourceLine);
-        if (out.text !== "") yield Buffer.from(out.text, "utf8");
-      }
+      const out = rest.trim() === "" ? { text: "" } : convert(rest, rebuilder, locator, sourceLine, order);
+      let text = out.text;
+      order?.flush(({ parsed, place }) =>
+        rebuilder.rebuildParsed(parsed, (rebuilt) => {
+          text += rebuilt;
+          locator.add(place);
+        }),
+      );
+      if (text !== "") yield Buffer.from(text, "utf8");
     },
   };
 }
 
-function convert(text: string, rebuilder: ShapedRebuilder, locator: ShapedLocator, firstLine: number): { text: string; records: number } {
+function convert(text: string, rebuilder: ShapedRebuilder, locator: ShapedLocator, firstLine: number, order: SameMillisecondOrder<number> | undefined): { text: string; records: number } {
   let out = "";
   let line = firstLine;
   const lines = text.split("\n");
   for (const raw of lines) {
     line++;
     const record = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
-    rebuilder.record(record, (rebuilt) => {
-      out += rebuilt;
-      locator.add(line);
-    });
+    if (order === undefined) {
+      rebuilder.record(record, (rebuilt) => {
+        out += rebuilt;
+        locator.add(line);
+      });
+      continue;
+    }
+    const parsed = rebuilder.parse(record);
+    if (parsed === undefined) continue;
+    order.push({ parsed, place: line }, (placed) =>
+      rebuilder.rebuildParsed(placed.parsed, (rebuilt) => {
+        out += rebuilt;
+        locator.add(placed.place);
+      }),
+    );
   }
   return { text: out, records: lines.length };
 }
