@@ -3,6 +3,9 @@
 // broker that never comes back is a clear failure with a count.
 
 import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { after, before, describe, test } from "node:test";
 import { Admin } from "@platformatic/kafka";
@@ -117,7 +120,10 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
   test("a second signal while the broker stalls: the records not delivered are counted, exit 3 (not 130)", async (t) => {
     const topics = testTopics("second-signal");
     const workload = ["--samples", "60000", "--seed", "23", "--clock", "virtual", "--start-time", RECENT_START];
-    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, "--kafka-timeout", "120000", ...topicFlags(topics)]);
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-undelivered-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const listFile = join(dir, "undelivered.txt");
+    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, "--kafka-timeout", "120000", "--undelivered", listFile, ...topicFlags(topics)]);
     const done = collect(child, { timeoutMs: TIMEOUT_MS });
     await recordsWritten(topics, 100_000);
     const pid = broker.pid!;
@@ -133,6 +139,12 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
     assert.equal(result.code, 3, result.stderr);
     const lost = /^wfsim: stopped at once by a second signal: ([\d,]+) records emitted were not delivered to Kafka/m.exec(result.stderr);
     assert.ok(lost && count(lost[1]) > 0, result.stderr);
+    // The transactions those records belong to, listed on the way out.
+    const counted = new RegExp(`^wfsim: records of ([\\d,]+) transactions were not all delivered \\(the topics hold them cut short\\): listed in ${listFile}$`, "m").exec(result.stderr);
+    assert.ok(counted, result.stderr);
+    const listed = (await readFile(listFile, "utf8")).split("\n").filter((line) => line !== "");
+    assert.equal(listed.length, count(counted[1]));
+    assert.ok(listed.length > 0 && listed.length <= count(lost[1]));
   });
 
   test("a broker that does not come back: the run fails within --kafka-timeout with a count and the reason, exit 3", async () => {
@@ -168,5 +180,55 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
     assert.ok(count(delivered[1]) > 0);
     assert.ok(count(delivered[1]) <= (await recordsInTopics(topics)), "an acknowledged event is missing");
     assert.match(result.stderr, /stopped early by Kafka delivery failed\./);
+  });
+
+  test("a broker that does not come back: --undelivered lists exactly the transactions whose records are not all delivered", async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-undelivered-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const listFile = join(dir, "undelivered.txt");
+    const topics = testTopics("undelivered");
+    const workload = ["--samples", "60000", "--seed", "24", "--clock", "virtual", "--start-time", RECENT_START];
+    const child = startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, "--kafka-timeout", "3000", "--undelivered", listFile, ...topicFlags(topics)]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    await recordsWritten(topics, 100_000);
+    await broker.kill();
+    const result = await done;
+    await broker.restart(); // to read back what the topics hold, and for whatever runs next
+    assert.equal(result.code, 3, result.stderr);
+    const perTopic = new RegExp(`^wfsim: [\\d,]+ events delivered to Kafka at .*: ([\\d,]+) to ${topics.transactions}, ([\\d,]+) to ${topics.steps}\\.$`, "m").exec(result.stderr);
+    const counted = new RegExp(`^wfsim: records of ([\\d,]+) transactions were not all delivered \\(the topics hold them cut short\\): listed in ${listFile}$`, "m").exec(result.stderr);
+    assert.ok(perTopic && counted, result.stderr);
+    const listed = (await readFile(listFile, "utf8")).split("\n").filter((line) => line !== "");
+    assert.equal(listed.length, count(counted[1]));
+    assert.deepEqual(listed, [...listed].sort(), "sorted, one id a line");
+    const undelivered = new Set(listed);
+    assert.equal(undelivered.size, listed.length);
+
+    // What the topics hold, against what the run would have made had it gone to its end.
+    const records = await consumeAll(t, options, [topics.transactions, topics.steps], 180_000);
+    const full = new Map<string, number>();
+    for (const line of await jsonLines(workload)) {
+      const id = (JSON.parse(line) as { txn_id: string }).txn_id;
+      full.set(id, (full.get(id) ?? 0) + 1);
+    }
+    const held = new Map<string, number>();
+    // Records the broker wrote but did not acknowledge before it died (one partition a topic: those
+    // past the acknowledged count): delivered after all, and rightly listed as not known to be.
+    const unacknowledged = new Set<string>();
+    const acknowledged = { [topics.transactions]: count(perTopic[1]), [topics.steps]: count(perTopic[2]) };
+    for (const record of records) {
+      held.set(record.key, (held.get(record.key) ?? 0) + 1);
+      if (record.offset >= BigInt(acknowledged[record.topic]!)) unacknowledged.add(record.key);
+    }
+    // Every transaction the topics hold cut short is listed (the run was cut: those in flight ended
+    // with a transaction_aborted that was never delivered, so they are listed too).
+    const cut = [...held].filter(([id, n]) => n < full.get(id)!).map(([id]) => id);
+    assert.ok(cut.length > 0, "the kill cut transactions short");
+    for (const id of cut) assert.ok(undelivered.has(id), `${id} is cut short in the topics and not listed`);
+    // And nothing else: a listed transaction is cut short or absent, or had records written unacknowledged.
+    for (const id of undelivered) {
+      const n = held.get(id) ?? 0;
+      assert.ok(n < full.get(id)! || unacknowledged.has(id), `${id} is listed but all its ${n} records were delivered`);
+    }
   });
 });
