@@ -11,10 +11,6 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { collect, parseLines, runCli, startCli } from "../helpers/cli.ts";
 import { alertLines, pollUntil, PROMETHEUS, startPrometheus, stderrMatch } from "./helpers.ts";
-import { admin } from "../kafka/clients.ts";
-import { kafkaSkip } from "../kafka/env.ts";
-import { deleteTopicsAfter, RECENT_START, testTopics, topicFlags } from "../kafka/wfsim.ts";
-import { plaintext } from "../follow/helpers.ts";
 
 const EXAMPLE = new URL("../../examples/checkout.yaml", import.meta.url).pathname;
 const ADDRESS = /metrics at http:\/\/(127\.0\.0\.1:\d+)\/metrics/;
@@ -57,39 +53,6 @@ describe("wfsim run --metrics", () => {
     child.kill("SIGINT");
     const result = await done;
     assert.equal(result.code, 130, result.stderr);
-  });
-
-  it("counts the Kafka output's retries and errors per broker and error name, as Prometheus scrapes them", { skip: kafkaSkip() || (existsSync(PROMETHEUS) ? false : `${PROMETHEUS} not found (apt-get install prometheus)`), timeout: 120_000 }, async (t) => {
-    // A forced retry: acks=all on a topic that wants two in-sync replicas of its one, which the
-    // broker answers NOT_ENOUGH_REPLICAS (retriable) for every batch until --kafka-timeout.
-    const { bootstrap, options } = plaintext();
-    const topics = testTopics("retries");
-    deleteTopicsAfter(t, options, topics);
-    const client = admin(t, options);
-    await client.createTopics({ topics: [topics.transactions, topics.steps], partitions: 1, replicas: 1, configs: [{ name: "min.insync.replicas", value: "2" }] });
-    const metadata = await client.metadata({ topics: [topics.transactions], forceUpdate: true });
-    const leader = metadata.topics.get(topics.transactions)!.partitions[0]!.leader;
-    const broker = metadata.brokers.get(leader)!;
-    const child = startCli(["run", "--samples", "200", "--clock", "virtual", "--start-time", RECENT_START, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--kafka-timeout", "60000", "--metrics", "127.0.0.1:0"]);
-    const done = collect(child, { timeoutMs: 120_000 });
-    t.after(() => child.kill("SIGKILL"));
-    const target = (await stderrMatch(child, ADDRESS))[1]!;
-    const prometheus = await startPrometheus(target);
-    t.after(() => prometheus.stop());
-    const retries = await pollUntil("a retry in Prometheus", async () => {
-      const samples = await prometheus.query('wfsim_kafka_retries_total{job="wfsim",error="NOT_ENOUGH_REPLICAS"}');
-      return samples.length > 0 && samples[0]!.value > 0 ? samples : undefined;
-    });
-    assert.equal(retries.length, 1, JSON.stringify(retries));
-    assert.equal(retries[0]!.metric.broker, String(leader));
-    assert.equal(retries[0]!.metric.address, `${broker.host}:${broker.port}`);
-    const [errors] = await prometheus.query(`wfsim_kafka_broker_errors_total{job="wfsim",error="NOT_ENOUGH_REPLICAS",broker="${leader}"}`);
-    assert.ok(errors !== undefined && errors.value > 0, "the errors are counted beside the retries");
-    // Nothing was delivered: the run is still retrying; it is not waited for.
-    const [delivered] = await prometheus.query('wfsim_kafka_records_delivered_total{job="wfsim"}');
-    assert.equal(delivered?.value, 0);
-    child.kill("SIGKILL");
-    await done;
   });
 
   it("serves live scoring's figures: the scores so far, equal to the final report once every alert is in", async (t) => {
