@@ -96,6 +96,22 @@ describe("wfsim run --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOUT_MS
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 3, steps: 2 } });
   });
 
+  test("the topic line gives the shape the cluster's defaults made, as its metadata has it", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const topics = testTopics("defaults");
+    deleteTopicsAfter(t, options, topics);
+    const result = await runCli(["run", "--samples", "20", ...VIRTUAL, "--kafka-bootstrap", bootstrap, ...topicFlags(topics)], { timeoutMs: TIMEOUT_MS });
+    assert.equal(result.code, 0, result.stderr);
+    const metadata = await admin(t, options).metadata({ topics: [topics.transactions, topics.steps], forceUpdate: true });
+    for (const name of [topics.transactions, topics.steps]) {
+      const topic = metadata.topics.get(name)!;
+      const partitions = topic.partitionsCount;
+      assert.ok(partitions > 0);
+      const shape = `${partitions} partition${partitions === 1 ? "" : "s"}, replication factor ${topic.partitions[0]!.replicas.length}`;
+      assert.match(result.stderr, new RegExp(`^wfsim: created topic ${name} \\(${shape}\\)$`, "m"));
+    }
+  });
+
   test("a replication factor the cluster cannot give: one line naming the topics and the flag, exit 2", async () => {
     const { bootstrap } = plaintext();
     const topics = testTopics("rf");
