@@ -1,3 +1,4 @@
+import { writeFileSync } from "node:fs";
 import { resolveKafkaOptions, type KafkaOptions, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { WfsimError } from "../errors.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
@@ -32,7 +33,8 @@ export function kafkaOptionsFromFlags(flags: Flags, env: NodeJS.ProcessEnv = pro
     );
   }
   const input: Record<string, unknown> = {};
-  for (const key of given) input[key] = flags[key];
+  // --undelivered is where the CLI writes a list, not a connection option.
+  for (const key of given) if (key !== "undelivered") input[key] = flags[key];
   return resolveKafkaOptions(input as KafkaOptionsInput, { nameOf: flagName, env });
 }
 
@@ -89,6 +91,19 @@ export function formatDelivery(report: DeliveryReport, options: KafkaOptions, wh
     .map(([topic, count]) => `${fmt(count)} to ${topic}`)
     .join(", ");
   return `wfsim: ${fmt(report.deliveredTotal)} ${what} delivered to Kafka at ${options.bootstrap.join(",")} (${guarantee}): ${perTopic}.\n`;
+}
+
+/**
+ * The transactions (record keys) whose records were not all acknowledged: `keys`, sorted, one per line
+ * in `path` (written empty when there are none); and, when some were, a line that counts them.
+ * Synchronous: a forced exit writes it on its way out.
+ */
+export function writeUndelivered(keys: ReadonlySet<string>, path: string | undefined, shaped: boolean): string | undefined {
+  if (path !== undefined) writeFileSync(path, [...keys].sort().map((key) => `${key}\n`).join(""));
+  if (keys.size === 0) return undefined;
+  const what = shaped ? `records of ${fmt(keys.size)} record key${keys.size === 1 ? "" : "s"}` : `records of ${fmt(keys.size)} transaction${keys.size === 1 ? "" : "s"}`;
+  const where = path === undefined ? `${flagName("undelivered")} FILE lists them` : `listed in ${path}`;
+  return `wfsim: ${what} were not all delivered (the topics hold them cut short): ${where}`;
 }
 
 /** Throws the KAFKA_DELIVERY error (exit code 3) when events were not delivered. */

@@ -34,6 +34,11 @@ export const LIVE_FLAGS = {
     help: "score a pipeline's alerts while the run goes on: file:PATH follows a growing JSON Lines file (tail -f), kafka:TOPIC reads what is written to that topic from the start of the run (with the Kafka output's connection flags), in the format analyze --alerts reads; live precision, recall and delays, overdue anomalies on stderr, final scores in the summary",
     group: LIVE,
   },
+  scoreAlertsGroup: {
+    syntax: "--score-alerts-group <name>",
+    help: "with --score-alerts kafka:TOPIC: keep the offsets read in this consumer group (committed as alerts are read, about once a second, and at the end), and start from them: a restart resumes where the last run left off (default: no group, nothing committed, reading starts at the topic's end when the run starts)",
+    group: LIVE,
+  },
   alertDeadline: {
     syntax: "--alert-deadline <time>",
     help: "with --score-alerts: an anomaly with no alert this long after it began is reported as overdue",
@@ -64,7 +69,7 @@ interface LiveIo {
   readonly kafka: KafkaConnection | undefined;
 }
 
-const FLAG = { metrics: "--metrics", ui: "--ui", scoreAlerts: "--score-alerts", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
+const FLAG = { metrics: "--metrics", ui: "--ui", scoreAlerts: "--score-alerts", scoreAlertsGroup: "--score-alerts-group", alertDeadline: "--alert-deadline", scoreGrace: "--score-grace", report: "--report" } as const;
 
 /** What watches a run, as `wfsim run` uses it. */
 export interface LiveRun {
@@ -98,7 +103,8 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
   if (scoring) {
     const deadlineMs = durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
     const graceMs = durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
-    const feed = await openFeed(String(flags.scoreAlerts), io);
+    const group = flags.scoreAlertsGroup === undefined ? undefined : groupName(flags.scoreAlertsGroup);
+    const feed = await openFeed(String(flags.scoreAlerts), io, group);
     if (!io.quiet) io.stderr.write(`wfsim: scoring alerts from ${feed.name} (overdue after ${deadlineMs} ms, ${graceMs} ms of grace at the end)\n`);
     settings.scoring = {
       feed,
@@ -137,7 +143,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
 export function checkLiveFlags(flags: Flags, kafkaOutput: boolean): void {
   alertFieldsFromFlags(flags, flags.scoreAlerts !== undefined, FLAG.scoreAlerts);
   if (flags.scoreAlerts === undefined) {
-    const stray = (["alertDeadline", "scoreGrace", "report"] as const).find((key) => flags[key] !== undefined);
+    const stray = (["alertDeadline", "scoreGrace", "report", "scoreAlertsGroup"] as const).find((key) => flags[key] !== undefined);
     if (stray !== undefined) throw new WfsimError("INVALID_OPTION", `${FLAG[stray]} applies to ${FLAG.scoreAlerts}`);
   } else {
     const value = String(flags.scoreAlerts);
@@ -148,11 +154,25 @@ export function checkLiveFlags(flags: Flags, kafkaOutput: boolean): void {
     if (topic !== undefined && !kafkaOutput) {
       throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic} reads with the Kafka output's connection flags: add ${flagName("kafkaBootstrap")} HOST:PORT`);
     }
+    if (flags.scoreAlertsGroup !== undefined) {
+      if (topic === undefined) throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlertsGroup} applies to ${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}TOPIC (a file has no consumer group), got ${FLAG.scoreAlerts} '${value}'`);
+      groupName(flags.scoreAlertsGroup);
+    }
     durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
     durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
   }
   if (flags.metrics !== undefined) parseListenAddress(String(flags.metrics), FLAG.metrics);
   if (flags.ui !== undefined) parseListenAddress(String(flags.ui), FLAG.ui);
+}
+
+/** A consumer group's name: Kafka takes any non-empty string; wfsim refuses blanks and control characters, which are typos. */
+function groupName(raw: string | boolean): string {
+  const name = typeof raw === "string" ? raw : "";
+  // eslint-disable-next-line no-control-regex
+  if (name.trim() === "" || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new WfsimError("INVALID_OPTION", `${FLAG.scoreAlertsGroup} must be a consumer group name (not blank, no control characters), got '${String(raw)}'`);
+  }
+  return name;
 }
 
 function durationFlag(flags: Flags, key: "alertDeadline" | "scoreGrace", fallback: number): number {
@@ -164,7 +184,7 @@ function durationFlag(flags: Flags, key: "alertDeadline" | "scoreGrace", fallbac
 }
 
 /** The alert source a --score-alerts value names, opened (a file that cannot be read fails here). */
-async function openFeed(value: string, io: LiveIo): Promise<AlertFeed> {
+async function openFeed(value: string, io: LiveIo, group: string | undefined): Promise<AlertFeed> {
   if (value.startsWith("file:") && value.length > "file:".length) {
     const path = value.slice("file:".length);
     const { FileFollower } = await import("../live/file-follower.ts");
@@ -183,7 +203,11 @@ async function openFeed(value: string, io: LiveIo): Promise<AlertFeed> {
     const connection = io.kafka;
     // Loaded here: the Kafka client is only worth its load time when Kafka is used.
     const { TopicValues } = await import("../kafka/read/topic-values.ts");
-    const reader = await TopicValues.open(connection, topic, { signal: io.signal, nameOf: flagName, what: `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic}`, role: "alerts" });
+    const reader = await TopicValues.open(connection, topic, { signal: io.signal, nameOf: flagName, what: `${FLAG.scoreAlerts} ${KAFKA_ALERTS_PREFIX}${topic}`, role: "alerts", group });
+    if (group !== undefined && !io.quiet) {
+      const behind = reader.resumeFrom.reduce((sum, offset, p) => sum + (reader.ends[p]! - offset), 0);
+      io.stderr.write(`wfsim: ${FLAG.scoreAlertsGroup} ${group}: ${behind === 0 ? "reading alerts from the topic's end" : `resuming ${behind.toLocaleString("en-US")} alert records behind the topic's end`}\n`);
+    }
     const stop = { requested: false };
     let following: Promise<void> = Promise.resolve();
     return {
@@ -202,7 +226,11 @@ async function openFeed(value: string, io: LiveIo): Promise<AlertFeed> {
       async close() {
         stop.requested = true;
         await following;
-        await reader.close();
+        const failure = await reader.close();
+        if (failure !== undefined) {
+          const { describeKafkaFailure } = await import("../kafka/errors.ts");
+          io.stderr.write(`wfsim: warning: ${FLAG.scoreAlertsGroup} ${group}: the last offsets read were not committed (${describeKafkaFailure(failure).reason}): a restart reads those alerts again\n`);
+        }
       },
     };
   }

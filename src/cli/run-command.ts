@@ -13,7 +13,7 @@ import { WfsimError } from "../errors.ts";
 import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
-import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination } from "./kafka-output.ts";
+import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination, writeUndelivered } from "./kafka-output.ts";
 import { describeSystemError, openOutput } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
 import { onForcedExit } from "./forced-exit.ts";
@@ -129,7 +129,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     );
     if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
     const openedSink = (kafkaSink = opened.sink);
-    const forget = onForcedExit(() => lostOnForcedExit(openedSink));
+    const undeliveredPath = typeof flags.undelivered === "string" ? flags.undelivered : undefined;
+    const forget = onForcedExit(() => lostOnForcedExit(openedSink, undeliveredPath, shaper !== undefined));
     watching.push({ close: () => void forget() });
     watching.push(watchStalls(openedSink, kafka.timeoutMs, context.stderr));
     sink = openedSink;
@@ -198,17 +199,44 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (kafka !== undefined && report !== undefined) {
     const what = shaper === undefined ? "events" : "records";
     if (!quiet) context.stderr.write(formatDelivery(report, kafka, what));
+    // Even with --quiet, as the failure itself: a cut topic is not to be taken for a pipeline's bug.
+    const keys = report.undelivered === 0 ? new Set<string>() : kafkaSink!.undeliveredKeys();
+    const line = writeUndeliveredOrFail(keys, flags.undelivered, shaper !== undefined);
+    if (line !== undefined) context.stderr.write(`${line}\n`);
     checkDelivery(report, kafka, what);
   }
   return 0;
 }
 
-/** What a second signal loses of a Kafka run: the records emitted and not acknowledged (exit code 3). */
-function lostOnForcedExit(sink: KafkaSink): { line: string; exitCode: number } | undefined {
+/** --undelivered's list (checked writable before the run), as a one-line error if it cannot be written after all. */
+function writeUndeliveredOrFail(keys: ReadonlySet<string>, path: string | boolean | undefined, shaped: boolean): string | undefined {
+  const file = typeof path === "string" ? path : undefined;
+  try {
+    return writeUndelivered(keys, file, shaped);
+  } catch (error) {
+    throw new WfsimError("FILE", `${flagName("undelivered")} ${file}: cannot write (${describeSystemError(error)})`, { cause: error });
+  }
+}
+
+/**
+ * What a second signal loses of a Kafka run: the records emitted and not acknowledged (exit code 3),
+ * and the transactions they belong to (listed in --undelivered's file).
+ */
+function lostOnForcedExit(sink: KafkaSink, undelivered: string | undefined, shaped: boolean): { line: string; exitCode: number } | undefined {
   const { records } = sink.buffered;
-  if (records === 0) return undefined;
+  const keys = sink.undeliveredKeys();
+  let listed: string | undefined;
+  try {
+    listed = writeUndelivered(keys, undelivered, shaped);
+  } catch (error) {
+    listed = `wfsim: ${flagName("undelivered")} ${undelivered}: cannot write (${describeSystemError(error)})`;
+  }
+  const lost = records + sink.report().undelivered;
+  if (lost === 0) return undefined;
   return {
-    line: `wfsim: stopped at once by a second signal: ${records.toLocaleString("en-US")} records emitted were not delivered to Kafka (the topics hold what was acknowledged before)`,
+    line:
+      `wfsim: stopped at once by a second signal: ${lost.toLocaleString("en-US")} records emitted were not delivered to Kafka (the topics hold what was acknowledged before)` +
+      (listed === undefined ? "" : `\n${listed}`),
     exitCode: 3,
   };
 }

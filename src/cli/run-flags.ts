@@ -165,6 +165,11 @@ export const KAFKA_FLAGS = {
     defaultText: `${KAFKA_DEFAULTS.timeoutMs}`,
     group: KAFKA,
   },
+  undelivered: {
+    syntax: "--undelivered <file>",
+    help: "when delivery fails or a second signal cuts it short, list here the transactions (record keys) whose records were not all acknowledged, one per line (written empty when all were)",
+    group: KAFKA,
+  },
   kafkaSsl: { syntax: "--kafka-ssl", help: "connect with TLS (trusting the system's CAs unless --kafka-ca)", group: KAFKA },
   kafkaCa: { syntax: "--kafka-ca <file>", help: "PEM file of the CA(s) to trust for the brokers' certificates", group: KAFKA },
   kafkaCert: { syntax: "--kafka-cert <file>", help: "PEM client certificate, for brokers that check clients (with --kafka-key)", group: KAFKA },

@@ -69,7 +69,7 @@ async function checkWritable({ flag, path }: FlagPath): Promise<void> {
   await access(parent, constants.W_OK | constants.X_OK).catch(refuse);
 }
 
-/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth) and what it reads. */
+/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth, --undelivered) and what it reads. */
 export function runPathsOf(
   flags: { readonly [key: string]: string | boolean | undefined },
   nameOf: (key: string) => string,
@@ -77,7 +77,7 @@ export function runPathsOf(
   const pick = (keys: readonly string[]): FlagPath[] =>
     keys.flatMap((key) => (typeof flags[key] === "string" ? [{ flag: nameOf(key), path: flags[key] }] : []));
   return {
-    outputs: pick(["output", "truth"]),
+    outputs: pick(["output", "truth", "undelivered"]),
     inputs: pick(["scenario", "kafkaCa", "kafkaCert", "kafkaKey", "kafkaPasswordFile"]),
   };
 }

@@ -7,7 +7,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { KafkaConnection, KafkaOptionsInput } from "../config/kafka-options.ts";
 import { WfsimError } from "../errors.ts";
-import { describeKafkaFailure, UNTRUSTED_CERTIFICATE_CODES, type KafkaFailure } from "./errors.ts";
+import { describeKafkaFailure, TLS_REQUIRED, UNTRUSTED_CERTIFICATE_CODES, type KafkaFailure } from "./errors.ts";
+import { saslMechanismsAt } from "./sasl-probe.ts";
 
 export type NameOf = (key: keyof KafkaOptionsInput) => string;
 
@@ -26,6 +27,11 @@ export class DeadlineError extends Error {
 /** The last failure an attempt met, so that a deadline that cuts an attempt short can still name it. */
 export interface LastFailure {
   error: unknown;
+  /**
+   * Asked (once) when a connection closed without a Kafka answer, before it is retried: throws when
+   * it finds why (a listener that wants a SASL login), so that the user hears it at once.
+   */
+  explainDropped?: (() => Promise<void>) | undefined;
 }
 
 /**
@@ -44,7 +50,13 @@ export async function retrying<T>(
       return await operation();
     } catch (error) {
       seen.error = error;
-      if (!describeKafkaFailure(error).retriable && !transient(error)) throw error;
+      const failure = describeKafkaFailure(error);
+      if (!failure.retriable && !transient(error)) throw error;
+      if (seen.explainDropped !== undefined && droppedByBroker(failure)) {
+        const explain = seen.explainDropped;
+        seen.explainDropped = undefined;
+        await explain();
+      }
       const wait = Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempt);
       if (performance.now() + wait >= deadline) throw new DeadlineError(error);
       await sleep(wait, undefined, signal === undefined ? {} : { signal });
@@ -87,6 +99,7 @@ export async function setUpWithin<T>(
   signal?.throwIfAborted();
   const deadline = performance.now() + connection.timeoutMs;
   const seen: LastFailure = { error: undefined };
+  if (connection.sasl === undefined && connection.tls === undefined) seen.explainDropped = () => askForSasl(connection, nameOf, deadline);
   try {
     return await bounded(deadline, signal, () => setup(deadline, seen));
   } catch (error) {
@@ -99,6 +112,28 @@ export async function setUpWithin<T>(
     throw kafkaError(error, connection, nameOf);
   }
 }
+
+/** Throws KAFKA_AUTH when a bootstrap address wants a SASL login that the connection does not give. */
+async function askForSasl(connection: KafkaConnection, nameOf: NameOf, deadline: number): Promise<void> {
+  for (const address of connection.bootstrap) {
+    const colon = address.lastIndexOf(":");
+    const host = address.slice(0, colon).replace(/^\[|\]$/g, "");
+    const port = Number(address.slice(colon + 1));
+    const wait = Math.min(PROBE_MS, deadline - performance.now());
+    if (wait <= 0) return;
+    const mechanisms = await saslMechanismsAt(host, port, connection.clientId, wait);
+    if (mechanisms !== undefined) {
+      throw new WfsimError(
+        "KAFKA_AUTH",
+        `Kafka at ${connection.bootstrap.join(",")} closed the connection: its listener at ${address} wants a SASL login` +
+          `${mechanisms.length > 0 ? ` (it offers ${mechanisms.join(", ")})` : ""}; give ${nameOf("kafkaSaslMechanism")}, ${nameOf("kafkaUser")} and the password`,
+      );
+    }
+  }
+}
+
+/** How long the SASL question may take per address. */
+const PROBE_MS = 2_000;
 
 /** A failure to reach or use Kafka, as the one line a user reads (KAFKA_CONNECT, KAFKA_AUTH, KAFKA_TLS). */
 export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: NameOf): WfsimError {
@@ -122,6 +157,9 @@ export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: 
       return new WfsimError("KAFKA_AUTH", `${at} refused ${what}: ${failure.reason}${hint}`, { cause: error });
     }
     case "tls":
+      if (failure.code === TLS_REQUIRED) {
+        return new WfsimError("KAFKA_TLS", `cannot connect to ${at}: its listener speaks TLS; add ${nameOf("kafkaSsl")} (and ${nameOf("kafkaCa")} FILE unless the system's CAs trust the broker's certificate)`, { cause: error });
+      }
       return new WfsimError("KAFKA_TLS", `TLS handshake with ${at} failed: ${failure.reason}${tlsHint(failure, connection, nameOf)}`, {
         cause: error,
       });

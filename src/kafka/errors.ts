@@ -81,6 +81,14 @@ function gather(error: unknown): Facts {
   return { ...facts, timedOut, notRetriable };
 }
 
+/**
+ * The code wfsim gives the client's "Broker requires TLS.": it saw a TLS record in the first answer
+ * of a connection made without TLS. The client gives that refusal no code of its own, so its words
+ * are matched here, in this one place.
+ */
+export const TLS_REQUIRED = "TLS_REQUIRED";
+const TLS_REQUIRED_MESSAGE = /^Broker requires TLS\.?$/;
+
 /** Node's TLS verification codes that mean: the broker's certificate chain is not trusted. */
 export const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",
@@ -169,6 +177,9 @@ export function describeKafkaFailure(error: unknown): KafkaFailure {
   }
 
   const userMessage = facts.userMessages[0];
+  if (userMessage !== undefined && TLS_REQUIRED_MESSAGE.test(userMessage)) {
+    return { kind: "tls", reason: "the listener speaks TLS and the connection did not", retriable: false, apiIds, code: TLS_REQUIRED };
+  }
   if (userMessage !== undefined) {
     return { kind: "other", reason: sentence(userMessage), retriable: false, apiIds };
   }

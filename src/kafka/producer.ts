@@ -4,9 +4,16 @@ import type { Producer } from "@platformatic/kafka";
 import type { Acks, Compression } from "../config/kafka-options.ts";
 import { NO_PRODUCER, type BatchIdentity, type RecordBatchBuilder } from "./record-batch.ts";
 import { pickProduceVersion, sendProduce, type PartitionPayload } from "./produce-request.ts";
-import { DeliveryError, type PartitionBatch, type RecordSender } from "./sender.ts";
+import { describeKafkaFailure } from "./errors.ts";
+import { DeliveryError, type BrokerErrorEvent, type PartitionBatch, type RecordSender } from "./sender.ts";
 
-export { DeliveryError, type PartitionBatch, type RecordSender } from "./sender.ts";
+export { DeliveryError, type BrokerErrorEvent, type PartitionBatch, type RecordSender } from "./sender.ts";
+
+/** The name an error goes by in metrics: Kafka's error id, else the connection's code. */
+function errorName(error: unknown): string {
+  const failure = describeKafkaFailure(error);
+  return failure.apiIds[0] ?? failure.code ?? (failure.kind === "connect" ? "NETWORK" : "OTHER");
+}
 
 class ProducerClosedError extends Error {
   constructor() {
@@ -56,6 +63,7 @@ export class BatchProducer implements RecordSender {
   private readonly sequences = new Map<string, number>();
   private lastError: unknown;
   private closed = false;
+  onBrokerError: ((error: BrokerErrorEvent) => void) | undefined;
   /** The broker forgot our producer id; a new one is needed before the next try. */
   private producerIdLost = false;
   private readonly onConnectError = (message: unknown): void => {
@@ -116,11 +124,20 @@ export class BatchProducer implements RecordSender {
           if (list === undefined) byLeader.set(leader, [batch]);
           else list.push(batch);
         }
+        const told = (leader: number, error: string, batches: number, retried: boolean) => {
+          if (this.onBrokerError === undefined) return;
+          const broker = metadata.brokers.get(leader);
+          this.onBrokerError({ nodeId: leader, address: broker === undefined ? "" : `${broker.host}:${broker.port}`, error, batches, retried });
+        };
         const requests = [...byLeader].map(async ([leader, list]) => {
-          const connection = await this.client.connections.get(metadata.brokers.get(leader)!);
+          const connection = await this.client.connections.get(metadata.brokers.get(leader)!).catch((error: unknown) => {
+            told(leader, errorName(error), list.length, true);
+            throw error;
+          });
           const payloads: PartitionPayload[] = list.map((batch) => ({ topic: batch.topic, partition: batch.partition, batch: pending.get(batch)! }));
           const outcome = await sendProduce(connection, this.version, this.options.acks, this.options.requestTimeoutMs, payloads);
           if (!outcome.answered) {
+            told(leader, errorName(outcome.error), list.length, true);
             this.lastError = outcome.error;
             refresh = true;
             return;
@@ -132,11 +149,14 @@ export class BatchProducer implements RecordSender {
             if (answer.errorCode === 0 || answer.errorId === "DUPLICATE_SEQUENCE_NUMBER") {
               if (pending.delete(batch)) acknowledged(batch);
             } else if (answer.errorId === "UNKNOWN_PRODUCER_ID" && this.options.idempotent) {
+              told(leader, answer.errorId, 1, true);
               unknownProducer.push(batch);
             } else if (answer.retriable) {
+              told(leader, answer.errorId, 1, true);
               this.lastError = new DeliveryError(answer);
               refresh = true;
             } else {
+              told(leader, answer.errorId, 1, false);
               refused ??= new DeliveryError(answer);
             }
           }
@@ -150,6 +170,7 @@ export class BatchProducer implements RecordSender {
         }
       } catch (error) {
         // Metadata or connection trouble: the broker may come back.
+        this.onBrokerError?.({ nodeId: -1, address: "", error: errorName(error), batches: pending.size, retried: true });
         this.lastError = error;
         refresh = true;
       }

@@ -209,6 +209,27 @@ export class RecordBatchBuilder {
   }
 
   /**
+   * Calls `onKey` with the key of each record written so far (a view into the batch's buffer, valid
+   * until the next append or release; null keys are skipped). Walks the records as written, before
+   * compression: for the rare moments that need to know what a batch holds (a failed delivery), so
+   * that the hot path keeps no list of its own.
+   */
+  forEachKey(onKey: (key: Buffer) => void): void {
+    const buffer = this.buffer;
+    let at = BATCH_HEADER_BYTES;
+    while (at < this.end) {
+      const length = readVarint(buffer, at);
+      const recordEnd = length.next + length.value;
+      let cursor = length.next + 1; // attributes
+      cursor = readVarint(buffer, cursor).next; // timestampDelta
+      cursor = readVarint(buffer, cursor).next; // offsetDelta
+      const keyLength = readVarint(buffer, cursor);
+      if (keyLength.value >= 0) onKey(buffer.subarray(keyLength.next, keyLength.next + keyLength.value));
+      at = recordEnd;
+    }
+  }
+
+  /**
    * The finished batch: the header filled in for `identity`, the records compressed as asked, the
    * CRC computed. The builder keeps its records, so that a batch can be finished again (a new
    * producer id after the broker forgot the old one).
@@ -247,6 +268,20 @@ export class RecordBatchBuilder {
     this.pool.give(this.buffer);
     this.buffer = bigger;
   }
+}
+
+/** The zigzag varint at `offset` and the offset after it. */
+function readVarint(buffer: Buffer, offset: number): { value: number; next: number } {
+  let zigzag = 0;
+  let scale = 1;
+  let at = offset;
+  for (;;) {
+    const byte = buffer[at++]!;
+    zigzag += (byte & 127) * scale;
+    if (byte < 128) break;
+    scale *= 128;
+  }
+  return { value: zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2, next: at };
 }
 
 /** A non-negative safe integer (epoch ms) as int64. */

@@ -36,8 +36,24 @@ export interface RecordSender {
   send(batches: readonly PartitionBatch[], acknowledged: (batch: PartitionBatch) => void): Promise<void>;
   /** The last error a connection of this producer met, to say why a batch is not acknowledged. */
   readonly lastConnectionError: unknown;
+  /** Told of every error a broker's answer or connection brought (for metrics); unset, nothing is told. */
+  onBrokerError?: ((error: BrokerErrorEvent) => void) | undefined;
   /** Stops retrying and closes the connections. */
   close(): Promise<void>;
+}
+
+/** A batch a broker did not take: the error, and whether the batch is sent again. */
+export interface BrokerErrorEvent {
+  /** The broker's node id; -1 when the error came before a broker was picked (metadata, bootstrap). */
+  readonly nodeId: number;
+  /** host:port of that broker; "" when none was picked. */
+  readonly address: string;
+  /** Kafka's error name (NOT_ENOUGH_REPLICAS), or the connection's (ECONNREFUSED, TIMEOUT, NETWORK). */
+  readonly error: string;
+  /** Batches it concerned. */
+  readonly batches: number;
+  /** The batches are sent again (false: the error ends delivery). */
+  readonly retried: boolean;
 }
 
 /** Kafka refused a batch for good (the answer's error id is in `apiId`, as the client's errors have it). */

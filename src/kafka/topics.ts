@@ -1,4 +1,5 @@
-import type { Admin } from "@platformatic/kafka";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { Admin, CreatedTopic } from "@platformatic/kafka";
 import { describeKafkaFailure } from "./errors.ts";
 import type { TopicInfo } from "./topic-info.ts";
 
@@ -35,7 +36,8 @@ export class TopicSetupError extends Error {
 export async function ensureTopics(admin: Admin, names: readonly string[], spec: TopicSpec): Promise<TopicInfo[]> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((name) => !existing.has(name));
-  const created = new Set<string>();
+  /** The partitions and replicas Kafka said it created, by topic (CreateTopics v5+ answers them). */
+  const created = new Map<string, { partitions: number; replicas: number }>();
   if (missing.length > 0) {
     const request = {
       topics: missing,
@@ -43,44 +45,76 @@ export async function ensureTopics(admin: Admin, names: readonly string[], spec:
       ...(spec.replicationFactor === undefined ? {} : { replicas: spec.replicationFactor }),
     };
     try {
-      if (await createTopics(admin, request)) missing.forEach((name) => created.add(name));
+      const answer = await createTopics(admin, request);
+      if (answer !== false) {
+        for (const name of missing) {
+          const topic = answer.find((t) => t.name === name);
+          created.set(name, { partitions: topic?.partitions ?? -1, replicas: topic?.replicas ?? -1 });
+        }
+      }
     } catch (error) {
       throw new TopicSetupError(missing, { cause: error });
     }
   }
-  const metadata = await admin.metadata({ topics: [...names], forceUpdate: true });
+  const shapes = await readShapes(admin, names);
   return names.map((name) => {
-    const topic = metadata.topics.get(name);
+    const answered = created.get(name);
+    const shape = shapes.get(name)!;
+    // The metadata of a topic just made may lag behind the controller: Kafka's own answer wins when it has one.
     return {
       name,
-      partitions: topic?.partitionsCount ?? 0,
-      replicationFactor: topic?.partitions[0]?.replicas.length ?? 0,
-      created: created.has(name),
+      partitions: answered !== undefined && answered.partitions > 0 ? answered.partitions : shape.partitions,
+      replicationFactor: answered !== undefined && answered.replicas > 0 ? answered.replicas : shape.replicationFactor,
+      created: answered !== undefined,
     };
   });
+}
+
+const METADATA_TRIES = 20;
+const METADATA_WAIT_MS = 100;
+
+/**
+ * Each topic's partition count and replication factor as the cluster's metadata has them. A topic
+ * created a moment ago (by wfsim or another client) may be listed before its partitions are: asked
+ * again, briefly, rather than reported as "0 partitions, replication factor 0".
+ */
+async function readShapes(admin: Admin, names: readonly string[]): Promise<Map<string, { partitions: number; replicationFactor: number }>> {
+  const shapes = new Map<string, { partitions: number; replicationFactor: number }>();
+  for (let attempt = 0; ; attempt++) {
+    const metadata = await admin.metadata({ topics: [...names], forceUpdate: true });
+    let complete = true;
+    for (const name of names) {
+      const topic = metadata.topics.get(name);
+      const partitions = topic?.partitionsCount ?? 0;
+      const replicationFactor = topic?.partitions[0]?.replicas.length ?? 0;
+      shapes.set(name, { partitions, replicationFactor });
+      if (partitions === 0 || replicationFactor === 0) complete = false;
+    }
+    if (complete || attempt + 1 >= METADATA_TRIES) return shapes;
+    await sleep(METADATA_WAIT_MS);
+  }
 }
 
 type CreateRequest = { topics: string[]; partitions?: number; replicas?: number };
 
 /**
- * Creates the topics; false when another client (another wfsim instance) created them first, so that
- * wfsim does not claim topics it found.
+ * Creates the topics and returns Kafka's answer (their partitions and replicas as created); false
+ * when another client (another wfsim instance) created them first, so that wfsim does not claim
+ * topics it found.
  */
-async function createTopics(admin: Admin, request: CreateRequest): Promise<boolean> {
+async function createTopics(admin: Admin, request: CreateRequest): Promise<CreatedTopic[] | false> {
   const createdElsewhere = (error: unknown) => {
     const { apiIds } = describeKafkaFailure(error);
     return apiIds.length > 0 && apiIds.every((id) => id === "TOPIC_ALREADY_EXISTS");
   };
   try {
-    await admin.createTopics({ ...request, configs: TOPIC_CONFIGS });
-    return true;
+    return await admin.createTopics({ ...request, configs: TOPIC_CONFIGS });
   } catch (error) {
     if (createdElsewhere(error)) return false;
     if (!describeKafkaFailure(error).apiIds.includes("INVALID_CONFIG")) throw error;
     // A broker older than Kafka 3.6: the topics without the timestamp setting.
     try {
-      await admin.createTopics(request);
-      return true;
+      return await admin.createTopics(request);
     } catch (retryError) {
       if (createdElsewhere(retryError)) return false;
       throw retryError;

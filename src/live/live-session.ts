@@ -141,6 +141,7 @@ export class LiveSession {
     if (kafka !== undefined && this.metrics !== undefined) {
       const metrics = this.metrics;
       kafka.onAcknowledged = (ms) => metrics.observeDelivery(ms);
+      kafka.onBrokerError = (error) => metrics.observeBrokerError(error);
     }
     const scorer = this.scorer;
     if (scorer === undefined) return;

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { EventType } from "../events/schema.ts";
+import type { BrokerErrorEvent } from "../kafka/sender.ts";
 import type { TruthKind } from "../events/truth.ts";
 import type { LatenessRecorder } from "../engine/lateness.ts";
 import type { Progress } from "../engine/simulation.ts";
@@ -21,6 +22,8 @@ export interface KafkaProbe {
   readonly buffered: { readonly records: number; readonly bytes: number };
   report(): { readonly deliveredTotal: number; readonly undelivered: number };
   onAcknowledged: ((ms: number, records: number) => void) | undefined;
+  /** Where it tells of each error a broker brought (KafkaSink.onBrokerError). */
+  onBrokerError?: ((error: BrokerErrorEvent) => void) | undefined;
 }
 
 const DELIVERY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
@@ -36,6 +39,8 @@ export class RunMetrics {
   private run: RunProbe | undefined;
   private kafka: KafkaProbe | undefined;
   private readonly delivery: Histogram;
+  private readonly brokerRetries: Counter;
+  private readonly brokerErrors: Counter;
   private scores: (() => LiveScores | undefined) | undefined;
 
   constructor() {
@@ -100,6 +105,20 @@ export class RunMetrics {
       name: "wfsim_kafka_delivery_latency_seconds",
       help: "Time from sending a produce request to Kafka's acknowledgement of it (retries included)",
       buckets: DELIVERY_BUCKETS_S,
+      registers,
+    });
+    // Per broker: which one is in trouble, and with what. A few label sets (brokers times error names).
+    const brokerLabels = ["broker", "address", "error"];
+    this.brokerRetries = new Counter({
+      name: "wfsim_kafka_retries_total",
+      help: "Record batches sent to Kafka again, by broker (node id, host:port; -1 and \"\" before one was picked) and the error that made it necessary (Kafka's error name, or the connection's: ECONNREFUSED, TIMEOUT, NETWORK)",
+      labelNames: brokerLabels,
+      registers,
+    });
+    this.brokerErrors = new Counter({
+      name: "wfsim_kafka_broker_errors_total",
+      help: "Errors a broker's answers or connection brought to the Kafka output, by broker and error name, whether the batches were retried or not",
+      labelNames: brokerLabels,
       registers,
     });
     const kafkaGauge = (name: string, help: string, read: (kafka: KafkaProbe) => number) =>
@@ -244,6 +263,13 @@ export class RunMetrics {
   attach(run: RunProbe, kafka?: KafkaProbe): void {
     this.run = run;
     this.kafka = kafka;
+  }
+
+  /** A broker's error as the Kafka output met it. */
+  observeBrokerError(error: BrokerErrorEvent): void {
+    const labels = { broker: String(error.nodeId), address: error.address, error: error.error };
+    this.brokerErrors.inc(labels);
+    if (error.retried) this.brokerRetries.inc(labels, error.batches);
   }
 
   /** A produce request acknowledged after `ms` real milliseconds. */

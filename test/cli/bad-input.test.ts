@@ -48,6 +48,7 @@ const BAD_INPUT: [string[], RegExp][] = [
   [["--topic-steps", "same", "--topic-txn", "same", "--kafka-bootstrap", "a:1"], /^wfsim: --topic-txn and --topic-steps must differ, got same for both$/],
   [["--topic-txn", "__transaction_state", "--kafka-bootstrap", "a:1"], /^wfsim: --topic-txn: __transaction_state is a name Kafka keeps for its internal topics \(names starting with __\); choose another$/],
   [["--acks", "all"], /^wfsim: --acks applies to the Kafka output: add --kafka-bootstrap HOST:PORT$/],
+  [["--undelivered", "lost.txt"], /^wfsim: --undelivered applies to the Kafka output: add --kafka-bootstrap HOST:PORT$/],
   [["--kafka-bootstrap", "a:1", "--output", "events.jsonl"], /^wfsim: --output and --kafka-bootstrap exclude each other/],
   [["--kafka-bootstrap", "a:1", "--acks", "2"], /^wfsim: --acks must be one of all, 1, 0 .*, got 2$/],
   [["--kafka-bootstrap", "a:1", "--compression", "brotli"], /^wfsim: --compression must be one of none, gzip, snappy, lz4, zstd, got brotli$/],

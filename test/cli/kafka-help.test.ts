@@ -16,6 +16,7 @@ it("lists the Kafka output's flags under their own heading, with their defaults"
     ["--partitions", "the cluster's num.partitions"],
     ["--replication-factor", "the cluster's default.replication.factor"],
     ["--kafka-timeout", "30000"],
+    ["--undelivered", undefined],
     ["--kafka-ssl", undefined],
     ["--kafka-ca", undefined],
     ["--kafka-cert", undefined],
@@ -41,7 +42,7 @@ it("lists analyze's Kafka input flags (run's connection flags, same names and de
   };
   const output = flagsUnder(run.stdout, "Kafka output:");
   const input = flagsUnder(analyze.stdout, "Kafka input (instead of files):");
-  const producerOnly = ["--acks", "--compression", "--partitions", "--replication-factor"];
+  const producerOnly = ["--acks", "--compression", "--partitions", "--replication-factor", "--undelivered"];
   assert.deepEqual(input, output.filter((flag) => !producerOnly.includes(flag)));
   const help = analyze.stdout.replace(/\s+/g, " ");
   for (const value of ["workflow.transactions", "workflow.steps", "30000"]) assert.ok(help.includes(`(default: ${value})`), value);

@@ -34,6 +34,19 @@ describe("wfsim run: no file lost", () => {
     assert.equal(readFileSync(file, "utf8"), KEEP);
   });
 
+  it("refuses --undelivered naming the --truth file, or a directory, before connecting, and leaves the file as it was", async (t) => {
+    const dir = folder(t);
+    const file = join(dir, "keep.jsonl");
+    writeFileSync(file, KEEP);
+    // 192.0.2.1 is TEST-NET-1: the paths are refused before any connection is tried.
+    const kafka = ["--kafka-bootstrap", "192.0.2.1:9092", "--kafka-timeout", "60000"];
+    const same = await runCli([...RUN, ...kafka, "--truth", file, "--undelivered", file]);
+    assertRefused(same, /^wfsim: --undelivered and --truth name the same file .*keep\.jsonl.*\n$/);
+    assert.equal(readFileSync(file, "utf8"), KEEP);
+    const folderPath = await runCli([...RUN, ...kafka, "--undelivered", dir]);
+    assertRefused(folderPath, /^wfsim: --undelivered .*: cannot open for writing \(.*directory.*\)\n$/);
+  });
+
   it("refuses the same file under another name: a hard link, a symbolic link", async (t) => {
     const dir = folder(t);
     const file = join(dir, "keep.jsonl");

@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
 import { describeKafkaFailure } from "../../src/kafka/errors.ts";
 import { DeliveryError } from "../../src/kafka/producer.ts";
+import { mechanismsOf } from "../../src/kafka/sasl-probe.ts";
 
 /** How @platformatic/kafka reports a failed connection: a NetworkError around Node's error, retried. */
 function connectionFailure(cause: Error): Error {
@@ -55,9 +56,26 @@ describe("describeKafkaFailure", () => {
   });
 
   it("takes the client's own refusals as they are, and timeouts as retriable", () => {
-    const user = describeKafkaFailure(new MultipleErrors("x failed 1 times.", [new UserError("Broker requires TLS.")]));
-    assert.deepEqual([user.reason, user.retriable], ["broker requires TLS", false]);
+    const user = describeKafkaFailure(new MultipleErrors("x failed 1 times.", [new UserError("Cannot find broker 3.")]));
+    assert.deepEqual([user.reason, user.retriable], ["cannot find broker 3", false]);
+    // The client saw a TLS record answer a connection made without TLS: a listener of another protocol.
+    const tls = describeKafkaFailure(new MultipleErrors("x failed 1 times.", [new UserError("Broker requires TLS.")]));
+    assert.deepEqual([tls.kind, tls.code, tls.retriable], ["tls", "TLS_REQUIRED", false]);
     const timeout = describeKafkaFailure(new TimeoutError("Connection to b:1 timed out.", { canRetry: true }));
     assert.deepEqual([timeout.kind, timeout.retriable], ["connect", true]);
+  });
+
+  it("reads a SaslHandshake answer: the mechanisms of a listener that wants SASL, nothing from one that does not", () => {
+    const answer = (errorCode: number, mechanisms: string[]) => {
+      const strings = mechanisms.map((m) => Buffer.concat([Buffer.from([0, m.length]), Buffer.from(m)]));
+      const body = Buffer.concat([Buffer.from([0, 0, 0, 1]), Buffer.from([0, errorCode]), Buffer.from([0, 0, 0, mechanisms.length]), ...strings]);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(body.length);
+      return Buffer.concat([size, body]);
+    };
+    assert.deepEqual(mechanismsOf(answer(0, ["PLAIN", "SCRAM-SHA-256"])), ["PLAIN", "SCRAM-SHA-256"]);
+    assert.deepEqual(mechanismsOf(answer(33, ["SCRAM-SHA-512"])), ["SCRAM-SHA-512"]);
+    assert.equal(mechanismsOf(answer(34, [])), undefined, "ILLEGAL_SASL_STATE: a PLAINTEXT listener");
+    assert.equal(mechanismsOf(Buffer.from([0, 0, 0, 1, 0])), undefined);
   });
 });

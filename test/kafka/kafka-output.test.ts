@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, test, type TestContext } from "node:test";
 import { collect, runCli, startCli } from "../helpers/cli.ts";
@@ -93,6 +94,22 @@ describe("wfsim run --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOUT_MS
     assert.equal(metadata.topics.get(topics.steps)?.partitionsCount, 2);
     const records = await consumeAll(t, options, [topics.transactions, topics.steps]);
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 3, steps: 2 } });
+  });
+
+  test("the topic line gives the shape the cluster's defaults made, as its metadata has it", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const topics = testTopics("defaults");
+    deleteTopicsAfter(t, options, topics);
+    const result = await runCli(["run", "--samples", "20", ...VIRTUAL, "--kafka-bootstrap", bootstrap, ...topicFlags(topics)], { timeoutMs: TIMEOUT_MS });
+    assert.equal(result.code, 0, result.stderr);
+    const metadata = await admin(t, options).metadata({ topics: [topics.transactions, topics.steps], forceUpdate: true });
+    for (const name of [topics.transactions, topics.steps]) {
+      const topic = metadata.topics.get(name)!;
+      const partitions = topic.partitionsCount;
+      assert.ok(partitions > 0);
+      const shape = `${partitions} partition${partitions === 1 ? "" : "s"}, replication factor ${topic.partitions[0]!.replicas.length}`;
+      assert.match(result.stderr, new RegExp(`^wfsim: created topic ${name} \\(${shape}\\)$`, "m"));
+    }
   });
 
   test("a replication factor the cluster cannot give: one line naming the topics and the flag, exit 2", async () => {
@@ -305,6 +322,36 @@ describe("wfsim run --kafka-bootstrap on secured listeners", { timeout: TIMEOUT_
       assert.match(line, new RegExp(`^wfsim: Kafka at ${address} refused the SASL SCRAM-SHA-256 login of user ${user.username}: authentication failed`));
       assert.ok(!result.stderr.includes(wrong) && !result.stdout.includes(wrong), "the password is never echoed");
     }
+  });
+
+  // The listener's protocol is told from its first answer: with a --kafka-timeout of ten minutes, a
+  // hint that waited for it would not come within the test's own bound.
+  test("no SASL against the SASL listener: one line at once naming what it wants, exit 2", { skip: kafkaSkip("sasl") }, async () => {
+    const address = kafkaTarget("sasl").bootstrap.join(",");
+    const result = await runCli(["run", "--samples", "5", "--kafka-bootstrap", address, "--kafka-timeout", "600000"], { timeoutMs: 60_000 });
+    const line = oneLineError(result, 2);
+    assert.match(line, new RegExp(`^wfsim: Kafka at ${address} closed the connection: its listener at ${address} wants a SASL login \\(it offers [A-Z0-9, -]*PLAIN[A-Z0-9, -]*\\); give --kafka-sasl-mechanism, --kafka-user and the password$`));
+  });
+
+  test("no TLS against the SSL listener: one line at once saying so, exit 2", { skip: kafkaSkip("ssl") }, async () => {
+    const address = kafkaTarget("ssl").bootstrap.join(",");
+    const result = await runCli(["run", "--samples", "5", "--kafka-bootstrap", address, "--kafka-timeout", "600000"], { timeoutMs: 60_000 });
+    const line = oneLineError(result, 2);
+    assert.equal(line, `wfsim: cannot connect to Kafka at ${address}: its listener speaks TLS; add --kafka-ssl (and --kafka-ca FILE unless the system's CAs trust the broker's certificate)`);
+  });
+
+  test("an address that takes the connection and never answers: \"no answer\", not \"closed\"", async (t) => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const address = `127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const result = await runCli(["run", "--samples", "5", "--kafka-bootstrap", address, "--kafka-timeout", "2000"], { timeoutMs: 60_000 });
+    const line = oneLineError(result, 2);
+    assert.match(line, new RegExp(`^wfsim: cannot connect to Kafka at ${address}: no answer( in time)? \\(gave up after 2 s, see --kafka-timeout\\)$`));
   });
 
   test("TLS with the broker's CA: delivers everything", { skip: kafkaSkip("ssl") }, async (t) => {

@@ -95,6 +95,16 @@ describe("record batches", () => {
     assert.equal(String(decoded.records[1999]!.value), many[1999]!.value);
   });
 
+  it("gives back the keys of its records, in order, binary values and long keys included, after being finished", () => {
+    const many = Array.from({ length: 3000 }, (_, i) => ({ ...SAMPLES[i % SAMPLES.length]!, key: `txn_${"k".repeat(i % 200)}${i}`, ts: 1_000 + i * 7 }));
+    const builder = build(many, 128);
+    builder.appendBytes(Buffer.from("txn_binary"), new Uint8Array([0, 255, 128, 1]), encodeHeaders([]), 5);
+    builder.finish(NO_PRODUCER, "gzip");
+    const keys: string[] = [];
+    builder.forEachKey((key) => keys.push(key.toString("utf8")));
+    assert.deepEqual(keys, [...many.map((s) => s.key), "txn_binary"]);
+  });
+
   it("carries -1 for producer id, epoch and sequence without idempotence", () => {
     const decoded = readRecordsBatch(Reader.from(build(SAMPLES).finish(NO_PRODUCER, "none")));
     assert.equal(decoded.producerId, -1n);

@@ -80,6 +80,56 @@ describe("wfsim run --score-alerts kafka:TOPIC", { skip: kafkaSkip(), timeout: 1
     assert.ok(report.alerts.true_positives > 5 && report.alerts.false_positives > 20, JSON.stringify(report.alerts));
   });
 
+  it("with --score-alerts-group: offsets are committed to that group, and the next run resumes from them", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const dir = await mkdtemp(join(tmpdir(), "wfsim-score-group-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const topics = testTopics("group");
+    deleteTopicsAfter(t, options, topics);
+    const alertsTopic = randomTopic("group-alerts");
+    await createTopic(t, options, alertsTopic, 2);
+    t.after(() => admin(t, options).deleteTopics({ topics: [alertsTopic] }).catch(() => {}));
+    const group = randomTopic("wfsim-score-group");
+    const send = producer(t, options);
+    const write = (n: number, from: number) => send.send({ messages: Array.from({ length: n }, (_, i) => ({ topic: alertsTopic, key: `k${from + i}`, value: JSON.stringify({ txn_id: `txn_unknown_${from + i}` }) })) });
+    const score = async (run: number, withGroup: boolean) => {
+      const report = join(dir, `report-${run}.json`);
+      const result = await runCli([...RUN.slice(0, 6), "50", ...RUN.slice(7), "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--score-alerts", `kafka:${alertsTopic}`,
+        ...(withGroup ? ["--score-alerts-group", group] : []), "--score-grace", "0s", "--report", report], { timeoutMs: 120_000 });
+      assert.equal(result.code, 0, result.stderr);
+      return { lines: (JSON.parse(await readFile(report, "utf8")) as { alerts: { lines: number } }).alerts.lines, stderr: result.stderr };
+    };
+    // Written before the group exists: a first run starts at the topic's end, as without a group.
+    await write(4, 0);
+    const first = await score(1, true);
+    assert.equal(first.lines, 0);
+    assert.match(first.stderr, new RegExp(`^wfsim: --score-alerts-group ${group}: reading alerts from the topic's end$`, "m"));
+    // Written between two runs: the next run of the group reads them; a run without it does not.
+    await write(5, 4);
+    assert.equal((await score(2, false)).lines, 0);
+    const resumed = await score(3, true);
+    assert.match(resumed.stderr, new RegExp(`^wfsim: --score-alerts-group ${group}: resuming 5 alert records behind the topic's end$`, "m"));
+    assert.equal(resumed.lines, 5);
+    // That run committed what it read: the next one has only what came after.
+    await write(2, 9);
+    assert.equal((await score(4, true)).lines, 2);
+    const committed = await admin(t, options).listConsumerGroupOffsets({ groups: [group] });
+    const partitions = committed[0]?.topics.find((topic) => topic.name === alertsTopic)?.partitions ?? [];
+    assert.equal(partitions.reduce((sum, p) => sum + Number(p.committedOffset), 0), 11);
+  });
+
+  it("refuses --score-alerts-group with a file source, without --score-alerts, or blank: one line, exit 2", async () => {
+    const file = await runCli(["run", "--samples", "5", "--score-alerts", "file:/dev/null", "--score-alerts-group", "g"]);
+    assert.equal(file.code, 2);
+    assert.equal(file.stderr, "wfsim: --score-alerts-group applies to --score-alerts kafka:TOPIC (a file has no consumer group), got --score-alerts 'file:/dev/null'\n");
+    const alone = await runCli(["run", "--samples", "5", "--score-alerts-group", "g"]);
+    assert.equal(alone.code, 2);
+    assert.equal(alone.stderr, "wfsim: --score-alerts-group applies to --score-alerts\n");
+    const blank = await runCli(["run", "--samples", "5", "--kafka-bootstrap", "192.0.2.1:9092", "--score-alerts", "kafka:alerts", "--score-alerts-group", " "]);
+    assert.equal(blank.code, 2);
+    assert.equal(blank.stderr, "wfsim: --score-alerts-group must be a consumer group name (not blank, no control characters), got ' '\n");
+  });
+
   it("needs the Kafka output's connection, and a topic that exists; a later mistake still ends the process", async (t) => {
     const noKafka = await runCli(["run", "--samples", "5", "--score-alerts", "kafka:alerts"]);
     assert.equal(noKafka.code, 2);

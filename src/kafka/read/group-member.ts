@@ -43,17 +43,17 @@ const HEARTBEAT_INTERVAL_MS = 1_000;
 /** How long the group waits for its members to rejoin in a rebalance (they do at their next heartbeat). */
 const REBALANCE_TIMEOUT_MS = 20_000;
 
-type CommitApi = typeof offsetCommitV9.api;
-type FetchApi = typeof offsetFetchV9.api;
+export type CommitApi = typeof offsetCommitV9.api;
+export type FetchApi = typeof offsetFetchV9.api;
 
 /** The versions @platformatic/kafka can build and parse, newest first. Their arguments are the same. */
-const COMMIT_APIS = new Map<number, CommitApi>(
+export const COMMIT_APIS = new Map<number, CommitApi>(
   [offsetCommitV9, offsetCommitV8, offsetCommitV7, offsetCommitV6, offsetCommitV5, offsetCommitV4, offsetCommitV3, offsetCommitV2].map((m) => [
     m.api.version,
     m.api as CommitApi,
   ]),
 );
-const FETCH_APIS = new Map<number, FetchApi>(
+export const FETCH_APIS = new Map<number, FetchApi>(
   [offsetFetchV9, offsetFetchV8, offsetFetchV7, offsetFetchV6, offsetFetchV5, offsetFetchV4, offsetFetchV3, offsetFetchV2].map((m) => [
     m.api.version,
     m.api as unknown as FetchApi,
@@ -250,7 +250,7 @@ interface OffsetFetchTopic {
   readonly partitions: readonly { partitionIndex: number; committedOffset: bigint; metadata: string | null }[];
 }
 
-function newest<T>(apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[], key: number, known: Map<number, T>): T | undefined {
+export function newest<T>(apis: readonly { apiKey: number; minVersion: number; maxVersion: number }[], key: number, known: Map<number, T>): T | undefined {
   const offered = apis.find((api) => api.apiKey === key);
   if (offered === undefined) return undefined;
   for (const [version, api] of known) if (version >= offered.minVersion && version <= offered.maxVersion) return api;

@@ -8,7 +8,8 @@ import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, type fetch
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
 import { clientOptions } from "../client-options.ts";
-import { kafkaError, retrying, setUpWithin, type NameOf } from "../connect.ts";
+import { DeadlineError, kafkaError, retrying, setUpWithin, type NameOf } from "../connect.ts";
+import { GroupOffsets } from "./group-offsets.ts";
 import { describeKafkaFailure } from "../errors.ts";
 
 type FetchResponse = fetchV17.FetchResponse;
@@ -24,7 +25,15 @@ export interface OpenTopicSettings {
   /** How the topic is named in messages: "--alerts kafka:alerts". */
   readonly what: string;
   readonly role?: string;
+  /**
+   * A consumer group to keep the read offsets in (follow() commits them, and starts from them): a
+   * restart resumes where the last reader left off. Without it nothing is committed.
+   */
+  readonly group?: string | undefined;
 }
+
+/** How often follow() commits its offsets to the group, at most. */
+const COMMIT_EVERY_MS = 1_000;
 
 export class TopicValues {
   readonly connection: KafkaConnection;
@@ -34,16 +43,28 @@ export class TopicValues {
   readonly ends: readonly number[];
   /** Records skipped because retention deleted them while they were being read. */
   skippedByRetention = 0;
+  /** Where follow() starts: the group's committed offsets, else where each partition ended when reading began. */
+  readonly resumeFrom: readonly number[];
   private readonly client: Consumer;
   private readonly nameOf: NameOf;
+  private readonly offsets: GroupOffsets | undefined;
+  /** The offsets follow() has handed on, to commit (when a group keeps them). */
+  private readOffsets: number[] | undefined;
 
-  private constructor(connection: KafkaConnection, topic: string, client: Consumer, starts: number[], ends: number[], nameOf: NameOf) {
+  private constructor(connection: KafkaConnection, topic: string, client: Consumer, starts: number[], ends: number[], nameOf: NameOf, group?: { offsets: GroupOffsets; resume: number[] }) {
     this.connection = connection;
     this.topic = topic;
     this.client = client;
     this.starts = starts;
     this.ends = ends;
     this.nameOf = nameOf;
+    this.offsets = group?.offsets;
+    this.resumeFrom = group?.resume ?? ends;
+  }
+
+  /** The group that keeps the offsets, if any. */
+  get group(): string | undefined {
+    return this.offsets?.group;
   }
 
   /**
@@ -61,10 +82,10 @@ export class TopicValues {
   static async open(connection: KafkaConnection, topic: string, settings: OpenTopicSettings): Promise<TopicValues> {
     const nameOf = settings.nameOf ?? ((key) => key);
     const base = { ...clientOptions(connection, settings.role ?? "topic-reader"), retries: 0 };
-    const client = new Consumer({ ...base, groupId: `${connection.clientId}-topic-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
+    const client = new Consumer({ ...base, groupId: settings.group ?? `${connection.clientId}-topic-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     const admin = new Admin(base);
     try {
-      const { starts, ends } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
+      const { starts, ends, group } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
         const existing = await retrying(deadline, settings.signal, seen, () => admin.listTopics());
         if (!existing.includes(topic)) {
           throw new WfsimError(
@@ -79,12 +100,29 @@ export class TopicValues {
         const first = await offsets(ListOffsetTimestamps.EARLIEST);
         const last = await offsets(ListOffsetTimestamps.LATEST);
         const at = (found: Map<string, bigint[]>, p: number) => Number(found.get(topic)?.[p] ?? 0n);
-        return {
-          starts: Array.from({ length: partitions }, (_, p) => at(first, p)),
-          ends: Array.from({ length: partitions }, (_, p) => at(last, p)),
-        };
+        const starts = Array.from({ length: partitions }, (_, p) => at(first, p));
+        const ends = Array.from({ length: partitions }, (_, p) => at(last, p));
+        if (settings.group === undefined) return { starts, ends, group: undefined };
+        const name = settings.group;
+        const offsetsOf = await retrying(deadline, settings.signal, seen, () => GroupOffsets.of(client, name, topic));
+        const committed = await retrying(deadline, settings.signal, seen, () => offsetsOf.committed(partitions));
+        // A committed offset retention has passed, or beyond the end (the topic made anew): the nearest one there is.
+        const resume = committed.map((offset, p) => (offset < 0 ? ends[p]! : Math.min(Math.max(offset, starts[p]!), ends[p]!)));
+        // Committed at once: the group exists from now on, and a group with members of its own refuses here.
+        try {
+          await retrying(deadline, settings.signal, seen, () => offsetsOf.commit(resume));
+        } catch (error) {
+          if (error instanceof DeadlineError) throw error;
+          throw new WfsimError(
+            "KAFKA_CONNECT",
+            `${settings.what}: Kafka at ${connection.bootstrap.join(",")} refused to keep offsets in group ${name}: ${describeKafkaFailure(error).reason}` +
+              " (a group with consumers of its own refuses them: give wfsim a group of its own)",
+            { cause: error },
+          );
+        }
+        return { starts, ends, group: { offsets: offsetsOf, resume } };
       });
-      return new TopicValues(connection, topic, client, starts, ends, nameOf);
+      return new TopicValues(connection, topic, client, starts, ends, nameOf, group);
     } catch (error) {
       await client.close().catch(() => {});
       throw error;
@@ -137,8 +175,17 @@ export class TopicValues {
    * set and a round has found every partition read to its high watermark, or `signal` aborts.
    */
   async follow(onValues: (values: Buffer[]) => void, stop: { readonly requested: boolean }, signal?: AbortSignal): Promise<void> {
-    const next = [...this.ends];
+    const next = [...this.resumeFrom];
+    this.readOffsets = next;
+    let committedAt = performance.now();
+    let committed = next.join();
     for (;;) {
+      if (this.offsets !== undefined && next.join() !== committed && performance.now() - committedAt >= COMMIT_EVERY_MS) {
+        // A commit that fails is tried again at the next one, and at close.
+        committedAt = performance.now();
+        const offsets = next.join();
+        await this.offsets.commit(next).then(() => (committed = offsets), () => {});
+      }
       let caughtUp = true;
       for (let partition = 0; partition < next.length; partition++) {
         if (signal?.aborted) return;
@@ -203,7 +250,19 @@ export class TopicValues {
     }
   }
 
-  async close(): Promise<void> {
+  /**
+   * Commits what follow() has handed on to the group (when one keeps the offsets), then closes.
+   * Resolves to the commit's failure, if it failed, for a warning: the alerts were read all the same.
+   */
+  async close(): Promise<unknown> {
+    let failure: unknown;
+    if (this.offsets !== undefined && this.readOffsets !== undefined) {
+      const offsets = this.offsets;
+      const read = this.readOffsets;
+      const deadline = performance.now() + this.connection.timeoutMs;
+      await retrying(deadline, undefined, { error: undefined }, () => offsets.commit(read)).catch((error: unknown) => (failure = error instanceof DeadlineError ? (error.last ?? error) : error));
+    }
     await this.client.close(true).catch(() => {});
+    return failure;
   }
 }

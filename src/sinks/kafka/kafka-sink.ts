@@ -3,7 +3,7 @@ import type { EventSink } from "../../engine/simulation.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
-import type { PartitionBatch, RecordSender } from "../../kafka/sender.ts";
+import type { BrokerErrorEvent, PartitionBatch, RecordSender } from "../../kafka/sender.ts";
 import { BufferPool, RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import { EventRecords, type KafkaRecordMapper } from "./records.ts";
 
@@ -82,6 +82,11 @@ export class KafkaSink implements EventSink {
   private flushWanted = false;
   private closing = false;
   private closed: Promise<DeliveryReport> | undefined;
+  /**
+   * Keys of records that will never be acknowledged: gathered from the batches held when delivery
+   * failed, and from records given after that (or after close). Undefined while nothing is lost.
+   */
+  private lostKeys: Set<string> | undefined;
   private drainWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   /** performance.now() when the request in flight was sent. */
@@ -91,6 +96,15 @@ export class KafkaSink implements EventSink {
    * included) and its records. Set by a metrics endpoint; unset, nothing is measured.
    */
   onAcknowledged: ((ms: number, records: number) => void) | undefined;
+
+  /** Told of each error a broker's answer or connection brought, retried or not (metrics per broker). */
+  set onBrokerError(listener: ((error: BrokerErrorEvent) => void) | undefined) {
+    this.sender.onBrokerError = listener;
+  }
+
+  get onBrokerError(): ((error: BrokerErrorEvent) => void) | undefined {
+    return this.sender.onBrokerError;
+  }
 
   constructor(sender: RecordSender, settings: KafkaSinkSettings) {
     this.sender = sender;
@@ -138,6 +152,25 @@ export class KafkaSink implements EventSink {
     return { records: this.pendingRecords + inFlightRecords, bytes: this.pendingBytes + this.inFlightBytes };
   }
 
+  /**
+   * The keys (for wfsim's events: the transaction ids) of the records given to the sink that Kafka
+   * has not acknowledged: after a failure, those it will never acknowledge; before, those waiting
+   * and in the request out (what a forced exit loses). Worked out from the batches held when asked,
+   * so that delivery itself keeps no list. A key may also have records that were delivered.
+   */
+  undeliveredKeys(): Set<string> {
+    const keys = new Set(this.lostKeys);
+    if (this.ledger.failure === undefined) this.gatherKeys(keys);
+    return keys;
+  }
+
+  /** Adds the keys of the records held: the request out (its batches not acknowledged) and those waiting. */
+  private gatherKeys(keys: Set<string>): void {
+    const add = (key: Buffer) => keys.add(key.toString("utf8"));
+    for (const slot of this.inFlight ?? []) if (!this.acked.has(slot)) slot.builder.forEachKey(add);
+    for (const topicQueues of this.queues) for (const queue of topicQueues) for (const slot of queue) slot.builder.forEachKey(add);
+  }
+
   /** Delivery so far. */
   report(): DeliveryReport {
     return this.ledger.report();
@@ -148,6 +181,11 @@ export class KafkaSink implements EventSink {
     const count = records.prepare(event);
     if (this.ledger.failure !== undefined || this.closed !== undefined) {
       this.ledger.notDelivered(count);
+      const lost = (this.lostKeys ??= new Set());
+      for (let i = 0; i < count; i++) {
+        records.select(i);
+        lost.add(records.keyBytes?.toString("utf8") ?? event.txn_id);
+      }
       return;
     }
     for (let i = 0; i < count; i++) this.add(records.select(i));
@@ -277,6 +315,7 @@ export class KafkaSink implements EventSink {
   private fail(failure: KafkaFailure, request: readonly Slot[]): void {
     if (this.inFlight !== request || this.ledger.failure !== undefined) return;
     clearTimeout(this.timer);
+    this.gatherKeys((this.lostKeys ??= new Set()));
     this.inFlight = undefined;
     this.inFlightBytes = 0;
     let lost = this.pendingRecords;

@@ -22,6 +22,11 @@ export interface KafkaRecordMapper {
   /** Bytes the selected record adds to a batch, about. */
   readonly size: number;
   appendTo(batch: RecordBatchBuilder): void;
+  /**
+   * The selected record's key, read only when a failed delivery lists what was lost; a mapper
+   * without it keys its records by txn_id.
+   */
+  readonly keyBytes?: Buffer;
 }
 
 export { EVENT_TYPE_HEADER };
@@ -115,6 +120,10 @@ export class EventRecords implements KafkaRecordMapper {
   /** The prepared key's positive murmur2 hash: its partition is this modulo the partition count. */
   get hash(): number {
     return this.keyHash;
+  }
+
+  get keyBytes(): Buffer {
+    return this.key;
   }
 
   /** Bytes the prepared record adds to a batch, about (for batch limits and memory accounting). */

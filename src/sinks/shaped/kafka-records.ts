@@ -77,6 +77,10 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
     return this.key.hash;
   }
 
+  get keyBytes(): Buffer {
+    return this.key.bytes;
+  }
+
   get size(): number {
     return this.key.bytes.length + this.valueBytes + this.headers.length + 16;
   }

@@ -181,6 +181,9 @@ describe("KafkaSink", () => {
     for (let i = 0; i < 10; i++) sink.write({ type: "step_done", txn_id: `txn_${i}`, step: 1, ts_ms: START });
     sink.flush();
     sink.write({ type: "step_done", txn_id: "txn_late", step: 1, ts_ms: START });
+    const ids = (...more: string[]) => [...Array.from({ length: 10 }, (_, i) => `txn_${i}`), ...more].sort();
+    // Before the failure (what a forced exit would lose): the request out and what waits behind it.
+    assert.deepEqual([...sink.undeliveredKeys()].sort(), ids("txn_late"));
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.equal(failures, 1);
     sink.write({ type: "step_done", txn_id: "txn_after", step: 1, ts_ms: START });
@@ -190,6 +193,8 @@ describe("KafkaSink", () => {
     assert.equal(report.deliveredTotal, 0);
     assert.equal(report.undelivered, 12);
     assert.match(report.failure?.reason ?? "", /^no acknowledgement within 0\.03 s/);
+    // After it: the batches held when it failed, and what was given after.
+    assert.deepEqual([...sink.undeliveredKeys()].sort(), ids("txn_after", "txn_late"));
     assert.ok(sender.closed);
   });
 
@@ -202,6 +207,8 @@ describe("KafkaSink", () => {
     assert.deepEqual(report.delivered, { [TOPICS.transactions]: 0, [TOPICS.steps]: 2 });
     assert.equal(report.undelivered, 1);
     assert.match(report.failure?.reason ?? "", /TOPIC_AUTHORIZATION_FAILED/);
+    // Its steps were delivered, its open was not: the transaction is listed.
+    assert.deepEqual([...sink.undeliveredKeys()], ["txn_1"]);
   });
 
   it("stops the run with Kafka's reason when a batch is refused", async () => {
