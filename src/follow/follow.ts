@@ -249,8 +249,8 @@ class Follower {
       this.chunk.reset();
       owned.rebuildLocator.begin(owned.rebuild.line + 1);
       owned.slot.release(FOLLOW, now, (input, record) => {
-        this.chunk.append(record.value);
-        owned.rebuildLocator.add(input, record);
+        this.chunk.appendRecord(record);
+        owned.rebuildLocator.add(input, record.offset);
         if (record.ts > owned.replayMaxTs) owned.replayMaxTs = record.ts;
         owned.replayed++;
       });
@@ -268,8 +268,8 @@ class Follower {
       now,
       (slot: Slot, input: PartitionInput, record: InputRecord) => {
         const start = this.chunk.length;
-        this.chunk.append(record.value);
-        this.locator.add(input, record);
+        this.chunk.appendRecord(record);
+        this.locator.add(input, record.offset);
         // Event time reaches this record's timestamp: what is open longer than --stuck-ms by now is
         // found before the record is analysed (it may be the transaction's late close).
         if (event && this.detector.due(slot.index, record.ts)) this.deliver(slot.index, this.detector.check(slot.index, record.ts));
