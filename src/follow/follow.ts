@@ -267,14 +267,16 @@ class Follower {
       FOLLOW,
       now,
       (slot: Slot, input: PartitionInput, record: InputRecord) => {
+        // In place (the decoder left a newline after the value), or copied with its line breaks made spaces.
         const start = this.chunk.length;
-        this.chunk.appendRecord(record);
+        if (record.lineBreaks) this.chunk.appendRecord(record);
         this.locator.add(input, record.offset);
         // Event time reaches this record's timestamp: what is open longer than --stuck-ms by now is
         // found before the record is analysed (it may be the transaction's late close).
         if (event && this.detector.due(slot.index, record.ts)) this.deliver(slot.index, this.detector.check(slot.index, record.ts));
         this.lines++;
-        this.analysis.push(this.chunk.bytes().subarray(start));
+        if (record.lineBreaks) this.analysis.push(this.chunk.bytes().subarray(start));
+        else this.analysis.pushLine(record.bytes, record.valueStart, record.valueEnd);
       },
     );
     if (!event) {

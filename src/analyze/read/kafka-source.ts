@@ -11,9 +11,9 @@
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import type { NameOf } from "../../kafka/connect.ts";
 import type { KafkaInputReport } from "../report.ts";
-import type { EventSource, LineLocator } from "./source.ts";
+import type { EventSource, LineLocator, LineRanges } from "./source.ts";
 import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../../kafka/read/record-merge.ts";
-import { LineChunk } from "../../kafka/read/records.ts";
+import { LineChunk, RecordLines } from "../../kafka/read/records.ts";
 import { TopicsReader } from "../../kafka/read/topics-reader.ts";
 import type { RegistryValueDecoder } from "./registry-values.ts";
 import { isWireFormat } from "./registry-values.ts";
@@ -96,6 +96,8 @@ class KafkaSource implements EventSource {
   private readonly reader: TopicsReader;
   private readonly slots: Slot[];
   private readonly registry: RegistryValueDecoder | undefined;
+  /** Without a registry, values are lines as they are: read in place. */
+  readonly lines?: (signal?: AbortSignal) => AsyncIterable<LineRanges>;
 
   constructor(reader: TopicsReader, registry?: RegistryValueDecoder) {
     this.reader = reader;
@@ -105,6 +107,32 @@ class KafkaSource implements EventSource {
     // figures that depend on the order across transactions (concurrency) come out as from a file.
     this.slots = [reader.slot(-1)];
     reader.setSlots(this.slots);
+    if (registry === undefined) this.lines = (signal) => this.recordLines(signal);
+  }
+
+  private async *recordLines(signal?: AbortSignal): AsyncIterable<LineRanges> {
+    const lines = new RecordLines();
+    let read = 0;
+    const emit = (input: PartitionInput, record: InputRecord) => {
+      if (record.bytes[record.valueStart] === MAGIC_BYTE && isWireFormat(record.value)) throw wireFormatWithoutRegistry(input, record);
+      lines.add(record);
+      this.locator.add(input, record.offset);
+    };
+    try {
+      while (!this.slots.every((slot) => slot.exhausted)) {
+        if (signal?.aborted) return;
+        await this.reader.fetchRound(FETCH_WAIT_MS, signal);
+        lines.reset();
+        this.locator.begin(read + 1);
+        const now = performance.now();
+        for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        if (lines.count === 0) continue;
+        read += lines.count;
+        yield lines;
+      }
+    } finally {
+      await this.reader.close();
+    }
   }
 
   async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {

@@ -100,7 +100,7 @@ class Columns {
  * capacity, at most POOLED of them.
  */
 const pool: Columns[] = [];
-const POOLED = 64;
+const POOLED = 16;
 const MIN_CAPACITY = 1024;
 
 function takeColumns(atLeast: number): Columns {
@@ -121,7 +121,7 @@ function takeColumns(atLeast: number): Columns {
  * The records of one fetch answer for one partition, as columns: record i is `ts[i]`, `rank[i]`,
  * `offset[i]`, its value the bytes [valueStart[i], valueEnd[i]) of `buffers[buffer[i]]`, its key
  * [keyStart[i], keyEnd[i]) of the same buffer (keyStart -1: no key), lineBreaks[i] 1 when the value
- * holds a line feed or carriage return. `buffers[0]` is the fetched
+ * holds a line feed or carriage return. The byte after each value is a newline (decodeBatches). `buffers[0]` is the fetched
  * bytes; a compressed batch adds its decompressed records. Once `recycle` is called the columns are
  * another answer's; the buffers stay as they are (views of values may be kept).
  */
@@ -267,6 +267,9 @@ export function decodeBatches(bytes: Buffer, settings: DecodeSettings): Decoded 
     return { records: undefined, next };
   }
   markLineBreaks(records);
+  // Each value becomes a line where it lies: the byte after it (its record's header count, read
+  // already) is made a newline, so the analysis reads it in place (LineRanges).
+  for (let i = 0; i < records.count; i++) records.buffers[records.buffer[i]!]![records.valueEnd[i]!] = 10;
   return { records, next };
 }
 

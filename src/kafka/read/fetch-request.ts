@@ -13,7 +13,7 @@ import { BufferPool } from "../record-batch.ts";
  * released (DecodedRecords.recycle): fresh megabytes per answer would cost page faults and garbage
  * collections. Power-of-two sizes; what a few rounds of fetches hold at most is kept.
  */
-export const FETCH_BUFFERS = new BufferPool(64 << 20);
+export const FETCH_BUFFERS = new BufferPool(16 << 20);
 
 const FETCH_API_KEY = 1;
 export const FETCH_MIN_VERSION = 12;
@@ -150,11 +150,17 @@ function parseResponse(version: number, reader: Reader): FetchAnswer {
       let records: Buffer | null = null;
       let backing: Buffer | null = null;
       if (size > 0) {
-        // One contiguous copy of the socket's chunks, in a pooled buffer.
-        backing = FETCH_BUFFERS.take(size);
-        let at = 0;
-        for (const chunk of reader.buffer.subarray(reader.position, reader.position + size).buffers) at += chunk.copy(backing, at);
-        records = backing.subarray(0, size);
+        const chunks = reader.buffer.subarray(reader.position, reader.position + size).buffers;
+        if (chunks.length === 1) {
+          // Within one chunk the socket read: a view of it.
+          records = chunks[0]!;
+        } else {
+          // One contiguous copy of the socket's chunks, in a pooled buffer.
+          backing = FETCH_BUFFERS.take(size);
+          let at = 0;
+          for (const chunk of chunks) at += chunk.copy(backing, at);
+          records = backing.subarray(0, size);
+        }
         reader.skip(size);
       }
       skipTaggedFields(reader);

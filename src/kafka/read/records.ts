@@ -5,6 +5,7 @@
 import { decodeBatches } from "./batch-decoder.ts";
 import type { FetchedPartition } from "./fetch-request.ts";
 import type { InputRecord, PartitionInput } from "./record-merge.ts";
+import type { LineRanges } from "../../analyze/read/source.ts";
 
 /**
  * Adds a fetch answer's records at or after `input.next` (below `input.end`) to the input, moves
@@ -87,5 +88,51 @@ export class LineChunk {
   reset(): void {
     this.used = 0;
     this.lines = 0;
+  }
+}
+
+/**
+ * Released records as lines in place (see LineRanges): the decoder left a newline after each value.
+ * A value holding a line break is copied, with spaces for its breaks, as LineChunk does. Valid until
+ * the next `reset` (and the next fetch, which may reuse the fetched bytes).
+ */
+export class RecordLines implements LineRanges {
+  count = 0;
+  byteLength = 0;
+  readonly bytes: Buffer[] = [];
+  start = new Int32Array(1 << 14);
+  end = new Int32Array(1 << 14);
+  private readonly copies = new LineChunk();
+
+  add(record: InputRecord): void {
+    if (record.lineBreaks) {
+      const at = this.copies.length;
+      this.copies.appendRecord(record);
+      this.push(this.copies.bytes(), at, this.copies.length - 1);
+    } else {
+      this.push(record.bytes, record.valueStart, record.valueEnd);
+    }
+  }
+
+  private push(bytes: Buffer, start: number, end: number): void {
+    const i = this.count++;
+    if (i === this.start.length) {
+      const start = new Int32Array(i * 2);
+      start.set(this.start);
+      this.start = start;
+      const end = new Int32Array(i * 2);
+      end.set(this.end);
+      this.end = end;
+    }
+    this.bytes[i] = bytes;
+    this.start[i] = start;
+    this.end[i] = end;
+    this.byteLength += end - start + 1;
+  }
+
+  reset(): void {
+    this.count = 0;
+    this.byteLength = 0;
+    this.copies.reset();
   }
 }
