@@ -13,7 +13,7 @@ import { BufferPool } from "../record-batch.ts";
  * released (DecodedRecords.recycle): fresh megabytes per answer would cost page faults and garbage
  * collections. Power-of-two sizes; what a few rounds of fetches hold at most is kept.
  */
-export const FETCH_BUFFERS = new BufferPool(16 << 20);
+export const FETCH_BUFFERS = new BufferPool(8 << 20);
 
 const FETCH_API_KEY = 1;
 export const FETCH_MIN_VERSION = 12;

@@ -42,10 +42,10 @@ export interface OpenReaderSettings {
  * With MAX_PENDING_BYTES they bound memory: an input holds at most MAX_PENDING_BYTES plus one
  * answer (PARTITION_MAX_BYTES, or one batch larger than that, decompressed) of fetched bytes.
  */
-const PARTITION_MAX_BYTES = 1 << 20;
-const FETCH_MAX_BYTES = 8 << 20;
+const PARTITION_MAX_BYTES = 512 << 10;
+const FETCH_MAX_BYTES = 4 << 20;
 /** A partition whose records wait in the merge beyond this is not fetched until they go. */
-const MAX_PENDING_BYTES = 2 << 20;
+const MAX_PENDING_BYTES = 1 << 20;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
 

@@ -58,7 +58,7 @@ describe("record batch decoder", () => {
     assert.deepEqual([...records.rank.subarray(0, 5)], [RANK_OPEN, RANK_STEP, RANK_END, RANK_OPEN, RANK_STEP]);
     assert.deepEqual([...records.lineBreaks.subarray(0, 5)], [0, 0, 0, 0, 1]);
     for (let i = 0; i < 5; i++) {
-      const bytes = records.buffers[records.buffer[i]!]!;
+      const bytes: Buffer = records.buffers[records.buffer[i]!]!;
       assert.equal(bytes.toString("utf8", records.keyStart[i]!, records.keyEnd[i]!), SAMPLES[i]!.key);
       assert.equal(bytes[records.valueEnd[i]!], 10);
     }
