@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   KAFKA_TLS: { user: true },
   /** Kafka refused to create or describe wfsim's topics. */
   KAFKA_TOPIC: { user: true },
+  /** Fetched record batches do not read as Kafka wrote them: a CRC-32C mismatch, a format or codec wfsim does not know. */
+  KAFKA_RECORDS: { user: true },
   /** The Schema Registry cannot be reached, or its URL is not a registry's Confluent-compatible API. */
   REGISTRY_CONNECT: { user: true },
   /** The Schema Registry refused the credentials (401, 403). */

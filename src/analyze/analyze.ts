@@ -12,7 +12,7 @@ import { AlertScorer } from "./score/alerts.ts";
 import type { AlertFields } from "./score/alert-fields.ts";
 import { resolveOutlierOptions, type AnalyzeOptionsInput } from "./options.ts";
 import type { AnalysisReport } from "./report.ts";
-import type { EventSource } from "./read/source.ts";
+import type { EventSource, LineRanges } from "./read/source.ts";
 import { StreamAnalysis } from "./stream-analysis.ts";
 import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
 import type { Scenario } from "../config/scenario/model.ts";
@@ -106,17 +106,20 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   for (const source of list) {
     if (signal?.aborted) break;
     analysis.beginSource(source.name, source.locator, source.parts);
-    const chunks = source.chunks(signal)[Symbol.asyncIterator]();
+    // Lines in place where the source has them (Kafka), else chunks of bytes.
+    const reads: AsyncIterator<Uint8Array | LineRanges> = (source.lines?.(signal) ?? source.chunks(signal))[Symbol.asyncIterator]();
     for (;;) {
-      const next = signal === undefined ? await chunks.next() : await untilAborted(chunks.next(), signal);
+      const next = signal === undefined ? await reads.next() : await untilAborted(reads.next(), signal);
       if (next === STOPPED) {
         // Not awaited: a source blocked in a read finishes it in the background.
-        void chunks.return?.();
+        void reads.return?.();
         break;
       }
       if (next.done === true) break;
-      bytes += next.value.byteLength;
-      analysis.push(next.value);
+      const read = next.value;
+      bytes += read.byteLength;
+      if (read instanceof Uint8Array) analysis.push(read);
+      else analysis.pushLines(read);
       options.progress?.({ source: source.name, bytes, events: analysis.eventsRead, openTransactions: analysis.openTransactions });
     }
     analysis.endSource();

@@ -9,6 +9,7 @@ import { ConcurrencyTimeline } from "./measure/concurrency.ts";
 import { R, T, X } from "./read/event-fields.ts";
 import { FrequencyTable } from "./measure/frequency.ts";
 import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
+import type { LineRanges } from "./read/source.ts";
 import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
 import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
 import { StepBaselines } from "./score/step-baselines.ts";
@@ -204,6 +205,17 @@ export class StreamAnalysis implements EventHandler {
 
   push(chunk: Uint8Array): void {
     this.scanner.push(chunk);
+  }
+
+  /** One line in place: bytes [start, end), and bytes[end] is a newline (see LineRanges). */
+  pushLine(bytes: Buffer, start: number, end: number): void {
+    this.scanner.pushLine(bytes, start, end);
+  }
+
+  /** Lines in place, in order. */
+  pushLines(lines: LineRanges): void {
+    const { bytes, start, end } = lines;
+    for (let i = 0; i < lines.count; i++) this.scanner.pushLine(bytes[i]!, start[i]!, end[i]!);
   }
 
   endSource(): void {

@@ -273,8 +273,8 @@ class Follower {
       this.chunk.reset();
       owned.rebuildLocator.begin(owned.rebuild.line + 1);
       owned.slot.release(FOLLOW, now, (input, record) => {
-        this.chunk.append(record.value);
-        owned.rebuildLocator.add(input, record);
+        this.chunk.appendRecord(record);
+        owned.rebuildLocator.add(input, record.offset);
         if (record.ts > owned.replayMaxTs) owned.replayMaxTs = record.ts;
         owned.replayed++;
       });
@@ -298,11 +298,13 @@ class Follower {
           this.pushShaped(slot.index, input, record);
           return;
         }
+        // In place (the decoder left a newline after the value), or copied with its line breaks made spaces.
         const start = this.chunk.length;
-        this.chunk.append(record.value);
-        this.locator.add(input, record);
+        if (record.lineBreaks) this.chunk.appendRecord(record);
+        this.locator.add(input, record.offset);
         this.lines++;
-        this.analysis.push(this.chunk.bytes().subarray(start));
+        if (record.lineBreaks) this.analysis.push(this.chunk.bytes().subarray(start));
+        else this.analysis.pushLine(record.bytes, record.valueStart, record.valueEnd);
       },
     );
     if (this.shaped !== undefined) {
@@ -335,7 +337,7 @@ class Follower {
     this.shaped!.rebuilder.rebuildParsed(parsed, (text) => {
       const start = this.chunk.length;
       this.chunk.append(Buffer.from(text.endsWith("\n") ? text.slice(0, -1) : text, "utf8"));
-      this.locator.addAt(place.input, place.offset);
+      this.locator.add(place.input, place.offset);
       this.lines++;
       this.analysis.push(this.chunk.bytes().subarray(start));
     });

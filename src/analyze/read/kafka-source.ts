@@ -12,12 +12,13 @@
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import type { NameOf } from "../../kafka/connect.ts";
 import type { KafkaInputReport } from "../report.ts";
-import type { EventSource, LineLocator } from "./source.ts";
+import type { EventSource, LineLocator, LineRanges } from "./source.ts";
 import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../../kafka/read/record-merge.ts";
-import { LineChunk } from "../../kafka/read/records.ts";
+import { LineChunk, RecordLines } from "../../kafka/read/records.ts";
 import { TopicsReader, wfsimTopics, type TopicList } from "../../kafka/read/topics-reader.ts";
 import type { RegistryValueDecoder } from "./registry-values.ts";
 import { isWireFormat } from "./registry-values.ts";
+import { MAGIC_BYTE } from "../../kafka/registry/wire-format.ts";
 import { WfsimError } from "../../errors.ts";
 
 export interface KafkaSourceSettings {
@@ -53,38 +54,42 @@ export async function openKafkaSource(connection: KafkaConnection, settings: Kaf
 /** Maps the lines of the chunk being analysed back to records. */
 export class RecordLocator implements LineLocator {
   private firstLine = 1;
-  private readonly inputs: PartitionInput[] = [];
-  private readonly offsets: number[] = [];
+  private count = 0;
+  private readonly inputs: (PartitionInput | undefined)[] = [];
+  private offsets = new Float64Array(1 << 14);
 
   /** A new chunk starts at `firstLine`. */
   begin(firstLine: number): void {
     this.firstLine = firstLine;
-    this.inputs.length = 0;
-    this.offsets.length = 0;
+    // Kept, not emptied: refilled in place for the next chunk without reallocating.
+    this.count = 0;
   }
 
-  add(input: PartitionInput, record: InputRecord): void {
-    this.addAt(input, record.offset);
-  }
-
-  /** A line of the record at `offset` of `input` (several lines may come from one record). */
-  addAt(input: PartitionInput, offset: number): void {
-    this.inputs.push(input);
-    this.offsets.push(offset);
+  add(input: PartitionInput, offset: number): void {
+    const i = this.count++;
+    if (i === this.offsets.length) {
+      const bigger = new Float64Array(i * 2);
+      bigger.set(this.offsets);
+      this.offsets = bigger;
+    }
+    this.inputs[i] = input;
+    this.offsets[i] = offset;
   }
 
   /** The input line `line` came from. */
   inputAt(line: number): PartitionInput | undefined {
-    return this.inputs[line - this.firstLine];
+    const i = line - this.firstLine;
+    return i >= 0 && i < this.count ? this.inputs[i] : undefined;
   }
 
   sourceOf(line: number): string {
-    const input = this.inputs[line - this.firstLine];
+    const input = this.inputAt(line);
     return input === undefined ? "kafka" : `${input.topic}-${input.partition}`;
   }
 
   lineOf(line: number): number {
-    return this.offsets[line - this.firstLine] ?? line;
+    const i = line - this.firstLine;
+    return i >= 0 && i < this.count ? this.offsets[i]! : line;
   }
 }
 
@@ -94,6 +99,8 @@ class KafkaSource implements EventSource {
   private readonly reader: TopicsReader;
   private readonly slots: Slot[];
   private readonly registry: RegistryValueDecoder | undefined;
+  /** Without a registry, values are lines as they are: read in place. */
+  readonly lines?: (signal?: AbortSignal) => AsyncIterable<LineRanges>;
 
   constructor(reader: TopicsReader, registry?: RegistryValueDecoder) {
     this.reader = reader;
@@ -103,22 +110,49 @@ class KafkaSource implements EventSource {
     // figures that depend on the order across transactions (concurrency) come out as from a file.
     this.slots = [reader.slot(-1)];
     reader.setSlots(this.slots);
+    if (registry === undefined) this.lines = (signal) => this.recordLines(signal);
+  }
+
+  private async *recordLines(signal?: AbortSignal): AsyncIterable<LineRanges> {
+    const lines = new RecordLines();
+    let read = 0;
+    const emit = (input: PartitionInput, record: InputRecord) => {
+      if (record.bytes[record.valueStart] === MAGIC_BYTE && isWireFormat(record.value)) throw wireFormatWithoutRegistry(input, record);
+      lines.add(record);
+      this.locator.add(input, record.offset);
+    };
+    try {
+      while (!this.slots.every((slot) => slot.exhausted)) {
+        if (signal?.aborted) return;
+        await this.reader.fetchRound(FETCH_WAIT_MS, signal);
+        lines.reset();
+        this.locator.begin(read + 1);
+        const now = performance.now();
+        for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        if (lines.count === 0) continue;
+        read += lines.count;
+        yield lines;
+      }
+    } finally {
+      await this.reader.close();
+    }
   }
 
   async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {
     const chunk = new LineChunk();
     let lines = 0;
     const registry = this.registry;
-    // With a registry, a round's records are held until the schemas of their ids are fetched.
-    const held: [PartitionInput, InputRecord][] = [];
+    // With a registry, a round's records are held until the schemas of their ids are fetched (the
+    // merge's record objects are reused: what is held is the offset and a view of the value).
+    const held: [PartitionInput, number, Buffer][] = [];
     const emit =
       registry === undefined
         ? (input: PartitionInput, record: InputRecord) => {
-            if (isWireFormat(record.value)) throw wireFormatWithoutRegistry(input, record);
-            chunk.append(record.value);
-            this.locator.add(input, record);
+            if (record.bytes[record.valueStart] === MAGIC_BYTE && isWireFormat(record.value)) throw wireFormatWithoutRegistry(input, record);
+            chunk.appendRecord(record);
+            this.locator.add(input, record.offset);
           }
-        : (input: PartitionInput, record: InputRecord) => void held.push([input, record]);
+        : (input: PartitionInput, record: InputRecord) => void held.push([input, record.offset, record.value]);
     try {
       while (!this.slots.every((slot) => slot.exhausted)) {
         if (signal?.aborted) return;
@@ -128,10 +162,10 @@ class KafkaSource implements EventSource {
         const now = performance.now();
         for (const slot of this.slots) slot.release(BOUNDED, now, emit);
         if (registry !== undefined && held.length > 0) {
-          await registry.prepare(held.map(([, record]) => record.value));
-          for (const [input, record] of held) {
-            chunk.append(registry.toLine(record.value));
-            this.locator.add(input, record);
+          await registry.prepare(held.map(([, , value]) => value));
+          for (const [input, offset, value] of held) {
+            chunk.append(registry.toLine(value));
+            this.locator.add(input, offset);
           }
           held.length = 0;
         }

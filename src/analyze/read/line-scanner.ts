@@ -185,6 +185,19 @@ export class LineScanner {
     if (from < bytes.length) this.keep(bytes, from, bytes.length);
   }
 
+  /**
+   * Reads one whole line in place: the bytes [start, end) of `bytes`, where bytes[end] is a newline
+   * (a Kafka record's value, see LineRanges). Between whole lines only; anything carried goes first.
+   */
+  pushLine(bytes: Buffer, start: number, end: number): void {
+    if (this.carryLength > 0 || this.skipping) {
+      this.push(bytes.subarray(start, end + 1));
+      return;
+    }
+    this.atStart = false;
+    this.scan(bytes, start, end + 1);
+  }
+
   /** The input has ended: a last line without a newline is read now (and called truncated if it is invalid). */
   end(): void {
     if (this.skipping) {

@@ -23,6 +23,24 @@ export interface EventSource {
    * aborts, a source that may wait for data (a pipe, later a topic) stops waiting and ends.
    */
   chunks(signal?: AbortSignal): AsyncIterable<Uint8Array>;
+  /**
+   * The same lines, where a source has them in place (Kafka: each record's value in the fetched
+   * bytes), read instead of `chunks` by the analysis so that they are not copied. The same rules.
+   */
+  lines?(signal?: AbortSignal): AsyncIterable<LineRanges>;
+}
+
+/**
+ * Lines as byte ranges: line i is the bytes [start[i], end[i]) of bytes[i], followed there by a
+ * newline (bytes[i][end[i]] is 10), holding no other line feed or carriage return.
+ */
+export interface LineRanges {
+  readonly count: number;
+  readonly bytes: readonly Buffer[];
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  /** Bytes of the lines, newlines included. */
+  readonly byteLength: number;
 }
 
 /** Where line N of a source is, for sources whose lines are not lines of a file. */

@@ -14,8 +14,10 @@
  *  - (following) was caught up with its partition's end and the record has waited `mergeWaitMs`:
  *    an idle partition cannot hold the others back for ever.
  * Memory: what waits is bounded by the fetch sizes; the reader stops fetching an input whose records
- * wait (see PartitionInput.pendingBytes).
+ * wait (see PartitionInput.pendingBytes). Records wait as columns of numbers over the fetched bytes
+ * (batch-decoder.ts), not as an object each.
  */
+import type { DecodedRecords } from "./batch-decoder.ts";
 
 /**
  * Ranks for records with the same timestamp. Across transactions, wfsim emits the steps and ends of
@@ -28,17 +30,43 @@ export const RANK_STEP = 0;
 export const RANK_END = 1;
 export const RANK_OPEN = 2;
 
+/**
+ * A released record, as the merge hands it on. The object is the input's own and is reused: its
+ * fields hold until the next record is taken from the same input; `value` (a view of the fetched
+ * bytes, made on each call) holds as long as it is kept.
+ */
 export interface InputRecord {
   /** Record timestamp, ms. */
   readonly ts: number;
   readonly rank: number;
   readonly offset: number;
-  /** The record key: txn_id for wfsim's records. */
-  readonly key: Buffer | null;
-  readonly value: Buffer;
   /** performance.now() when the fetch that brought it was answered. */
   readonly arrived: number;
+  /** The value is the bytes [valueStart, valueEnd) of `bytes`: copied from there without a Buffer per record. */
+  readonly bytes: Buffer;
+  readonly valueStart: number;
+  readonly valueEnd: number;
+  /** The value holds a line feed or a carriage return. */
+  readonly lineBreaks: boolean;
+  readonly value: Buffer;
 }
+
+class RecordView implements InputRecord {
+  ts = 0;
+  rank = 0;
+  offset = 0;
+  arrived = 0;
+  bytes: Buffer = EMPTY;
+  valueStart = 0;
+  valueEnd = 0;
+  lineBreaks = false;
+
+  get value(): Buffer {
+    return this.bytes.subarray(this.valueStart, this.valueEnd);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
 
 /** One topic-partition read into a slot. */
 export class PartitionInput {
@@ -62,9 +90,13 @@ export class PartitionInput {
   fetched = 0;
   /** The slot it belongs to (its index: the partition number, or -1). */
   slot = -1;
-  private queue: InputRecord[] = [];
-  private head = 0;
+  /** Fetch answers waiting, oldest first; the head record is `at` of `current` (queue[0]). */
+  private queue: DecodedRecords[] = [];
+  private current: DecodedRecords | undefined;
+  private at = 0;
+  private waiting = 0;
   private bytes = 0;
+  private readonly view = new RecordView();
 
   constructor(topic: string, partition: number, topicIndex: number, start: number, end: number) {
     this.topic = topic;
@@ -76,73 +108,132 @@ export class PartitionInput {
   }
 
   get pending(): number {
-    return this.queue.length - this.head;
+    return this.waiting;
   }
 
+  /** Bytes of fetched (and decompressed) batches whose records wait: what the reader bounds. */
   get pendingBytes(): number {
     return this.bytes;
   }
 
   /** The input has nothing more to give: a bounded read reached its end, and nothing waits. */
   get exhausted(): boolean {
-    return this.next >= this.end && this.pending === 0;
+    return this.next >= this.end && this.waiting === 0;
   }
 
   /** Where reading would resume to see everything not yet released: the first waiting record, or `next`. */
   get position(): number {
-    return this.pending > 0 ? this.queue[this.head]!.offset : this.next;
+    return this.waiting > 0 ? this.current!.offset[this.at]! : this.next;
   }
 
-  peek(): InputRecord | undefined {
-    return this.queue[this.head];
+  /** The head record's timestamp, rank and offset (only while records wait). */
+  get headTs(): number {
+    return this.current!.ts[this.at]!;
   }
 
-  add(record: InputRecord): void {
-    this.queue.push(record);
-    this.bytes += record.value.length;
-    if (record.ts > this.maxTs) this.maxTs = record.ts;
-    this.fetched++;
+  get headRank(): number {
+    return this.current!.rank[this.at]!;
   }
 
-  take(): InputRecord {
-    const record = this.queue[this.head]!;
-    this.queue[this.head++] = undefined as unknown as InputRecord;
-    this.bytes -= record.value.length;
-    if (this.head === this.queue.length) {
-      this.queue = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.queue.length) {
-      this.queue = this.queue.slice(this.head);
-      this.head = 0;
+  get headOffset(): number {
+    return this.current!.offset[this.at]!;
+  }
+
+  get headArrived(): number {
+    return this.current!.arrived;
+  }
+
+  /** Adds a fetch answer's records (in offset order, after those waiting). */
+  add(records: DecodedRecords): void {
+    if (records.count === 0) return;
+    this.queue.push(records);
+    if (this.current === undefined) {
+      this.current = records;
+      this.at = 0;
     }
-    return record;
+    this.waiting += records.count;
+    this.bytes += records.heldBytes;
+    if (records.maxTs > this.maxTs) this.maxTs = records.maxTs;
+    this.fetched += records.count;
+  }
+
+  /** Takes the head record: the returned view holds until the next take. */
+  take(): InputRecord {
+    const records = this.current!;
+    const i = this.at;
+    const view = this.view;
+    view.ts = records.ts[i]!;
+    view.rank = records.rank[i]!;
+    view.offset = records.offset[i]!;
+    view.arrived = records.arrived;
+    view.bytes = records.buffers[records.buffer[i]!]!;
+    view.valueStart = records.valueStart[i]!;
+    view.valueEnd = records.valueEnd[i]!;
+    view.lineBreaks = records.lineBreaks[i] === 1;
+    this.waiting--;
+    if (++this.at === records.count) {
+      this.bytes -= records.heldBytes;
+      records.recycle();
+      this.queue.shift();
+      this.current = this.queue[0];
+      this.at = 0;
+    }
+    return view;
   }
 
   /** Opens waiting at timestamp `ts` before the first end at `ts` (Infinity without one). */
   opensBeforeEnd(ts: number): number {
     let opens = 0;
-    for (let i = this.head; i < this.queue.length; i++) {
-      const record = this.queue[i]!;
-      if (record.ts !== ts) break;
-      if (record.rank === RANK_END) return opens;
-      if (record.rank === RANK_OPEN) opens++;
+    for (let q = 0; q < this.queue.length; q++) {
+      const records = this.queue[q]!;
+      for (let i = q === 0 ? this.at : 0; i < records.count; i++) {
+        if (records.ts[i] !== ts) return Infinity;
+        const rank = records.rank[i];
+        if (rank === RANK_END) return opens;
+        if (rank === RANK_OPEN) opens++;
+      }
     }
     return Infinity;
   }
 
-  /** Whether an open of the transaction keyed `key` waits at timestamp `ts` (those waiting are in time order). */
-  hasOpenAt(ts: number, key: Buffer): boolean {
-    for (let i = this.head; i < this.queue.length; i++) {
-      const record = this.queue[i]!;
-      if (record.ts > ts) return false;
-      if (record.ts === ts && record.rank === RANK_OPEN && record.key !== null && record.key.equals(key)) return true;
+  /** Whether an open of the transaction keyed as `other`'s head record waits at timestamp `ts` (those waiting are in time order). */
+  hasOpenOf(ts: number, other: PartitionInput): boolean {
+    const keyed = other.current!;
+    const k = other.at;
+    const keyStart = keyed.keyStart[k]!;
+    if (keyStart < 0) return false;
+    const keyBytes = keyed.buffers[keyed.buffer[k]!]!;
+    const keyLength = keyed.keyEnd[k]! - keyStart;
+    for (let q = 0; q < this.queue.length; q++) {
+      const records = this.queue[q]!;
+      for (let i = q === 0 ? this.at : 0; i < records.count; i++) {
+        const recordTs = records.ts[i]!;
+        if (recordTs > ts) return false;
+        if (recordTs !== ts || records.rank[i] !== RANK_OPEN) continue;
+        const start = records.keyStart[i]!;
+        if (start < 0 || records.keyEnd[i]! - start !== keyLength) continue;
+        const bytes = records.buffers[records.buffer[i]!]!;
+        let same = true;
+        for (let j = 0; j < keyLength; j++) {
+          if (bytes[start + j] !== keyBytes[keyStart + j]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return true;
+      }
     }
     return false;
   }
 
+  /** The head record has a key (a step without one cannot be matched to its open). */
+  get headHasKey(): boolean {
+    return this.current!.keyStart[this.at]! >= 0;
+  }
+
   /** Replay is done when everything below `replayUntil` was fetched and released. */
   get replayDone(): boolean {
-    return this.next >= this.replayUntil && (this.pending === 0 || this.queue[this.head]!.offset >= this.replayUntil);
+    return this.next >= this.replayUntil && (this.waiting === 0 || this.headOffset >= this.replayUntil);
   }
 }
 
@@ -193,7 +284,34 @@ export class Slot {
       if (input === undefined) return released;
       emit(input, this.take(input));
       released++;
+      if (this.replaying) continue;
+      // A run: the input's next records go at once, without choosing again, while they come
+      // strictly before every other input's head and before what every input without records
+      // waiting has shown (candidate's rules, whose ties need a full choice, never apply there).
+      const bound = this.runBound(input);
+      while (input.pending > 0 && input.headTs < bound) {
+        emit(input, this.take(input));
+        released++;
+      }
     }
+  }
+
+  /** The timestamp before which `input`'s records may go without asking candidate(). */
+  private runBound(input: PartitionInput): number {
+    let bound = Infinity;
+    const inputs = this.inputs;
+    for (let i = 0; i < inputs.length; i++) {
+      const other = inputs[i]!;
+      if (other === input) continue;
+      if (other.pending > 0) {
+        const ts = other.headTs;
+        if (ts < bound) bound = ts;
+      } else if (other.next < other.end && other.maxTs < bound) {
+        // It may still deliver a record as late as the largest it has shown.
+        bound = other.maxTs;
+      }
+    }
+    return bound;
   }
 
   /**
@@ -203,44 +321,47 @@ export class Slot {
   candidate(settings: MergeSettings, now: number): PartitionInput | undefined {
     const inputs = this.inputs;
     let best: PartitionInput | undefined;
-    let bestRecord: InputRecord | undefined;
+    let bestTs = 0;
+    let bestRank = 0;
     let bestOpens = 0;
     for (let i = 0; i < inputs.length; i++) {
       const input = inputs[i]!;
-      const record = input.peek();
-      if (record === undefined) continue;
-      if (this.replaying && record.offset >= input.replayUntil) continue;
-      if (bestRecord === undefined || before(record, bestRecord)) {
+      if (input.pending === 0) continue;
+      if (this.replaying && input.headOffset >= input.replayUntil) continue;
+      const ts = input.headTs;
+      const rank = input.headRank;
+      if (best === undefined || ts < bestTs || (ts === bestTs && rank < bestRank)) {
         best = input;
-        bestRecord = record;
+        bestTs = ts;
+        bestRank = rank;
         bestOpens = -1;
-      } else if (record.ts === bestRecord.ts && record.rank !== RANK_STEP && bestRecord.rank !== RANK_STEP) {
+      } else if (ts === bestTs && rank !== RANK_STEP && bestRank !== RANK_STEP) {
         // Ends and opens of the same millisecond on several partitions: take first the partition
         // that reaches an end after the fewest opens, so that the number of transactions open at
         // once is not inflated by opens that Kafka's partitions hold ahead of ends.
-        if (bestOpens < 0) bestOpens = best!.opensBeforeEnd(bestRecord.ts);
-        const opens = input.opensBeforeEnd(record.ts);
+        if (bestOpens < 0) bestOpens = best.opensBeforeEnd(bestTs);
+        const opens = input.opensBeforeEnd(ts);
         if (opens < bestOpens) {
           best = input;
-          bestRecord = record;
+          bestRank = rank;
           bestOpens = opens;
         }
       }
     }
-    if (best === undefined || bestRecord === undefined) return undefined;
-    if (bestRecord.rank === RANK_STEP && bestRecord.key !== null) {
+    if (best === undefined) return undefined;
+    if (bestRank === RANK_STEP && best.headHasKey) {
       // A step and its transaction's open at the same millisecond: the open goes first. Records
       // ahead of it in its input have the same timestamp, so releasing that input's head now keeps
       // the input's order, and the step comes back as the candidate until the open is out.
       for (let i = 0; i < inputs.length; i++) {
         const input = inputs[i]!;
-        if (input !== best && input.hasOpenAt(bestRecord.ts, bestRecord.key)) {
+        if (input !== best && input.hasOpenOf(bestTs, best)) {
           best = input;
-          bestRecord = input.peek()!;
           break;
         }
       }
     }
+    const arrived = best.headArrived;
     for (let i = 0; i < inputs.length; i++) {
       const other = inputs[i]!;
       if (other === best || other.pending > 0) continue;
@@ -249,8 +370,8 @@ export class Slot {
         return undefined;
       }
       if (other.next >= other.end) continue;
-      if (other.maxTs > bestRecord.ts) continue;
-      if (settings.follow && other.caughtUp && now - bestRecord.arrived >= settings.mergeWaitMs) continue;
+      if (other.maxTs > bestTs) continue;
+      if (settings.follow && other.caughtUp && now - arrived >= settings.mergeWaitMs) continue;
       return undefined;
     }
     return best;
@@ -279,8 +400,8 @@ export function releaseAcross(slots: readonly Slot[], settings: MergeSettings, n
   for (;;) {
     let best = -1;
     for (let i = 0; i < slots.length; i++) {
-      const record = candidates[i]?.peek();
-      if (record !== undefined && (best < 0 || before(record, candidates[best]!.peek()!))) best = i;
+      const input = candidates[i];
+      if (input !== undefined && (best < 0 || before(input, candidates[best]!))) best = i;
     }
     if (best < 0) return released;
     const slot = slots[best]!;
@@ -290,7 +411,9 @@ export function releaseAcross(slots: readonly Slot[], settings: MergeSettings, n
   }
 }
 
-/** Merged order: timestamp, then the tie rank. Equal ones keep input order. */
-function before(a: InputRecord, b: InputRecord): boolean {
-  return a.ts < b.ts || (a.ts === b.ts && a.rank < b.rank);
+/** Merged order of two inputs' heads: timestamp, then the tie rank. Equal ones keep input order. */
+function before(a: PartitionInput, b: PartitionInput): boolean {
+  const ts = a.headTs;
+  const other = b.headTs;
+  return ts < other || (ts === other && a.headRank < b.headRank);
 }

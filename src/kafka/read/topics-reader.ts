@@ -5,9 +5,7 @@
  * partitions of its slots from each partition's leader, one request per broker at a time.
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, type fetchV17 } from "@platformatic/kafka";
-
-type FetchResponse = fetchV17.FetchResponse;
+import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, ResponseError } from "@platformatic/kafka";
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
 import { clientOptions } from "../client-options.ts";
@@ -15,6 +13,7 @@ import { DeadlineError, kafkaError, retrying, setUpWithin, type NameOf } from ".
 import { describeKafkaFailure } from "../errors.ts";
 import { PartitionInput, Slot } from "./record-merge.ts";
 import { addAnswer } from "./records.ts";
+import { FETCH_MAX_VERSION, FETCH_MIN_VERSION, pickFetchVersion, sendFetch, type FetchAnswer, type FetchTopic } from "./fetch-request.ts";
 
 /**
  * One topic to read: what a stream's layout says of it. wfsim's own layout is the list of its two
@@ -78,15 +77,21 @@ export interface OpenReaderSettings {
   readonly role?: string;
 }
 
-/** Per fetch, and per partition: large enough that a partition's backlog comes in a few requests. */
-const PARTITION_MAX_BYTES = 1 << 20;
-const FETCH_MAX_BYTES = 8 << 20;
+/**
+ * Per fetch, and per partition: large enough that a partition's backlog comes in a few requests.
+ * With MAX_PENDING_BYTES they bound memory: an input holds at most MAX_PENDING_BYTES plus one
+ * answer (PARTITION_MAX_BYTES, or one batch larger than that, decompressed) of fetched bytes.
+ */
+const PARTITION_MAX_BYTES = 512 << 10;
+const FETCH_MAX_BYTES = 4 << 20;
 /** A partition whose records wait in the merge beyond this is not fetched until they go. */
-const MAX_PENDING_BYTES = 2 << 20;
+const MAX_PENDING_BYTES = 1 << 20;
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 1_000;
 
-const OFFSET_OUT_OF_RANGE = "OFFSET_OUT_OF_RANGE";
+/** Retention deleted the offset asked for: the answer's log start says where to go on. */
+const OFFSET_OUT_OF_RANGE = 1;
+const FETCH_API_KEY = 1;
 
 export class TopicsReader {
   readonly connection: KafkaConnection;
@@ -105,14 +110,16 @@ export class TopicsReader {
   }
   private readonly client: Consumer;
   private readonly nameOf: NameOf;
+  private readonly fetchVersion: number;
   private slots: readonly Slot[] = [];
   private failingSince = NaN;
   private lastError: unknown;
   private failures = 0;
 
-  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf) {
+  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number) {
     this.connection = connection;
     this.list = list;
+    this.fetchVersion = fetchVersion;
     this.client = client;
     this.layout = layout;
     this.starts = starts;
@@ -133,7 +140,16 @@ export class TopicsReader {
     const names = list.topics.map((topic) => topic.name);
     client.topics.trackAll(...names);
     try {
-      const { layout, starts, ends } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
+      const { layout, starts, ends, fetchVersion } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
+        const apis = await retrying(deadline, settings.signal, seen, () => client.listApis());
+        const offered = apis.find((api) => api.apiKey === FETCH_API_KEY);
+        const fetchVersion = offered === undefined ? undefined : pickFetchVersion(offered.minVersion, offered.maxVersion);
+        if (fetchVersion === undefined) {
+          throw new WfsimError(
+            "KAFKA_CONNECT",
+            `Kafka at ${connection.bootstrap.join(",")} does not speak Fetch v${FETCH_MIN_VERSION} to v${FETCH_MAX_VERSION} (Kafka 2.7 and later do)`,
+          );
+        }
         const existing = new Set(await retrying(deadline, settings.signal, seen, () => admin.listTopics()));
         const missing = [...names].filter((name) => !existing.has(name));
         if (missing.length > 0) throw missingTopics(connection, list, missing, nameOf);
@@ -153,11 +169,12 @@ export class TopicsReader {
         };
         return {
           layout,
+          fetchVersion,
           starts: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => Number(first.get(name)?.[p] ?? 0n))),
           ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : Number(last.get(name)?.[p] ?? 0n)))),
         };
       });
-      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf);
+      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf, fetchVersion);
     } catch (error) {
       await client.close().catch(() => {});
       throw error;
@@ -221,39 +238,34 @@ export class TopicsReader {
         if (list === undefined) byLeader.set(leader, [input]);
         else list.push(input);
       }
-      const ids = new Map([...metadata.topics].map(([name, topic]) => [topic.id, name]));
       const requests = [...byLeader].map(async ([leader, inputs]) => {
-        const topics = new Map<string, { topicId: string; partitions: { partition: number; fetchOffset: bigint; partitionMaxBytes: number; currentLeaderEpoch: number; lastFetchedEpoch: number }[] }>();
+        const topics = new Map<string, { name: string; id: string; partitions: { partition: number; fetchOffset: number; maxBytes: number }[] }>();
         for (const input of inputs) {
-          const topicId = metadata.topics.get(input.topic)!.id;
-          let entry = topics.get(topicId);
-          if (entry === undefined) topics.set(topicId, (entry = { topicId, partitions: [] }));
-          entry.partitions.push({ partition: input.partition, fetchOffset: BigInt(input.next), partitionMaxBytes: PARTITION_MAX_BYTES, currentLeaderEpoch: -1, lastFetchedEpoch: -1 });
+          let entry = topics.get(input.topic);
+          if (entry === undefined) topics.set(input.topic, (entry = { name: input.topic, id: metadata.topics.get(input.topic)!.id, partitions: [] }));
+          entry.partitions.push({ partition: input.partition, fetchOffset: input.next, maxBytes: PARTITION_MAX_BYTES });
         }
-        let response: FetchResponse;
-        try {
-          response = await this.client.fetch({ node: leader, topics: [...topics.values()], maxWaitTime: maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES });
-        } catch (error) {
-          const answered = (error as { response?: FetchResponse }).response;
-          if (answered === undefined || !describeKafkaFailure(error).apiIds.includes(OFFSET_OUT_OF_RANGE)) throw error;
-          response = answered;
-        }
+        const broker = metadata.brokers.get(leader);
+        if (broker === undefined) throw new Error(`the leader of ${inputs[0]!.topic}-${inputs[0]!.partition} (node ${leader}) is not in the cluster metadata`);
+        const connection = await this.client.connections.get(broker);
+        const asked: FetchTopic[] = [...topics.values()];
+        const answer = await sendFetch(connection, this.fetchVersion, { maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES }, asked);
         const arrived = performance.now();
-        for (const topic of response.responses) {
-          const name = ids.get(topic.topicId) ?? topic.topicId;
-          for (const answer of topic.partitions) {
-            const input = inputs.find((candidate) => candidate.topic === name && candidate.partition === answer.partitionIndex);
-            if (input === undefined) continue;
-            if (answer.errorCode !== 0) {
-              // Retention deleted records before we read them: go on from the first one left.
-              if (input.next < Number(answer.logStartOffset)) {
-                this.skippedByRetention += Number(answer.logStartOffset) - input.next;
-                input.next = Number(answer.logStartOffset);
-              }
-              continue;
+        throwErrors(answer, this.fetchVersion);
+        const byTopic = new Map(asked.map((topic) => [this.fetchVersion >= 13 ? topic.id : topic.name, topic.name]));
+        for (const partition of answer.partitions) {
+          const name = byTopic.get(partition.topic) ?? partition.topic;
+          const input = inputs.find((candidate) => candidate.topic === name && candidate.partition === partition.partition);
+          if (input === undefined) continue;
+          if (partition.errorCode !== 0) {
+            // Retention deleted records before we read them: go on from the first one left.
+            if (input.next < partition.logStartOffset) {
+              this.skippedByRetention += partition.logStartOffset - input.next;
+              input.next = partition.logStartOffset;
             }
-            added += addAnswer(input, answer, arrived);
+            continue;
           }
+          added += addAnswer(input, partition, arrived);
         }
       });
       for (const settled of await Promise.allSettled(requests)) {
@@ -268,6 +280,7 @@ export class TopicsReader {
       return added;
     }
     if (signal?.aborted) return added;
+    if (failed instanceof WfsimError) throw failed;
     const failure = describeKafkaFailure(failed);
     if (!failure.retriable) throw kafkaError(failed, this.connection, this.nameOf);
     this.lastError = failed;
@@ -287,6 +300,22 @@ export class TopicsReader {
   async close(): Promise<void> {
     await this.client.close(true).catch(() => {});
   }
+}
+
+/** Errors in an answer, as the client reports them, but for a partition whose offset retention deleted (handled by the caller). */
+function throwErrors(answer: FetchAnswer, version: number): void {
+  const errors: Record<string, [number, null]> = {};
+  let any = false;
+  if (answer.errorCode !== 0) {
+    errors[""] = [answer.errorCode, null];
+    any = true;
+  }
+  answer.partitions.forEach((partition, i) => {
+    if (partition.errorCode === 0 || partition.errorCode === OFFSET_OUT_OF_RANGE) return;
+    errors[`/partitions/${i}`] = [partition.errorCode, null];
+    any = true;
+  });
+  if (any) throw new ResponseError(FETCH_API_KEY, version, errors, answer);
 }
 
 function missingTopics(connection: KafkaConnection, list: TopicList, missing: readonly string[], nameOf: NameOf): WfsimError {

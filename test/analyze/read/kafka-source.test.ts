@@ -12,10 +12,14 @@ import { analyze } from "../../../src/analyze/analyze.ts";
 import { openKafkaSource } from "../../../src/analyze/read/kafka-source.ts";
 import { resolveKafkaConnection } from "../../../src/config/kafka-options.ts";
 import { runCli } from "../../helpers/cli.ts";
+import { Producer, stringSerializers } from "@platformatic/kafka";
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { admin } from "../../kafka/clients.ts";
 import { kafkaSkip, kafkaTarget } from "../../kafka/env.ts";
 import { closedPort, deleteTopicsAfter, jsonLines, oneLineError, RECENT_START, testTopics, topicFlags } from "../../kafka/wfsim.ts";
 import { ev, freshTopics, partitionOf, plaintext, produce } from "../../follow/helpers.ts";
+import { WFSIM } from "../helpers.ts";
 
 const TIMEOUT_MS = 120_000;
 const VIRTUAL = ["--clock", "virtual", "--start-time", RECENT_START];
@@ -66,6 +70,55 @@ describe("wfsim analyze --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOU
       text.stdout,
       new RegExp(`^  from Kafka at ${bootstrap}: ${topics.transactions} \\(4 partitions, 12,000 records\\) and ${topics.steps} \\(4 partitions, 84,000 records\\); all partitions merged by record timestamp$`, "m"),
     );
+  });
+
+  test("compressed batches and a transactional producer's commits and aborts: the same figures as the JSON Lines", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const partitions = 3;
+    const topics = await freshTopics(t, options, "transactional", partitions);
+    const workload = ["--samples", "3000", "--concurrency", "50", "--outlier-prob", "0.05", "--seed", "8", ...VIRTUAL];
+    const lines = await jsonLines(workload);
+    const file = join(dir, "transactional.jsonl");
+    await writeFile(file, `${lines.join("\n")}\n`);
+    const client = new Producer({ clientId: `wfsim-test-${process.pid}`, serializers: stringSerializers, idempotent: true, transactionalId: `wfsim-test-${topics.steps}`, ...options });
+    t.after(() => client.close());
+    const message = (line: string) => {
+      const event = JSON.parse(line) as { type: string; txn_id: string; ts_ms: number };
+      return {
+        topic: event.type.startsWith("transaction_") ? topics.transactions : topics.steps,
+        key: event.txn_id,
+        value: line,
+        partition: partitionOf(event.txn_id, partitions),
+        timestamp: BigInt(event.ts_ms),
+        headers: { event_type: event.type },
+      };
+    };
+    // Each slice in a transaction of its own, with each codec in turn; between them, a transaction
+    // of copies that is aborted: read committed, its records are never analysed (they would be duplicates).
+    const codecs = ["gzip", "snappy", "lz4", "none"] as const;
+    const SLICE = 4_000;
+    for (let i = 0, n = 0; i < lines.length; i += SLICE, n++) {
+      const slice = lines.slice(i, i + SLICE);
+      const transaction = await client.beginTransaction({ compression: codecs[n % codecs.length] });
+      await transaction.send({ messages: slice.map(message) });
+      await transaction.commit();
+      if (n % 3 === 1) {
+        const aborted = await client.beginTransaction({ compression: "lz4" });
+        await aborted.send({ messages: slice.slice(0, 500).map(message) });
+        await aborted.abort();
+      }
+    }
+
+    const fromKafka = await runCli(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "json"], { timeoutMs: TIMEOUT_MS });
+    assert.equal(fromKafka.code, 0, fromKafka.stderr);
+    const fromFile = await runCli(["analyze", file, "--format", "json"], { timeoutMs: TIMEOUT_MS });
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const { sources: _kafkaSources, kafka: section, ...figures } = JSON.parse(fromKafka.stdout);
+    const { sources: _fileSources, ...expected } = JSON.parse(fromFile.stdout);
+    assert.deepEqual(figures, expected);
+    assert.equal(figures.events, 3000 * 16);
+    assert.equal(figures.violations.duplicates.count, 0);
+    assert.equal(section.topics.transactions.records + section.topics.steps.records, 3000 * 16);
   });
 
   test("reads the topics as they were when it started, and names places as topic-partition:offset", async (t) => {
@@ -143,3 +196,55 @@ describe("wfsim analyze --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOU
     );
   });
 });
+
+describe("wfsim analyze --kafka-bootstrap: memory", { skip: kafkaSkip(), timeout: 600_000 }, () => {
+  test("a topic ten times longer than the tests' default is read within a bounded margin of the same file's peak RSS (a bound, not a timing)", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const samples = 60_000; // 960,000 events: ten times the other tests' 6,000 transactions
+    const topics = testTopics("memory");
+    deleteTopicsAfter(t, options, topics);
+    const workload = ["--samples", `${samples}`, "--seed", "3", ...VIRTUAL];
+    const published = await runCli(["run", ...workload, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--partitions", "3", "--quiet"], { timeoutMs: 300_000 });
+    assert.equal(published.code, 0, published.stderr);
+    const file = join(dir, "memory.jsonl");
+    const generated = await runCli(["run", ...workload, "--output", file, "--quiet"], { timeoutMs: 300_000 });
+    assert.equal(generated.code, 0, generated.stderr);
+    const kafka = await peakRssOf(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "json"]);
+    const local = await peakRssOf(["analyze", file, "--format", "json"]);
+    assert.equal(kafka.code, 0);
+    assert.equal(local.code, 0);
+    assert.equal(JSON.parse(kafka.stdout).events, samples * 16);
+    const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
+    // Beyond the analysis (the file's figure), a Kafka read holds what its fetches bring (MAX_PENDING_BYTES
+    // per partition and one answer, topics-reader.ts) and the socket chunks the client reads them in,
+    // which V8 frees in batches once about 64 MiB of them are garbage. Holding the records would take
+    // about 200 MiB more for 960,000 events, and grow with the topic.
+    assert.ok(kafka.peakRss - local.peakRss < 128 * 2 ** 20, `peak RSS ${mib(kafka.peakRss)} MiB from Kafka, ${mib(local.peakRss)} MiB from the file`);
+  });
+});
+
+/** Runs wfsim in a child process, sampling its resident set size from /proc every 20 ms. */
+function peakRssOf(args: readonly string[]): Promise<{ code: number | null; peakRss: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [WFSIM, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    let peakRss = 0;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+    const sampler = setInterval(() => {
+      try {
+        const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
+        peakRss = Math.max(peakRss, kb * 1024);
+      } catch {
+        // Gone already.
+      }
+    }, 20);
+    child.on("error", (error) => {
+      clearInterval(sampler);
+      reject(error);
+    });
+    child.on("close", (code) => {
+      clearInterval(sampler);
+      resolve({ code, peakRss, stdout });
+    });
+  });
+}

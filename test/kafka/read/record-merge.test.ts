@@ -1,20 +1,33 @@
 /** Merging partition p of both topics back into one stream: order, ties, when a record may go. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { PartitionInput, RANK_END, RANK_OPEN, RANK_STEP, releaseAcross, Slot, type InputRecord, type MergeSettings } from "../../../src/kafka/read/record-merge.ts";
+import { DecodedRecords } from "../../../src/kafka/read/batch-decoder.ts";
+import { PartitionInput, RANK_END, RANK_OPEN, RANK_STEP, releaseAcross, Slot, type MergeSettings } from "../../../src/kafka/read/record-merge.ts";
 
 const BOUNDED: MergeSettings = { follow: false, mergeWaitMs: Infinity };
 const FOLLOW: MergeSettings = { follow: true, mergeWaitMs: 300 };
 
 /** A record named `name` (its value), of transaction `txn`. */
-function record(name: string, ts: number, rank: number, offset: number, txn = name.split(":")[0]!, arrived = 0): InputRecord {
-  return { ts, rank, offset, key: Buffer.from(txn), value: Buffer.from(name), arrived };
+function record(name: string, ts: number, rank: number, offset: number, txn = name.split(":")[0]!, arrived = 0): DecodedRecords {
+  const key = Buffer.from(txn);
+  const records = new DecodedRecords(Buffer.concat([key, Buffer.from(name)]), 1);
+  records.count = 1;
+  records.ts[0] = ts;
+  records.maxTs = ts;
+  records.rank[0] = rank;
+  records.offset[0] = offset;
+  records.keyStart[0] = 0;
+  records.keyEnd[0] = key.length;
+  records.valueStart[0] = key.length;
+  records.valueEnd[0] = records.buffers[0]!.length;
+  records.arrived = arrived;
+  return records;
 }
 
-function input(topicIndex: number, records: InputRecord[], end = records.length): PartitionInput {
+function input(topicIndex: number, records: DecodedRecords[], end = records.length): PartitionInput {
   const partition = new PartitionInput(topicIndex === 0 ? "txn" : "steps", 0, topicIndex, 0, end);
   for (const r of records) partition.add(r);
-  partition.next = records.length === 0 ? 0 : records.at(-1)!.offset + 1;
+  partition.next = records.length === 0 ? 0 : records.at(-1)!.offset[0]! + 1;
   return partition;
 }
 
