@@ -96,7 +96,11 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
-    .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
+    .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"))
+    .addOption(new Option("--windows <size>", "also compute golden windowed results: tumbling event-time windows of this size (500ms, 30s, 1m, 5m, 1h), aligned on the epoch; see below").helpGroup("Golden windows:"))
+    .addOption(new Option("--by <workflow|step>", "one row per window and workflow, or per window, workflow and step (default: one row per window)").helpGroup("Golden windows:"))
+    .addOption(new Option("--windows-out <file>", "where the windows go (required with --windows): FILE, or - for stdout (which then carries the windows instead of the report)").helpGroup("Golden windows:"))
+    .addOption(new Option("--windows-format <jsonl|csv>", "JSON Lines or CSV (default: from the file's extension, .csv for CSV, else JSON Lines)").helpGroup("Golden windows:"));
   addFlags(analyze, alertFieldFlags("--alerts"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
   addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
@@ -117,7 +121,13 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
         "its topic templates give) and merged the same way. --follow (Kafka, or one FILE that grows, like tail -f)\n" +
         "alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
         '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +
-        "which analyze --alerts FILE can score afterwards.",
+        "which analyze --alerts FILE can score afterwards.\n" +
+        "Golden windows (--windows): window k holds ts_ms in [k*size, (k+1)*size). Per window: opened (by\n" +
+        "transaction_open's ts_ms), completed / failed / aborted (by the ts_ms of the event that ends it), stuck (in the\n" +
+        "window it opened in, when the truth, --truth or the stream's labels, says it was made to go silent), in_flight\n" +
+        "(opened before the window's end, not ended before it), duration_p50/p95/p99/max_ms of those completed in the\n" +
+        "window (duration_ms, nearest-rank). --by step: the same for each step (first step_open to step_done). Compare a\n" +
+        "pipeline's windowed output with them: wfsim compare --expected GOLDEN --actual OUTPUT.",
     )
     .allowExcessArguments(false)
     .action(async (files: string[], flags: AnalyzeFlags) => {
