@@ -5,18 +5,19 @@ import type { CommandContext, RunFlags } from "./run-command.ts";
 import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
-import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { ANALYZE_KAFKA_FLAGS, COMPARE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
 import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 import { LIVE_FLAGS } from "./live-flags.ts";
 import { alertFieldFlags } from "./alert-field-flags.ts";
+import type { CompareFlags } from "./compare-command.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "validate", "schema", "analyze", "topics", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "compare", "topics", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -135,6 +136,28 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
     });
 
+  const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+  const compare = program
+    .command("compare")
+    .description("compare a pipeline's windowed results (JSON Lines, a file or a Kafka topic) with golden windows from wfsim analyze --windows; exit 0 within tolerance, 1 differences, 2 bad input")
+    .addOption(new Option("--expected <file>", "the golden windows: the JSON Lines file of wfsim analyze --windows SIZE --windows-out FILE.jsonl"))
+    .addOption(new Option("--actual <file|kafka:topic>", "the pipeline's windowed results, one JSON object per window (and group); kafka:TOPIC reads that topic (with --kafka-bootstrap); the last record of a window counts"))
+    .addOption(new Option("--mapping <file>", "a YAML or JSON file mapping the pipeline's fields: window_start (a name, or {field, unit}), workflow, step, figures {FIGURE: FIELD}, tolerance {FIGURE: SPEC}; flags win over it").helpGroup("Mapping:"))
+    .addOption(new Option("--window-field <name>", "the field holding the window's start (default: window_start_ms)").helpGroup("Mapping:"))
+    .addOption(new Option("--window-unit <ms|s|iso>", "what that field holds: epoch ms, epoch seconds or ISO-8601 (default: ms for numbers, ISO-8601 for text)").helpGroup("Mapping:"))
+    .addOption(new Option("--workflow-field <name>", "the field holding the workflow, with golden windows by workflow or step (default: workflow)").helpGroup("Mapping:"))
+    .addOption(new Option("--step-field <name>", "the field holding the step number, with golden windows by step (default: step)").helpGroup("Mapping:"))
+    .addOption(new Option("--field <figure=field>", "compare FIGURE (opened, completed, failed, aborted, stuck, in_flight, duration_p50_ms, ...p95, ...p99, duration_max_ms) with the pipeline's FIELD; repeatable (default: every figure the output has under its own name)").argParser(collect).helpGroup("Mapping:"))
+    .addOption(new Option("--tolerance <figure=spec>", "how far FIGURE may be off: ABS (5), REL% (2%) or both (5,2%: within either); repeatable; counts default to exact, percentiles need one").argParser(collect).helpGroup("Mapping:"))
+    .addOption(new Option("--report <file>", "also write the comparison as JSON: every difference, the tallies per figure"))
+    .addOption(new Option("--html <file>", "also write a self-contained HTML page: expected against actual over time, one chart per figure"))
+    .allowExcessArguments(false);
+  addFlags(compare, COMPARE_KAFKA_FLAGS);
+  compare.action(async (flags: CompareFlags) => {
+    const { compareCommand } = await import("./compare-command.ts");
+    setExit(await compareCommand(flags, { ...context, stdout: io.stdout }));
+  });
+
   const topics = program
     .command("topics")
     .description("create, describe or delete wfsim's topics (and a pipeline's alerts topic) before a run: partitions, replication, retention, timestamp limits")
@@ -160,7 +183,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, topics; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, compare, topics; see wfsim --help)`);
     }
     // Bare `wfsim` shows what it can do rather than start a minute-long run on the real clock.
     const args = argv.length === 0 ? ["--help"] : [...argv];
