@@ -48,7 +48,7 @@ export async function compareCommand(flags: CompareFlags, context: CommandContex
   try {
     let actual: EventSource = fileSource(actualRaw);
     if (topic !== undefined) {
-      const source = await openKafkaAlerts(connection!, topic, { signal: context.signal, nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string });
+      const source = await openKafkaAlerts(connection!, topic, { signal: context.signal, flag: "--actual", nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string });
       if (source.deletedBeforeRead > 0) context.stderr.write(`wfsim: warning: --actual kafka:${topic}: ${source.deletedBeforeRead} records were deleted from the topic before it was read (retention.ms)\n`);
       actual = source;
     }
