@@ -39,6 +39,7 @@ export async function analyzeRows(): Promise<BenchRow[]> {
 
     let largeRss = 0;
     const windowRatios: number[] = [];
+    let windowRss = 0;
     const windowSeconds: number[] = [];
     const windowsOut = join(dir, "windows.jsonl");
     const ours = await medianOf(3, async () => {
@@ -48,6 +49,7 @@ export async function analyzeRows(): Promise<BenchRow[]> {
       const windowed = await analyzeRun(large, ["--windows", "1m", "--windows-out", windowsOut]);
       if (windowed.code !== 0 || windowed.lines !== lines) throw new Error(`analyze --windows failed: ${windowed.stderr}`);
       windowRatios.push(windowed.wallMs / run.wallMs);
+      windowRss = Math.max(windowRss, windowed.peakRssBytes);
       windowSeconds.push(windowed.wallMs / 1000);
       return lines / (run.wallMs / 1000);
     });
@@ -79,6 +81,7 @@ export async function analyzeRows(): Promise<BenchRow[]> {
         referenceLabel: "analyze without --windows",
         ratio: median(windowRatios),
         goal: { value: 1.25, better: "lower", on: "ratio" },
+        note: `peak RSS ${mib(windowRss).toFixed(0)} MiB with windows, ${mib(largeRss).toFixed(0)} MiB without`,
       },
       {
         name: "analyze: peak RSS on the 16M-event file vs a 1.6M-event file",
