@@ -48,7 +48,18 @@ export interface CompareReport {
   readonly actual: string;
   readonly window_size_ms: number | null;
   readonly by: WindowGrouping | null;
-  readonly windows: { expected: number; actual: number; matched: number; missing: number; extra: number; actual_records: number; replaced_updates: number };
+  readonly windows: {
+    expected: number;
+    actual: number;
+    matched: number;
+    missing: number;
+    extra: number;
+    /** Windows on one side only whose compared figures are all 0 (or null): a pipeline that writes nothing for an empty window, or a zero row for one, is right. */
+    empty_missing: number;
+    empty_extra: number;
+    actual_records: number;
+    replaced_updates: number;
+  };
   readonly figures: Partial<Record<WindowFigure, FigureTally>>;
   readonly differences: readonly Difference[];
   readonly verdict: "pass" | "differences";
@@ -243,10 +254,17 @@ export async function compareWindows(expectedSource: EventSource, actualSource: 
   const differences: Difference[] = [];
   let matched = 0;
   let missing = 0;
+  let emptyMissing = 0;
+  let emptyExtra = 0;
+  const empty = (row: Row) => figures.every(([figure]) => !row.values[figure]);
   for (const [text, row] of expected.rows) {
     const other = actual.get(text);
     const group = groupOf(row.key);
     if (other === undefined) {
+      if (empty(row)) {
+        emptyMissing++;
+        continue;
+      }
       missing++;
       differences.push({ ...row.key, kind: "missing" });
       for (const [figure] of figures) points[figure]!.push([row.key.window_start_ms, group, row.values[figure] ?? null, null, "missing"]);
@@ -267,6 +285,10 @@ export async function compareWindows(expectedSource: EventSource, actualSource: 
   let extra = 0;
   for (const [text, row] of actual) {
     if (expected.rows.has(text)) continue;
+    if (empty(row)) {
+      emptyExtra++;
+      continue;
+    }
     extra++;
     differences.push({ ...row.key, kind: "extra" });
     const group = groupOf(row.key);
@@ -288,7 +310,17 @@ export async function compareWindows(expectedSource: EventSource, actualSource: 
     actual: actualSource.name,
     window_size_ms: expected.size,
     by,
-    windows: { expected: expected.rows.size, actual: actual.size, matched, missing, extra, actual_records: records.length, replaced_updates: replaced },
+    windows: {
+      expected: expected.rows.size,
+      actual: actual.size,
+      matched,
+      missing,
+      extra,
+      empty_missing: emptyMissing,
+      empty_extra: emptyExtra,
+      actual_records: records.length,
+      replaced_updates: replaced,
+    },
     figures: tallies,
     differences,
     verdict: differences.length === 0 ? "pass" : "differences",

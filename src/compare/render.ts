@@ -33,7 +33,7 @@ export function renderCompareText(report: CompareReport): string {
   const w = report.windows;
   const lines = [
     `wfsim compare: expected ${report.expected}, actual ${report.actual}`,
-    `windows of ${report.window_size_ms} ms${report.by === null ? "" : `, by ${report.by}`}: ${w.expected} expected, ${w.actual} actual (${w.actual_records} records${w.replaced_updates > 0 ? `, ${w.replaced_updates} earlier updates of a window replaced by later ones` : ""}), ${w.matched} matched, ${w.missing} missing, ${w.extra} extra`,
+    `windows of ${report.window_size_ms} ms${report.by === null ? "" : `, by ${report.by}`}: ${w.expected} expected, ${w.actual} actual (${w.actual_records} records${w.replaced_updates > 0 ? `, ${w.replaced_updates} earlier updates of a window replaced by later ones` : ""}), ${w.matched} matched, ${w.missing} missing, ${w.extra} extra${w.empty_missing + w.empty_extra > 0 ? ` (and ${w.empty_missing + w.empty_extra} on one side only with every compared figure 0: not differences)` : ""}`,
     "",
     `${"figure".padEnd(18)}${"compared".padStart(9)}${"exact".padStart(8)}${"within".padStart(8)}${"off".padStart(7)}  tolerance`,
   ];

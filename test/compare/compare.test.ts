@@ -81,7 +81,7 @@ describe("compare: verdicts", () => {
     const paths = await files();
     const mapping = await resolveMapping({ file: paths.mapping });
     const { report } = await compareWindows(textSource("golden.jsonl", GOLDEN), textSource("actual.jsonl", PIPELINE), mapping);
-    assert.deepEqual(report.windows, { expected: 4, actual: 4, matched: 3, missing: 1, extra: 1, actual_records: 5, replaced_updates: 1 });
+    assert.deepEqual(report.windows, { expected: 4, actual: 4, matched: 3, missing: 1, extra: 1, empty_missing: 0, empty_extra: 0, actual_records: 5, replaced_updates: 1 });
     assert.deepEqual(report.figures, {
       completed: { tolerance: { absolute: 0, relative: 0 }, compared: 3, exact: 2, within: 0, off: 1 },
       duration_p95_ms: { tolerance: { absolute: 0, relative: 0.05 }, compared: 3, exact: 2, within: 1, off: 0 },
@@ -92,6 +92,18 @@ describe("compare: verdicts", () => {
       { window_start_ms: 120_000, window_start: "1970-01-01T00:02:00.000Z", workflow: "a", kind: "extra" },
     ]);
     assert.equal(report.verdict, "differences");
+  });
+
+  it("a window on one side only whose compared figures are all 0 or null is no difference", async () => {
+    const golden0 = lines([golden(0, "a", 1, 0, null), golden(60_000, "a", 0, 2, 50)]);
+    // The pipeline writes nothing for a@0 (nothing completed) and a zero row for b@1m.
+    const pipeline = lines([
+      { window_start_ms: 60_000, workflow: "a", completed: 2 },
+      { window_start_ms: 60_000, workflow: "b", completed: 0 },
+    ]);
+    const mapping = await resolveMapping({ fields: ["completed=completed"] });
+    const { report } = await compareWindows(textSource("golden.jsonl", golden0), textSource("actual.jsonl", pipeline), mapping);
+    assert.deepEqual([report.windows.matched, report.windows.empty_missing, report.windows.empty_extra, report.verdict], [1, 1, 1, "pass"]);
   });
 
   it("CLI: exit 0 when everything is within tolerance, 1 with differences, the JSON report beside the text", async () => {
