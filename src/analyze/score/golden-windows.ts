@@ -132,8 +132,8 @@ export class GoldenWindows {
   /** The oldest window whose durations are still kept, and the ts_ms at which it is sealed. */
   private unsealed = NaN;
   private sealAt = Infinity;
-  private firstIndex = Infinity;
-  private newestIndex = -Infinity;
+  private firstTs = Infinity;
+  private newestTs = -Infinity;
   private late = 0;
 
   constructor(options: WindowOptions) {
@@ -158,10 +158,16 @@ export class GoldenWindows {
 
   /** Every event's ts_ms passes by: windows far enough behind the newest are sealed. */
   advance(ts: number): void {
-    const index = Math.floor(ts / this.sizeMs);
-    if (index < this.firstIndex) this.firstIndex = index;
-    if (index > this.newestIndex) this.newestIndex = index;
+    if (ts < this.firstTs) this.firstTs = ts;
+    if (ts > this.newestTs) this.newestTs = ts;
     if (ts >= this.sealAt) this.sealUpTo(ts);
+  }
+
+  /** Windows whose durations are still kept (what memory grows with, besides one row per window). */
+  get heldWindows(): number {
+    let held = 0;
+    for (const index of this.windows.keys()) if (!(index < this.unsealed)) held++;
+    return held;
   }
 
   opened(ts: number, group: number): void {
@@ -237,11 +243,12 @@ export class GoldenWindows {
     const rows: WindowRow[] = [];
     const inFlight: number[] = [];
     const size = this.sizeMs;
-    if (this.firstIndex <= this.newestIndex) {
-      // Events can come before the first one read (out of order): every window with a cell counts.
-      let from = this.firstIndex;
+    if (this.firstTs <= this.newestTs) {
+      // Every window with a cell counts, also one before the first event's (a stuck step's).
+      let from = Math.floor(this.firstTs / size);
+      const to = Math.floor(this.newestTs / size);
       for (const index of this.windows.keys()) if (index < from) from = index;
-      for (let index = from; index <= this.newestIndex; index++) {
+      for (let index = from; index <= to; index++) {
         const cells = this.windows.get(index) ?? [];
         const start = index * size;
         for (let id = 0; id < this.groups.length; id++) {
