@@ -1,8 +1,9 @@
+import { once } from "node:events";
 import { open, stat, unlink, type FileHandle } from "node:fs/promises";
 import { resolveOutlierOptions } from "../analyze/options.ts";
 import { analyze, analyzeWithWindows, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { parseWindowSize, WINDOW_GROUPINGS, type WindowOptions } from "../analyze/score/golden-windows.ts";
-import { renderWindows, windowFormatOf, WINDOW_FORMATS, type WindowFormat } from "../analyze/render/windows.ts";
+import { windowFormatOf, windowParts, WINDOW_FORMATS, type WindowFormat } from "../analyze/render/windows.ts";
 import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render/html.ts";
@@ -192,11 +193,13 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         else {
           const result = await analyzeWithWindows(sources, { ...given, windows: windows.options });
           report = result.report;
-          const text = renderWindows(result.windows.rows, result.windows.by, windows.format);
-          if (windowsFile === undefined) context.stdout.write(text);
-          else {
+          const parts = windowParts(result.windows.rows, result.windows.by, windows.format);
+          if (windowsFile === undefined) {
+            for (const part of parts) if (!context.stdout.write(part)) await once(context.stdout, "drain");
+          } else {
             await windowsFile.handle.truncate(0);
-            await windowsFile.handle.write(text, 0);
+            let position = 0;
+            for (const part of parts) position += (await windowsFile.handle.write(part, position)).bytesWritten;
             windowsWritten = true;
             context.stderr.write(`wfsim: ${result.windows.rows.length} windows written to ${windowsFile.path}\n`);
           }

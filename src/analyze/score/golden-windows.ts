@@ -15,11 +15,11 @@
  *   its first step_open to its step_done), nearest-rank (frequency.ts).
  *
  * Memory: one row of counters per window and group, which is the output itself, plus the durations
- * of the windows still open (distinct values only). A window's durations are summed up and let go
+ * of the windows still open. A window's durations are summed up and let go
  * once the stream's newest ts_ms is HOLD past its end; a completion that comes later still counts,
  * and is reported as late (its duration is not in the percentiles).
  */
-import { FrequencyTable, percentile } from "../measure/frequency.ts";
+import { percentile } from "../measure/frequency.ts";
 import { WfsimError } from "../../errors.ts";
 import { DURATION_EXPECTED, parseDuration } from "../../config/units.ts";
 
@@ -93,7 +93,8 @@ class Cell {
   stuck = 0;
   /** Ended here, having been opened in the stream (what in_flight subtracts). */
   closedOpened = 0;
-  durations: FrequencyTable | undefined = undefined;
+  /** Durations completed here, until the window is sealed (a plain array: pushing is the cheapest per-event work). */
+  durations: number[] | undefined = undefined;
   p50: number | null = null;
   p95: number | null = null;
   p99: number | null = null;
@@ -102,14 +103,15 @@ class Cell {
 
   seal(): void {
     this.sealed = true;
-    const table = this.durations;
+    const durations = this.durations;
     this.durations = undefined;
-    if (table === undefined || table.count === 0) return;
-    const sorted = table.sorted();
+    if (durations === undefined || durations.length === 0) return;
+    const values = Float64Array.from(durations).sort();
+    const sorted = { values, counts: new Float64Array(values.length).fill(1), total: values.length };
     this.p50 = percentile(sorted, 50);
     this.p95 = percentile(sorted, 95);
     this.p99 = percentile(sorted, 99);
-    this.max = sorted.values[sorted.values.length - 1]!;
+    this.max = values[values.length - 1]!;
   }
 }
 
@@ -182,7 +184,7 @@ export class GoldenWindows {
       cell.completed++;
       if (Number.isNaN(durationMs)) return;
       if (cell.sealed) this.late++;
-      else (cell.durations ??= new FrequencyTable({ denseSize: 4096 })).add(durationMs);
+      else (cell.durations ??= []).push(durationMs);
     } else if (outcome === "failed") cell.failed++;
     else cell.aborted++;
   }

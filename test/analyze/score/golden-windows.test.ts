@@ -9,7 +9,7 @@ import { analyzeWithWindows } from "../../../src/analyze/analyze.ts";
 import { textSource } from "../../../src/analyze/read/source.ts";
 import { GoldenWindows, parseWindowSize, type WindowRow } from "../../../src/analyze/score/golden-windows.ts";
 import { TruthFile } from "../../../src/analyze/score/truth-file.ts";
-import { renderWindows } from "../../../src/analyze/render/windows.ts";
+import { renderWindows, windowParts } from "../../../src/analyze/render/windows.ts";
 import { compact, ev, type Event } from "../helpers.ts";
 
 const wf = (workflow: string, event: Event): Event => ({ ...event, workflow });
@@ -176,6 +176,20 @@ describe("golden windows", () => {
     assert.equal(csv[2], "0,10,1970-01-01T00:00:00.000Z,b,1,0,0,0,1,1,,,,");
     const jsonl = renderWindows(windows.rows, windows.by, "jsonl").trim().split("\n");
     assert.deepEqual(JSON.parse(jsonl[0]!), windows.rows[0]);
+  });
+
+  it("writes many rows in parts, CSV's header once", () => {
+    const windows = new GoldenWindows({ sizeMs: 1 });
+    for (let ts = 0; ts < 25_000; ts++) windows.opened(ts, 0);
+    windows.advance(0);
+    windows.advance(24_999);
+    const rows = windows.result().rows;
+    const parts = [...windowParts(rows, null, "csv")];
+    assert.equal(parts.length, 3);
+    const lines = parts.join("").trimEnd().split("\n");
+    assert.equal(lines.length, 25_001);
+    assert.equal(lines.filter((line) => line.startsWith("window_start_ms")).length, 1);
+    assert.equal(lines[25_000], "24999,25000,1970-01-01T00:00:24.999Z,1,0,0,0,0,25000,,,,");
   });
 
   it("refuses sizes that are not whole milliseconds of at least 1, and windows longer than the run", async () => {
