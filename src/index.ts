@@ -130,7 +130,22 @@ export { RegistryEventRecords } from "./sinks/kafka/registry/registry-records.ts
 export { RegistryValueDecoder } from "./analyze/read/registry-values.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
-export { analyze, type AnalyzeOptions, type AnalyzeProgress } from "./analyze/analyze.ts";
+export { analyze, analyzeWithWindows, type AnalyzeOptions, type AnalyzeProgress } from "./analyze/analyze.ts";
+export {
+  GoldenWindows,
+  WINDOW_FIGURES,
+  WINDOW_GROUPINGS,
+  parseWindowSize,
+  type WindowFigure,
+  type WindowGrouping,
+  type WindowOptions,
+  type WindowRow,
+  type WindowsResult,
+} from "./analyze/score/golden-windows.ts";
+export { renderWindows, windowFormatOf, type WindowFormat } from "./analyze/render/windows.ts";
+export { compareWindows, judge, type CompareReport, type CompareResult, type CompareSeries, type Difference } from "./compare/compare.ts";
+export { resolveMapping, parseTolerance, type MappingInput, type Tolerance, type WindowMapping } from "./compare/mapping.ts";
+export { renderCompareHtml, renderCompareJson, renderCompareText } from "./compare/render.ts";
 export { ANALYZE_DEFAULTS, type AnalyzeOptionsInput } from "./analyze/options.ts";
 export { fileSource, streamSource, textSource, type EventSource, type LineLocator } from "./analyze/read/source.ts";
 export { openKafkaSource, type KafkaSourceSettings } from "./analyze/read/kafka-source.ts";

@@ -2,11 +2,13 @@
  * Issue #4's goals for `wfsim analyze`: events analysed per second from a JSON Lines file (whole
  * process, median of 3), beside plain Python parsing the same file line by line with json.loads and
  * `wc -l` counting its lines; and peak memory on a file ten times larger than another.
+ * Issue #12's: what `--windows 1m` (golden windows, in the same pass) adds to analyze's time on the
+ * same file, each run with windows paired with the plain run just before it.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { medianOf, runProcess, type BenchRow } from "../harness.ts";
+import { median, medianOf, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
 
 const LARGE_SAMPLES = 1_000_000; // 16 million events, about 1.7 GB
@@ -19,8 +21,8 @@ async function generate(path: string, samples: number): Promise<void> {
   if (run.code !== 0) throw new Error(`wfsim run failed: ${run.stderr}`);
 }
 
-async function analyzeRun(path: string) {
-  const run = await runProcess(NODE, [WFSIM, "analyze", path, "--format", "json"], { stdout: "capture" });
+async function analyzeRun(path: string, extra: readonly string[] = []) {
+  const run = await runProcess(NODE, [WFSIM, "analyze", path, "--format", "json", ...extra], { stdout: "capture" });
   if (run.code !== 0) throw new Error(`wfsim analyze failed: ${run.stderr}`);
   const report = JSON.parse(run.stdout) as { events: number; invalid_lines: number };
   return { ...run, lines: report.events + report.invalid_lines };
@@ -36,10 +38,19 @@ export async function analyzeRows(): Promise<BenchRow[]> {
     const lines = LARGE_SAMPLES * EVENTS_PER_TRANSACTION;
 
     let largeRss = 0;
+    const windowRatios: number[] = [];
+    let windowRss = 0;
+    const windowSeconds: number[] = [];
+    const windowsOut = join(dir, "windows.jsonl");
     const ours = await medianOf(3, async () => {
       const run = await analyzeRun(large);
       if (run.lines !== lines) throw new Error(`analyze read ${run.lines} lines of ${lines}`);
       largeRss = Math.max(largeRss, run.peakRssBytes);
+      const windowed = await analyzeRun(large, ["--windows", "1m", "--windows-out", windowsOut]);
+      if (windowed.code !== 0 || windowed.lines !== lines) throw new Error(`analyze --windows failed: ${windowed.stderr}`);
+      windowRatios.push(windowed.wallMs / run.wallMs);
+      windowRss = Math.max(windowRss, windowed.peakRssBytes);
+      windowSeconds.push(windowed.wallMs / 1000);
       return lines / (run.wallMs / 1000);
     });
     let smallRss = 0;
@@ -61,6 +72,16 @@ export async function analyzeRows(): Promise<BenchRow[]> {
         referenceLabel: "python3 json.loads per line, nothing else (one run)",
         goal: { value: 1_500_000, better: "higher", on: "wfsim" },
         note: `wc -l counts the same lines at ${new Intl.NumberFormat("en-US").format(Math.round(wc))} lines/s`,
+      },
+      {
+        name: "analyze --windows 1m --windows-out FILE on the same 16M-event file, whole process, 3 pairs",
+        unit: "s",
+        wfsim: median(windowSeconds),
+        reference: lines / ours,
+        referenceLabel: "analyze without --windows",
+        ratio: median(windowRatios),
+        goal: { value: 1.25, better: "lower", on: "ratio" },
+        note: `peak RSS ${mib(windowRss).toFixed(0)} MiB with windows, ${mib(largeRss).toFixed(0)} MiB without`,
       },
       {
         name: "analyze: peak RSS on the 16M-event file vs a 1.6M-event file",

@@ -19,6 +19,7 @@ import type { Scenario } from "../config/scenario/model.ts";
 import { shapedReadPlan, shapedSource } from "./read/shaped/source.ts";
 import { ShapedRebuilder } from "./read/shaped/rebuild.ts";
 import { mergedSource } from "./read/merged-source.ts";
+import { checkWindowsFitRun, type WindowOptions, type WindowsResult } from "./score/golden-windows.ts";
 
 export interface AnalyzeOptions extends AnalyzeOptionsInput {
   /** Someone else's alerts to score against the ground truth. */
@@ -88,6 +89,28 @@ function untilAborted<T>(pending: Promise<T>, signal: AbortSignal): Promise<T | 
 }
 
 export async function analyze(sources: EventSource | readonly EventSource[], options: AnalyzeOptions = {}): Promise<AnalysisReport> {
+  return (await analyzeStream(sources, options, undefined)).report;
+}
+
+/**
+ * `analyzeWithWindows(sources, { windows: { sizeMs: 60_000, by: "workflow" } })`: the report and, from
+ * the same single pass, the golden windowed results (score/golden-windows.ts). Throws when the windows
+ * are longer than the stream's span.
+ */
+export async function analyzeWithWindows(
+  sources: EventSource | readonly EventSource[],
+  options: AnalyzeOptions & { readonly windows: WindowOptions },
+): Promise<{ report: AnalysisReport; windows: WindowsResult }> {
+  const { report, windows } = await analyzeStream(sources, options, options.windows);
+  checkWindowsFitRun(options.windows.sizeMs, report.time_span.span_ms, options.nameOf?.("windows"));
+  return { report, windows: windows! };
+}
+
+async function analyzeStream(
+  sources: EventSource | readonly EventSource[],
+  options: AnalyzeOptions,
+  windows: WindowOptions | undefined,
+): Promise<{ report: AnalysisReport; windows: WindowsResult | undefined }> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
   const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit, options.alertFields);
   const analysis = new StreamAnalysis({
@@ -95,6 +118,7 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
     truth: options.truth ?? IN_STREAM_TRUTH,
     alerts,
     charts: options.charts === true,
+    windows,
   });
   const signal = options.signal;
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
@@ -126,5 +150,5 @@ export async function analyze(sources: EventSource | readonly EventSource[], opt
   }
   const report = analysis.finish();
   const kafka = list.find((source) => source.kafka !== undefined)?.kafka?.();
-  return kafka === undefined ? report : { ...report, kafka };
+  return { report: kafka === undefined ? report : { ...report, kafka }, windows: analysis.windowsResult() };
 }

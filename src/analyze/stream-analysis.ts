@@ -39,6 +39,7 @@ import { TxnTable } from "./measure/txn-table.ts";
 import type { LineLocator } from "./read/source.ts";
 import { EVENT_TYPES } from "../events/schema.ts";
 import { MAX_EXAMPLES, Violations } from "./measure/violations.ts";
+import { GoldenWindows, type WindowOptions, type WindowsResult } from "./score/golden-windows.ts";
 
 export const PERCENTILE_DEFINITION =
   "nearest-rank: the p-th percentile is the smallest observed value v such that at least p% of the values are <= v (rank ceil(p/100 * n))";
@@ -64,6 +65,8 @@ export interface StreamAnalysisOptions extends OutlierOptions {
   readonly charts: boolean;
   /** Told when a transaction starts being followed and when it ends (a live detector, e.g. follow.ts). */
   readonly observer?: TransactionObserver | undefined;
+  /** Also compute golden windowed results (score/golden-windows.ts), read with `windowsResult()`. */
+  readonly windows?: WindowOptions | undefined;
 }
 
 export interface TransactionObserver {
@@ -121,9 +124,13 @@ export class StreamAnalysis implements EventHandler {
   private timelineStride = 1;
   /** Transactions ended so far (the timeline sample's clock). */
   private endedCount = 0;
+  private readonly windows: GoldenWindows | undefined;
+  private readonly windowsByStep: boolean;
 
   constructor(options: StreamAnalysisOptions) {
     this.options = options;
+    this.windows = options.windows === undefined ? undefined : new GoldenWindows(options.windows);
+    this.windowsByStep = options.windows?.by === "step";
     this.truth = options.truth ?? IN_STREAM_TRUTH;
     const pooled = options.rule === "pooled" || options.thresholdMs !== undefined;
     this.judge = pooled ? new OutlierJudge(options) : undefined;
@@ -258,6 +265,7 @@ export class StreamAnalysis implements EventHandler {
     this.byType[code]!++;
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
+    this.windows?.advance(ts);
 
     let txn = this.open.find(bytes, idStart, idEnd, hash);
     if (txn === undefined) {
@@ -309,6 +317,7 @@ export class StreamAnalysis implements EventHandler {
         txn.opened = ts;
         txn.stuckLabelled = regs[R.stuck] === 1;
         txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
+        if (this.windows !== undefined && !this.windowsByStep) this.windows.opened(ts, this.windowGroup(txn, 0));
         break;
       case T.stepOpen: {
         const step = regs[R.step]!;
@@ -329,11 +338,20 @@ export class StreamAnalysis implements EventHandler {
         }
         txn.openStep = step;
         txn.openTs = ts;
+        if (this.windowsByStep && txn.windowStep !== step) {
+          txn.windowStep = step;
+          txn.windowStepTs = ts;
+          this.windows!.opened(ts, this.windowGroup(txn, step));
+        }
         txn.marks?.push(MARK_STEP_OPEN, step, ts, regs[R.attempt]! > 1 ? regs[R.attempt]! : 1);
         break;
       }
       case T.stepDone: {
         const step = regs[R.step]!;
+        if (this.windowsByStep && txn.windowStep === step) {
+          this.windows!.ended(ts, this.windowGroup(txn, step), "completed", ts - txn.windowStepTs, true);
+          txn.windowStep = 0;
+        }
         if (txn.openStep === step) {
           this.stepBaselines.work(txn.workflow?.name ?? "", step, ts - txn.openTs);
           txn.openStep = 0;
@@ -379,6 +397,18 @@ export class StreamAnalysis implements EventHandler {
         this.end(txn, "failed", ts, regs[R.failedStep]!, regs[R.duration]!);
         break;
     }
+  }
+
+  /** The golden windows' group of a transaction (or of its step `step`). */
+  private windowGroup(txn: TransactionState, step: number): number {
+    const windows = this.windows!;
+    if (windows.by === undefined) return 0;
+    return windows.group(txn.workflow?.name ?? "", step);
+  }
+
+  /** The golden windows, once `finish()` has run (undefined without the `windows` option). */
+  windowsResult(): WindowsResult | undefined {
+    return this.windows?.result();
   }
 
   /** A gap measured: from step_done `fromStep` to the next step's first step_open. */
@@ -453,6 +483,14 @@ export class StreamAnalysis implements EventHandler {
     if (outcome === "completed") this.completed++;
     else if (outcome === "aborted") this.aborted++;
     else this.failed++;
+    if (this.windows !== undefined) {
+      if (!this.windowsByStep) this.windows.ended(ts, this.windowGroup(txn, 0), outcome, duration, txn.openSeen);
+      else if (txn.windowStep !== 0) {
+        // The step open when its transaction ended ends with it (no duration: it was not done).
+        this.windows.ended(ts, this.windowGroup(txn, txn.windowStep), outcome, NaN, true);
+        txn.windowStep = 0;
+      }
+    }
     if (!txn.openSeen) {
       this.violations.add("close_without_open", () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
     }
@@ -592,6 +630,11 @@ export class StreamAnalysis implements EventHandler {
       this.labels.count(labels, true);
       txn.workflow?.stillOpen(labels?.stuck !== undefined);
       this.options.alerts?.settle(txn.key, labels);
+      if (labels?.stuck !== undefined && this.windows !== undefined) {
+        if (!this.windowsByStep) {
+          if (txn.openSeen) this.windows.stuck(txn.opened, this.windowGroup(txn, 0));
+        } else if (txn.windowStep !== 0) this.windows.stuck(txn.windowStepTs, this.windowGroup(txn, txn.windowStep));
+      }
       // Silent as its label says: what was injected, not something the stream lost.
       if (labels?.stuck !== undefined) return;
       this.violations.add("never_closed", () => ({

@@ -1,6 +1,9 @@
-import { open, stat, type FileHandle } from "node:fs/promises";
+import { once } from "node:events";
+import { open, stat, unlink, type FileHandle } from "node:fs/promises";
 import { resolveOutlierOptions } from "../analyze/options.ts";
-import { analyze, type AnalyzeOptions } from "../analyze/analyze.ts";
+import { analyze, analyzeWithWindows, type AnalyzeOptions } from "../analyze/analyze.ts";
+import { parseWindowSize, WINDOW_GROUPINGS, type WindowOptions } from "../analyze/score/golden-windows.ts";
+import { windowFormatOf, windowParts, WINDOW_FORMATS, type WindowFormat } from "../analyze/render/windows.ts";
 import { resolveFollowOptions, type FollowOptions } from "../follow/follow-options.ts";
 import type { AnalysisReport } from "../analyze/report.ts";
 import { renderHtml } from "../analyze/render/html.ts";
@@ -35,6 +38,7 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   measure: "--outlier-measure",
   rule: "--outlier-rule",
   listLimit: "--list",
+  windows: "--windows",
 };
 
 const FORMATS = oneOf(["text", "json"] as const);
@@ -93,6 +97,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     }
   }
   checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
+  const windows = windowsInput(flags, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
     const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
@@ -117,10 +122,14 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   for (const input of inputs) await checkReadable(input.path, input.what);
   const htmlOutput = flags.html === undefined ? undefined : { path: String(flags.html), what: "--html" };
   const reportOutput = flags.report === undefined ? undefined : { path: String(flags.report), what: "--report" };
-  await refuseOverwriting([htmlOutput, reportOutput].filter((output) => output !== undefined), inputs);
+  const windowsOutput = windows === undefined || windows.path === "-" ? undefined : { path: windows.path, what: "--windows-out" };
+  await refuseOverwriting([htmlOutput, reportOutput, windowsOutput].filter((output) => output !== undefined), inputs);
   // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
   const html = htmlOutput === undefined ? undefined : await openForWriting(htmlOutput);
   const reportFile = reportOutput === undefined ? undefined : await openForWriting(reportOutput);
+  // Not emptied until the windows are there: refused windows (longer than the run) leave the file as it was.
+  const windowsFile = windowsOutput === undefined ? undefined : await openKeeping(windowsOutput);
+  let windowsWritten = false;
   try {
     const truth = truthPath === undefined ? undefined : await TruthFile.load(fileSource(truthPath));
     if (truth !== undefined && truth.file.invalid_lines > 0) {
@@ -179,7 +188,27 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
         totalBytes: kafka === undefined ? await sizeOf(paths) : undefined,
       });
       try {
-        report = await analyze(sources, { ...options, merge: flags.concat !== true, signal: context.signal, progress: status.progress });
+        const given = { ...options, merge: flags.concat !== true, signal: context.signal, progress: status.progress };
+        if (windows === undefined) report = await analyze(sources, given);
+        else {
+          const result = await analyzeWithWindows(sources, { ...given, windows: windows.options });
+          report = result.report;
+          const parts = windowParts(result.windows.rows, result.windows.by, windows.format);
+          if (windowsFile === undefined) {
+            for (const part of parts) if (!context.stdout.write(part)) await once(context.stdout, "drain");
+          } else {
+            await windowsFile.handle.truncate(0);
+            let position = 0;
+            for (const part of parts) position += (await windowsFile.handle.write(part, position)).bytesWritten;
+            windowsWritten = true;
+            context.stderr.write(`wfsim: ${result.windows.rows.length} windows written to ${windowsFile.path}\n`);
+          }
+          if (result.windows.late_completions > 0) {
+            context.stderr.write(
+              `wfsim: warning: --windows: ${result.windows.late_completions} transactions completed more than ${result.windows.size_ms}ms (or a minute) after their window had closed in the stream: counted, but their durations are not in the percentiles\n`,
+            );
+          }
+        }
       } finally {
         status.done();
       }
@@ -191,7 +220,9 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
     }
     const rendered = format === "json" ? renderJson(report) : renderText(report);
-    if (reportFile !== undefined) {
+    if (windows?.path === "-" && reportFile === undefined) {
+      // stdout carried the windows: the report is not mixed into them.
+    } else if (reportFile !== undefined) {
       await reportFile.handle.writeFile(rendered);
       context.stderr.write(`wfsim: report written to ${reportFile.path}\n`);
     } else if (followOptions !== undefined) {
@@ -208,6 +239,45 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   } finally {
     await html?.handle.close();
     await reportFile?.handle.close();
+    await windowsFile?.handle.close();
+    if (windowsFile !== undefined && !windowsWritten && !windowsFile.existed) await unlink(windowsFile.path).catch(() => {});
+  }
+}
+
+/** --windows and its companions, validated; undefined without --windows. */
+function windowsInput(flags: AnalyzeFlags, following: boolean): { options: WindowOptions; path: string; format: WindowFormat } | undefined {
+  if (flags.windows === undefined) {
+    const orphan = ["by", "windowsOut", "windowsFormat"].find((key) => flags[key] !== undefined);
+    if (orphan !== undefined) throw new WfsimError("INVALID_OPTION", `${analyzeFlagName(orphan)} applies to --windows SIZE`);
+    return undefined;
+  }
+  if (following) throw new WfsimError("INVALID_OPTION", "--windows reads a stream to its end: it does not go with --follow");
+  const sizeMs = parseWindowSize(flags.windows, "--windows");
+  const by = flags.by === undefined ? undefined : GROUPINGS.parse(flags.by);
+  if (flags.by !== undefined && by === undefined) throw invalidOption("--by", GROUPINGS.expected, flags.by);
+  const path = text(flags.windowsOut);
+  if (path === undefined || path.trim() === "") {
+    throw new WfsimError("INVALID_OPTION", "--windows needs --windows-out FILE (.jsonl or .csv), or --windows-out - for stdout (then stdout carries the windows, not the report)");
+  }
+  const format = flags.windowsFormat === undefined ? (path === "-" ? "jsonl" : windowFormatOf(path)) : WINDOW_FORMAT.parse(flags.windowsFormat);
+  if (format === undefined) throw invalidOption("--windows-format", WINDOW_FORMAT.expected, flags.windowsFormat);
+  return { options: { sizeMs, by }, path, format };
+}
+
+const GROUPINGS = oneOf(WINDOW_GROUPINGS);
+const WINDOW_FORMAT = oneOf(WINDOW_FORMATS);
+
+/** Opens an output without emptying it (that waits until there is something to write); says whether it was there. */
+async function openKeeping({ path, what: flag }: NamedPath): Promise<{ handle: FileHandle; path: string; existed: boolean }> {
+  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
+  const existed = await stat(path).then(
+    () => true,
+    () => false,
+  );
+  try {
+    return { handle: await open(path, existed ? "r+" : "w"), path, existed };
+  } catch (error) {
+    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
   }
 }
 

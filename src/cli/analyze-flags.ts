@@ -46,6 +46,13 @@ export const ANALYZE_KAFKA_FLAGS = {
   },
 } as const satisfies Record<string, FlagSpec>;
 
+/** The Kafka connection flags of `wfsim analyze`, without its event topics: --actual kafka:TOPIC names the topic. */
+export const COMPARE_KAFKA_FLAGS: Record<string, FlagSpec> = Object.fromEntries(
+  Object.entries(ANALYZE_KAFKA_FLAGS)
+    .filter(([key]) => key !== "topicTxn" && key !== "topicSteps")
+    .map(([key, spec]) => [key, { ...spec, group: "Kafka input (--actual kafka:TOPIC):", help: key === "kafkaBootstrap" ? "read --actual kafka:TOPIC from Kafka at these brokers: every partition from its beginning to its end when reading starts" : spec.help }]),
+);
+
 /** The flags of a live follower; they need --follow (which needs --kafka-bootstrap). */
 export const FOLLOW_FLAGS = {
   follow: {

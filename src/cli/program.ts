@@ -5,18 +5,19 @@ import type { CommandContext, RunFlags } from "./run-command.ts";
 import { KAFKA_FLAGS, OUTPUT_FLAGS, SCENARIO_FLAGS, SIM_FLAGS, type FlagSpec } from "./run-flags.ts";
 import type { AnalyzeFlags } from "./analyze-command.ts";
 import { ANALYZE_DEFAULTS } from "../analyze/options.ts";
-import { ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
+import { ANALYZE_KAFKA_FLAGS, COMPARE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { TOPIC_FLAGS } from "./topics-command.ts";
 import { REGISTRY_CONNECTION_FLAGS, REGISTRY_FLAGS } from "./registry-flags.ts";
 import { LIVE_FLAGS } from "./live-flags.ts";
 import { alertFieldFlags } from "./alert-field-flags.ts";
+import type { CompareFlags } from "./compare-command.ts";
 
 export interface Io {
   readonly stdout: NodeJS.WriteStream;
   readonly stderr: NodeJS.WriteStream;
 }
 
-const COMMANDS = ["run", "validate", "schema", "analyze", "topics", "help"];
+const COMMANDS = ["run", "validate", "schema", "analyze", "compare", "topics", "help"];
 
 function addFlags(command: Command, specs: Record<string, FlagSpec>): void {
   for (const spec of Object.values(specs)) {
@@ -96,7 +97,11 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
-    .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"));
+    .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"))
+    .addOption(new Option("--windows <size>", "also compute golden windowed results: tumbling event-time windows of this size (500ms, 30s, 1m, 5m, 1h), aligned on the epoch; see below").helpGroup("Golden windows:"))
+    .addOption(new Option("--by <workflow|step>", "one row per window and workflow, or per window, workflow and step (default: one row per window)").helpGroup("Golden windows:"))
+    .addOption(new Option("--windows-out <file>", "where the windows go (required with --windows): FILE, or - for stdout (which then carries the windows instead of the report)").helpGroup("Golden windows:"))
+    .addOption(new Option("--windows-format <jsonl|csv>", "JSON Lines or CSV (default: from the file's extension, .csv for CSV, else JSON Lines)").helpGroup("Golden windows:"));
   addFlags(analyze, alertFieldFlags("--alerts"));
   addFlags(analyze, ANALYZE_KAFKA_FLAGS);
   addFlags(analyze, REGISTRY_CONNECTION_FLAGS);
@@ -117,13 +122,41 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
         "its topic templates give) and merged the same way. --follow (Kafka, or one FILE that grows, like tail -f)\n" +
         "alerts once per transaction open longer than --stuck-ms, as JSON lines on stdout:\n" +
         '  {"type":"stuck_transaction_alert","txn_id":...,"ts_ms":...,"open_since_ms":...,"open_for_ms":...,...}\n' +
-        "which analyze --alerts FILE can score afterwards.",
+        "which analyze --alerts FILE can score afterwards.\n" +
+        "Golden windows (--windows): window k holds ts_ms in [k*size, (k+1)*size). Per window: opened (by\n" +
+        "transaction_open's ts_ms), completed / failed / aborted (by the ts_ms of the event that ends it), stuck (in the\n" +
+        "window it opened in, when the truth, --truth or the stream's labels, says it was made to go silent), in_flight\n" +
+        "(opened before the window's end, not ended before it), duration_p50/p95/p99/max_ms of those completed in the\n" +
+        "window (duration_ms, nearest-rank). --by step: the same for each step (first step_open to step_done). Compare a\n" +
+        "pipeline's windowed output with them: wfsim compare --expected GOLDEN --actual OUTPUT.",
     )
     .allowExcessArguments(false)
     .action(async (files: string[], flags: AnalyzeFlags) => {
       const { analyzeCommand } = await import("./analyze-command.ts");
       setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
     });
+
+  const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+  const compare = program
+    .command("compare")
+    .description("compare a pipeline's windowed results (JSON Lines, a file or a Kafka topic) with golden windows from wfsim analyze --windows; exit 0 within tolerance, 1 differences, 2 bad input")
+    .addOption(new Option("--expected <file>", "the golden windows: the JSON Lines file of wfsim analyze --windows SIZE --windows-out FILE.jsonl"))
+    .addOption(new Option("--actual <file|kafka:topic>", "the pipeline's windowed results, one JSON object per window (and group); kafka:TOPIC reads that topic (with --kafka-bootstrap); the last record of a window counts"))
+    .addOption(new Option("--mapping <file>", "a YAML or JSON file mapping the pipeline's fields: window_start (a name, or {field, unit}), workflow, step, figures {FIGURE: FIELD}, tolerance {FIGURE: SPEC}; flags win over it").helpGroup("Mapping:"))
+    .addOption(new Option("--window-field <name>", "the field holding the window's start (default: window_start_ms)").helpGroup("Mapping:"))
+    .addOption(new Option("--window-unit <ms|s|iso>", "what that field holds: epoch ms, epoch seconds or ISO-8601 (default: ms for numbers, ISO-8601 for text)").helpGroup("Mapping:"))
+    .addOption(new Option("--workflow-field <name>", "the field holding the workflow, with golden windows by workflow or step (default: workflow)").helpGroup("Mapping:"))
+    .addOption(new Option("--step-field <name>", "the field holding the step number, with golden windows by step (default: step)").helpGroup("Mapping:"))
+    .addOption(new Option("--field <figure=field>", "compare FIGURE (opened, completed, failed, aborted, stuck, in_flight, duration_p50_ms, ...p95, ...p99, duration_max_ms) with the pipeline's FIELD; repeatable (default: every figure the output has under its own name)").argParser(collect).helpGroup("Mapping:"))
+    .addOption(new Option("--tolerance <figure=spec>", "how far FIGURE may be off: ABS (5), REL% (2%) or both (5,2%: within either); repeatable; counts default to exact, percentiles need one").argParser(collect).helpGroup("Mapping:"))
+    .addOption(new Option("--report <file>", "also write the comparison as JSON: every difference, the tallies per figure"))
+    .addOption(new Option("--html <file>", "also write a self-contained HTML page: expected against actual over time, one chart per figure"))
+    .allowExcessArguments(false);
+  addFlags(compare, COMPARE_KAFKA_FLAGS);
+  compare.action(async (flags: CompareFlags) => {
+    const { compareCommand } = await import("./compare-command.ts");
+    setExit(await compareCommand(flags, { ...context, stdout: io.stdout }));
+  });
 
   const topics = program
     .command("topics")
@@ -150,7 +183,7 @@ export async function runMain(argv: readonly string[], io: Io, signal: AbortSign
   try {
     const first = argv[0];
     if (first !== undefined && !first.startsWith("-") && !COMMANDS.includes(first)) {
-      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, topics; see wfsim --help)`);
+      throw new WfsimError("USAGE", `unknown command '${first}' (commands: run, validate, schema, analyze, compare, topics; see wfsim --help)`);
     }
     // Bare `wfsim` shows what it can do rather than start a minute-long run on the real clock.
     const args = argv.length === 0 ? ["--help"] : [...argv];

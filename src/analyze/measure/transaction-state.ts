@@ -98,6 +98,9 @@ export class TransactionState implements Keyed, ObservedTransaction {
   /** The latest step_open: its step and time, where the step's work starts. */
   openStep = 0;
   openTs = NaN;
+  /** Golden windows by step: the step open (not yet done) and its first attempt's step_open time. */
+  windowStep = 0;
+  windowStepTs = NaN;
   /** Events it was reported missing when it ended (a straggler among them is late, not missing). */
   missingReported = 0;
   /** Its transaction_open said `stuck: true` (inline ground truth). */
@@ -133,6 +136,8 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.seenHigh = undefined;
     this.doneStep = 0;
     this.doneTs = NaN;
+    this.windowStep = 0;
+    this.windowStepTs = NaN;
     this.maxGap = NaN;
     this.maxGapAfterStep = NaN;
     this.blind = false;

@@ -30,11 +30,11 @@ export interface KafkaAlertSource extends EventSource {
 export async function openKafkaAlerts(
   connection: KafkaConnection,
   topic: string,
-  settings: { readonly signal?: AbortSignal | undefined; readonly nameOf?: NameOf | undefined } = {},
+  settings: { readonly signal?: AbortSignal | undefined; readonly nameOf?: NameOf | undefined; readonly flag?: string | undefined } = {},
 ): Promise<KafkaAlertSource> {
   // Loaded here: the Kafka client is worth its load time only when alerts come from Kafka.
   const { TopicValues } = await import("../../kafka/read/topic-values.ts");
-  const reader = await TopicValues.open(connection, topic, { ...settings, what: `--alerts ${KAFKA_ALERTS_PREFIX}${topic}`, role: "alerts" });
+  const reader = await TopicValues.open(connection, topic, { ...settings, what: `${settings.flag ?? "--alerts"} ${KAFKA_ALERTS_PREFIX}${topic}`, role: settings.flag === undefined ? "alerts" : "topic-reader" });
   return {
     name: `kafka://${connection.bootstrap.join(",")}/${topic}`,
     topic,

@@ -23,17 +23,17 @@ const require = createRequire(import.meta.url);
 let echartsSource: Promise<string> | undefined;
 
 /** ECharts' minified build, read once from the installed package. */
-function echarts(): Promise<string> {
+export function echarts(): Promise<string> {
   echartsSource ??= readFile(require.resolve("echarts/dist/echarts.min.js"), "utf8");
   return echartsSource;
 }
 
 /** JSON safe to place inside a <script> element. */
-function scriptJson(value: unknown): string {
+export function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 }
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 
 export interface HtmlOptions {
