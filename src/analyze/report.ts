@@ -122,8 +122,27 @@ export interface OutlierRule {
   readonly min_group?: number;
 }
 
+/**
+ * Outliers counted by transaction (one is flagged when any of its measurements is), to compare the
+ * grouped rule, which counts gaps, with the pooled rule's transaction figures. Injected: transactions
+ * with an injected outlier that ended (`injected`).
+ */
+export interface TransactionLevelReport {
+  readonly flagged: number;
+  readonly true_positives: number;
+  readonly false_positives: number;
+  readonly false_negatives: number;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  /** False when the count could not be made exact in bounded memory (see grouped-outliers.ts): then flagged is a lower bound. */
+  readonly exact: boolean;
+  readonly flagged_at_most: number;
+}
+
 export interface OutlierReport {
   readonly rule: OutlierRule;
+  /** The same figures counted by transaction (under the pooled and fixed rules, equal to the ones below). */
+  readonly by_transaction: TransactionLevelReport;
   /** Transactions that ended with an injected outlier (see `ground_truth.source`). */
   readonly injected: number;
   /** Their injected outlier waits. */

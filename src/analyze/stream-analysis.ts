@@ -546,7 +546,7 @@ export class StreamAnalysis implements EventHandler {
       const value = gapMs[i]!;
       const injected = injectedAt.has(i) || fromSteps.includes(fromStep);
       if (injected) measuredInjected++;
-      if (!grouped.count(workflow, fromStep, value, injected, txn.seq)) continue;
+      if (!grouped.count(workflow, fromStep, value, injected, txn.seq, true)) continue;
       judged ??= this.judged(txn, value, labels, duration, outcome);
       grouped.keep({ ...judged, value, injected, workflow, fromStep });
     }

@@ -65,6 +65,8 @@ export async function renderHtml(report: AnalysisReport, options: HtmlOptions = 
       flagged: o.flagged,
       truePositives: o.true_positives,
       missed: o.missed,
+      byTransaction: o.by_transaction,
+      injectedTransactions: o.injected,
     },
   };
   const title = `wfsim analyze: ${report.sources.join(", ")}`;
@@ -361,6 +363,11 @@ const PAGE_SCRIPT = String.raw`
   var o = data.outliers;
   document.getElementById("confusion").textContent = "In all: " + o.injected + " injected, " + o.flagged + " flagged, " + o.truePositives + " found, " +
     (o.flagged - o.truePositives) + " false positives, " + (o.injected - o.truePositives) + " missed (counted in " + (o.unit === "gap" ? "gaps" : "transactions") + ").";
+  if (o.unit === "gap") {
+    var bt = o.byTransaction;
+    document.getElementById("confusion").textContent += " By transaction (flagged when any of its gaps is): " + bt.flagged + (bt.exact ? "" : " (at least; at most " + bt.flagged_at_most + ")") +
+      " flagged, " + bt.true_positives + " of " + o.injectedTransactions + " injected found.";
+  }
   if (o.missed.length > 0) {
     document.getElementById("missed").innerHTML = '<table class="missed"><tr><th>missed (first ' + o.missed.length + ')</th><th>group</th><th>value (ms)</th><th>threshold (ms)</th></tr>' +
       o.missed.map(function (m) {

@@ -220,6 +220,14 @@ export function renderText(report: AnalysisReport): string {
       `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps); ${unit}s flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
         ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
     );
+    const b = o.by_transaction;
+    if (unit === "gap") {
+      const bound = b.exact ? "" : ` (at least; at most ${n(b.flagged_at_most)}: not exact in bounded memory here)`;
+      out.push(
+        `  by transaction (flagged when any of its gaps is, as the pooled rule counts): ${n(b.flagged)} flagged${bound}, true positives ${n(b.true_positives)}` +
+          ` of ${n(o.injected)} injected, precision ${percent(b.precision)}, recall ${percent(b.recall)}`,
+      );
+    }
   } else if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
   else if (rule.method === "fixed") out.push(`Outliers: flagged when the ${judged} exceeds ${ms(rule.threshold_ms)} ms (fixed threshold)`);
   else {
