@@ -358,7 +358,7 @@ export class GroupedJudge {
  * above its group's threshold. Thresholds are known only at the end, and counting "any of its gaps"
  * exactly would need every transaction's gaps; instead each group keeps a running candidate threshold
  * (the rule's, with k lowered to max(k / 2, k − 1), from the group's measurements so far, refreshed
- * whenever the group has grown by a quarter), and the gaps above it are kept with their transaction.
+ * whenever the group has doubled), and the gaps above it are kept with their transaction.
  * At the end the kept gaps are judged against the final thresholds. The count is exact when, in every
  * group, the kept gaps above its threshold are as many as the gaps it flagged (every flagged gap was
  * kept); otherwise (a stream whose baselines fell a lot, or more than MAX_CANDIDATE_GAPS candidates)
@@ -381,7 +381,8 @@ class TransactionCandidates {
   refresh(group: Group): void {
     const baseline = logBaseline(group.all().sorted(), this.k);
     group.candidateMs = baseline?.thresholdMs ?? -Infinity;
-    group.nextRefresh = Math.max(group.count + MIN_GROUP, Math.ceil(group.count * 1.25));
+    // Doubling: a refresh reads the group's whole table, so a few dozen per group at most.
+    group.nextRefresh = 2 * group.count;
   }
 
   add(groupId: number, value: number, seq: number, txnInjected: boolean): void {
