@@ -4,6 +4,7 @@
  */
 import { invalidOption } from "../config/sim-options.ts";
 import { integer, number, oneOf, type ValueKind } from "../config/values.ts";
+import { DURATION_EXPECTED, positiveDuration } from "../config/units.ts";
 import { WfsimError } from "../errors.ts";
 import { OUTLIER_RULES, type OutlierOptions } from "./score/outliers.ts";
 
@@ -24,7 +25,23 @@ export interface AnalyzeOptionsInput {
   readonly thresholdMs?: number | string | undefined;
   readonly madK?: number | string | undefined;
   readonly listLimit?: number | string | undefined;
+  /** The over-time breakdown's interval: "auto" (the default) or a duration ("1m", "30s", ms). */
+  readonly interval?: number | string | undefined;
 }
+
+/** An analysis's options once validated: the outlier rule's, and the breakdown's interval (undefined: automatic). */
+export interface AnalysisOptions extends OutlierOptions {
+  readonly intervalMs?: number | undefined;
+}
+
+const interval: ValueKind<number | "auto"> = {
+  expected: `auto or ${DURATION_EXPECTED}, at least 1ms`,
+  parse(raw) {
+    if (raw === "auto") return "auto";
+    const ms = positiveDuration.parse(raw);
+    return ms !== undefined && ms >= 1 ? ms : undefined;
+  },
+};
 
 const KINDS = {
   measure: oneOf(MEASURES),
@@ -32,9 +49,10 @@ const KINDS = {
   thresholdMs: number(0, Number.MAX_SAFE_INTEGER),
   madK: number(0, 1_000_000, { minExclusive: true }),
   listLimit: integer(0, 100_000),
+  interval,
 } satisfies { [K in keyof AnalyzeOptionsInput]-?: ValueKind<unknown> };
 
-export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: string) => string = (key) => key): OutlierOptions {
+export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: string) => string = (key) => key): AnalysisOptions {
   function read<K extends keyof typeof KINDS>(key: K): ReturnType<(typeof KINDS)[K]["parse"]> {
     const raw = input[key];
     if (raw === undefined) return undefined as ReturnType<(typeof KINDS)[K]["parse"]>;
@@ -43,6 +61,7 @@ export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: 
     return value as ReturnType<(typeof KINDS)[K]["parse"]>;
   }
   const thresholdMs = read("thresholdMs");
+  const intervalMs = read("interval");
   if (thresholdMs !== undefined && input.madK !== undefined) {
     throw new WfsimError("INVALID_OPTION", `${nameOf("madK")} applies to the median rule, which ${nameOf("thresholdMs")} replaces: give one of them`);
   }
@@ -52,5 +71,6 @@ export function resolveOutlierOptions(input: AnalyzeOptionsInput, nameOf: (key: 
     madK: read("madK") ?? ANALYZE_DEFAULTS.madK,
     listLimit: read("listLimit") ?? ANALYZE_DEFAULTS.listLimit,
     ...(thresholdMs !== undefined ? { thresholdMs } : {}),
+    ...(intervalMs !== undefined && intervalMs !== "auto" ? { intervalMs } : {}),
   };
 }

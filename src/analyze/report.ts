@@ -65,6 +65,14 @@ export interface StepBaselineReport {
   readonly work_ms: StepFigureReport | null;
   /** pre_delay_ms of its first attempts; null when the stream has none (a blind stream). */
   readonly pre_wait_ms: StepFigureReport | null;
+  /** The gap from this step's step_done to the next step's first step_open; null when none was measured (the last step). */
+  readonly gap_ms: StepFigureReport | null;
+  /** step_failed events of this step (failed attempts, retried or final). */
+  readonly failures: number;
+  /** step_retry events of this step. */
+  readonly retries: number;
+  /** Transactions labelled stuck, silent to the end, that went silent in this step (after its step_open, before the next step's). */
+  readonly stuck: number;
 }
 
 /** One group's baseline under the grouped rule (a workflow's gap from_step -> to_step, or its durations). */
@@ -114,8 +122,27 @@ export interface OutlierRule {
   readonly min_group?: number;
 }
 
+/**
+ * Outliers counted by transaction (one is flagged when any of its measurements is), to compare the
+ * grouped rule, which counts gaps, with the pooled rule's transaction figures. Injected: transactions
+ * with an injected outlier that ended (`injected`).
+ */
+export interface TransactionLevelReport {
+  readonly flagged: number;
+  readonly true_positives: number;
+  readonly false_positives: number;
+  readonly false_negatives: number;
+  readonly precision: number | null;
+  readonly recall: number | null;
+  /** False when the count could not be made exact in bounded memory (see grouped-outliers.ts): then flagged is a lower bound. */
+  readonly exact: boolean;
+  readonly flagged_at_most: number;
+}
+
 export interface OutlierReport {
   readonly rule: OutlierRule;
+  /** The same figures counted by transaction (under the pooled and fixed rules, equal to the ones below). */
+  readonly by_transaction: TransactionLevelReport;
   /** Transactions that ended with an injected outlier (see `ground_truth.source`). */
   readonly injected: number;
   /** Their injected outlier waits. */
@@ -345,6 +372,45 @@ export interface WorkflowReport {
   readonly transactions: TransactionCounts;
   /** duration_ms of its transaction_close events. */
   readonly duration_ms: Summary;
+  /** step_failed and step_retry events of its transactions. */
+  readonly step_failures: number;
+  readonly retries: number;
+}
+
+/** One interval of the stream (`over_time.rows`): what happened in [start_ts_ms, start_ts_ms + interval_ms). */
+export interface OverTimeRow {
+  readonly start_ts_ms: number;
+  /** transaction_open events. */
+  readonly opened: number;
+  /** Transactions that ended in it, by how. */
+  readonly completed: number;
+  readonly failed: number;
+  readonly aborted: number;
+  /** Valid events, and per second of the interval (the first and last intervals are cut by the stream's ends, so theirs read low). */
+  readonly events: number;
+  readonly events_per_s: number;
+  /**
+   * duration_ms of the transactions completed in it: p50 and p99 from a log-linear histogram (never
+   * below the exact nearest-rank value, less than 0.8% above it), and the largest (exact).
+   */
+  readonly duration_p50_ms: number | null;
+  readonly duration_p99_ms: number | null;
+  readonly duration_max_ms: number | null;
+  /** Stream-check findings, by kind, at the time of the event that showed them (never_closed: the transaction's last event). */
+  readonly findings: Readonly<Record<ViolationKind, number>>;
+}
+
+/** The stream broken down by time (measure/over-time.ts). */
+export interface OverTimeReport {
+  readonly interval_ms: number;
+  /** "auto": the smallest of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 7 d (then doubling) giving at most max_rows; "asked": --interval. */
+  readonly chosen_by: "auto" | "asked";
+  readonly asked_ms: number | null;
+  readonly max_rows: number;
+  /** The interval asked for would have made more than max_rows: it was doubled until it did not. */
+  readonly coarsened: boolean;
+  /** From the stream's first interval to its last, empty ones included. */
+  readonly rows: readonly OverTimeRow[];
 }
 
 export interface AnalysisReport {
@@ -378,6 +444,8 @@ export interface AnalysisReport {
   readonly workflows: readonly WorkflowReport[];
   /** Per workflow and step: work and pre-step wait, with baselines (score/step-baselines.ts). */
   readonly step_baselines: readonly StepBaselineReport[];
+  /** The stream per interval of time. */
+  readonly over_time: OverTimeReport;
   readonly outliers: OutlierReport;
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;

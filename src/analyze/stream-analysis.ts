@@ -10,11 +10,13 @@ import { R, T, X } from "./read/event-fields.ts";
 import { FrequencyTable } from "./measure/frequency.ts";
 import { LineScanner, type EventHandler } from "./read/line-scanner.ts";
 import type { LineRanges } from "./read/source.ts";
-import { OutlierJudge, type Judged, type OutlierOptions } from "./score/outliers.ts";
+import { OutlierJudge, type Judged } from "./score/outliers.ts";
+import type { AnalysisOptions } from "./options.ts";
+import { OverTime } from "./measure/over-time.ts";
 import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
 import { StepBaselines } from "./score/step-baselines.ts";
-import { histogram, timelineOf } from "./render/chart-data.ts";
-import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction } from "./report.ts";
+import { evenly, histogram, SpreadSample, timelineOf } from "./render/chart-data.ts";
+import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction, type ViolationExample, type ViolationKind } from "./report.ts";
 import {
   describePosition,
   END_POSITION,
@@ -49,16 +51,17 @@ export const RECENTLY_ENDED = 16_384;
 /** Distinct unknown event types counted by name; more are counted under "(other)". */
 const MAX_UNKNOWN_TYPES = 100;
 /**
- * Transactions drawn on the HTML timeline besides the flagged and missed ones: every `stride`-th to
- * end, the stride doubling (and every other kept one dropped) whenever 2 × TIMELINE_SAMPLE are kept,
- * so the sample spreads evenly over the whole run, however long, in bounded memory.
+ * Transactions drawn on the HTML timeline: samples spread evenly over the whole run, however long, in
+ * bounded memory (SpreadSample), of the ordinary ones and of those with an injected outlier or a
+ * failure, beside the most extreme flagged, the missed, and some of those still open at the end
+ * (stuck ones first), each spread over the run.
  */
-const TIMELINE_SAMPLE = 40;
+const TIMELINE_SAMPLE = { ordinary: 30, injected: 10, failed: 10, flagged: 10, missed: 10, stuck: 10, open: 5 } as const;
 
 /** The event that ends a transaction, by outcome. */
 const END_TYPES: Record<Outcome, string> = { completed: "transaction_close", aborted: "transaction_aborted", failed: "transaction_failed" };
 
-export interface StreamAnalysisOptions extends OutlierOptions {
+export interface StreamAnalysisOptions extends AnalysisOptions {
   readonly truth: GroundTruth;
   readonly alerts?: AlertScorer | undefined;
   /** Collect what the HTML page draws (histograms, a timeline of some transactions). */
@@ -117,13 +120,15 @@ export class StreamAnalysis implements EventHandler {
   private readonly stepBaselines = new StepBaselines();
   private readonly concurrency = new ConcurrencyTimeline();
   private readonly violations = new Violations();
+  private readonly overTime: OverTime;
   /** The pooled rule (or a fixed threshold), or the grouped rule: exactly one of them judges. */
   private readonly judge: OutlierJudge | undefined;
   private readonly grouped: GroupedJudge | undefined;
-  private readonly timelineSample: Judged[] = [];
-  private timelineStride = 1;
-  /** Transactions ended so far (the timeline sample's clock). */
-  private endedCount = 0;
+  private readonly timelineSample = {
+    ordinary: new SpreadSample<Judged>(TIMELINE_SAMPLE.ordinary),
+    injected: new SpreadSample<Judged>(TIMELINE_SAMPLE.injected),
+    failed: new SpreadSample<Judged>(TIMELINE_SAMPLE.failed),
+  };
   private readonly windows: GoldenWindows | undefined;
   private readonly windowsByStep: boolean;
 
@@ -136,6 +141,7 @@ export class StreamAnalysis implements EventHandler {
     this.judge = pooled ? new OutlierJudge(options) : undefined;
     this.grouped = pooled ? undefined : new GroupedJudge(options);
     this.scanner = new LineScanner(this);
+    this.overTime = new OverTime({ intervalMs: options.intervalMs });
   }
 
   /**
@@ -266,12 +272,13 @@ export class StreamAnalysis implements EventHandler {
     if (ts < this.firstTs) this.firstTs = ts;
     if (ts > this.lastTs) this.lastTs = ts;
     this.windows?.advance(ts);
+    this.overTime.event(ts);
 
     let txn = this.open.find(bytes, idStart, idEnd, hash);
     if (txn === undefined) {
       const ended = this.ended.find(bytes, idStart, idEnd, hash);
       if (ended !== undefined) {
-        this.afterEnd(ended, code);
+        this.afterEnd(ended, code, ts);
         return;
       }
       const key = bytes.toString("latin1", idStart, idEnd);
@@ -292,17 +299,17 @@ export class StreamAnalysis implements EventHandler {
     const position = this.positionOf(code);
     if (position !== END_POSITION) {
       if (txn.hasSeen(position)) {
-        this.violations.add("duplicates", () => this.example(txn!, `${describePosition(position)} again`));
+        this.finding("duplicates", ts, () => this.example(txn!, `${describePosition(position)} again`));
         return;
       }
       txn.markSeen(position);
     }
     if (position < txn.position) {
       const after = describePosition(txn.position);
-      this.violations.add("out_of_order", () => this.example(txn!, `${describePosition(position)} after ${after}`));
+      this.finding("out_of_order", ts, () => this.example(txn!, `${describePosition(position)} after ${after}`));
     } else if (ts < txn.lastTs) {
       const last = txn.lastTs;
-      this.violations.add("out_of_order", () => this.example(txn!, `${describePosition(position)} at ts_ms ${ts}, before the previous event's ${last}`));
+      this.finding("out_of_order", ts, () => this.example(txn!, `${describePosition(position)} at ts_ms ${ts}, before the previous event's ${last}`));
     }
     if (position > txn.position) txn.position = position;
     if (ts > txn.lastTs) txn.lastTs = ts;
@@ -316,6 +323,7 @@ export class StreamAnalysis implements EventHandler {
         txn.openSeen = true;
         txn.opened = ts;
         txn.stuckLabelled = regs[R.stuck] === 1;
+        this.overTime.opened(ts);
         txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
         if (this.windows !== undefined && !this.windowsByStep) this.windows.opened(ts, this.windowGroup(txn, 0));
         break;
@@ -380,11 +388,15 @@ export class StreamAnalysis implements EventHandler {
       }
       case T.stepFailed:
         txn.failures++;
+        this.stepBaselines.failure(txn.workflow?.name ?? "", regs[R.step]!);
+        if (txn.workflow !== undefined) txn.workflow.stepFailures++;
         txn.marks?.push(MARK_STEP_FAILED, regs[R.step]!, ts, regs[R.attempt]!);
         break;
       case T.stepRetry: {
         const backoff = regs[R.backoff]!;
         if (!Number.isNaN(backoff)) this.backoffs.add(backoff);
+        this.stepBaselines.retry(txn.workflow?.name ?? "", regs[R.step]!);
+        if (txn.workflow !== undefined) txn.workflow.retries++;
         break;
       }
       case T.close:
@@ -414,6 +426,7 @@ export class StreamAnalysis implements EventHandler {
   /** A gap measured: from step_done `fromStep` to the next step's first step_open. */
   private gap(txn: TransactionState, fromStep: number, gap: number): void {
     this.gaps.add(gap);
+    this.stepBaselines.gap(txn.workflow?.name ?? "", fromStep, gap);
     txn.gapFrom[txn.gapCount] = fromStep;
     txn.gapMs[txn.gapCount] = gap;
     txn.gapCount++;
@@ -421,6 +434,12 @@ export class StreamAnalysis implements EventHandler {
       txn.maxGap = gap;
       txn.maxGapAfterStep = fromStep;
     }
+  }
+
+  /** A stream-check finding, counted at `ts` in the breakdown over time too. */
+  private finding(kind: ViolationKind, ts: number, example: () => ViolationExample): void {
+    this.violations.add(kind, example);
+    this.overTime.finding(kind, ts);
   }
 
   /** The place in a transaction's life of the event the scanner holds (see transaction-state.ts). */
@@ -451,19 +470,22 @@ export class StreamAnalysis implements EventHandler {
   }
 
   /** An event for a transaction that has already ended: a duplicate, or a straggler. */
-  private afterEnd(txn: TransactionState, code: number): void {
+  private afterEnd(txn: TransactionState, code: number, ts: number): void {
     const position = this.positionOf(code);
     if (position === END_POSITION || txn.hasSeen(position)) {
-      this.violations.add("duplicates", () => this.example(txn, `${EVENT_TYPES[code]} again, after the transaction ended`));
+      this.finding("duplicates", ts, () => this.example(txn, `${EVENT_TYPES[code]} again, after the transaction ended`));
     } else {
       txn.markSeen(position);
-      this.violations.add("out_of_order", () => this.example(txn, `${describePosition(position)} after the transaction ended`));
+      this.finding("out_of_order", ts, () => this.example(txn, `${describePosition(position)} after the transaction ended`));
       // It was counted missing when the transaction ended: once all that was missing has come, the
       // events were late, not lost, and the transaction is one finding per late event, not two.
       const complete = txn.outcome === "failed" ? positionOfStepOpen(txn.endStep) + 1 : positionOfStepDone(txn.endStep) + 1;
       if (txn.missingReported > 0 && position < complete) {
         txn.missingReported--;
-        if (txn.missingReported === 0) this.violations.retract("missing_steps", txn.id);
+        if (txn.missingReported === 0) {
+          this.violations.retract("missing_steps", txn.id);
+          this.overTime.finding("missing_steps", txn.endedTs, -1);
+        }
       }
     }
   }
@@ -491,8 +513,9 @@ export class StreamAnalysis implements EventHandler {
         txn.windowStep = 0;
       }
     }
+    this.overTime.ended(ts, outcome, duration);
     if (!txn.openSeen) {
-      this.violations.add("close_without_open", () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
+      this.finding("close_without_open", ts, () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
     }
     const complete = outcome === "failed" ? positionOfStepOpen(step) + 1 : positionOfStepDone(step) + 1;
     // A blind stream (its opens carry steps_planned) has no inter_step_wait to miss.
@@ -502,7 +525,7 @@ export class StreamAnalysis implements EventHandler {
       txn.missingReported = missing.count;
       const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
       const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
-      this.violations.add("missing_steps", () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
+      this.finding("missing_steps", ts, () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
     }
     if (outcome === "completed") {
       this.durations.add(duration);
@@ -521,14 +544,9 @@ export class StreamAnalysis implements EventHandler {
       this.judge.keep(judged);
     }
     if (this.grouped !== undefined) judged = this.judgeGrouped(txn, labels, duration, outcome);
-    if (this.options.charts && this.endedCount++ % this.timelineStride === 0) {
-      this.timelineSample.push(judged ?? this.judged(txn, value, labels, duration, outcome));
-      if (this.timelineSample.length >= 2 * TIMELINE_SAMPLE) {
-        let kept = 0;
-        for (let i = 0; i < this.timelineSample.length; i += 2) this.timelineSample[kept++] = this.timelineSample[i]!;
-        this.timelineSample.length = kept;
-        this.timelineStride *= 2;
-      }
+    if (this.options.charts) {
+      const sample = injected ? this.timelineSample.injected : outcome !== "completed" || txn.failures > 0 ? this.timelineSample.failed : this.timelineSample.ordinary;
+      sample.offer(() => judged ?? this.judged(txn, value, labels, duration, outcome));
     }
     this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);
@@ -578,7 +596,7 @@ export class StreamAnalysis implements EventHandler {
       const value = gapMs[i]!;
       const injected = injectedAt.has(i) || fromSteps.includes(fromStep);
       if (injected) measuredInjected++;
-      if (!grouped.count(workflow, fromStep, value, injected, txn.seq)) continue;
+      if (!grouped.count(workflow, fromStep, value, injected, txn.seq, true)) continue;
       judged ??= this.judged(txn, value, labels, duration, outcome);
       grouped.keep({ ...judged, value, injected, workflow, fromStep });
     }
@@ -629,6 +647,8 @@ export class StreamAnalysis implements EventHandler {
       const labels = stillOpenLabels[index];
       this.labels.count(labels, true);
       txn.workflow?.stillOpen(labels?.stuck !== undefined);
+      // Where it went silent: the step of its furthest event (step_open k to the wait after step k).
+      if (labels?.stuck !== undefined) this.stepBaselines.stuck(txn.workflow?.name ?? "", Math.max(1, Math.floor((txn.position + 2) / 3)));
       this.options.alerts?.settle(txn.key, labels);
       if (labels?.stuck !== undefined && this.windows !== undefined) {
         if (!this.windowsByStep) {
@@ -637,7 +657,7 @@ export class StreamAnalysis implements EventHandler {
       }
       // Silent as its label says: what was injected, not something the stream lost.
       if (labels?.stuck !== undefined) return;
-      this.violations.add("never_closed", () => ({
+      this.finding("never_closed", txn.lastTs, () => ({
         txn_id: txn.id,
         source: txn.firstSource,
         line: txn.firstLine,
@@ -692,6 +712,7 @@ export class StreamAnalysis implements EventHandler {
       concurrency: this.concurrency.report(),
       workflows: this.workflows.report(),
       step_baselines: this.stepBaselines.report(this.options.madK),
+      over_time: this.overTime.report(),
       outliers: outliers.report,
       ground_truth: groundTruth,
       ...(this.options.alerts !== undefined ? { alerts: this.options.alerts.report() } : {}),
@@ -702,12 +723,23 @@ export class StreamAnalysis implements EventHandler {
 
     const flaggedIds = new Set(outliers.flagged.map((judged) => judged.txnId));
     const drawn = new Map<string, TimelineTransaction>();
-    for (const judged of [...outliers.flagged, ...outliers.missed, ...this.timelineSample]) {
+    const sampled = [
+      ...outliers.flagged.slice(0, TIMELINE_SAMPLE.flagged),
+      ...outliers.missed.slice(0, TIMELINE_SAMPLE.missed),
+      ...this.timelineSample.injected.items,
+      ...this.timelineSample.failed.items,
+      ...this.timelineSample.ordinary.items,
+    ];
+    for (const judged of sampled) {
       if (judged.timeline !== undefined && !drawn.has(judged.txnId)) {
         drawn.set(judged.txnId, { ...judged.timeline, flagged: flaggedIds.has(judged.txnId) });
       }
     }
-    stillOpen.slice(0, 10).forEach((txn, index) => drawn.set(txn.id, timelineOf(txn, stillOpenLabels[index])));
+    // Still open at the end: stuck ones (labelled to go silent) and others (never closed), spread over the run.
+    const open = stillOpen.map((txn, index) => ({ txn, labels: stillOpenLabels[index] }));
+    const stuck = evenly(open.filter((o) => o.labels?.stuck !== undefined), TIMELINE_SAMPLE.stuck);
+    const unclosed = evenly(open.filter((o) => o.labels?.stuck === undefined), TIMELINE_SAMPLE.open);
+    for (const { txn, labels } of [...stuck, ...unclosed]) drawn.set(txn.id, timelineOf(txn, labels));
     return {
       ...report,
       charts: {

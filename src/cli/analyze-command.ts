@@ -39,6 +39,7 @@ export const ANALYZE_FLAG_NAMES: Record<string, string> = {
   rule: "--outlier-rule",
   listLimit: "--list",
   windows: "--windows",
+  interval: "--interval",
 };
 
 const FORMATS = oneOf(["text", "json"] as const);
@@ -99,7 +100,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
   const windows = windowsInput(flags, followOptions !== undefined);
   if (flags.dryRun === true) {
-    resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
+    resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list), interval: text(flags.interval) }, nameOf);
     const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
     const what = followOptions !== undefined ? `follow ${from}${followOptions.group === undefined ? "" : ` in group ${followOptions.group}`}` : `analyze ${from}`;
     context.stderr.write(`wfsim: --dry-run: the flags are valid; would ${what}; nothing was opened or read\n`);
@@ -155,6 +156,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       thresholdMs: text(flags.thresholdMs),
       madK: text(flags.madK),
       listLimit: text(flags.list),
+      interval: text(flags.interval),
       alerts,
       truth,
       charts: html !== undefined,

@@ -97,6 +97,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--mad-k <k>", `flag above k robust standard deviations: grouped, ln(1 + ms) > median + k × 1.4826 × MAD of the group's ln(1 + ms); pooled, ms > median + k × 1.4826 × MAD (default: ${ANALYZE_DEFAULTS.madK})`))
     .addOption(new Option("--threshold-ms <ms>", "flag above this fixed threshold instead"))
     .addOption(new Option("--list <n>", `flagged and missed transactions listed by name (default: ${ANALYZE_DEFAULTS.listLimit})`))
+    .addOption(new Option("--interval <auto|duration>", "the breakdown over time: one row per interval (30s, 1m, 1h, ...); auto: the smallest of 1s, 10s, 1m, 5m, 15m, 1h, 6h, 1d, 7d giving at most 200 rows (default: auto)"))
     .addOption(new Option("--dry-run", "check every flag and the scenario, say in one line on stderr what would be read, and exit 0 without opening a file or connecting"))
     .addOption(new Option("--windows <size>", "also compute golden windowed results: tumbling event-time windows of this size (500ms, 30s, 1m, 5m, 1h), aligned on the epoch; see below").helpGroup("Golden windows:"))
     .addOption(new Option("--by <workflow|step>", "one row per window and workflow, or per window, workflow and step (default: one row per window)").helpGroup("Golden windows:"))

@@ -58,6 +58,7 @@ describe("wfsim analyze (CLI)", () => {
       "concurrency",
       "workflows",
       "step_baselines",
+      "over_time",
       "outliers",
       "ground_truth",
       "violations",

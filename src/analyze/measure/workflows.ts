@@ -17,6 +17,8 @@ export class WorkflowFigures {
   failed = 0;
   open = 0;
   stuck = 0;
+  stepFailures = 0;
+  retries = 0;
   readonly durations = new FrequencyTable();
 
   constructor(name: string) {
@@ -39,6 +41,8 @@ export class WorkflowFigures {
       name: this.name,
       transactions: { total: completed + aborted + failed + open, completed, aborted, failed, open, stuck },
       duration_ms: this.durations.summary(),
+      step_failures: this.stepFailures,
+      retries: this.retries,
     };
   }
 }

@@ -58,3 +58,41 @@ export function histogram(sorted: SortedCounts): Histogram {
   for (let i = 0; i < values.length; i++) bins[Math.floor((values[i]! - start) / width)]! += counts[i]!;
   return { start_ms: start, bin_ms: width, counts: bins };
 }
+
+/**
+ * A sample spread evenly over a stream of unknown length in bounded memory: every `stride`-th item
+ * offered is kept; when 2 × `size` are kept, every other one is dropped and the stride doubles.
+ */
+export class SpreadSample<T> {
+  private readonly size: number;
+  private readonly kept: T[] = [];
+  private stride = 1;
+  private offered = 0;
+
+  constructor(size: number) {
+    this.size = size;
+  }
+
+  /** Offers the next item: `make` is called only when it is kept. */
+  offer(make: () => T): void {
+    if (this.offered++ % this.stride !== 0) return;
+    this.kept.push(make());
+    if (this.kept.length >= 2 * this.size) {
+      let at = 0;
+      for (let i = 0; i < this.kept.length; i += 2) this.kept[at++] = this.kept[i]!;
+      this.kept.length = at;
+      this.stride *= 2;
+    }
+  }
+
+  get items(): readonly T[] {
+    return this.kept;
+  }
+}
+
+/** At most `size` of `items`, evenly spaced (the first and the last among them). */
+export function evenly<T>(items: readonly T[], size: number): T[] {
+  if (items.length <= size) return [...items];
+  if (size <= 1) return items.slice(0, size);
+  return Array.from({ length: size }, (_, i) => items[Math.round((i * (items.length - 1)) / (size - 1))]!);
+}

@@ -7,6 +7,8 @@ import type {
   InvalidLine,
   KafkaInputReport,
   KafkaTopicReport,
+  OverTimeReport,
+  StepBaselineReport,
   StepFigureReport,
   ViolationKind,
   WorkflowReport,
@@ -52,9 +54,19 @@ function table(rows: readonly [string, Summary][]): string[] {
   return [line(header), ...cells.map(line)];
 }
 
+/** Columns right-aligned but the first. */
+function aligned(header: readonly string[], cells: readonly (readonly string[])[]): string[] {
+  const widths = header.map((_, i) => Math.max(header[i]!.length, ...cells.map((row) => row[i]!.length)));
+  const line = (row: readonly string[]) =>
+    `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")}`.trimEnd();
+  return [line(header), ...cells.map(line)];
+}
+
 function workflowTable(workflows: readonly WorkflowReport[]): string[] {
-  const header = ["", "transactions", "completed", "failed", "aborted", "open", "stuck", "p50", "p95", "p99", "max"];
-  const cells = workflows.map(({ name, transactions: t, duration_ms: w }) => [
+  const header = ["", "transactions", "completed", "failed", "aborted", "open", "stuck", "step failures", "retries", "p50", "p95", "p99", "max"];
+  const cells = workflows.map((workflow) => {
+    const { name, transactions: t, duration_ms: w } = workflow;
+    return [
     name,
     n(t.total),
     n(t.completed),
@@ -62,15 +74,69 @@ function workflowTable(workflows: readonly WorkflowReport[]): string[] {
     n(t.aborted),
     n(t.open),
     n(t.stuck),
+    n(workflow.step_failures),
+    n(workflow.retries),
     ms(w.p50),
     ms(w.p95),
     ms(w.p99),
     ms(w.max),
+    ];
+  });
+  return aligned(header, cells);
+}
+
+/** Per workflow step: work, pre-step wait and the gap to the next step (p50/p90/p99 > threshold: above), failures, retries, stuck. */
+function stepTable(steps: readonly StepBaselineReport[]): string[] {
+  const cell = (f: StepFigureReport | null) =>
+    f === null ? "-" : `${ms(f.p50_ms)}/${ms(f.p90_ms)}/${ms(f.p99_ms)}${f.threshold_ms === null ? "" : ` > ${ms(Math.round(f.threshold_ms))}: ${n(f.above_threshold ?? 0)}`}`;
+  const header = ["step", "count", "work p50/p90/p99 > threshold: above", "pre-wait", "gap to next step", "failures", "retries", "stuck"];
+  const cells = steps.map((s) => [
+    `${s.workflow ?? "(no workflow)"} ${s.step}`,
+    n(s.work_ms?.count ?? 0),
+    cell(s.work_ms),
+    cell(s.pre_wait_ms),
+    cell(s.gap_ms),
+    n(s.failures),
+    n(s.retries),
+    n(s.stuck),
   ]);
-  const widths = header.map((_, i) => Math.max(header[i]!.length, ...cells.map((row) => row[i]!.length)));
-  const line = (row: readonly string[]) =>
-    `  ${row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join("  ")}`.trimEnd();
-  return [line(header), ...cells.map(line)];
+  return aligned(header, cells);
+}
+
+/** "1 min" for 60000: an interval's width as a person reads it. */
+export function intervalName(width: number): string {
+  for (const [unit, size] of [["d", 86_400_000], ["h", 3_600_000], ["min", 60_000], ["s", 1000]] as const) {
+    if (width >= size && width % size === 0) return `${width / size} ${unit}`;
+  }
+  return `${width} ms`;
+}
+
+function overTimeLines(o: OverTimeReport): string[] {
+  if (o.rows.length === 0) return [];
+  const how =
+    o.chosen_by === "auto"
+      ? `the smallest of 1 s, 10 s, 1 min, 5 min, 15 min, 1 h, 6 h, 1 d, 7 d giving at most ${o.max_rows} rows; --interval to choose`
+      : o.coarsened
+        ? `--interval ${intervalName(o.asked_ms!)} would make over ${n(o.max_rows)} rows: doubled`
+        : "--interval";
+  const header = ["interval start (UTC)", "opened", "completed", "failed", "aborted", "events", "events/s", "p50", "p99", "max", "findings"];
+  const cells = o.rows.map((r) => [
+    time(r.start_ts_ms).replace(".000Z", "Z"),
+    n(r.opened),
+    n(r.completed),
+    n(r.failed),
+    n(r.aborted),
+    n(r.events),
+    decimal.format(r.events_per_s),
+    ms(r.duration_p50_ms),
+    ms(r.duration_p99_ms),
+    ms(r.duration_max_ms),
+    n(Object.values(r.findings).reduce((sum, count) => sum + count, 0)),
+  ]);
+  return [
+    `Over time, per ${intervalName(o.interval_ms)} (${how}; p50/p99/max: durations in ms of the transactions completed then, p50 and p99 to within 0.8%)`,
+    ...aligned(header, cells),
+  ];
 }
 
 function flaggedLine(t: FlaggedTransaction): string {
@@ -124,18 +190,14 @@ export function renderText(report: AnalysisReport): string {
     out.push(...workflowTable(report.workflows));
   }
 
-  const measuredSteps = report.step_baselines.filter((s) => s.work_ms !== null || s.pre_wait_ms !== null);
+  const measuredSteps = report.step_baselines.filter((s) => s.work_ms !== null || s.pre_wait_ms !== null || s.gap_ms !== null || s.failures > 0 || s.stuck > 0);
   if (measuredSteps.length > 0) {
     out.push("");
-    out.push("By workflow step (ms; threshold: median + k × 1.4826 × upper MAD of ln(1 + ms), from 30 measurements)");
-    const cell = (f: StepFigureReport | null) =>
-      f === null ? "-" : `${ms(f.p50_ms)}/${ms(f.p90_ms)}/${ms(f.p99_ms)}${f.threshold_ms === null ? "" : ` > ${ms(Math.round(f.threshold_ms))}: ${n(f.above_threshold ?? 0)}`}`;
-    out.push("  step                      work p50/p90/p99 > threshold: above      pre-wait p50/p90/p99 > threshold: above");
-    for (const s of measuredSteps) {
-      const name = `${s.workflow ?? "(no workflow)"} ${s.step}`;
-      out.push(`  ${name.padEnd(24)}  ${cell(s.work_ms).padEnd(40)} ${cell(s.pre_wait_ms)}`);
-    }
+    out.push("By workflow step (ms, p50/p90/p99; threshold: median + k × 1.4826 × upper MAD of ln(1 + ms), from 30 measurements; stuck: went silent in the step)");
+    out.push(...stepTable(measuredSteps));
   }
+  const overTime = overTimeLines(report.over_time);
+  if (overTime.length > 0) out.push("", ...overTime);
 
   const o = report.outliers;
   const rule = o.rule;
@@ -158,6 +220,14 @@ export function renderText(report: AnalysisReport): string {
       `  injected ${n(o.injected)} transactions (${n(o.injected_gaps)} gaps); ${unit}s flagged ${n(o.flagged)}, true positives ${n(o.true_positives)},` +
         ` precision ${percent(o.precision)}, recall ${percent(o.recall)}`,
     );
+    const b = o.by_transaction;
+    if (unit === "gap") {
+      const bound = b.exact ? "" : ` (at least; at most ${n(b.flagged_at_most)}: not exact in bounded memory here)`;
+      out.push(
+        `  by transaction (flagged when any of its gaps is, as the pooled rule counts): ${n(b.flagged)} flagged${bound}, true positives ${n(b.true_positives)}` +
+          ` of ${n(o.injected)} injected, precision ${percent(b.precision)}, recall ${percent(b.recall)}`,
+      );
+    }
   } else if (rule.threshold_ms === null) out.push(`Outliers: nothing to judge (no ${rule.measure === "gap" ? "gaps" : "durations"} measured)`);
   else if (rule.method === "fixed") out.push(`Outliers: flagged when the ${judged} exceeds ${ms(rule.threshold_ms)} ms (fixed threshold)`);
   else {

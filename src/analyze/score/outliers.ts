@@ -133,6 +133,16 @@ export class OutlierJudge {
     return {
       report: {
         rule,
+        by_transaction: {
+          flagged: flaggedCount,
+          true_positives: truePositives,
+          false_positives: flaggedCount - truePositives,
+          false_negatives: this.injected - truePositives,
+          precision: flaggedCount === 0 ? null : truePositives / flaggedCount,
+          recall: this.injected === 0 ? null : truePositives / this.injected,
+          exact: true,
+          flagged_at_most: flaggedCount,
+        },
         injected: this.injected,
         injected_gaps: this.injectedGaps,
         flagged: flaggedCount,

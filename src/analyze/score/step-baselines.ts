@@ -1,11 +1,11 @@
 /**
- * Baselines of each workflow step's own figures: its work (a step_open to its step_done, the attempt
+ * Baselines of each workflow step's own figures (and its failures, retries and stuck transactions): its work (a step_open to its step_done, the attempt
  * that succeeded) and its pre-step wait (`pre_delay_ms` of the first attempt), by the grouped rule's
  * recipe (grouped-outliers.ts: median and upper MAD of ln(1 + ms), k robust standard deviations),
  * so a user sees per step what is usual and how many went past it. No outliers are injected there,
  * so nothing is scored against ground truth; the counts say how often a step ran unusually long.
  *
- * Memory: two frequency tables per workflow step (distinct values only), bounded by the steps.
+ * Memory: three frequency tables per workflow step (distinct values only), bounded by the steps.
  */
 import { FrequencyTable, percentile } from "../measure/frequency.ts";
 import type { StepBaselineReport, StepFigureReport } from "../report.ts";
@@ -16,6 +16,11 @@ interface Step {
   readonly step: number;
   readonly work: FrequencyTable;
   readonly preWait: FrequencyTable;
+  /** The gap from this step to the next. */
+  readonly gap: FrequencyTable;
+  failures: number;
+  retries: number;
+  stuck: number;
 }
 
 /** Steps followed by name; more (a stream with absurd step numbers) are not broken down. */
@@ -32,7 +37,8 @@ export class StepBaselines {
     let entry = steps[step];
     if (entry === undefined) {
       if (this.count >= MAX_STEPS || !Number.isInteger(step) || step < 1 || step > MAX_STEPS) return undefined;
-      entry = { workflow, step, work: new FrequencyTable({ denseSize: GROUP_DENSE_SIZE }), preWait: new FrequencyTable({ denseSize: GROUP_DENSE_SIZE }) };
+      const table = () => new FrequencyTable({ denseSize: GROUP_DENSE_SIZE });
+      entry = { workflow, step, work: table(), preWait: table(), gap: table(), failures: 0, retries: 0, stuck: 0 };
       steps[step] = entry;
       this.count++;
     }
@@ -49,6 +55,27 @@ export class StepBaselines {
 
   preWait(workflow: string, step: number, ms: number): void {
     if (ms >= 0) this.of(workflow, step)?.preWait.add(ms);
+  }
+
+  /** A gap from step `step` to the next (measured by the analysis whatever the outlier rule). */
+  gap(workflow: string, step: number, ms: number): void {
+    if (ms >= 0) this.of(workflow, step)?.gap.add(ms);
+  }
+
+  failure(workflow: string, step: number): void {
+    const entry = this.of(workflow, step);
+    if (entry !== undefined) entry.failures++;
+  }
+
+  retry(workflow: string, step: number): void {
+    const entry = this.of(workflow, step);
+    if (entry !== undefined) entry.retries++;
+  }
+
+  /** A transaction labelled stuck went silent in step `step`. */
+  stuck(workflow: string, step: number): void {
+    const entry = this.of(workflow, step);
+    if (entry !== undefined) entry.stuck++;
   }
 
   report(k: number): StepBaselineReport[] {
@@ -69,6 +96,15 @@ export class StepBaselines {
     };
     return this.steps
       .sort((a, b) => (a.workflow < b.workflow ? -1 : a.workflow > b.workflow ? 1 : a.step - b.step))
-      .map((s) => ({ workflow: s.workflow === "" ? null : s.workflow, step: s.step, work_ms: figure(s.work), pre_wait_ms: figure(s.preWait) }));
+      .map((s) => ({
+        workflow: s.workflow === "" ? null : s.workflow,
+        step: s.step,
+        work_ms: figure(s.work),
+        pre_wait_ms: figure(s.preWait),
+        gap_ms: figure(s.gap),
+        failures: s.failures,
+        retries: s.retries,
+        stuck: s.stuck,
+      }));
   }
 }

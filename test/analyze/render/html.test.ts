@@ -115,6 +115,11 @@ describe("analyze: the HTML report in a browser", () => {
     const timeline = report.charts!.timeline;
     assert.ok(timeline.some((t) => t.steps.some((s) => s.failed)), "a failed attempt is drawn");
     assert.ok(timeline.some((t) => t.stuck), "a stuck transaction is drawn");
+    assert.ok(timeline.some((t) => t.injected) && timeline.some((t) => t.flagged) && timeline.some((t) => t.outcome === "failed"), "injected, flagged and failed ones are drawn");
+    assert.ok(timeline.some((t) => !t.injected && !t.flagged && !t.stuck && t.outcome === "completed"), "ordinary ones are drawn");
+    // Spread over the whole run, not its first seconds: some open in its first tenth, some in its last.
+    const { first_ts_ms: first, span_ms: span } = report.time_span;
+    assert.ok(timeline.some((t) => t.opened! < first! + span! / 10) && timeline.some((t) => t.opened! > first! + (span! * 8) / 10), "the sample spans the run");
     await inBrowser(report, async (tab) => {
       const series = await tab.evaluate(() => {
         const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("timeline"));
@@ -122,6 +127,13 @@ describe("analyze: the HTML report in a browser", () => {
       });
       const drawn = Object.fromEntries(series as [string, number][]);
       assert.ok(drawn["failed attempt"]! > 0 && drawn["retry backoff"]! > 0, JSON.stringify(drawn));
+      // Stuck bars reach the stream's end.
+      const silentEnds = await tab.evaluate(() => {
+        const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("timeline"));
+        const silent = chart.getOption().series.find((s: { name: string }) => s.name === "silent until the stream's end");
+        return silent.data.map((item: number[]) => item[2]);
+      });
+      assert.ok(silentEnds.length > 0 && silentEnds.every((end: number) => end === report.time_span.last_ts_ms), JSON.stringify(silentEnds));
       const marked = await tab.evaluate(() => {
         const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("histograms"));
         return chart.getOption().series.map((s: { markLine?: { data?: { xAxis: number }[] } }) => s.markLine?.data?.[0]?.xAxis ?? null);
@@ -154,7 +166,7 @@ describe("analyze: the HTML report in a browser", () => {
 });
 
 const EXAMPLES = ["seed", "checkout", "flash-sale", "nightly-batch", "shop-orders", "payments-cloudevents", "onboarding"] as const;
-const VIEWS = ["histograms", "steps", "detection", "timeline", "concurrency"] as const;
+const VIEWS = ["histograms", "latency", "throughput", "findings", "steps", "detection", "timeline", "concurrency"] as const;
 
 describe("analyze: the HTML report of every shipped example", () => {
   for (const example of EXAMPLES) {
@@ -180,6 +192,27 @@ describe("analyze: the HTML report of every shipped example", () => {
             }
             // Every example's steps have gaps: the per-step view has data; detection has when anything was injected or flagged.
             assert.ok((await inked(tab, "steps")) > 1000, "#steps drawn");
+            // Every example completes transactions over its run: latency and throughput over time are drawn, one point per interval.
+            for (const id of ["latency", "throughput", "timeline"]) assert.ok((await inked(tab, id)) > 1000, `#${id} drawn`);
+            const points = await tab.evaluate(() => {
+              const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.getElementById("throughput"));
+              return chart.getOption().series[0].data.length;
+            });
+            assert.equal(points, report.over_time.rows.length);
+            assert.ok(report.over_time.rows.length > 1 && report.over_time.rows.length <= 200, `${report.over_time.rows.length} intervals`);
+            // wfsim's own output has no stream-check finding: the chart says so.
+            const findingsNote = await tab.evaluate(() => (globalThis as any).document.querySelector("#findings p.empty")?.textContent ?? null);
+            assert.match(findingsNote ?? "", /^No stream-check findings/);
+            // The timeline spans the run: its stream-time axis goes from the first event to the last, and its rows are not crowded.
+            const timeline = await tab.evaluate(() => {
+              const document = (globalThis as any).document;
+              const chart = (globalThis as any).echarts.getInstanceByDom(document.getElementById("timeline"));
+              const option = chart.getOption();
+              return { min: option.xAxis[0].min, max: option.xAxis[0].max, rows: option.yAxis[0].data.length, height: document.getElementById("timeline").clientHeight };
+            });
+            assert.deepEqual([timeline.min, timeline.max], [report.time_span.first_ts_ms, report.time_span.last_ts_ms]);
+            assert.ok(timeline.height >= timeline.rows * 16, `${timeline.rows} rows in ${timeline.height} px`);
+            assert.ok((await tab.evaluate(() => (globalThis as any).document.querySelectorAll("#step-table tr").length)) > 1, "the per-step table");
             const compared = report.outliers.injected_gaps > 0 || report.outliers.flagged > 0;
             assert.equal((await inked(tab, "detection")) > 1000, compared, "#detection drawn when there is something to compare");
             // The viewer is in New York; the axis speaks UTC: 09:00 UTC is "09:00:00", not 04:00.

@@ -30,7 +30,13 @@ describe("per-step baselines", () => {
       step: 1,
       work_ms: { count: 3, p50_ms: 20, p90_ms: 30, p99_ms: 30, max_ms: 30, threshold_ms: null, above_threshold: null },
       pre_wait_ms: { count: 3, p50_ms: 6, p90_ms: 7, p99_ms: 7, max_ms: 7, threshold_ms: null, above_threshold: null },
+      // The wait after step 1 is 0 ms (step 2 opens at step 1's done).
+      gap_ms: { count: 3, p50_ms: 0, p90_ms: 0, p99_ms: 0, max_ms: 0, threshold_ms: null, above_threshold: null },
+      failures: 0,
+      retries: 0,
+      stuck: 0,
     });
+    assert.equal(two!.gap_ms, null, "the last step has no gap after it");
     assert.deepEqual(two!.work_ms, { count: 3, p50_ms: 1, p90_ms: 1, p99_ms: 1, max_ms: 1, threshold_ms: null, above_threshold: null });
   });
 
@@ -46,6 +52,6 @@ describe("per-step baselines", () => {
     assert.equal(work.threshold_ms, logBaseline(table.sorted(), 3.5)!.thresholdMs);
     assert.equal(work.above_threshold, 1);
     assert.equal(work.count, 31);
-    assert.match(renderText(report), /\n {2}\(no workflow\) 1 +115\/127\/60,000 > \d[\d,]*: 1 +10\/10\/10 > 10: 0\n/);
+    assert.match(renderText(report), /\n {2}\(no workflow\) 1 +31 +115\/127\/60,000 > \d[\d,]*: 1 +10\/10\/10 > 10: 0 +0\/0\/0 > 0: 0 +0 +0 +0\n/);
   });
 });
