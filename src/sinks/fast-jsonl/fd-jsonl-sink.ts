@@ -80,6 +80,13 @@ export class FdJsonlSink implements EventSink {
     if (this.failure === undefined) this.lines.flush();
   }
 
+  /** A malformed line (a delivery fault) in the event's place: the lines before it are handed on first, so order holds. */
+  writeMalformed(_event: WfEvent, text: string): void {
+    if (this.failure !== undefined) return;
+    this.lines.flush();
+    this.enqueue(Buffer.from(`${text}\n`, "utf8"));
+  }
+
   drain(): Promise<void> {
     if (!this.backpressured) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));

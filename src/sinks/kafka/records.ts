@@ -22,6 +22,12 @@ export interface KafkaRecordMapper {
   /** Bytes the selected record adds to a batch, about. */
   readonly size: number;
   appendTo(batch: RecordBatchBuilder): void;
+  /**
+   * Prepares one record carrying `text` as its value in place of `event`'s (a delivery fault's
+   * malformed record), with the key, headers and timestamp `event` would have had; returns 1.
+   * Absent: this mapper cannot make one.
+   */
+  prepareMalformed?(event: WfEvent, text: string): number;
 }
 
 export { EVENT_TYPE_HEADER };
@@ -105,6 +111,13 @@ export class EventRecords implements KafkaRecordMapper {
     this.timestamp = event.ts_ms;
     this.keyHash = key.hash;
     return isTransactionEvent(event) ? 0 : 1;
+  }
+
+  prepareMalformed(event: WfEvent, text: string): number {
+    this.topicIndex = this.prepareEvent(event);
+    this.line = `${text}\n`;
+    this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
+    return 1;
   }
 
   /** Keys held in the cache now (bounded, whatever the stream). */
