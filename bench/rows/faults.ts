@@ -7,7 +7,7 @@
 import { median, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
 
-const SAMPLES = 1_000_000;
+const SAMPLES = 300_000;
 const EVENTS = SAMPLES * 16;
 const RUNS = 5;
 const DELIVERY =

@@ -220,18 +220,19 @@ export class DeliveryFaults {
   }
 
   private record(kind: FaultKind, event: WfEvent, out: WfEvent, seq: number, extra: Partial<FaultRecord>): FaultRecord {
+    // Fields in schema order, built without spreads: skewed transactions make one per record.
+    const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
     const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
-    return {
-      kind,
-      txn_id: event.txn_id,
-      type: event.type,
-      ...(step === undefined ? {} : { step }),
-      ...(event.workflow === undefined ? {} : { workflow: event.workflow }),
-      seq,
-      ts_ms: out.ts_ms,
-      due_ms: event.ts_ms,
-      ...extra,
-    };
+    if (step !== undefined) record.step = step;
+    if (event.workflow !== undefined) record.workflow = event.workflow;
+    record.seq = seq;
+    record.ts_ms = out.ts_ms;
+    record.due_ms = event.ts_ms;
+    if (extra.emitted_ms !== undefined) record.emitted_ms = extra.emitted_ms;
+    if (extra.delay_ms !== undefined) record.delay_ms = extra.delay_ms;
+    if (extra.offset_ms !== undefined) record.offset_ms = extra.offset_ms;
+    if (extra.as !== undefined) record.as = extra.as;
+    return record;
   }
 }
 
