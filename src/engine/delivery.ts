@@ -83,6 +83,8 @@ export class DeliveryFaults {
   readonly counts: FaultCounts = { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 };
   private readonly streams: RandomStreams;
   private readonly perRecord: readonly CompiledFault[];
+  /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
+  private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
   private readonly byTxn = new Map<number, TxnFaults>();
   private readonly spare: TxnFaults[] = [];
@@ -96,6 +98,8 @@ export class DeliveryFaults {
     const compiled = spec.faults.map(compile);
     this.perRecord = compiled.filter((fault) => fault.kind !== "skew" && fault.prob > 0);
     this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
+    const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined);
+    this.hitEdge = filtered ? 1 : this.perRecord.reduce((sum, fault) => sum + fault.prob, 0);
     if (compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0) && output.writeMalformed === undefined) {
       throw new TypeError("delivery: corrupt needs an output that can write a malformed record (JSON Lines or Kafka)");
     }
@@ -161,16 +165,22 @@ export class DeliveryFaults {
     const random = state.random;
     const seq = state.seq++;
     if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
-    let out = event;
+    // The event time: when the record is due, whatever its producer's clock says.
+    const due = event.ts_ms;
+    const out = event;
     if (state.skewed) {
-      const offset = state.skew < -event.ts_ms ? -event.ts_ms : state.skew;
-      out = { ...event, ts_ms: event.ts_ms + offset };
+      const offset = state.skew < -due ? -due : state.skew;
+      // In place: events are made fresh for each emit, and a copy of another shape would make the
+      // writers' field reads polymorphic for every event after it.
+      (out as { ts_ms: number }).ts_ms = due + offset;
       this.counts.skew++;
-      this.truth?.(this.record("skew", event, out, seq, { emitted_ms: event.ts_ms, offset_ms: offset }));
+      this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: offset }));
     }
     const faults = this.perRecord;
     if (faults.length === 0) return this.output.write(out);
     const u = random.float();
+    // Most records: no fault, and no need to walk the faults to know it.
+    if (u >= this.hitEdge) return this.output.write(out);
     let edge = 0;
     for (let i = 0; i < faults.length; i++) {
       const fault = faults[i]!;
@@ -180,23 +190,23 @@ export class DeliveryFaults {
       this.counts[fault.kind]++;
       switch (fault.kind) {
         case "drop":
-          this.truth?.(this.record("drop", event, out, seq, {}));
+          this.truth?.(this.record("drop", out, due, seq, {}));
           return;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.output.write(out);
-          this.hold(out, event.ts_ms + after, this.record("duplicate", event, out, seq, { delay_ms: after }));
+          this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
           return;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.hold(out, event.ts_ms + by, this.record("delay", event, out, seq, { delay_ms: by }));
+          this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
           return;
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
           this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
-          this.truth?.(this.record("corrupt", event, out, seq, { emitted_ms: event.ts_ms, as: truncated ? "truncated" : "not_json" }));
+          this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
           return;
         }
         default:
@@ -219,15 +229,16 @@ export class DeliveryFaults {
     this.held.push(new Held(event, record), due);
   }
 
-  private record(kind: FaultKind, event: WfEvent, out: WfEvent, seq: number, extra: Partial<FaultRecord>): FaultRecord {
+  /** The truth record of a fault on `event` (as emitted), due at `due`. */
+  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>): FaultRecord {
     // Fields in schema order, built without spreads: skewed transactions make one per record.
     const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
     const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
     if (step !== undefined) record.step = step;
     if (event.workflow !== undefined) record.workflow = event.workflow;
     record.seq = seq;
-    record.ts_ms = out.ts_ms;
-    record.due_ms = event.ts_ms;
+    record.ts_ms = event.ts_ms;
+    record.due_ms = due;
     if (extra.emitted_ms !== undefined) record.emitted_ms = extra.emitted_ms;
     if (extra.delay_ms !== undefined) record.delay_ms = extra.delay_ms;
     if (extra.offset_ms !== undefined) record.offset_ms = extra.offset_ms;
