@@ -85,6 +85,9 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
   const scenario = options.scenario;
   const delivery = run.delivery ?? scenario?.delivery;
   if (delivery !== undefined && delivery.faults.length > 0 && run.shaper !== undefined) throw deliveryWithShape(delivery);
+  if (delivery?.faults.some((fault) => fault.kind === "corrupt" && fault.prob > 0) === true && run.sink.writeMalformed === undefined) {
+    throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt needs an output that can write a malformed record (JSON Lines or Kafka); this one takes typed events only`);
+  }
   const workflows =
     scenario === undefined
       ? new SeedWorkflow(options, { inlineLabels, blind })
