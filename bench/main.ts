@@ -1,10 +1,11 @@
 /**
  * `npm run bench [-- GROUP...]`: wfsim's speed and memory goals, each beside its comparison measured
- * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, analyze, kafka, shape, registry, live (default: all).
+ * in the same run. Not a test: it fails nothing, it reports. Groups: core, scenario, faults, analyze, kafka, shape, registry, live (default: all).
  */
 import { formatRow, type BenchRow } from "./harness.ts";
 import { analyzeRows } from "./rows/analyze.ts";
 import { coreRows } from "./rows/core.ts";
+import { faultRows } from "./rows/faults.ts";
 import { kafkaRows } from "./rows/kafka.ts";
 import { registryRows } from "./rows/registry.ts";
 import { liveRows } from "./rows/live.ts";
@@ -14,6 +15,7 @@ import { shapeRows } from "./rows/shape.ts";
 const GROUPS: Record<string, () => Promise<BenchRow[]>> = {
   core: coreRows,
   scenario: scenarioRows,
+  faults: faultRows,
   analyze: analyzeRows,
   kafka: kafkaRows,
   shape: shapeRows,

@@ -25,7 +25,7 @@ export {
   type ClockKind,
   type ResolveContext,
 } from "./config/sim-options.ts";
-export { loadScenario, parseScenario } from "./config/scenario/load.ts";
+export { loadDelivery, loadScenario, parseDelivery, parseScenario } from "./config/scenario/load.ts";
 export { ScenarioFile as ScenarioSchema, scenarioJsonSchema, type ScenarioInput } from "./config/scenario/schema.ts";
 export type {
   Scenario,
@@ -92,7 +92,12 @@ export {
   type OutlierLabel,
   type StuckLabel,
   type StepFailureLabel,
+  FaultRecord as FaultSchema,
+  TruthLineSchema,
+  type FaultRecord,
+  type TruthLine,
 } from "./events/truth.ts";
+export { FAULT_KINDS, type DeliverySpec, type FaultKind, type FaultSpec } from "./config/scenario/model.ts";
 export { serializeEvent } from "./events/serialize.ts";
 export { JsonlSink } from "./sinks/jsonl-sink.ts";
 export { TruthSink } from "./sinks/truth-sink.ts";

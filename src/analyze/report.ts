@@ -413,6 +413,28 @@ export interface OverTimeReport {
   readonly rows: readonly OverTimeRow[];
 }
 
+/** One fault kind: records injected (the truth file) and what the stream checks that see it found. */
+export interface FaultFinding {
+  readonly injected: number;
+  /** The sum of `checks`' counts; null when no check can see this kind (skew keeps a transaction's order). */
+  readonly found: number | null;
+  /** The stream checks (violation kinds, invalid_lines) whose findings this kind causes. */
+  readonly checks: readonly string[];
+}
+
+export interface DeliveryFaultsReport {
+  readonly drop: FaultFinding;
+  readonly duplicate: FaultFinding;
+  readonly delay: FaultFinding;
+  readonly skew: FaultFinding;
+  readonly corrupt: FaultFinding;
+  /**
+   * Transactions whose ending record was dropped or corrupted: they ended, the truth says, so they
+   * are not counted as never_closed (nor as open in `transactions`).
+   */
+  readonly ends_lost: number;
+}
+
 export interface AnalysisReport {
   readonly report_version: number;
   readonly sources: readonly string[];
@@ -450,6 +472,11 @@ export interface AnalysisReport {
   readonly ground_truth: GroundTruthReport;
   readonly alerts?: AlertReport;
   readonly violations: Readonly<Record<ViolationKind, ViolationCount>>;
+  /**
+   * With a truth file that records delivery faults (wfsim run --delivery): per fault kind, the records
+   * injected against what the stream checks found. Absent otherwise.
+   */
+  readonly delivery_faults?: DeliveryFaultsReport;
   /** Things that make figures suspect (alert times in seconds, a truth file of another run), also on stderr. */
   readonly warnings: readonly string[];
   /** When the events came from Kafka: what was read, and how. */

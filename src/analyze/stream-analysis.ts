@@ -16,7 +16,7 @@ import { OverTime } from "./measure/over-time.ts";
 import { GroupedJudge, type Measured } from "./score/grouped-outliers.ts";
 import { StepBaselines } from "./score/step-baselines.ts";
 import { evenly, histogram, SpreadSample, timelineOf } from "./render/chart-data.ts";
-import { REPORT_VERSION, type AnalysisReport, type InvalidLine, type TimelineTransaction, type ViolationExample, type ViolationKind } from "./report.ts";
+import { REPORT_VERSION, type AnalysisReport, type DeliveryFaultsReport, type InvalidLine, type TimelineTransaction, type ViolationExample, type ViolationKind } from "./report.ts";
 import {
   describePosition,
   END_POSITION,
@@ -641,7 +641,16 @@ export class StreamAnalysis implements EventHandler {
   /** The stream has ended: what is still open stays open; the report. */
   finish(): AnalysisReport {
     this.scanner.end();
-    const stillOpen = [...this.open.values()].sort((a, b) => a.seq - b.seq);
+    const faults = this.truth.faults;
+    let endsLost = 0;
+    let stillOpen = [...this.open.values()].sort((a, b) => a.seq - b.seq);
+    if (faults !== undefined) {
+      // Ended, the truth says, though its ending record never reached the stream intact: the
+      // lifecycle as it happened, not as delivered.
+      const open = stillOpen.length;
+      stillOpen = stillOpen.filter((txn) => !faults.endLost(txn.key));
+      endsLost = open - stillOpen.length;
+    }
     const stillOpenLabels = stillOpen.map((txn) => this.truth.labelsOf(txn));
     stillOpen.forEach((txn, index) => {
       const labels = stillOpenLabels[index];
@@ -697,7 +706,7 @@ export class StreamAnalysis implements EventHandler {
         span_ms: hasEvents ? this.lastTs - this.firstTs : null,
       },
       transactions: {
-        total: this.completed + this.aborted + this.failed + stillOpen.length,
+        total: this.completed + this.aborted + this.failed + stillOpen.length + endsLost,
         completed: this.completed,
         aborted: this.aborted,
         failed: this.failed,
@@ -719,6 +728,18 @@ export class StreamAnalysis implements EventHandler {
       violations: this.violations.report(),
       warnings,
     };
+    if (faults !== undefined) {
+      const v = report.violations;
+      const finding = (kind: keyof typeof faults.injected, checks: readonly string[], found: number | null) => ({ injected: faults.injected[kind], found, checks });
+      (report as { delivery_faults?: DeliveryFaultsReport }).delivery_faults = {
+        drop: finding("drop", ["missing_steps", "close_without_open", "ends_lost"], v.missing_steps.count + v.close_without_open.count + endsLost),
+        duplicate: finding("duplicate", ["duplicates"], v.duplicates.count),
+        delay: finding("delay", ["out_of_order"], v.out_of_order.count),
+        skew: finding("skew", [], null),
+        corrupt: finding("corrupt", ["invalid_lines"], this.invalidLines),
+        ends_lost: endsLost,
+      };
+    }
     if (!this.options.charts) return report;
 
     const flaggedIds = new Set(outliers.flagged.map((judged) => judged.txnId));

@@ -97,6 +97,12 @@ export function formatSummary(summary: RunSummary, context: SummaryContext): str
   if (summary.dropped > 0) {
     parts.push(`${fmt(summary.dropped)} arrivals dropped at the cap of ${fmt(context.cap ?? 0)} in flight`);
   }
+  if (summary.faults !== undefined) {
+    const f = summary.faults;
+    parts.push(
+      `delivery faults: ${fmt(f.drop)} dropped, ${fmt(f.duplicate)} duplicated, ${fmt(f.delay)} delayed, ${fmt(f.skew)} skewed, ${fmt(f.corrupt)} corrupted records`,
+    );
+  }
   if (context.truth !== undefined) {
     const labels = summary.labels.outlier + summary.labels.stuck + summary.labels.step_failure;
     parts.push(`${fmt(labels)} ground-truth labels to ${context.truth}`);

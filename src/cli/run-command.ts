@@ -1,11 +1,11 @@
 import { createWriteStream } from "node:fs";
 import { isatty } from "node:tty";
 import { concurrencyShare, samplesShare } from "../config/instance.ts";
-import { loadScenario } from "../config/scenario/load.ts";
-import type { Scenario } from "../config/scenario/model.ts";
+import { loadDelivery, loadScenario } from "../config/scenario/load.ts";
+import type { DeliverySpec, Scenario } from "../config/scenario/model.ts";
 import { invalidOption, resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { number } from "../config/values.ts";
-import { createShaper, createSimulation } from "../api/simulate.ts";
+import { createShaper, createSimulation, deliveryWithShape } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
@@ -71,6 +71,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     simInput.scenario = await loadScenario(flags.scenario);
   }
   checkShapeFlags(flags, simInput.scenario as Scenario | undefined);
+  const delivery = await deliveryOf(flags, simInput.scenario as Scenario | undefined);
   // A sample is a preview, made at once: it shows the times a virtual run would, unless a clock is asked for.
   if (flags.sample === true && simInput.clock === undefined && simInput.speed === undefined) simInput.clock = "virtual";
   const options = resolveSimOptions(simInput as SimOptionsInput, { nameOf: flagName });
@@ -81,6 +82,9 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
+  if (delivery !== undefined && registry !== undefined && delivery.faults.some((fault) => fault.kind === "corrupt")) {
+    throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt: not with a schema registry output (its records are encoded by the registry's schema); leave corrupt out or write JSON`);
+  }
   if (flags.dryRun === true) {
     checkLiveFlags(flags, kafka !== undefined);
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
@@ -158,6 +162,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     ...(truth === undefined ? {} : { truth }),
     ...(shaper === undefined ? {} : { shaper }),
     ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}),
+    ...(delivery === undefined ? {} : { delivery }),
   });
   live?.attach(simulation, kafkaSink);
   const total = samplesShare(options.samples, options.instance);
@@ -216,6 +221,19 @@ function writeUndeliveredOrFail(keys: ReadonlySet<string>, path: string | boolea
   } catch (error) {
     throw new WfsimError("FILE", `${flagName("undelivered")} ${file}: cannot write (${describeSystemError(error)})`, { cause: error });
   }
+}
+
+/** The run's delivery faults: --delivery's, else the scenario's; refused with a shaped output. */
+async function deliveryOf(flags: RunFlags, scenario: Scenario | undefined): Promise<DeliverySpec | undefined> {
+  let delivery = scenario?.delivery;
+  if (flags.delivery !== undefined) {
+    if (typeof flags.delivery !== "string" || flags.delivery.trim() === "") {
+      throw new WfsimError("INVALID_OPTION", `${flagName("delivery")} must be a file holding a delivery section or the section inline ({drop: {prob: 0.01}}), got an empty value`);
+    }
+    delivery = await loadDelivery(flags.delivery, scenario?.workflows.map((w) => w.name) ?? [], flagName("delivery"));
+  }
+  if (delivery !== undefined && delivery.faults.length > 0 && scenario?.output !== undefined) throw deliveryWithShape(delivery);
+  return delivery;
 }
 
 /**

@@ -85,6 +85,10 @@ export const SCENARIO_FLAGS = {
     syntax: "--truth <file>",
     help: "write ground-truth labels to this file (JSON Lines) and leave them out of the event stream; implies --blind",
   },
+  delivery: {
+    syntax: "--delivery <file|spec>",
+    help: "inject delivery faults between the lifecycle and the output: a YAML/JSON file holding a delivery section, or the section inline ('{drop: {prob: 0.01}, delay: {prob: 0.01, by: 5s}}'); replaces a scenario's own; faults: drop, duplicate, delay, skew, corrupt, each recorded in --truth (docs/faults.md)",
+  },
   sample: {
     syntax: "--sample",
     help: "print one transaction of each workflow (shaped, with a scenario's output section) and exit",

@@ -1,8 +1,10 @@
 import type { EventType, WfEvent } from "../events/schema.ts";
-import type { TruthKind, TruthRecord } from "../events/truth.ts";
+import type { TruthKind, TruthLine, TruthRecord } from "../events/truth.ts";
 import type { ArrivalProcess } from "./arrivals.ts";
 import type { Clock } from "./clock.ts";
 import { LatenessRecorder, type LatenessStats } from "./lateness.ts";
+import type { DeliverySpec } from "../config/scenario/model.ts";
+import { DeliveryFaults, type FaultCounts } from "./delivery.ts";
 import { RandomStreams } from "./random.ts";
 import { TimerQueue, type Timed } from "./timer-queue.ts";
 import { CLOSED, type Emit, type Label, type SimTransaction, type TransactionFactory } from "./transaction.ts";
@@ -15,11 +17,16 @@ export interface EventSink {
   drain(): Promise<void>;
   /** Hands buffered events on; the engine calls it before it sleeps so events leave on time. */
   flush(): void;
+  /**
+   * Writes `text` (no newline), a malformed record, where `event`'s record would have gone: a
+   * delivery fault (corrupt). Optional: a run with corrupt faults refuses a sink without it.
+   */
+  writeMalformed?(event: WfEvent, text: string): void;
 }
 
 /** Where ground-truth labels go when they do not go inline (a truth file). Same contract as EventSink. */
 export interface LabelSink {
-  write(record: TruthRecord): void;
+  write(record: TruthLine): void;
   readonly backpressured: boolean;
   drain(): Promise<void>;
   flush(): void;
@@ -75,6 +82,11 @@ export interface SimulationParameters {
    * clock may have moved on a little by the time the run begins. Else the clock's time then.
    */
   readonly plannedStartMs?: number;
+  /**
+   * Faults between the lifecycle and the sink (see delivery.ts); absent, every event goes to the
+   * sink as it is made. Its truth records go to `truth` when given.
+   */
+  readonly delivery?: DeliverySpec;
 }
 
 export type Timestamps = "actual" | "planned";
@@ -106,6 +118,8 @@ export interface RunSummary extends Progress {
   readonly stopReason?: string;
   /** Real-clock runs only: how late transactions were woken. */
   readonly lateness?: LatenessStats;
+  /** With a delivery section: faults injected, by kind (skew: records stamped off). */
+  readonly faults?: Readonly<FaultCounts>;
 }
 
 /** Events emitted between two turns given back to the event loop, so signals and I/O get their say. */
@@ -152,13 +166,20 @@ export class Simulation {
   private readonly label: Label;
   /** Transactions that ended, for the factory to start over (see TransactionFactory.create). */
   private readonly recycled: SimTransaction[] = [];
+  /** Delivery faults, when the run has them: events go through them to the sink. */
+  private readonly delivery: DeliveryFaults | undefined;
 
   constructor(params: SimulationParameters) {
     this.params = params;
     this.streams = new RandomStreams(params.seed);
     this.nextIndex = params.stride?.first ?? 0;
     this.indexStep = params.stride?.step ?? 1;
-    const sink = params.sink;
+    const truthSink = params.truth;
+    this.delivery =
+      params.delivery === undefined || params.delivery.faults.length === 0
+        ? undefined
+        : new DeliveryFaults(params.delivery, params.seed, params.sink, truthSink === undefined ? undefined : (record) => truthSink.write(record));
+    const sink = this.delivery ?? params.sink;
     const counts = this.counts;
     this.emit = (event) => {
       this.events++;
@@ -246,7 +267,8 @@ export class Simulation {
       for (; toOpen > 0 && !signal.aborted; toOpen--) this.openNext(startMs);
     }
 
-    while ((queue.size > 0 || toOpen > 0) && !signal.aborted) {
+    const delivery = this.delivery;
+    while ((queue.size > 0 || toOpen > 0 || (delivery !== undefined && delivery.pending > 0)) && !signal.aborted) {
       if (toOpen > 0) {
         const openMs = planned ? startMs : Math.floor(clock.now());
         for (let i = 0; i < OPEN_SLICE && toOpen > 0; i++, toOpen--) this.openNext(openMs);
@@ -254,8 +276,10 @@ export class Simulation {
         if (this.nextIndex >= samples) toOpen = 0;
       }
       let now = clock.now();
-      if (queue.peekDue() > now && toOpen === 0) {
-        const waiting = clock.waitUntil(queue.peekDue(), signal);
+      // Held records (delivery faults) come due like transactions do.
+      const nextDue = delivery === undefined ? queue.peekDue() : Math.min(queue.peekDue(), delivery.nextDue);
+      if (nextDue > now && toOpen === 0) {
+        const waiting = clock.waitUntil(nextDue, signal);
         if (waiting !== undefined) {
           // About to sleep for real: let what is buffered leave now, not after the nap.
           sink.flush();
@@ -267,6 +291,7 @@ export class Simulation {
       }
       const nowMs = Math.floor(now);
       endMs = nowMs;
+      if (delivery !== undefined && delivery.nextDue <= now) delivery.release(now, planned ? null : nowMs);
       while (queue.peekDue() <= now) {
         const item = queue.pop()!;
         if (item === arrivalTick) {
@@ -277,8 +302,10 @@ export class Simulation {
         const txn = item as SimTransaction;
         if (realMsPerSimMs > 0) this.lateness.record((now - txn.due) * realMsPerSimMs);
         const at = planned ? txn.due : nowMs;
+        delivery?.enter(txn.index);
         const delay = txn.wake(at, this.emit, this.label);
         if (delay === CLOSED) {
+          delivery?.leave(txn.index);
           this.inFlight--;
           this.recycled.push(txn);
           if (arrivals === undefined && at < deadline) this.openNext(at);
@@ -304,7 +331,12 @@ export class Simulation {
       endMs = Math.max(endMs, Math.floor(clock.now()));
       const inFlight = queue.items().filter((item): item is SimTransaction => item !== arrivalTick).sort((a, b) => a.index - b.index);
       queue.clear();
-      for (const txn of inFlight) txn.abort(endMs, stopReason, this.emit);
+      for (const txn of inFlight) {
+        delivery?.enter(txn.index);
+        txn.abort(endMs, stopReason, this.emit);
+        delivery?.leave(txn.index);
+      }
+      delivery?.releaseAll(endMs);
       this.inFlight = 0;
     }
     sink.flush();
@@ -320,6 +352,7 @@ export class Simulation {
       endMs,
       ...(stopReason === undefined ? {} : { stopReason }),
       ...(realMsPerSimMs > 0 ? { lateness: this.lateness.stats() } : {}),
+      ...(delivery === undefined ? {} : { faults: { ...delivery.counts } }),
     };
   }
 
@@ -356,11 +389,13 @@ export class Simulation {
     this.opened++;
     const recycled = this.recycled.pop();
     const txn = this.params.factory.create(index, this.streams.forTransaction(index, recycled?.random), recycled);
+    this.delivery?.enter(index);
     const delay = txn.open(now, this.emit, this.label);
     if (delay !== CLOSED) {
       this.inFlight++;
       this.queue.push(txn, now + delay);
     } else {
+      this.delivery?.leave(index);
       this.recycled.push(txn);
     }
   }

@@ -66,16 +66,50 @@ export const TruthRecord = Type.Union([OutlierLabel, StuckLabel, StepFailureLabe
   description: "One line of a wfsim truth file (wfsim run --truth FILE): one injected anomaly.",
 });
 
+/**
+ * A delivery fault (the scenario's `delivery` section, `wfsim run --delivery`): what was done to one
+ * record on its way out. Not a label of the lifecycle: the lifecycle is as the labels and events say,
+ * and these say how the stream differs from it. A skewed transaction gets one per record.
+ */
+export const FaultRecord = Type.Object(
+  {
+    kind: Type.Union([Type.Literal("drop"), Type.Literal("duplicate"), Type.Literal("delay"), Type.Literal("skew"), Type.Literal("corrupt")]),
+    txn_id: TxnId,
+    type: Type.String({ description: "The record's event type." }),
+    step: Type.Optional(StepNumber),
+    workflow: WorkflowName,
+    seq: Type.Integer({ minimum: 0, description: "The record's place among its transaction's records, from 0." }),
+    ts_ms: Type.Integer({ description: "The record's ts_ms as emitted (the event time, or with a skew the event time plus offset_ms)." }),
+    due_ms: Type.Integer({ description: "When the record should have been emitted: its event time." }),
+    emitted_ms: Type.Optional(Type.Integer({ description: "When it was emitted (a duplicate: the copy); absent for a drop." })),
+    delay_ms: Type.Optional(Type.Integer({ minimum: 0, description: "delay: how late; duplicate: the copy after the original." })),
+    offset_ms: Type.Optional(Type.Integer({ description: "skew: the producer clock's error, signed." })),
+    as: Type.Optional(Type.Union([Type.Literal("truncated"), Type.Literal("not_json")], { description: "corrupt: what replaced the record." })),
+  },
+  { additionalProperties: false, description: "A delivery fault injected into one record." },
+);
+
 export type OutlierLabel = Static<typeof OutlierLabel>;
 export type StuckLabel = Static<typeof StuckLabel>;
 export type StepFailureLabel = Static<typeof StepFailureLabel>;
 export type TruthRecord = Static<typeof TruthRecord>;
 export type TruthKind = TruthRecord["kind"];
+export type FaultRecord = Static<typeof FaultRecord>;
+/** Any line of a truth file: a label, or a delivery fault. */
+export type TruthLine = TruthRecord | FaultRecord;
+
+/** One truth file line's JSON Schema: a label or a fault (what `wfsim schema --truth` prints). */
+export const TruthLineSchema = Type.Union([OutlierLabel, StuckLabel, StepFailureLabel, FaultRecord], {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: "https://wfsim.dev/schema/truth.json",
+  title: "wfsim ground truth",
+  description: "One line of a wfsim truth file (wfsim run --truth FILE): one injected anomaly or delivery fault.",
+});
 
 export const TRUTH_KINDS = ["outlier", "stuck", "step_failure"] as const satisfies readonly TruthKind[];
 
 /** One record as one JSON line: its fields in schema order (records are built in that order). */
-export function serializeTruth(record: TruthRecord): string {
+export function serializeTruth(record: TruthLine): string {
   return `${JSON.stringify(record)}\n`;
 }
 

@@ -16,6 +16,11 @@ export class OpenTap implements EventSink {
     this.inner.write(event);
   }
 
+  writeMalformed(event: WfEvent, text: string): void {
+    if (this.inner.writeMalformed === undefined) throw new TypeError("the output cannot write a malformed record");
+    this.inner.writeMalformed(event, text);
+  }
+
   get backpressured(): boolean {
     return this.inner.backpressured;
   }

@@ -56,6 +56,12 @@ export class LineStream<T> {
 
   drain(): Promise<void> {
     if (!this.backpressured) return Promise.resolve();
+    // The stream may have drained while its producer waited for something else (the event sink):
+    // its 'drain' then came and went, and waiting for another would wait for ever.
+    if (!this.stream.writableNeedDrain) {
+      this.waitingForDrain = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const done = () => {
         this.stream.off("drain", done);

@@ -9,7 +9,7 @@ import { scenarioJsonSchema } from "../../src/config/scenario/schema.ts";
 import { resolveSimOptions } from "../../src/config/sim-options.ts";
 import { formatMs, parseDuration } from "../../src/config/units.ts";
 import { WfEvent } from "../../src/events/schema.ts";
-import { TruthRecord } from "../../src/events/truth.ts";
+import { TruthLineSchema } from "../../src/events/truth.ts";
 
 const EXAMPLES = new URL("../../examples/", import.meta.url).pathname;
 const SCHEMA_DIR = new URL("../../schema/", import.meta.url).pathname;
@@ -221,7 +221,7 @@ describe("the shipped schema files", () => {
     const scenario = JSON.parse(readFileSync(join(SCHEMA_DIR, "scenario.schema.json"), "utf8")) as unknown;
     const truth = JSON.parse(readFileSync(join(SCHEMA_DIR, "truth.schema.json"), "utf8")) as unknown;
     assert.deepEqual(scenario, JSON.parse(JSON.stringify(scenarioJsonSchema())));
-    assert.deepEqual(truth, JSON.parse(JSON.stringify(TruthRecord)));
+    assert.deepEqual(truth, JSON.parse(JSON.stringify(TruthLineSchema)));
     const events = JSON.parse(readFileSync(join(SCHEMA_DIR, "event.schema.json"), "utf8")) as unknown;
     assert.deepEqual(events, JSON.parse(JSON.stringify(WfEvent)));
   });

@@ -1,6 +1,8 @@
 /** The report as a person reads it in a terminal. */
 import type { Summary } from "../measure/frequency.ts";
 import type {
+  DeliveryFaultsReport,
+  FaultFinding,
   AnalysisReport,
   FlaggedTransaction,
   GroundTruthReport,
@@ -304,6 +306,8 @@ export function renderText(report: AnalysisReport): string {
     for (const warning of report.warnings) out.push(`  ${warning}`);
   }
 
+  if (report.delivery_faults !== undefined) out.push("", ...deliveryFaultLines(report.delivery_faults));
+
   out.push("");
   const v = report.violations;
   out.push(`Stream checks: ${VIOLATION_KINDS.map((kind) => `${VIOLATION_TITLES[kind]} ${n(v[kind].count)}`).join(", ")}`);
@@ -319,6 +323,16 @@ export function renderText(report: AnalysisReport): string {
     out.push(...invalidLines(report.invalid_examples, report.invalid_lines));
   }
   return `${out.join("\n")}\n`;
+}
+
+/** Delivery faults injected (the truth file) against what the stream checks found. */
+function deliveryFaultLines(d: DeliveryFaultsReport): string[] {
+  const row = (kind: string, f: FaultFinding) =>
+    `  ${kind.padEnd(9)} ${n(f.injected).padStart(9)} injected, ${f.found === null ? "no stream check sees it" : `${n(f.found)} found (${f.checks.join(" + ")})`}`;
+  const lines = ["Delivery faults (truth file: records injected; stream checks: what they found):"];
+  lines.push(row("drop", d.drop), row("duplicate", d.duplicate), row("delay", d.delay), row("skew", d.skew), row("corrupt", d.corrupt));
+  if (d.ends_lost > 0) lines.push(`  ${n(d.ends_lost)} transactions ended though their ending record was dropped or corrupted: not counted as never closed`);
+  return lines;
 }
 
 /**

@@ -8,8 +8,9 @@ import { linesOf } from "../read/lines.ts";
 import type { EventSource } from "../read/source.ts";
 import { tableKey } from "../measure/txn-table.ts";
 import { MAX_EXAMPLES } from "../measure/violations.ts";
-import type { GroundTruth, LabelTotals, ObservedTransaction, TransactionLabels, TruthFileReading } from "./truth.ts";
-import { OutlierLabel, StepFailureLabel, StuckLabel, TRUTH_KINDS, type TruthKind, type TruthRecord } from "../../events/truth.ts";
+import type { FaultTruth, GroundTruth, LabelTotals, ObservedTransaction, TransactionLabels, TruthFileReading } from "./truth.ts";
+import { FaultRecord, OutlierLabel, StepFailureLabel, StuckLabel, TRUTH_KINDS, type TruthKind, type TruthLine, type TruthRecord } from "../../events/truth.ts";
+import { FAULT_KINDS } from "../../config/scenario/model.ts";
 import { WfsimError } from "../../errors.ts";
 
 /** from_step of at most this many outlier waits per transaction are kept, for the HTML timeline. */
@@ -29,12 +30,14 @@ export class TruthFile implements GroundTruth {
   readonly description: string;
   readonly file: TruthFileReading;
   readonly recorded: LabelTotals;
+  readonly faults: FaultTruth | undefined;
   private readonly byTxn: ReadonlyMap<string, Entry>;
 
-  private constructor(source: string, byTxn: Map<string, Entry>, file: TruthFileReading) {
+  private constructor(source: string, byTxn: Map<string, Entry>, file: TruthFileReading, faults: FaultTally) {
     this.description = `truth file ${source}`;
     this.byTxn = byTxn;
     this.file = file;
+    this.faults = faults.records === 0 ? undefined : { injected: faults.injected, endLost: (key) => faults.endsLost.has(key) };
     const totals = { outlier: { transactions: 0, gaps: 0 }, stuck: { transactions: 0 }, step_failure: { transactions: 0, failures: 0, final: 0 } };
     for (const entry of byTxn.values()) {
       if (entry.outlierGaps > 0) {
@@ -62,6 +65,9 @@ export class TruthFile implements GroundTruth {
       ["stuck", Compile(StuckLabel)],
       ["step_failure", Compile(StepFailureLabel)],
     ]);
+    const faultValidator = Compile(FaultRecord);
+    for (const kind of FAULT_KINDS) validators.set(kind, faultValidator);
+    const faults: FaultTally = { records: 0, injected: { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 }, endsLost: new Set() };
     const byTxn = new Map<string, Entry>();
     let lines = 0;
     let records = 0;
@@ -83,9 +89,10 @@ export class TruthFile implements GroundTruth {
         continue;
       }
       records++;
-      addTruthRecord(byTxn, checked);
+      if (isFault(checked)) addFault(faults, checked);
+      else addTruthRecord(byTxn, checked);
     }
-    return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples });
+    return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples }, faults);
   }
 
   labelsOf(txn: ObservedTransaction): TransactionLabels | undefined {
@@ -106,8 +113,27 @@ export function entryLabels(entry: Entry): TransactionLabels {
   };
 }
 
+interface FaultTally {
+  records: number;
+  readonly injected: Record<FaultRecord["kind"], number>;
+  /** Table keys of transactions whose ending record was dropped or corrupted. */
+  readonly endsLost: Set<string>;
+}
+
+const ENDINGS: ReadonlySet<string> = new Set(["transaction_close", "transaction_failed", "transaction_aborted"]);
+
+function isFault(record: TruthLine): record is FaultRecord {
+  return (FAULT_KINDS as readonly string[]).includes(record.kind);
+}
+
+function addFault(tally: FaultTally, record: FaultRecord): void {
+  tally.records++;
+  tally.injected[record.kind]++;
+  if ((record.kind === "drop" || record.kind === "corrupt") && ENDINGS.has(record.type)) tally.endsLost.add(tableKey(record.txn_id));
+}
+
 /** The record on a line, or why it is not one. */
-function checkRecord(line: string, validators: ReadonlyMap<string, { Check(value: unknown): boolean; Errors(value: unknown): readonly { instancePath: string; message: string }[] }>): TruthRecord | string {
+function checkRecord(line: string, validators: ReadonlyMap<string, { Check(value: unknown): boolean; Errors(value: unknown): readonly { instancePath: string; message: string }[] }>): TruthLine | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
@@ -118,12 +144,12 @@ function checkRecord(line: string, validators: ReadonlyMap<string, { Check(value
   const kind = (value as { kind?: unknown }).kind;
   const validator = typeof kind === "string" ? validators.get(kind) : undefined;
   if (validator === undefined) {
-    return kind === undefined ? "kind is missing" : `kind must be one of ${TRUTH_KINDS.join(", ")}, got ${JSON.stringify(kind)}`;
+    return kind === undefined ? "kind is missing" : `kind must be one of ${[...TRUTH_KINDS, ...FAULT_KINDS].join(", ")}, got ${JSON.stringify(kind)}`;
   }
-  if (validator.Check(value)) return value as TruthRecord;
+  if (validator.Check(value)) return value as TruthLine;
   const error = validator.Errors(value)[0];
   const where = error?.instancePath.replace(/^\//, "").replaceAll("/", ".") ?? "";
-  return `${kind as TruthKind} record: ${where === "" ? "" : `${where} `}${error?.message ?? "does not match its schema"}`;
+  return `${kind as string} record: ${where === "" ? "" : `${where} `}${error?.message ?? "does not match its schema"}`;
 }
 
 /** Adds a truth record to its transaction's entry (keyed by table key). */

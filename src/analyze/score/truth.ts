@@ -65,6 +65,19 @@ export interface GroundTruth {
   readonly recorded?: LabelTotals;
   /** A truth file's account of its lines, for the report. */
   readonly file?: TruthFileReading;
+  /** Delivery faults the truth file records (wfsim run --delivery); absent: none. */
+  readonly faults?: FaultTruth;
+}
+
+/** What a truth file says was done to the stream on its way out. */
+export interface FaultTruth {
+  /** Records per fault kind (skew: records stamped off). */
+  readonly injected: Readonly<Record<"drop" | "duplicate" | "delay" | "skew" | "corrupt", number>>;
+  /**
+   * Whether the transaction's ending record (transaction_close, _failed or _aborted) was dropped or
+   * corrupted on its way out: it ended, though the stream cannot show it.
+   */
+  endLost(key: string): boolean;
 }
 
 export interface TruthFileReading {

@@ -7,9 +7,9 @@ import { readFile, stat } from "node:fs/promises";
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
 import { describeSystemError, WfsimError } from "../../errors.ts";
 import { checkAgainst, formatPath, type Issue, type PathSegment } from "./check.ts";
-import type { Scenario } from "./model.ts";
-import { resolveScenario, ScenarioIssue } from "./resolve.ts";
-import { ScenarioFile, type ScenarioInput } from "./schema.ts";
+import type { DeliverySpec, Scenario } from "./model.ts";
+import { resolveDelivery, resolveScenario, ScenarioIssue } from "./resolve.ts";
+import { Delivery, ScenarioFile, type DeliveryInput, type ScenarioInput } from "./schema.ts";
 
 /**
  * Limits that keep a hostile or mistaken file from exhausting memory or the stack; a realistic scenario
@@ -44,6 +44,32 @@ export async function loadScenario(path: string): Promise<Scenario> {
  * WfsimError with code SCENARIO naming the source, the line and column, the path and the problem.
  */
 export function parseScenario(text: string, source = "scenario"): Scenario {
+  return parseChecked(text, source, ScenarioFile, "a scenario (an object with workflows)", (value) => resolveScenario(value as ScenarioInput, source));
+}
+
+/**
+ * Parses a delivery section on its own (`wfsim run --delivery`): a file's text or inline YAML, with
+ * the scenario's messages. `workflows` are the names its filters may use (none without a scenario).
+ */
+export function parseDelivery(text: string, source: string, workflows: readonly string[]): DeliverySpec {
+  return parseChecked(text, source, Delivery, "a delivery section (an object with drop, duplicate, delay, skew or corrupt)", (value) =>
+    resolveDelivery(value as DeliveryInput, [], workflows, source),
+  );
+}
+
+/** Reads a delivery section from a file (`--delivery FILE`), or takes the flag's text itself when it is an inline object (`{ drop: ... }`). */
+export async function loadDelivery(spec: string, workflows: readonly string[], flag = "--delivery"): Promise<DeliverySpec> {
+  if (spec.trimStart().startsWith("{")) return parseDelivery(spec, flag, workflows);
+  let text: string;
+  try {
+    text = await readFile(spec, "utf8");
+  } catch (error) {
+    throw new WfsimError("FILE", `${flag} ${spec}: cannot read the delivery section (${describeSystemError(error)})`, { cause: error });
+  }
+  return parseDelivery(text, spec, workflows);
+}
+
+function parseChecked<T>(text: string, source: string, schema: unknown, what: string, resolve: (value: unknown) => T): T {
   const lineCounter = new LineCounter();
   // merge: YAML's `<<: *defaults`, so that workflows can share settings through an anchor.
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, merge: true });
@@ -62,11 +88,11 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
     const path = formatPath(issue.path);
     throw new WfsimError("SCENARIO", `${where}: ${path === "" ? "" : `${path}: `}${issue.message}`);
   };
-  if (value === null || value === undefined) return fail({ path: [], message: "expected a scenario (an object with workflows), got an empty file" });
-  const issue = checkAgainst(ScenarioFile, value);
+  if (value === null || value === undefined) return fail({ path: [], message: `expected ${what}, got an empty file` });
+  const issue = checkAgainst(schema, value);
   if (issue !== undefined) return fail(issue);
   try {
-    return resolveScenario(value as ScenarioInput, source);
+    return resolve(value);
   } catch (error) {
     if (error instanceof ScenarioIssue) return fail(error);
     throw error;

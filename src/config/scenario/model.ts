@@ -92,6 +92,31 @@ export interface Scenario {
   readonly workflows: readonly WorkflowSpec[];
   /** The records its transactions produce instead of wfsim's events, compiled; undefined: wfsim's events. */
   readonly output: Shape | undefined;
+  /** Faults injected between the lifecycle and the output; undefined: none. */
+  readonly delivery: DeliverySpec | undefined;
+}
+
+export const FAULT_KINDS = ["drop", "duplicate", "delay", "skew", "corrupt"] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+/** Which records a fault may hit; undefined: all. Event types by name. */
+export interface FaultFilter {
+  readonly workflows: readonly string[] | undefined;
+  readonly types: readonly string[] | undefined;
+}
+
+/** One fault: its probability, what it draws, which records it may hit. */
+export type FaultSpec =
+  | ({ readonly kind: "drop"; readonly prob: number } & FaultFilter)
+  | ({ readonly kind: "duplicate"; readonly prob: number; readonly after: DistributionSpec } & FaultFilter)
+  | ({ readonly kind: "delay"; readonly prob: number; readonly by: DistributionSpec } & FaultFilter)
+  | ({ readonly kind: "skew"; readonly prob: number; readonly offset: DistributionSpec; readonly direction: "ahead" | "behind" | "either" } & FaultFilter)
+  | ({ readonly kind: "corrupt"; readonly prob: number; readonly as: "truncated" | "not_json" | "either" } & FaultFilter);
+
+/** A delivery section resolved: its faults in FAULT_KINDS order (those given). */
+export interface DeliverySpec {
+  readonly source: string;
+  readonly faults: readonly FaultSpec[];
 }
 
 /** The default in-flight cap of the open model, which needs one to keep memory bounded. */

@@ -10,7 +10,9 @@ import { describeFound, didYouMean, type PathSegment } from "./check.ts";
 import { ScenarioIssue } from "./issue.ts";
 import { resolveOutput } from "../shape/resolve.ts";
 import type {
+  DeliverySpec,
   DistributionSpec,
+  FaultSpec,
   FailureSpec,
   LoadSpec,
   OutlierSpec,
@@ -21,6 +23,7 @@ import type {
   WorkflowSpec,
 } from "./model.ts";
 import type {
+  DeliveryInput,
   DistributionInput,
   DurationInput,
   FailureInput,
@@ -215,5 +218,50 @@ export function resolveScenario(raw: ScenarioInput, source: string): Scenario {
     durationMs: raw.load?.duration === undefined ? undefined : Math.round(positive(raw.load.duration, ["load", "duration"])),
     workflows,
     output: raw.output === undefined ? undefined : resolveOutput(raw.output, { workflows }),
+    delivery: raw.delivery === undefined ? undefined : resolveDelivery(raw.delivery, ["delivery"], workflows.map((w) => w.name), source),
   };
+}
+
+/**
+ * A delivery section: distributions resolved, workflow names checked against `workflows` (empty: a
+ * flags-only run, whose events name no workflow), and the per-record faults' probabilities adding up
+ * to at most 1, since a record gets one of drop, duplicate, delay and corrupt at most.
+ */
+export function resolveDelivery(raw: DeliveryInput, path: Path, workflows: readonly string[], source: string): DeliverySpec {
+  const filters = (fault: { workflows?: string[] | undefined; types?: string[] | undefined }, at: Path) => {
+    fault.workflows?.forEach((name, i) => {
+      if (workflows.length === 0) {
+        throw new ScenarioIssue([...at, "workflows"], "expected no workflows filter: a run without a scenario has one unnamed workflow, got a list");
+      }
+      if (!workflows.includes(name)) {
+        throw new ScenarioIssue([...at, "workflows", i], `expected one of the scenario's workflows (${workflows.join(", ")}), got ${JSON.stringify(name)}${didYouMean(name, workflows)}`);
+      }
+    });
+    return { workflows: fault.workflows, types: fault.types };
+  };
+  const faults: FaultSpec[] = [];
+  if (raw.drop !== undefined) faults.push({ kind: "drop", prob: raw.drop.prob, ...filters(raw.drop, [...path, "drop"]) });
+  if (raw.duplicate !== undefined) {
+    const at = [...path, "duplicate"];
+    faults.push({ kind: "duplicate", prob: raw.duplicate.prob, after: raw.duplicate.after === undefined ? ZERO : resolveDistribution(raw.duplicate.after, [...at, "after"]), ...filters(raw.duplicate, at) });
+  }
+  if (raw.delay !== undefined) {
+    const at = [...path, "delay"];
+    faults.push({ kind: "delay", prob: raw.delay.prob, by: resolveDistribution(raw.delay.by, [...at, "by"]), ...filters(raw.delay, at) });
+  }
+  if (raw.skew !== undefined) {
+    const at = [...path, "skew"];
+    faults.push({ kind: "skew", prob: raw.skew.prob, offset: resolveDistribution(raw.skew.offset, [...at, "offset"]), direction: raw.skew.direction ?? "either", ...filters({ workflows: raw.skew.workflows }, at) });
+  }
+  if (raw.corrupt !== undefined) faults.push({ kind: "corrupt", prob: raw.corrupt.prob, as: raw.corrupt.as ?? "either", ...filters(raw.corrupt, [...path, "corrupt"]) });
+  const perRecord = faults.filter((fault) => fault.kind !== "skew");
+  const total = perRecord.reduce((sum, fault) => sum + fault.prob, 0);
+  if (total > 1 + 1e-12) {
+    const last = perRecord.at(-1)!;
+    throw new ScenarioIssue(
+      [...path, last.kind, "prob"],
+      `expected the probabilities of ${perRecord.map((f) => f.kind).join(", ")} to add up to at most 1 (a record gets one of them at most), got ${Number(total.toFixed(12))}`,
+    );
+  }
+  return { source, faults };
 }

@@ -121,6 +121,63 @@ export const Workflow = Type.Object(
   { additionalProperties: false, description: "A kind of transaction. pre, work, inter and failure here apply to every step that does not set its own." },
 );
 
+const EventTypeName = Type.Union(
+  ["transaction_open", "step_open", "step_done", "inter_step_wait", "transaction_close", "transaction_aborted", "step_failed", "step_retry", "transaction_failed"].map((type) => Type.Literal(type)),
+  { errorMessage: "an event type (transaction_open, step_open, step_done, inter_step_wait, transaction_close, transaction_aborted, step_failed, step_retry, transaction_failed)" },
+);
+
+/** Which records a fault may hit: those of these workflows and (per record) these event types; absent: all. */
+const faultFilters = {
+  workflows: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "Only transactions of these workflows (default: all)." })),
+};
+const recordFilters = {
+  ...faultFilters,
+  types: Type.Optional(Type.Array(EventTypeName, { minItems: 1, description: "Only records of these event types (default: all)." })),
+};
+
+export const DropFault = Type.Object(
+  { prob: Probability, ...recordFilters },
+  { additionalProperties: false, description: "Each record is never emitted with this probability." },
+);
+export const DuplicateFault = Type.Object(
+  { prob: Probability, after: Type.Optional(Type.Union([Distribution], { description: "When the copy is emitted after the original (default 0)." })), ...recordFilters },
+  { additionalProperties: false, description: "Each record is emitted a second time, the same bytes, after a drawn delay." },
+);
+export const DelayFault = Type.Object(
+  { prob: Probability, by: Type.Union([Distribution], { description: "How much later than its event time the record is emitted; its ts_ms stays the event time." }), ...recordFilters },
+  { additionalProperties: false, description: "Each record is emitted late (and out of order) with this probability." },
+);
+export const SkewFault = Type.Object(
+  {
+    prob: Probability,
+    offset: Type.Union([Distribution], { description: "How far off the producer's clock is: every ts_ms of the transaction carries it." }),
+    direction: Type.Optional(
+      Type.Union([Type.Literal("ahead"), Type.Literal("behind"), Type.Literal("either")], { description: "ahead: ts_ms later than the truth; behind: earlier; either (default): one or the other, drawn." }),
+    ),
+    ...faultFilters,
+  },
+  { additionalProperties: false, description: "Each transaction's producer clock is off by a drawn offset with this probability." },
+);
+export const CorruptFault = Type.Object(
+  {
+    prob: Probability,
+    as: Type.Optional(
+      Type.Union([Type.Literal("truncated"), Type.Literal("not_json"), Type.Literal("either")], { description: "truncated: the JSON line cut short; not_json: key=value text; either (default): one or the other, drawn." }),
+    ),
+    ...recordFilters,
+  },
+  { additionalProperties: false, description: "Each record is replaced by a malformed one with this probability." },
+);
+
+export const Delivery = Type.Object(
+  { drop: Type.Optional(DropFault), duplicate: Type.Optional(DuplicateFault), delay: Type.Optional(DelayFault), skew: Type.Optional(SkewFault), corrupt: Type.Optional(CorruptFault) },
+  {
+    additionalProperties: false,
+    patternProperties: { "^x-": {} },
+    description: "Faults injected between the lifecycle and the output, each recorded in the truth file (--truth).",
+  },
+);
+
 const Samples = Type.Union([Type.Integer({ minimum: 1 }), Type.Literal("unlimited")], {
   errorMessage: "a whole number of at least 1, or unlimited",
   description: "Transactions to open; the run ends when they have finished.",
@@ -180,6 +237,7 @@ export const ScenarioFile = Type.Object(
     load: Type.Optional(Load),
     workflows: Type.Array(Workflow, { minItems: 1, errorMessage: "a non-empty list of workflows" }),
     output: Type.Optional(Output),
+    delivery: Type.Optional(Delivery),
   },
   {
     additionalProperties: false,
@@ -202,6 +260,7 @@ export type WorkflowInput = Static<typeof Workflow>;
 export type LoadInput = Static<typeof Load>;
 export type StageInput = Static<typeof Stage>;
 export type ScenarioInput = Static<typeof ScenarioFile>;
+export type DeliveryInput = Static<typeof Delivery>;
 
 /** Shared parts named once in the printed JSON Schema, and referred to with $ref wherever they recur. */
 const DEFINITIONS: Record<string, unknown> = {
@@ -215,6 +274,7 @@ const DEFINITIONS: Record<string, unknown> = {
   stage: Stage,
   load: Load,
   output: Output,
+  delivery: Delivery,
   record: RecordSpec,
   attribute: AttributeSpec,
 };

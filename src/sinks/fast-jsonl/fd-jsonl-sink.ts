@@ -35,7 +35,7 @@ const OUTPUT_AREA_BYTES = LAYOUT.outputEnd - LAYOUT.output;
 interface Pending {
   readonly buffer: Buffer;
   start: number;
-  readonly end: number;
+  end: number;
 }
 
 /**
@@ -52,6 +52,8 @@ export class FdJsonlSink implements EventSink {
   private readonly queue: Pending[] = [];
   private readonly pool: Buffer[] = [];
   private queuedBytes = 0;
+  /** The last queued buffer while it is not being written: later chunks are appended to it while it has room. */
+  private tail: Pending | undefined;
   private writing = false;
   private failure: NodeJS.ErrnoException | undefined;
   private waiters: (() => void)[] = [];
@@ -80,6 +82,13 @@ export class FdJsonlSink implements EventSink {
     if (this.failure === undefined) this.lines.flush();
   }
 
+  /** A malformed line (a delivery fault) in the event's place: the lines before it are handed on first, so order holds. */
+  writeMalformed(_event: WfEvent, text: string): void {
+    if (this.failure !== undefined) return;
+    this.lines.flush();
+    this.enqueue(Buffer.from(`${text}\n`, "utf8"));
+  }
+
   drain(): Promise<void> {
     if (!this.backpressured) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -98,10 +107,21 @@ export class FdJsonlSink implements EventSink {
 
   /** Copies the lines (a view, valid now only) into a buffer of the pool, and queues them. */
   private enqueue(lines: Uint8Array): void {
+    const tail = this.tail;
+    // Chunks that come while a write is out (a malformed line's, and the lines flushed before it)
+    // join the last buffer waiting: one buffer and one write for many small chunks.
+    if (tail !== undefined && tail.buffer.length - tail.end >= lines.length) {
+      tail.buffer.set(lines, tail.end);
+      tail.end += lines.length;
+      this.queuedBytes += lines.length;
+      this.pump();
+      return;
+    }
     let buffer = this.pool.pop();
     if (buffer === undefined || buffer.length < lines.length) buffer = Buffer.allocUnsafeSlow(Math.max(lines.length, OUTPUT_AREA_BYTES));
     buffer.set(lines);
-    this.queue.push({ buffer, start: 0, end: lines.length });
+    this.tail = { buffer, start: 0, end: lines.length };
+    this.queue.push(this.tail);
     this.queuedBytes += lines.length;
     this.pump();
   }
@@ -110,6 +130,8 @@ export class FdJsonlSink implements EventSink {
     if (this.writing || this.queue.length === 0 || this.failure !== undefined) return;
     this.writing = true;
     const pending = this.queue.splice(0, MAX_CHUNKS_PER_WRITE);
+    // Being written now: nothing may be appended to it any more.
+    if (pending.includes(this.tail!)) this.tail = undefined;
     writev(
       this.fd,
       pending.map((p) => p.buffer.subarray(p.start, p.end)),
@@ -155,6 +177,7 @@ export class FdJsonlSink implements EventSink {
     if (this.failure !== undefined) return;
     this.failure = error;
     this.queue.length = 0;
+    this.tail = undefined;
     this.queuedBytes = 0;
     this.wakeWaiters();
     this.options.onError?.(error);

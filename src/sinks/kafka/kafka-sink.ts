@@ -191,6 +191,18 @@ export class KafkaSink implements EventSink {
     for (let i = 0; i < count; i++) this.add(records.select(i));
   }
 
+  /** A delivery fault's malformed record in `event`'s place, when the mapper can make one (wfsim's own events). */
+  writeMalformed(event: WfEvent, text: string): void {
+    const records = this.records;
+    if (records.prepareMalformed === undefined) throw new TypeError("this Kafka output cannot write a malformed record");
+    const count = records.prepareMalformed(event, text);
+    if (this.ledger.failure !== undefined || this.closed !== undefined) {
+      this.ledger.notDelivered(count);
+      return;
+    }
+    for (let i = 0; i < count; i++) this.add(records.select(i));
+  }
+
   /** Encodes the record the mapper has selected into its partition's batch. */
   private add(topicIndex: number): void {
     const records = this.records;

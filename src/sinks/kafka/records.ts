@@ -27,6 +27,12 @@ export interface KafkaRecordMapper {
    * without it keys its records by txn_id.
    */
   readonly keyBytes?: Buffer;
+  /**
+   * Prepares one record carrying `text` as its value in place of `event`'s (a delivery fault's
+   * malformed record), with the key, headers and timestamp `event` would have had; returns 1.
+   * Absent: this mapper cannot make one.
+   */
+  prepareMalformed?(event: WfEvent, text: string): number;
 }
 
 export { EVENT_TYPE_HEADER };
@@ -110,6 +116,13 @@ export class EventRecords implements KafkaRecordMapper {
     this.timestamp = event.ts_ms;
     this.keyHash = key.hash;
     return isTransactionEvent(event) ? 0 : 1;
+  }
+
+  prepareMalformed(event: WfEvent, text: string): number {
+    this.topicIndex = this.prepareEvent(event);
+    this.line = `${text}\n`;
+    this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
+    return 1;
   }
 
   /** Keys held in the cache now (bounded, whatever the stream). */

@@ -1,0 +1,278 @@
+/**
+ * Delivery faults: what happens to records between the lifecycle and the output (a scenario's
+ * `delivery` section, `wfsim run --delivery`). The lifecycle is untouched; each record the engine
+ * emits may be dropped, emitted twice, emitted late, stamped by a producer whose clock is off, or
+ * replaced by a malformed line, and every such fault is told to the truth.
+ *
+ * Draws come from a stream of their own per transaction (the transaction's index in a family derived
+ * from the seed, see RandomStreams.derived), never from the transaction's stream: a run with no
+ * delivery section draws exactly what it always did, and a transaction's faults depend on nothing but
+ * the seed, its index and the section: not on clock, speed, concurrency or --instance.
+ *
+ * Draw order on a transaction's delivery stream (part of the output contract, like the seed's):
+ *  1. at its first record, when a skew fault applies to its workflow: one float; if it hits, the
+ *     offset (its distribution's draws), then with direction `either` one float (below 0.5: ahead);
+ *  2. for each record, when any of drop, duplicate, delay, corrupt is set: one float, which picks at
+ *     most one of them (each takes its probability's share of [0, 1), in that order, among those
+ *     whose filters the record passes); then duplicate: the copy's delay; delay: the delay;
+ *     corrupt: with `either` one float (below 0.5: truncated), and when truncated, the cut
+ *     (Random.int over 1 .. length - 1 of the JSON text).
+ */
+import type { DeliverySpec, FaultKind, FaultSpec } from "../config/scenario/model.ts";
+import type { EventType, WfEvent } from "../events/schema.ts";
+import { serializeEvent } from "../events/serialize.ts";
+import type { FaultRecord } from "../events/truth.ts";
+import { samplerOf, type Sampler } from "./distributions.ts";
+import { RandomStreams, type Random } from "./random.ts";
+import { TimerQueue, type Timed } from "./timer-queue.ts";
+
+/** The RandomStreams family of delivery faults: `new RandomStreams(seed).derived(DELIVERY_DOMAIN)`. */
+export const DELIVERY_DOMAIN = 1_000_000;
+
+/** Where records go: an EventSink, which writes a malformed record only if it can. */
+export interface FaultOutput {
+  write(event: WfEvent): void;
+  /**
+   * Writes `text` (no newline) where `event`'s record would have gone, as it is: a malformed record.
+   * Absent: the output cannot carry one (the library's iterator of typed events).
+   */
+  writeMalformed?(event: WfEvent, text: string): void;
+}
+
+export type FaultCounts = Record<FaultKind, number>;
+
+interface CompiledFault {
+  readonly kind: FaultKind;
+  readonly prob: number;
+  /** undefined: every workflow. */
+  readonly workflows: ReadonlySet<string | undefined> | undefined;
+  /** undefined: every type. */
+  readonly types: ReadonlySet<EventType> | undefined;
+  readonly sampler: Sampler | undefined;
+  readonly choice: "truncated" | "not_json" | "either" | "ahead" | "behind" | undefined;
+}
+
+/** One transaction's delivery state. */
+class TxnFaults {
+  random: Random;
+  /** Records so far. */
+  seq = 0;
+  /** ms its producer's clock is off; 0: not skewed. */
+  skew = 0;
+  skewed = false;
+
+  constructor(random: Random) {
+    this.random = random;
+  }
+}
+
+/** A record held back (delay) or to be emitted again (duplicate). */
+class Held implements Timed {
+  due = 0;
+  seq = 0;
+  readonly event: WfEvent;
+  readonly record: Omit<FaultRecord, "emitted_ms">;
+
+  constructor(event: WfEvent, record: Omit<FaultRecord, "emitted_ms">) {
+    this.event = event;
+    this.record = record;
+  }
+}
+
+export class DeliveryFaults {
+  readonly counts: FaultCounts = { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 };
+  private readonly streams: RandomStreams;
+  private readonly perRecord: readonly CompiledFault[];
+  /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
+  private readonly hitEdge: number;
+  private readonly skew: CompiledFault | undefined;
+  private readonly byTxn = new Map<number, TxnFaults>();
+  private readonly spare: TxnFaults[] = [];
+  private readonly held = new TimerQueue<Held>();
+  private current: TxnFaults | undefined;
+  private readonly output: FaultOutput;
+  private readonly truth: ((record: FaultRecord) => void) | undefined;
+
+  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void) {
+    this.streams = new RandomStreams(seed).derived(DELIVERY_DOMAIN);
+    const compiled = spec.faults.map(compile);
+    this.perRecord = compiled.filter((fault) => fault.kind !== "skew" && fault.prob > 0);
+    this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
+    const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined);
+    this.hitEdge = filtered ? 1 : this.perRecord.reduce((sum, fault) => sum + fault.prob, 0);
+    if (compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0) && output.writeMalformed === undefined) {
+      throw new TypeError("delivery: corrupt needs an output that can write a malformed record (JSON Lines or Kafka)");
+    }
+    this.output = output;
+    this.truth = truth;
+  }
+
+  /** The transaction with this index is about to emit (the engine runs one at a time). */
+  enter(index: number): void {
+    let state = this.byTxn.get(index);
+    if (state === undefined) {
+      const spare = this.spare.pop();
+      if (spare === undefined) state = new TxnFaults(this.streams.forTransaction(index));
+      else {
+        state = spare;
+        this.streams.forTransaction(index, spare.random);
+        state.seq = 0;
+        state.skew = 0;
+        state.skewed = false;
+      }
+      this.byTxn.set(index, state);
+    }
+    this.current = state;
+  }
+
+  /** The transaction with this index has ended: it emits no more. */
+  leave(index: number): void {
+    const state = this.byTxn.get(index);
+    if (state === undefined) return;
+    this.byTxn.delete(index);
+    if (this.spare.length < 1024) this.spare.push(state);
+    if (this.current === state) this.current = undefined;
+  }
+
+  /** Records held for later. */
+  get pending(): number {
+    return this.held.size;
+  }
+
+  /** When the next held record is due; Infinity when none is. */
+  get nextDue(): number {
+    return this.held.peekDue();
+  }
+
+  /** Emits the held records due at or before `now`; `at` says what time they were emitted at (null: their due time). */
+  release(now: number, at: number | null): void {
+    const held = this.held;
+    while (held.peekDue() <= now) {
+      const item = held.pop()!;
+      this.output.write(item.event);
+      this.truth?.({ ...item.record, emitted_ms: at ?? Math.floor(item.due) });
+    }
+  }
+
+  /** Emits every held record now (the run is stopping). */
+  releaseAll(at: number): void {
+    this.release(Infinity, at);
+  }
+
+  /** One record of the current transaction, on its way out. */
+  write(event: WfEvent): void {
+    const state = this.current!;
+    const random = state.random;
+    const seq = state.seq++;
+    if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
+    // The event time: when the record is due, whatever its producer's clock says.
+    const due = event.ts_ms;
+    const out = event;
+    if (state.skewed) {
+      const offset = state.skew < -due ? -due : state.skew;
+      // In place: events are made fresh for each emit, and a copy of another shape would make the
+      // writers' field reads polymorphic for every event after it.
+      (out as { ts_ms: number }).ts_ms = due + offset;
+      this.counts.skew++;
+      this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: offset }));
+    }
+    const faults = this.perRecord;
+    if (faults.length === 0) return this.output.write(out);
+    const u = random.float();
+    // Most records: no fault, and no need to walk the faults to know it.
+    if (u >= this.hitEdge) return this.output.write(out);
+    let edge = 0;
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!;
+      if (!passes(fault, event)) continue;
+      edge += fault.prob;
+      if (u >= edge) continue;
+      this.counts[fault.kind]++;
+      switch (fault.kind) {
+        case "drop":
+          this.truth?.(this.record("drop", out, due, seq, {}));
+          return;
+        case "duplicate": {
+          const after = fault.sampler!(random);
+          this.output.write(out);
+          this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
+          return;
+        }
+        case "delay": {
+          const by = fault.sampler!(random);
+          this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
+          return;
+        }
+        case "corrupt": {
+          const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
+          this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
+          this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
+          return;
+        }
+        default:
+          throw new Error(`delivery: ${fault.kind} is not a per-record fault`);
+      }
+    }
+    this.output.write(out);
+  }
+
+  private drawSkew(state: TxnFaults, fault: CompiledFault): void {
+    const random = state.random;
+    if (!(random.float() < fault.prob)) return;
+    const offset = fault.sampler!(random);
+    const ahead = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "ahead";
+    state.skewed = true;
+    state.skew = ahead ? offset : -offset;
+  }
+
+  private hold(event: WfEvent, due: number, record: Omit<FaultRecord, "emitted_ms">): void {
+    this.held.push(new Held(event, record), due);
+  }
+
+  /** The truth record of a fault on `event` (as emitted), due at `due`. */
+  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>): FaultRecord {
+    // Fields in schema order, built without spreads: skewed transactions make one per record.
+    const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
+    const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
+    if (step !== undefined) record.step = step;
+    if (event.workflow !== undefined) record.workflow = event.workflow;
+    record.seq = seq;
+    record.ts_ms = event.ts_ms;
+    record.due_ms = due;
+    if (extra.emitted_ms !== undefined) record.emitted_ms = extra.emitted_ms;
+    if (extra.delay_ms !== undefined) record.delay_ms = extra.delay_ms;
+    if (extra.offset_ms !== undefined) record.offset_ms = extra.offset_ms;
+    if (extra.as !== undefined) record.as = extra.as;
+    return record;
+  }
+}
+
+function compile(fault: FaultSpec): CompiledFault {
+  const sampler =
+    fault.kind === "duplicate" ? samplerOf(fault.after) : fault.kind === "delay" ? samplerOf(fault.by) : fault.kind === "skew" ? samplerOf(fault.offset) : undefined;
+  const choice = fault.kind === "corrupt" ? fault.as : fault.kind === "skew" ? (fault.direction === "either" ? "either" : fault.direction) : undefined;
+  return {
+    kind: fault.kind,
+    prob: fault.prob,
+    workflows: fault.workflows === undefined ? undefined : new Set(fault.workflows),
+    types: fault.types === undefined ? undefined : new Set(fault.types as EventType[]),
+    sampler,
+    choice,
+  };
+}
+
+function passes(fault: CompiledFault, event: WfEvent): boolean {
+  return (fault.workflows === undefined || fault.workflows.has(event.workflow)) && (fault.types === undefined || fault.types.has(event.type));
+}
+
+/** The record's JSON text cut short: never valid JSON, since an object ends with its last byte. */
+function truncate(event: WfEvent, random: Random): string {
+  const json = serializeEvent(event).slice(0, -1);
+  return json.slice(0, random.int(1, json.length - 1));
+}
+
+/** The record as key=value text, as a producer writing the wrong format would. */
+function notJson(event: WfEvent): string {
+  const step = "step" in event ? ` step=${event.step}` : "";
+  return `txn_id=${event.txn_id} type=${event.type} ts_ms=${event.ts_ms}${step}`;
+}
