@@ -121,7 +121,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
       shaper !== undefined
-        ? await shapedKafkaRecords(shaper)
+        ? await shapedKafkaRecords(shaper, registry === undefined ? undefined : { output: registry, io: { stderr: context.stderr, quiet } })
         : registry === undefined
           ? undefined
           : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),

@@ -73,6 +73,26 @@ export class SchemaRegistryClient {
     throw this.unexpected(answer, `registering subject ${subject}`);
   }
 
+  /**
+   * The latest version registered under `subject` (`--schema-registry-use-latest`): its id, type and
+   * text. An unknown subject is a REGISTRY_SCHEMA error saying so.
+   */
+  async latest(subject: string): Promise<RegisteredSchema> {
+    const answer = await this.call("GET", `/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    if (answer.status === 404) {
+      const body = answer.body as { error_code?: unknown };
+      // 40401: no such subject (40402: no such version); anything else is a URL that is not a registry.
+      if (body.error_code === 40401 || body.error_code === 40402) {
+        throw new WfsimError("REGISTRY_SCHEMA", `the Schema Registry at ${this.url} has no subject ${subject}: register a schema under it, or leave out --schema-registry-use-latest`);
+      }
+    }
+    if (answer.status !== 200) throw this.unexpected(answer, `reading the latest version of subject ${subject}`);
+    const body = answer.body as { id?: unknown; schema?: unknown; schemaType?: unknown };
+    if (typeof body.id !== "number" || typeof body.schema !== "string") throw this.notARegistry(`answered subject ${subject}'s latest version without an id and schema`);
+    const schemaType = (typeof body.schemaType === "string" ? body.schemaType : "AVRO") as SchemaType;
+    return { id: body.id, schemaType, schema: body.schema };
+  }
+
   /** The schema with this id (fetched once, then cached). */
   schemaById(id: number): Promise<RegisteredSchema> {
     let found = this.byId.get(id);
