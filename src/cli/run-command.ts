@@ -137,17 +137,28 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     destination = opened.description;
   } else {
     const target = output!;
-    const fdSink = new FdJsonlSink(target.fd, {
-      closeAtEnd: target.owned,
-      ...(shaper === undefined ? {} : { lines: shapedLines(shaper, flags.routing === true) }),
-      onError: (error) => {
+    if (flags.format === "avro") {
+      const { openAvroFile } = await import("./avro-file.ts");
+      const avroSink = openAvroFile(target, shaper, (error) => {
         outputError = error;
         stop("output closed");
-      },
-    });
-    sink = fdSink;
-    close = () => fdSink.close().then(() => undefined);
-    destination = target.description;
+      });
+      sink = avroSink;
+      close = () => avroSink.close().then(() => undefined);
+      destination = target.description;
+    } else {
+      const fdSink = new FdJsonlSink(target.fd, {
+        closeAtEnd: target.owned,
+        ...(shaper === undefined ? {} : { lines: shapedLines(shaper, flags.routing === true) }),
+        onError: (error) => {
+          outputError = error;
+          stop("output closed");
+        },
+      });
+      sink = fdSink;
+      close = () => fdSink.close().then(() => undefined);
+      destination = target.description;
+    }
   }
 
   const simulation = createSimulation(options, {
