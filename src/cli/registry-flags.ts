@@ -122,17 +122,17 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
     }
     return undefined;
   }
-  if (kafka === undefined && format === "avro") {
-    // An Avro container file carries its schema in its header: no registry.
+  if (kafka === undefined && (format === "avro" || format === "protobuf")) {
+    // An Avro container file carries its schema in its header; a Protobuf file's is wfsim schema --format protobuf.
     const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema"].find((key) => flags[key] !== undefined);
     if (stray !== undefined) {
-      throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to the Kafka output; an Avro file (${flagName("format")} avro without ${flagName("kafkaBootstrap")}) carries its schema in its header`);
+      throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to the Kafka output, not to ${flagName("format")} ${format} in a file (${format === "avro" ? "an Avro file carries its schema in its header" : "its .proto is wfsim schema --format protobuf"})`);
     }
-    if (flags.routing === true) throw new WfsimError("INVALID_OPTION", `${flagName("routing")} writes JSON Lines with each record's topic, key and headers: it does not take ${flagName("format")} avro`);
+    if (flags.routing === true) throw new WfsimError("INVALID_OPTION", `${flagName("routing")} writes JSON Lines with each record's topic, key and headers: it does not take ${flagName("format")} ${format}`);
     return undefined;
   }
   if (kafka === undefined) {
-    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} applies to the Kafka output: add ${flagName("kafkaBootstrap")} HOST:PORT (files and stdout carry JSON Lines, or an Avro container file with --format avro)`);
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} applies to the Kafka output: add ${flagName("kafkaBootstrap")} HOST:PORT (files and stdout take json, avro or protobuf)`);
   }
   if (flags.schemaRegistry === undefined) {
     throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} needs a Schema Registry: add ${flagName("schemaRegistry")} URL`);

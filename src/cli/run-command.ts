@@ -81,6 +81,9 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (flags.sample === true) return printSample(options, flags);
   const kafka = withShapePartitions(kafkaOptionsFromFlags(flags), options);
   const registry = registryOutputFromFlags(flags, kafka, options.scenario?.output !== undefined);
+  if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf")) {
+    (await import("./binary-file.ts")).checkFileShape(flags.format, options.scenario?.output);
+  }
   if (flags.dryRun === true) {
     checkLiveFlags(flags, kafka !== undefined);
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
@@ -137,14 +140,14 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     destination = opened.description;
   } else {
     const target = output!;
-    if (flags.format === "avro") {
-      const { openAvroFile } = await import("./avro-file.ts");
-      const avroSink = openAvroFile(target, shaper, (error) => {
+    if (flags.format === "avro" || flags.format === "protobuf") {
+      const { openBinaryFile } = await import("./binary-file.ts");
+      const fileSink = openBinaryFile(flags.format, target, shaper, (error) => {
         outputError = error;
         stop("output closed");
       });
-      sink = avroSink;
-      close = () => avroSink.close().then(() => undefined);
+      sink = fileSink;
+      close = () => fileSink.close().then(() => undefined);
       destination = target.description;
     } else {
       const fdSink = new FdJsonlSink(target.fd, {

@@ -1,6 +1,7 @@
-// wfsim run --format avro to a file: an Avro object container file that Avro's own readers take as it
-// is (avsc's file decoder; fastavro too, when Python has it), whose records are the JSON Lines of the
-// same seed, for wfsim's events and for a scenario's shaped records.
+// wfsim run --format avro|protobuf to a file: an Avro object container file that Avro's own readers
+// take as it is (avsc's file decoder; fastavro too, when Python has it), and length-delimited Protobuf
+// Records read with protobufjs and the .proto of wfsim schema --format protobuf; the records are the
+// JSON Lines of the same seed, for wfsim's events and for a scenario's shaped records.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -8,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import avro from "avsc";
+import protobuf from "protobufjs";
 import { runCli } from "../helpers/cli.ts";
 import { SHAPE } from "../registry/decode-shaped.ts";
 
@@ -44,13 +46,28 @@ function fastavro(path: string): Promise<string | undefined> {
   });
 }
 
+/** protobufjs's object in field-number order, absent fields left out; an event's `type` enum back to its name. */
+function ordered(type: protobuf.Type, object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    const inner = object[field.name];
+    if (inner === undefined || inner === null) continue;
+    field.resolve();
+    const nested = field.resolvedType;
+    if (nested instanceof protobuf.Type) out[field.name] = Array.isArray(inner) ? inner.map((i) => ordered(nested, i as Record<string, unknown>)) : ordered(nested, inner as Record<string, unknown>);
+    else if (nested instanceof protobuf.Enum && field.name === "type") out[field.name] = Object.keys(nested.values)[0];
+    else out[field.name] = inner;
+  }
+  return out;
+}
+
 async function lines(args: readonly string[]): Promise<string[]> {
   const result = await runCli(["run", ...args, "--quiet"]);
   assert.equal(result.code, 0, result.stderr);
   return result.stdout.split("\n").filter((line) => line !== "");
 }
 
-describe("wfsim run --format avro --output FILE", { timeout: 120_000 }, () => {
+describe("wfsim run --format avro|protobuf --output FILE", { timeout: 120_000 }, () => {
   const cases = [
     { label: "wfsim's events", args: ["--samples", "200", "--outlier-prob", "0.2", "--seed", "5", "--clock", "virtual", "--start-time", "0"], union: true },
     { label: "a scenario's shaped records", args: ["--scenario", "SHAPE", "--samples", "200", "--seed", "5", "--clock", "virtual"], union: true },
@@ -78,9 +95,37 @@ describe("wfsim run --format avro --output FILE", { timeout: 120_000 }, () => {
     });
   }
 
-  test("--schema-registry with an Avro file: one line, exit 2", async () => {
-    const result = await runCli(["run", "--samples", "3", "--format", "avro", "--output", join(dir, "x.avro"), "--schema-registry", "http://127.0.0.1:1"]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr, /^wfsim: --schema-registry applies to the Kafka output; an Avro file .* carries its schema in its header\n$/);
+  for (const { label, args } of cases) {
+    test(`${label}: length-delimited Protobuf Records, read with the .proto wfsim schema prints, are the JSON Lines of the same seed`, async () => {
+      const scenario = join(dir, "shape.yaml");
+      await writeFile(scenario, SHAPE.replaceAll("TOPIC", "t"));
+      const argv = args.map((arg) => (arg === "SHAPE" ? scenario : arg));
+      const file = join(dir, `${label.length}.pb`);
+      const result = await runCli(["run", ...argv, "--format", "protobuf", "--output", file, "--quiet"]);
+      assert.equal(result.code, 0, result.stderr);
+      const proto = await runCli(["schema", "--format", "protobuf", ...(argv[0] === "--scenario" ? ["--scenario", scenario] : [])]);
+      assert.equal(proto.code, 0, proto.stderr);
+      const root = protobuf.parse(proto.stdout, { keepCase: true }).root;
+      const record = root.lookupType(argv[0] === "--scenario" ? "wfsim.records.Record" : "wfsim.Record");
+      const reader = protobuf.Reader.create(await readFile(file));
+      const records: unknown[] = [];
+      while (reader.pos < reader.len) {
+        const decoded = record.toObject(record.decodeDelimited(reader), { longs: Number, enums: String, defaults: true, arrays: true, oneofs: true });
+        const which = decoded["record"] as string;
+        const type = record.fields[which]!.resolvedType as protobuf.Type;
+        records.push(ordered(type, decoded[which] as Record<string, unknown>));
+      }
+      const expected = (await lines(argv)).map((line) => JSON.parse(line) as unknown);
+      assert.equal(records.length, expected.length);
+      assert.deepEqual(records, expected);
+    });
+  }
+
+  test("--schema-registry with an Avro or Protobuf file: one line, exit 2", async () => {
+    for (const format of ["avro", "protobuf"]) {
+      const result = await runCli(["run", "--samples", "3", "--format", format, "--output", join(dir, "x.bin"), "--schema-registry", "http://127.0.0.1:1"]);
+      assert.equal(result.code, 2);
+      assert.match(result.stderr, new RegExp(`^wfsim: --schema-registry applies to the Kafka output, not to --format ${format} in a file \\(.*\\)\n$`));
+    }
   });
 });
