@@ -40,19 +40,19 @@ export const REGISTRY_CONNECTION_FLAGS = {
 export const REGISTRY_FLAGS = {
   format: {
     syntax: "--format <format>",
-    help: "value format of the Kafka records: json, or avro, json-schema, protobuf in the Confluent wire format with --schema-registry",
+    help: "json; on Kafka, avro, json-schema or protobuf in the Confluent wire format with --schema-registry; to a file, avro (an Avro container file) or protobuf (length-delimited)",
     defaultText: "json",
     group: GROUP,
   },
   subjectStrategy: {
     syntax: "--subject-strategy <strategy>",
-    help: "subject of a value's schema: topic (<topic>-value), record (the record's full name), topic-record (<topic>-<full name>)",
+    help: "subject of a value's schema: topic (<topic>-value), or for a scenario's records record (the record's full name), topic-record (<topic>-<full name>)",
     defaultText: "topic",
     group: GROUP,
   },
   schemaRegistryUseLatest: {
     syntax: "--schema-registry-use-latest",
-    help: "write with each subject's latest registered schema instead of registering one (refused if it cannot hold the records)",
+    help: "a scenario's records written with each subject's latest registered schema instead of registering one (refused if it cannot hold them)",
     group: GROUP,
   },
   valueSchema: {
@@ -224,10 +224,9 @@ export async function registryDecoderFromFlags(flags: Flags, timeoutMs: number, 
   return new RegistryValueDecoder(new SchemaRegistryClient(registry));
 }
 
-/** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */
-export function checkRegistryInput(flags: Flags, kafka: boolean, follow: boolean): void {
+/** `wfsim analyze`: --schema-registry decodes what is read from Kafka (bounded or --follow); files do not take it. */
+export function checkRegistryInput(flags: Flags, kafka: boolean): void {
   const given = givenConnectionFlag(flags);
   if (given === undefined) return;
   if (!kafka) throw new WfsimError("INVALID_OPTION", `${flagName(given)} applies to reading Kafka: add ${flagName("kafkaBootstrap")} HOST:PORT`);
-  if (follow) throw new WfsimError("INVALID_OPTION", `${flagName(given)} is not available with --follow yet: a bounded read (without --follow) decodes Avro, Protobuf and JSON Schema`);
 }

@@ -141,6 +141,9 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   } else {
     const target = output!;
     if (flags.format === "avro" || flags.format === "protobuf") {
+      if (!target.owned && isatty(target.fd)) {
+        throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${flags.format} writes binary records: give ${flagName("output")} FILE, or pipe stdout to a reader`);
+      }
       const { openBinaryFile } = await import("./binary-file.ts");
       const fileSink = openBinaryFile(flags.format, target, shaper, (error) => {
         outputError = error;

@@ -156,7 +156,7 @@ describe("wfsim run --format ... --schema-registry", { skip, timeout: TIMEOUT_MS
 
 describe("wfsim run --format: flag checks before anything is opened", () => {
   test("a registry format needs Kafka and --schema-registry; the registry flags need a registry format", async () => {
-    assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "avro"]), 2), /--format avro applies to the Kafka output: add --kafka-bootstrap/);
+    assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "json-schema"]), 2), /--format json-schema applies to the Kafka output: add --kafka-bootstrap/);
     assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "xml"]), 2), /--format must be one of json, avro, json-schema, protobuf, got "xml"/);
     assert.match(
       oneLineError(await runCli(["run", "--samples", "1", "--kafka-bootstrap", "127.0.0.1:1", "--format", "avro"]), 2),
