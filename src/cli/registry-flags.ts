@@ -11,7 +11,7 @@ import type { SchemaSource } from "../sinks/shaped/registry-values.ts";
 import type { ShapedPlans } from "../sinks/shaped/plans.ts";
 import type { RegistryOptions } from "../kafka/registry/client.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
-import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
+import type { DecodedRecords, RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
 
 const GROUP = "Schema Registry:";
@@ -216,12 +216,18 @@ export async function openShapedRegistryRecords(
 }
 
 /** `wfsim analyze --kafka-bootstrap ... --schema-registry URL`: the decoder of wire-format values, or undefined. */
-export async function registryDecoderFromFlags(flags: Flags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<RegistryValueDecoder | undefined> {
+export async function registryDecoderFromFlags(
+  flags: Flags,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  /** "shaped" for a scenario's records (analyze --scenario): each value back as its JSON Lines line. */
+  records: DecodedRecords = "events",
+): Promise<RegistryValueDecoder | undefined> {
   const registry = registryFromFlags(flags, timeoutMs, env);
   if (registry === undefined) return undefined;
   const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
   const { RegistryValueDecoder } = await import("../analyze/read/registry-values.ts");
-  return new RegistryValueDecoder(new SchemaRegistryClient(registry));
+  return new RegistryValueDecoder(new SchemaRegistryClient(registry), { records });
 }
 
 /** `wfsim analyze`: --schema-registry decodes what is read from Kafka (bounded or --follow); files do not take it. */

@@ -121,6 +121,16 @@ describe("wfsim run --format avro|protobuf --output FILE", { timeout: 120_000 },
     });
   }
 
+  test("a shape Protobuf cannot hold: one line naming the field, exit 2, and no file made", async () => {
+    const scenario = join(dir, "nulls.yaml");
+    await writeFile(scenario, SHAPE.replaceAll("TOPIC", "t").replace("flag: true", "flag: true, nothing: [null, 1]"));
+    const file = join(dir, "never.pb");
+    const result = await runCli(["run", "--scenario", scenario, "--samples", "3", "--clock", "virtual", "--format", "protobuf", "--output", file]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^wfsim: output\.records\.Opened\.nothing: a constant null, which Protobuf cannot hold \(--format json-schema can\)\n$/);
+    await assert.rejects(readFile(file), { code: "ENOENT" });
+  });
+
   test("--schema-registry with an Avro or Protobuf file: one line, exit 2", async () => {
     for (const format of ["avro", "protobuf"]) {
       const result = await runCli(["run", "--samples", "3", "--format", format, "--output", join(dir, "x.bin"), "--schema-registry", "http://127.0.0.1:1"]);

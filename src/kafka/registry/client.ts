@@ -189,6 +189,9 @@ function errorText(body: unknown): string {
   return typeof message === "string" ? message.split("\n")[0]!.slice(0, 300) : JSON.stringify(body).slice(0, 200);
 }
 
+/** OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)$/;
+
 function describeNetworkError(error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case "ECONNREFUSED":
@@ -200,7 +203,12 @@ function describeNetworkError(error: NodeJS.ErrnoException): string {
       return error.message;
     case "ECONNRESET":
       return "the connection was reset (an https URL for an http registry, or the reverse?)";
-    default:
-      return error.code?.startsWith("ERR_TLS") || error.code?.includes("CERT") ? `TLS: ${error.message}` : error.message;
+    default: {
+      const code = error.code ?? "";
+      // Node's own hint (--use-system-ca) is not what a wfsim user can act on: the CA file is.
+      const reason = error.message.split(";")[0]!;
+      if (UNTRUSTED_CERTIFICATE.test(code)) return `TLS: the registry's certificate is not trusted (${reason}): give the CA that signed it with --schema-registry-ca FILE`;
+      return code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || code.includes("CERT") ? `TLS: ${reason}` : error.message;
+    }
   }
 }
