@@ -46,7 +46,7 @@ export const REGISTRY_FLAGS = {
   },
   subjectStrategy: {
     syntax: "--subject-strategy <strategy>",
-    help: "subject of a value's schema: topic (<topic>-value), or for a scenario's records record (the record's full name), topic-record (<topic>-<full name>)",
+    help: "subject of a value's schema: topic (<topic>-value), record (the record's full name), topic-record (<topic>-<full name>)",
     defaultText: "topic",
     group: GROUP,
   },
@@ -179,14 +179,11 @@ export async function openRegistryRecords(
   const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
   const { registerEventSchemas } = await import("../sinks/kafka/registry/value-encoders.ts");
   const { RegistryEventRecords } = await import("../sinks/kafka/registry/registry-records.ts");
-  if (output.strategy !== "topic") {
-    throw new WfsimError("INVALID_OPTION", `${flagName("subjectStrategy")} ${output.strategy} is not available for wfsim's own events yet (a scenario with an output section takes it): leave it out for topic`);
-  }
   if (output.source.kind === "latest") {
     throw new WfsimError("INVALID_OPTION", `${flagName("schemaRegistryUseLatest")} is not available for wfsim's own events yet (a scenario with an output section takes it)`);
   }
   const client = new SchemaRegistryClient(output.registry);
-  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics);
+  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics, output.strategy);
   if (!io.quiet) {
     for (const schema of schemas) io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
   }
