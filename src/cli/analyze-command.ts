@@ -9,7 +9,6 @@ import { checkReadable, fileSource, type EventSource } from "../analyze/read/sou
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
 import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
-import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { number, oneOf, timeZone } from "../config/values.ts";
@@ -75,7 +74,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const kafka = files.length === 0 ? connection : undefined;
   const followOptions = followInput(flags, kafka !== undefined, nameOf);
   const scenario = await shapedInput(flags, kafka !== undefined);
-  checkRegistryInput(flags, kafka !== undefined);
+  checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list) }, nameOf);
     const from = kafka !== undefined ? `Kafka at ${kafka.bootstrap.join(",")}` : files.length === 0 ? "stdin" : files.join(" ");
@@ -136,8 +135,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
-      const registry = await registryDecoderFromFlags(flags, kafka.timeoutMs);
-      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui }, registry);
+      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
@@ -241,7 +239,6 @@ async function followKafka(
   quiet: boolean,
   context: AnalyzeContext,
   live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
-  registry: RegistryValueDecoder | undefined,
 ): Promise<AnalysisReport> {
   // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
   const stop = new AbortController();
@@ -257,7 +254,6 @@ async function followKafka(
       options,
       analysis,
       signal,
-      ...(registry === undefined ? {} : { registry }),
       nameOf: analyzeFlagName,
       onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
       onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),

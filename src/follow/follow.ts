@@ -35,7 +35,6 @@ import { IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
 import type { FollowOptions } from "./follow-options.ts";
 import { GroupMember, type Assignment, type Committed, type OffsetToCommit } from "../kafka/read/group-member.ts";
 import { kafkaReport, kafkaSourceName, RecordLocator } from "../analyze/read/kafka-source.ts";
-import { isWireFormat, type RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { releaseAcross, type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../kafka/read/record-merge.ts";
 import { LineChunk } from "../kafka/read/records.ts";
 import { StuckDetector, type RecordPlace, type StuckAlert } from "./stuck-detector.ts";
@@ -85,8 +84,6 @@ export interface FollowSettings {
   readonly onNotice?: (message: string) => void;
   /** Once following: a way to read the figures at any time (a metrics endpoint reads them when scraped). */
   readonly onReady?: (summary: () => FollowSummary) => void;
-  /** Decodes values in a Schema Registry's wire format (`--schema-registry`) into the JSON lines analysed. */
-  readonly registry?: RegistryValueDecoder;
 }
 
 /** Follows until the signal; resolves with the report. Set-up failures are one-line WfsimErrors. */
@@ -200,7 +197,6 @@ class Follower {
         // A rebalance that never brings an assignment (it always does) must not stop the analysis.
         if (performance.now() - this.pausedSince > PAUSE_LIMIT_MS) this.pausedSince = NaN;
         if (!Number.isNaN(this.pausedSince)) continue;
-        if (settings.registry !== undefined) await this.prepareSchemas(settings.registry);
         this.process(performance.now());
         this.maybeCommit(performance.now());
       }
@@ -246,23 +242,6 @@ class Follower {
     });
   }
 
-  /** Looks up the schemas of the waiting values not known yet, so that process() decodes them at once. */
-  private async prepareSchemas(registry: RegistryValueDecoder): Promise<void> {
-    const values: Buffer[] = [];
-    for (const owned of this.owned.values()) for (const input of owned.slot.inputs) for (const record of input.waiting()) values.push(record.value);
-    if (values.length > 0) await registry.prepare(values);
-  }
-
-  /** A record's JSON line: its value, decoded when it is in a Schema Registry's wire format. */
-  private line(record: InputRecord): Buffer {
-    const registry = this.settings.registry;
-    if (registry !== undefined) return registry.toLine(record.value);
-    if (isWireFormat(record.value)) {
-      throw new WfsimError("INVALID_OPTION", `a record on ${this.nameOf("kafkaBootstrap")} holds a value in a Schema Registry's wire format (schema id ${record.value.readUInt32BE(1)}): add ${this.nameOf("schemaRegistry")} URL`);
-    }
-    return record.value;
-  }
-
   /** Analyses what can be released: replays first, then the live slots in one merged order. */
   private process(now: number): void {
     for (const owned of this.owned.values()) {
@@ -270,7 +249,7 @@ class Follower {
       this.chunk.reset();
       owned.rebuildLocator.begin(owned.rebuild.line + 1);
       owned.slot.release(FOLLOW, now, (input, record) => {
-        this.chunk.append(this.line(record));
+        this.chunk.append(record.value);
         owned.rebuildLocator.add(input, record);
         if (record.ts > owned.replayMaxTs) owned.replayMaxTs = record.ts;
         owned.replayed++;
@@ -289,7 +268,7 @@ class Follower {
       now,
       (slot: Slot, input: PartitionInput, record: InputRecord) => {
         const start = this.chunk.length;
-        this.chunk.append(this.line(record));
+        this.chunk.append(record.value);
         this.locator.add(input, record);
         // Event time reaches this record's timestamp: what is open longer than --stuck-ms by now is
         // found before the record is analysed (it may be the transaction's late close).

@@ -97,11 +97,6 @@ export class PartitionInput {
     return this.queue[this.head];
   }
 
-  /** The records waiting, oldest first (a Schema Registry's ids are looked up before they are released). */
-  *waiting(): IterableIterator<InputRecord> {
-    for (let i = this.head; i < this.queue.length; i++) yield this.queue[i]!;
-  }
-
   add(record: InputRecord): void {
     this.queue.push(record);
     this.bytes += record.value.length;
