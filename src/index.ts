@@ -132,7 +132,7 @@ export { SchemaRegistryClient, type RegistryOptions, type RegistryAuth, type Reg
 export { resolveRegistryOptions, REGISTRY_PASSWORD_ENV, REGISTRY_TOKEN_ENV, type RegistryOptionsInput } from "./config/registry-options.ts";
 export { registerEventSchemas, topicSchemaText, valueSubject, type ValueEncoder, type TopicSchema } from "./sinks/kafka/registry/value-encoders.ts";
 export { RegistryEventRecords } from "./sinks/kafka/registry/registry-records.ts";
-export { RegistryValueDecoder } from "./analyze/read/registry-values.ts";
+export { RegistryValueDecoder, type DecodedRecords } from "./analyze/read/registry-values.ts";
 export { WfsimError, isWfsimError, type ErrorCode } from "./errors.ts";
 export { VERSION } from "./version.ts";
 export { analyze, analyzeWithWindows, type AnalyzeOptions, type AnalyzeProgress } from "./analyze/analyze.ts";

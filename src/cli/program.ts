@@ -71,11 +71,12 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
 
   program
     .command("schema")
-    .description("print the JSON Schema of wfsim's events, or of a scenario file, or of a truth file's lines")
+    .description("print the JSON Schema of wfsim's events, or of a scenario file, or of a truth file's lines; or the Avro or Protobuf schema of wfsim run's files")
     .option("--scenario [file]", "the JSON Schema of scenario files, for editors; with a FILE, of the records that scenario writes")
     .option("--truth", "the JSON Schema of the lines of a truth file (wfsim run --truth)")
+    .option("--format <format>", "json (a JSON Schema), or the schema of wfsim run --format avro|protobuf files: avro (.avsc), protobuf (.proto)", "json")
     .allowExcessArguments(false)
-    .action(async (options: { scenario?: boolean | string; truth?: boolean }) => {
+    .action(async (options: { scenario?: boolean | string; truth?: boolean; format?: string }) => {
       const { schemaCommand } = await import("./schema-command.ts");
       setExit(await schemaCommand(io.stdout, options));
     });

@@ -2,13 +2,16 @@
  * The Schema Registry flags: `wfsim run --format avro|json-schema|protobuf --schema-registry URL` for
  * the Kafka output, and `wfsim analyze --schema-registry URL` to read such topics back.
  */
+import { readFileSync } from "node:fs";
 import type { KafkaOptions } from "../config/kafka-options.ts";
 import { REGISTRY_PASSWORD_ENV, REGISTRY_TOKEN_ENV, resolveRegistryOptions, type RegistryOptionsInput } from "../config/registry-options.ts";
-import { WfsimError } from "../errors.ts";
-import { isValueFormat, VALUE_FORMATS, type RegistryFormat } from "../events/wire/formats.ts";
+import { describeSystemError, WfsimError } from "../errors.ts";
+import { isValueFormat, SUBJECT_STRATEGIES, VALUE_FORMATS, type RegistryFormat, type SubjectStrategy } from "../events/wire/formats.ts";
+import type { SchemaSource } from "../sinks/shaped/registry-values.ts";
+import type { ShapedPlans } from "../sinks/shaped/plans.ts";
 import type { RegistryOptions } from "../kafka/registry/client.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
-import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
+import type { DecodedRecords, RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
 
 const GROUP = "Schema Registry:";
@@ -37,8 +40,24 @@ export const REGISTRY_CONNECTION_FLAGS = {
 export const REGISTRY_FLAGS = {
   format: {
     syntax: "--format <format>",
-    help: "value format of the Kafka records: json, or avro, json-schema, protobuf in the Confluent wire format with --schema-registry",
+    help: "json; on Kafka, avro, json-schema or protobuf in the Confluent wire format with --schema-registry; to a file, avro (an Avro container file) or protobuf (length-delimited)",
     defaultText: "json",
+    group: GROUP,
+  },
+  subjectStrategy: {
+    syntax: "--subject-strategy <strategy>",
+    help: "subject of a value's schema: topic (<topic>-value), record (the record's full name), topic-record (<topic>-<full name>)",
+    defaultText: "topic",
+    group: GROUP,
+  },
+  schemaRegistryUseLatest: {
+    syntax: "--schema-registry-use-latest",
+    help: "a scenario's records written with each subject's latest registered schema instead of registering one (refused if it cannot hold them)",
+    group: GROUP,
+  },
+  valueSchema: {
+    syntax: "--value-schema <file>",
+    help: "a scenario's records written with this schema (.avsc, .proto, or a JSON Schema .json), fields mapped by name; checked before anything is sent",
     group: GROUP,
   },
   ...REGISTRY_CONNECTION_FLAGS,
@@ -49,6 +68,28 @@ type Flags = { readonly [key: string]: string | boolean | undefined };
 export interface RegistryOutput {
   readonly format: RegistryFormat;
   readonly registry: RegistryOptions;
+  readonly strategy: SubjectStrategy;
+  /** Which schema values are written with: derived from the events or shape, each subject's latest, or the user's file. */
+  readonly source: SchemaSource;
+}
+
+const VALUE_SCHEMA_EXTENSIONS = { avro: [".avsc", ".json"], protobuf: [".proto"], "json-schema": [".json"] } as const satisfies Record<RegistryFormat, readonly string[]>;
+
+/** --value-schema FILE: read and matched to --format by its extension (the content is checked against the records later). */
+function valueSchemaSource(path: string, format: RegistryFormat): SchemaSource {
+  const name = flagName("valueSchema");
+  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${name} must be a schema file, got an empty value`);
+  const extensions: readonly string[] = VALUE_SCHEMA_EXTENSIONS[format];
+  if (!extensions.some((ext) => path.toLowerCase().endsWith(ext))) {
+    throw new WfsimError("INVALID_OPTION", `${name} ${path}: ${flagName("format")} ${format} takes a ${extensions.join(" or ")} file`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new WfsimError("FILE", `${name} ${path}: cannot read (${describeSystemError(error)})`, { cause: error });
+  }
+  return { kind: "file", path, text };
 }
 
 function connectionInput(flags: Flags): RegistryOptionsInput {
@@ -75,22 +116,44 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
   }
   const format = raw ?? "json";
   if (format === "json") {
-    const stray = givenConnectionFlag(flags);
+    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema"].find((key) => flags[key] !== undefined);
     if (stray !== undefined) {
       throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to ${flagName("format")} avro, json-schema or protobuf; the records are plain JSON without it`);
     }
     return undefined;
   }
-  if (kafka === undefined) {
-    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} applies to the Kafka output: add ${flagName("kafkaBootstrap")} HOST:PORT (files and stdout carry JSON Lines)`);
+  if (kafka === undefined && (format === "avro" || format === "protobuf")) {
+    // An Avro container file carries its schema in its header; a Protobuf file's is wfsim schema --format protobuf.
+    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema"].find((key) => flags[key] !== undefined);
+    if (stray !== undefined) {
+      throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to the Kafka output, not to ${flagName("format")} ${format} in a file (${format === "avro" ? "an Avro file carries its schema in its header" : "its .proto is wfsim schema --format protobuf"})`);
+    }
+    if (flags.routing === true) throw new WfsimError("INVALID_OPTION", `${flagName("routing")} writes JSON Lines with each record's topic, key and headers: it does not take ${flagName("format")} ${format}`);
+    return undefined;
   }
-  if (shaped) {
-    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} is not available for a scenario with an output section yet: its records are JSON`);
+  if (kafka === undefined) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} applies to the Kafka output: add ${flagName("kafkaBootstrap")} HOST:PORT (files and stdout take json, avro or protobuf)`);
   }
   if (flags.schemaRegistry === undefined) {
     throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${format} needs a Schema Registry: add ${flagName("schemaRegistry")} URL`);
   }
-  return { format, registry: resolveRegistryOptions(connectionInput(flags), { nameOf: flagName, env, timeoutMs: kafka.timeoutMs }) };
+  const rawStrategy = flags.subjectStrategy ?? "topic";
+  if (typeof rawStrategy !== "string" || !(SUBJECT_STRATEGIES as readonly string[]).includes(rawStrategy)) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("subjectStrategy")} must be one of ${SUBJECT_STRATEGIES.join(", ")}, got ${JSON.stringify(rawStrategy)}`);
+  }
+  const useLatest = flags.schemaRegistryUseLatest === true;
+  let source: SchemaSource = useLatest ? { kind: "latest" } : { kind: "derived" };
+  if (flags.valueSchema !== undefined) {
+    if (useLatest) throw new WfsimError("INVALID_OPTION", `${flagName("valueSchema")} and ${flagName("schemaRegistryUseLatest")} exclude each other: register your schema, or use the registered one`);
+    if (!shaped) throw new WfsimError("INVALID_OPTION", `${flagName("valueSchema")} maps a scenario's output section onto your schema: add ${flagName("scenario")} FILE with an output section`);
+    source = valueSchemaSource(String(flags.valueSchema), format);
+  }
+  return {
+    format,
+    strategy: rawStrategy as SubjectStrategy,
+    source,
+    registry: resolveRegistryOptions(connectionInput(flags), { nameOf: flagName, env, timeoutMs: kafka.timeoutMs }),
+  };
 }
 
 /** `wfsim analyze --schema-registry`: the registry to look schemas up in, or undefined. */
@@ -116,21 +179,52 @@ export async function openRegistryRecords(
   const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
   const { registerEventSchemas } = await import("../sinks/kafka/registry/value-encoders.ts");
   const { RegistryEventRecords } = await import("../sinks/kafka/registry/registry-records.ts");
+  if (output.source.kind === "latest") {
+    throw new WfsimError("INVALID_OPTION", `${flagName("schemaRegistryUseLatest")} is not available for wfsim's own events yet (a scenario with an output section takes it)`);
+  }
   const client = new SchemaRegistryClient(output.registry);
-  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics);
+  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics, output.strategy);
   if (!io.quiet) {
     for (const schema of schemas) io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
   }
   return new RegistryEventRecords(kafka.topics, encoders);
 }
 
+/**
+ * A shaped output's records in the wire format: the schemas registered (or looked up) per the
+ * strategy, checked to hold the records, and the record mapper that writes them.
+ */
+export async function openShapedRegistryRecords(
+  output: RegistryOutput,
+  plans: ShapedPlans,
+  io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean },
+): Promise<KafkaRecordMapper> {
+  const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
+  const { registerShapedSchemas, checkValueSchema } = await import("../sinks/shaped/registry-values.ts");
+  const { ShapedKafkaRecords } = await import("../sinks/shaped/kafka-records.ts");
+  // The user's schema is checked against the records before the registry is asked anything.
+  if (output.source.kind === "file") checkValueSchema(output.format, output.source, plans, output.strategy);
+  const client = new SchemaRegistryClient(output.registry);
+  const { encoder, units } = await registerShapedSchemas(output.format, output.strategy, output.source, client, plans);
+  if (!io.quiet) {
+    for (const unit of units) io.stderr.write(`wfsim: ${output.format} schema id ${unit.schemaId} for subject ${unit.subject} at ${client.url}\n`);
+  }
+  return new ShapedKafkaRecords(plans, encoder);
+}
+
 /** `wfsim analyze --kafka-bootstrap ... --schema-registry URL`: the decoder of wire-format values, or undefined. */
-export async function registryDecoderFromFlags(flags: Flags, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<RegistryValueDecoder | undefined> {
+export async function registryDecoderFromFlags(
+  flags: Flags,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+  /** "shaped" for a scenario's records (analyze --scenario): each value back as its JSON Lines line. */
+  records: DecodedRecords = "events",
+): Promise<RegistryValueDecoder | undefined> {
   const registry = registryFromFlags(flags, timeoutMs, env);
   if (registry === undefined) return undefined;
   const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
   const { RegistryValueDecoder } = await import("../analyze/read/registry-values.ts");
-  return new RegistryValueDecoder(new SchemaRegistryClient(registry));
+  return new RegistryValueDecoder(new SchemaRegistryClient(registry), { records });
 }
 
 /** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */

@@ -85,6 +85,9 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (delivery !== undefined && registry !== undefined && delivery.faults.some((fault) => fault.kind === "corrupt")) {
     throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt: not with a schema registry output (its records are encoded by the registry's schema); leave corrupt out or write JSON`);
   }
+  if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf")) {
+    (await import("./binary-file.ts")).checkFileShape(flags.format, options.scenario?.output);
+  }
   if (flags.dryRun === true) {
     checkLiveFlags(flags, kafka !== undefined);
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
@@ -125,7 +128,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
       { signal: context.signal, stderr: context.stderr, quiet },
       () => stop("Kafka delivery failed"),
       shaper !== undefined
-        ? await shapedKafkaRecords(shaper)
+        ? await shapedKafkaRecords(shaper, registry === undefined ? undefined : { output: registry, io: { stderr: context.stderr, quiet } })
         : registry === undefined
           ? undefined
           : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
@@ -142,17 +145,31 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     destination = opened.description;
   } else {
     const target = output!;
-    const fdSink = new FdJsonlSink(target.fd, {
-      closeAtEnd: target.owned,
-      ...(shaper === undefined ? {} : { lines: shapedLines(shaper, flags.routing === true) }),
-      onError: (error) => {
+    if (flags.format === "avro" || flags.format === "protobuf") {
+      if (!target.owned && isatty(target.fd)) {
+        throw new WfsimError("INVALID_OPTION", `${flagName("format")} ${flags.format} writes binary records: give ${flagName("output")} FILE, or pipe stdout to a reader`);
+      }
+      const { openBinaryFile } = await import("./binary-file.ts");
+      const fileSink = openBinaryFile(flags.format, target, shaper, (error) => {
         outputError = error;
         stop("output closed");
-      },
-    });
-    sink = fdSink;
-    close = () => fdSink.close().then(() => undefined);
-    destination = target.description;
+      });
+      sink = fileSink;
+      close = () => fileSink.close().then(() => undefined);
+      destination = target.description;
+    } else {
+      const fdSink = new FdJsonlSink(target.fd, {
+        closeAtEnd: target.owned,
+        ...(shaper === undefined ? {} : { lines: shapedLines(shaper, flags.routing === true) }),
+        onError: (error) => {
+          outputError = error;
+          stop("output closed");
+        },
+      });
+      sink = fdSink;
+      close = () => fdSink.close().then(() => undefined);
+      destination = target.description;
+    }
   }
 
   const simulation = createSimulation(options, {

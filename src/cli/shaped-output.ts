@@ -12,6 +12,7 @@ import { ShapedPlans } from "../sinks/shaped/plans.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { KafkaOptions } from "../config/kafka-options.ts";
 import { flagName } from "./run-flags.ts";
+import { openShapedRegistryRecords, type RegistryOutput } from "./registry-flags.ts";
 
 type Flags = { readonly [key: string]: string | boolean | undefined };
 
@@ -48,10 +49,18 @@ export function shapedLines(shaper: Shaper, routing: boolean): (onChunk: (chunk:
   };
 }
 
-/** The Kafka records of a shaped output (loaded here: they bring the Kafka client along). */
-export async function shapedKafkaRecords(shaper: Shaper): Promise<KafkaRecordMapper> {
+/**
+ * The Kafka records of a shaped output (loaded here: they bring the Kafka client along), their values
+ * in a Schema Registry's wire format when one is given.
+ */
+export async function shapedKafkaRecords(
+  shaper: Shaper,
+  registry?: { readonly output: RegistryOutput; readonly io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean } },
+): Promise<KafkaRecordMapper> {
+  const plans = new ShapedPlans(shaper);
+  if (registry !== undefined) return openShapedRegistryRecords(registry.output, plans, registry.io);
   const { ShapedKafkaRecords } = await import("../sinks/shaped/kafka-records.ts");
-  return new ShapedKafkaRecords(new ShapedPlans(shaper));
+  return new ShapedKafkaRecords(plans);
 }
 
 /** The partitions of topics wfsim creates: --partitions, else the output section's. */

@@ -42,7 +42,9 @@ export class IndependentReader {
       if (type === undefined) this.avroTypes.set(schemaId, (type = avro.Type.forSchema(JSON.parse(schema) as avro.Schema)));
       // avsc's default: a union of records is wrapped ({name: record}), a union with null is not.
       const wrapped = type.fromBuffer(value.subarray(5)) as Record<string, unknown>;
-      return { schemaId, schemaType, event: plain(Object.values(wrapped)[0]) as Record<string, unknown> };
+      // A schema of one record (RecordNameStrategy) is not a union.
+      const record = type.typeName === "union:wrapped" ? Object.values(wrapped)[0] : wrapped;
+      return { schemaId, schemaType, event: plain(record) as Record<string, unknown> };
     }
     if (schemaType === "PROTOBUF") {
       let messages = this.protoMessages.get(schemaId);

@@ -72,6 +72,30 @@ describe("wfsim run --format ... --schema-registry", { skip, timeout: TIMEOUT_MS
     });
   }
 
+  for (const [format, strategy] of [["avro", "topic-record"], ["protobuf", "record"]] as const) {
+    test(`${format}, --subject-strategy ${strategy}: a schema per event type under its full name, every record decoding to its JSON line`, async (t) => {
+      const { bootstrap, options } = plaintext();
+      const topics = testTopics(`reg-${strategy}`);
+      deleteTopicsAfter(t, options, topics);
+      const workload = ["--samples", "100", "--outlier-prob", "0.2", "--seed", "6", ...VIRTUAL];
+      const result = await runCli(
+        ["run", ...workload, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--partitions", "2", "--format", format, "--subject-strategy", strategy, "--schema-registry", registryUrl()],
+        { timeoutMs: TIMEOUT_MS },
+      );
+      assert.equal(result.code, 0, result.stderr);
+      const subjectsUsed = [...result.stderr.matchAll(/schema id \d+ for subject (\S+)/g)].map((m) => m[1]!);
+      const full = format === "avro" ? "dev.wfsim.StepOpen" : "wfsim.StepOpen";
+      assert.ok(subjectsUsed.includes(strategy === "record" ? full : `${topics.steps}-${full}`), subjectsUsed.join(","));
+      assert.equal(subjectsUsed.length, 9, "one subject per event type");
+      const lines = await jsonLines(workload);
+      const records = await consumeAll(t, options, [topics.transactions, topics.steps]);
+      const reader = new IndependentReader(registryUrl());
+      const decoded = [];
+      for (const record of records) decoded.push({ ...record, value: JSON.stringify((await reader.decode(record.bytes)).event) });
+      assertExactlyOnceInOrder(decoded, { lines, topics, partitions: { transactions: 2, steps: 2 } });
+    });
+  }
+
   test("a second run with the same schemas reuses their ids", async (t) => {
     const { bootstrap, options } = plaintext();
     const topics = testTopics("reg-again");
@@ -156,7 +180,7 @@ describe("wfsim run --format ... --schema-registry", { skip, timeout: TIMEOUT_MS
 
 describe("wfsim run --format: flag checks before anything is opened", () => {
   test("a registry format needs Kafka and --schema-registry; the registry flags need a registry format", async () => {
-    assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "avro"]), 2), /--format avro applies to the Kafka output: add --kafka-bootstrap/);
+    assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "json-schema"]), 2), /--format json-schema applies to the Kafka output: add --kafka-bootstrap/);
     assert.match(oneLineError(await runCli(["run", "--samples", "1", "--format", "xml"]), 2), /--format must be one of json, avro, json-schema, protobuf, got "xml"/);
     assert.match(
       oneLineError(await runCli(["run", "--samples", "1", "--kafka-bootstrap", "127.0.0.1:1", "--format", "avro"]), 2),

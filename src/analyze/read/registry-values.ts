@@ -11,6 +11,7 @@ import { WfsimError } from "../../errors.ts";
 import { EVENT_TYPES, type WfEvent } from "../../events/schema.ts";
 import { serializeEvent } from "../../events/serialize.ts";
 import type { RegisteredSchema, SchemaRegistryClient } from "../../kafka/registry/client.ts";
+import { topLevelMessages } from "../../events/wire/proto-messages.ts";
 import { MAGIC_BYTE, readMessageIndexes, readWireHeader, WireFormatError } from "../../kafka/registry/wire-format.ts";
 
 type Decode = (value: Buffer, offset: number) => Buffer;
@@ -22,12 +23,21 @@ export function isWireFormat(value: Uint8Array): boolean {
   return value.length >= 5 && value[0] === MAGIC_BYTE;
 }
 
+/**
+ * What the values hold: wfsim's own events (checked to be one, and written as serializeEvent writes
+ * them), or a scenario's shaped records (written as the JSON Lines writer writes them: the schema's
+ * field order, an absent optional field left out).
+ */
+export type DecodedRecords = "events" | "shaped";
+
 export class RegistryValueDecoder {
   private readonly client: SchemaRegistryClient;
   private readonly decoders = new Map<number, Decode>();
+  private readonly records: DecodedRecords;
 
-  constructor(client: SchemaRegistryClient) {
+  constructor(client: SchemaRegistryClient, { records = "events" }: { readonly records?: DecodedRecords } = {}) {
     this.client = client;
+    this.records = records;
   }
 
   /** Fetches the schemas of these values that are not known yet; the values can then be decoded. */
@@ -38,7 +48,7 @@ export class RegistryValueDecoder {
       const id = value.readUInt32BE(1);
       if (!this.decoders.has(id)) missing.add(id);
     }
-    for (const id of missing) this.decoders.set(id, decoderFor(await this.client.schemaById(id), this.client.url));
+    for (const id of missing) this.decoders.set(id, (this.records === "events" ? decoderFor : shapedDecoderFor)(await this.client.schemaById(id), this.client.url));
   }
 
   /** The JSON line (no newline) a value carries; a value not in the wire format is taken as JSON already. */
@@ -121,16 +131,109 @@ function unwrap(decoded: Record<string, unknown>): Record<string, unknown> {
   return decoded;
 }
 
-/** The file's top-level messages in order: those of its package, else the root's. */
-function topLevelMessages(root: protobuf.Root): protobuf.Type[] {
-  let scope: protobuf.NamespaceBase = root;
-  // A package a.b.c nests namespaces a, b, c with nothing else beside them.
-  for (;;) {
-    const nested = scope.nestedArray;
-    if (nested.length === 1 && nested[0] instanceof protobuf.Namespace && !(nested[0] instanceof protobuf.Type) && !(nested[0] instanceof protobuf.Enum)) {
-      scope = nested[0] as protobuf.Namespace;
-      continue;
+/** A shaped record's JSON text from an object: no newline. */
+function recordLine(record: unknown): Buffer {
+  return Buffer.from(JSON.stringify(record), "utf8");
+}
+
+/**
+ * Shaped records: any schema, the decoded value printed as the JSON Lines writer prints it. A field
+ * whose Avro type is a union with null is absent when null (the writer leaves an unknown field out);
+ * a null list item or a field of type null stays null. Protobuf fields come in field-number order.
+ */
+function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
+  const bad = (why: string) => new WfsimError("REGISTRY_SCHEMA", `${schema.schemaType} schema id ${schema.id} at ${url} cannot be read: ${why}`);
+  switch (schema.schemaType) {
+    case "JSON":
+      return (value, offset) => value.subarray(offset);
+    case "AVRO": {
+      let type: avro.Type;
+      try {
+        type = avro.Type.forSchema(JSON.parse(schema.schema) as avro.Schema);
+      } catch (error) {
+        throw bad(error instanceof Error ? error.message : String(error));
+      }
+      const wrapped = type.typeName === "union:wrapped";
+      const branches = wrapped ? (type as unknown as { types: avro.Type[] }).types : [type];
+      const cleaners = new Map(branches.map((branch) => [branch.branchName ?? branch.name ?? "", avroCleaner(branch)]));
+      const only = avroCleaner(type);
+      return (value, offset) => {
+        const decoded = type.fromBuffer(value.subarray(offset)) as Record<string, unknown>;
+        if (!wrapped) return recordLine(only(decoded));
+        for (const key in decoded) return recordLine((cleaners.get(key) ?? ((v: unknown) => v))(decoded[key]));
+        return recordLine(decoded);
+      };
     }
-    return nested.filter((n): n is protobuf.Type => n instanceof protobuf.Type);
+    case "PROTOBUF": {
+      let root: protobuf.Root;
+      try {
+        root = protobuf.parse(schema.schema, { keepCase: true }).root;
+        root.resolveAll();
+      } catch (error) {
+        throw bad(error instanceof Error ? error.message : String(error));
+      }
+      const top = topLevelMessages(root);
+      return (value, offset) => {
+        const { path, next } = readMessageIndexes(value, offset);
+        let messages = top;
+        let message: protobuf.Type | undefined;
+        for (const index of path) {
+          message = messages[index];
+          if (message === undefined) throw bad(`no message at index path [${path.join(", ")}]`);
+          messages = message.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type);
+        }
+        const decoded = message!.toObject(message!.decode(value.subarray(next)), { longs: Number, enums: String, defaults: true, arrays: true });
+        return recordLine(inFieldOrder(message!, decoded));
+      };
+    }
   }
+}
+
+/** protobufjs lists proto3 optional fields last, and absent ones as null: the schema's order, absent left out. */
+function inFieldOrder(type: protobuf.Type, object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const field of type.fieldsArray) {
+    const inner = object[field.name];
+    if (inner === undefined || inner === null) continue;
+    const nested = field.resolvedType;
+    if (nested instanceof protobuf.Type) {
+      out[field.name] = Array.isArray(inner) ? inner.map((item) => inFieldOrder(nested, item as Record<string, unknown>)) : inFieldOrder(nested, inner as Record<string, unknown>);
+    } else out[field.name] = inner;
+  }
+  return out;
+}
+
+type Clean = (value: unknown) => unknown;
+
+/** Turns an avsc value into the writer's JSON, in place: a null in a field whose type is a union with null is an absent field. */
+function avroCleaner(type: avro.Type): Clean {
+  if (avro.Type.isType(type, "record")) {
+    const fields = (type as avro.types.RecordType).fields.map((field) => {
+      const union = avro.Type.isType(field.type, "union:unwrapped") ? (field.type as unknown as { types: avro.Type[] }).types : undefined;
+      const nullable = union?.some((t) => t.typeName === "null") ?? false;
+      const inner = union?.find((t) => t.typeName !== "null");
+      return { name: field.name, nullable, clean: avroCleaner(nullable && union!.length === 2 && inner !== undefined ? inner : field.type) };
+    });
+    return (value) => {
+      const record = value as Record<string, unknown>;
+      for (const field of fields) {
+        const inner = record[field.name];
+        if (inner === null && field.nullable) record[field.name] = undefined;
+        else if (inner !== null) record[field.name] = field.clean(inner);
+      }
+      return record;
+    };
+  }
+  if (avro.Type.isType(type, "array")) {
+    const items = avroCleaner((type as avro.types.ArrayType).itemsType);
+    return (value) => (value as unknown[]).map((item) => (item === null ? null : items(item)));
+  }
+  if (avro.Type.isType(type, "union:unwrapped")) {
+    const inner = (type as unknown as { types: avro.Type[] }).types.filter((t) => t.typeName !== "null");
+    if (inner.length === 1) {
+      const clean = avroCleaner(inner[0]!);
+      return (value) => (value === null ? null : clean(value));
+    }
+  }
+  return (value) => value;
 }

@@ -22,7 +22,7 @@ export function shapeJsonSchema(shape: Shape, source: string): JsonSchema {
   };
 }
 
-function recordSchema(record: RecordType, shape: Shape): JsonSchema {
+export function recordSchema(record: RecordType, shape: Shape): JsonSchema {
   const events = [...new Set(record.moments.map((m) => m.event))];
   const moments = record.moments
     .map((m) => (m.step < 0 ? m.event : `${m.event} of ${shape.workflows[m.workflow]!.name}/${shape.workflows[m.workflow]!.steps[m.step]}`))
@@ -44,7 +44,7 @@ function known(placeholder: Placeholder, event: EventType, shape: Shape): boolea
  * ride only without a truth file, the announcing values only in a stream that is not blind: a field
  * that holds one is optional, whatever run wrote the records.
  */
-function always(node: ValueNode, events: readonly EventType[], shape: Shape): boolean {
+export function always(node: ValueNode, events: readonly EventType[], shape: Shape): boolean {
   const placeholders = node.kind === "value" ? [node.placeholder] : node.kind === "text" ? placeholdersOf(node.template) : [];
   return placeholders.every((p) => events.every((event) => known(p, event, shape) && !(p.source === "lifecycle" && (LABEL_VALUES.includes(p.name) || ANNOUNCING_VALUES.includes(p.name)))));
 }

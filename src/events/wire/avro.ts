@@ -62,7 +62,12 @@ export function avroSchema(shapes: readonly EventShape[]): AvroSchema {
 export class AvroEventEncoder {
   private readonly branches = new Map<string, { readonly prefix: number; readonly type: avro.Type }>();
 
-  constructor(shapes: readonly EventShape[]) {
+  /** False for a schema that is a single record (RecordNameStrategy): no branch index is written. */
+  private readonly union: boolean;
+
+  constructor(shapes: readonly EventShape[], { union = true }: { readonly union?: boolean } = {}) {
+    if (!union && shapes.length !== 1) throw new Error("a schema that is not a union holds one record");
+    this.union = union;
     if (shapes.length > 63) throw new Error("an Avro union of more than 63 records needs a longer branch index");
     shapes.forEach((shape, index) => {
       this.branches.set(shape.type, { prefix: index * 2, type: avro.Type.forSchema(avroRecord(shape) as avro.Schema, { wrapUnions: false }) });
@@ -76,7 +81,7 @@ export class AvroEventEncoder {
   encode(event: WfEvent, header: Buffer = EMPTY): Buffer {
     const branch = this.branches.get(event.type);
     if (branch === undefined) throw new TypeError(`event type ${event.type} is not in this topic's Avro schema`);
-    const start = header.length + 1;
+    const start = header.length + (this.union ? 1 : 0);
     let end = branch.type.encode(event, this.scratch, start);
     // avsc returns a negative number when the buffer is too small (minus the size it needs).
     while (end < 0) {
@@ -84,7 +89,7 @@ export class AvroEventEncoder {
       end = branch.type.encode(event, this.scratch, start);
     }
     header.copy(this.scratch, 0);
-    this.scratch[header.length] = branch.prefix;
+    if (this.union) this.scratch[header.length] = branch.prefix;
     return Buffer.from(this.scratch.subarray(0, end));
   }
 }

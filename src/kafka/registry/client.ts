@@ -73,6 +73,26 @@ export class SchemaRegistryClient {
     throw this.unexpected(answer, `registering subject ${subject}`);
   }
 
+  /**
+   * The latest version registered under `subject` (`--schema-registry-use-latest`): its id, type and
+   * text. An unknown subject is a REGISTRY_SCHEMA error saying so.
+   */
+  async latest(subject: string): Promise<RegisteredSchema> {
+    const answer = await this.call("GET", `/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    if (answer.status === 404) {
+      const body = answer.body as { error_code?: unknown };
+      // 40401: no such subject (40402: no such version); anything else is a URL that is not a registry.
+      if (body.error_code === 40401 || body.error_code === 40402) {
+        throw new WfsimError("REGISTRY_SCHEMA", `the Schema Registry at ${this.url} has no subject ${subject}: register a schema under it, or leave out --schema-registry-use-latest`);
+      }
+    }
+    if (answer.status !== 200) throw this.unexpected(answer, `reading the latest version of subject ${subject}`);
+    const body = answer.body as { id?: unknown; schema?: unknown; schemaType?: unknown };
+    if (typeof body.id !== "number" || typeof body.schema !== "string") throw this.notARegistry(`answered subject ${subject}'s latest version without an id and schema`);
+    const schemaType = (typeof body.schemaType === "string" ? body.schemaType : "AVRO") as SchemaType;
+    return { id: body.id, schemaType, schema: body.schema };
+  }
+
   /** The schema with this id (fetched once, then cached). */
   schemaById(id: number): Promise<RegisteredSchema> {
     let found = this.byId.get(id);
@@ -169,6 +189,9 @@ function errorText(body: unknown): string {
   return typeof message === "string" ? message.split("\n")[0]!.slice(0, 300) : JSON.stringify(body).slice(0, 200);
 }
 
+/** OpenSSL's codes for a certificate chain that does not lead to a trusted CA. */
+const UNTRUSTED_CERTIFICATE = /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT|CERT_UNTRUSTED)$/;
+
 function describeNetworkError(error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case "ECONNREFUSED":
@@ -180,7 +203,12 @@ function describeNetworkError(error: NodeJS.ErrnoException): string {
       return error.message;
     case "ECONNRESET":
       return "the connection was reset (an https URL for an http registry, or the reverse?)";
-    default:
-      return error.code?.startsWith("ERR_TLS") || error.code?.includes("CERT") ? `TLS: ${error.message}` : error.message;
+    default: {
+      const code = error.code ?? "";
+      // Node's own hint (--use-system-ca) is not what a wfsim user can act on: the CA file is.
+      const reason = error.message.split(";")[0]!;
+      if (UNTRUSTED_CERTIFICATE.test(code)) return `TLS: the registry's certificate is not trusted (${reason}): give the CA that signed it with --schema-registry-ca FILE`;
+      return code.startsWith("ERR_TLS") || code.startsWith("ERR_SSL") || code.includes("CERT") ? `TLS: ${reason}` : error.message;
+    }
   }
 }

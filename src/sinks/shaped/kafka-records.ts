@@ -2,7 +2,8 @@
  * A shaped output's records for the KafkaSink: for each record an event's moment produces, its topic
  * (one of the shape's), its key (its text's UTF-8 bytes, worked out once per transaction, with
  * Kafka's murmur2 hash), its value (the same JSON text as the JSON Lines, by the same compiled
- * serializer), its headers and its timestamp (the event time).
+ * serializer), its headers and its timestamp (the event time). With a Schema Registry, the value is
+ * that JSON in the registry's wire format instead (registry-values.ts).
  */
 import type { Emission, TxnContext } from "../../engine/shape/shaper.ts";
 import type { WfEvent } from "../../events/schema.ts";
@@ -10,6 +11,7 @@ import { keyHash } from "../../kafka/partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import type { KafkaRecordMapper } from "../kafka/records.ts";
 import type { EmissionPlan, ShapedPlans } from "./plans.ts";
+import type { ShapedValueEncoder } from "./registry-values.ts";
 
 interface Key {
   readonly bytes: Buffer;
@@ -28,9 +30,13 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   private value = "";
   private valueBytes = 0;
   private headers: Buffer = Buffer.alloc(0);
+  private readonly values: ShapedValueEncoder | undefined;
+  /** The value in the wire format, when there is a registry. */
+  private valueBuffer: Buffer | undefined;
 
-  constructor(plans: ShapedPlans) {
+  constructor(plans: ShapedPlans, values?: ShapedValueEncoder) {
     this.plans = plans;
+    this.values = values;
     this.topics = plans.shaper.shape.topics;
     this.fixedHeaders = plans.plans.map((plan) =>
       plan.headers.every((h) => h.constant !== undefined) ? encodeHeaders(plan.headers.map((h) => [h.name, h.constant!])) : undefined,
@@ -53,7 +59,11 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
     const context = this.context!;
     this.key = this.keyOf(plan, event, context);
     this.value = plan.serialize(event, context, this.plans.helpers);
-    this.valueBytes = Buffer.byteLength(this.value, "utf8");
+    if (this.values === undefined) this.valueBytes = Buffer.byteLength(this.value, "utf8");
+    else {
+      this.valueBuffer = this.values.encode(emission.index, this.value);
+      this.valueBytes = this.valueBuffer.length;
+    }
     this.headers = this.fixedHeaders[emission.index] ?? this.headersOf(plan, event, context);
     return plan.topicIndex;
   }
@@ -86,6 +96,7 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   }
 
   appendTo(batch: RecordBatchBuilder): void {
-    batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
+    if (this.values === undefined) batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
+    else batch.appendBytes(this.key.bytes, this.valueBuffer!, this.headers, this.event!.ts_ms);
   }
 }
