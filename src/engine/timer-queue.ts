@@ -6,10 +6,11 @@ export interface Timed {
 
 /**
  * Buckets of the ring: one per simulated millisecond, for the next RING_MS ms from the earliest.
- * 65,536 ms holds every wait of the seed's workload (at most 18.2 s, outliers included); a longer one
- * waits in the overflow heap until its millisecond comes within the ring.
+ * 4,096 ms holds the seed's ordinary waits (at most 3.2 s); a longer one (an outlier's 15 s) waits in
+ * the overflow heap until its millisecond comes within the ring. Each bucket keeps its array from one
+ * turn to the next, so a ring much longer than the waits would hold memory that nothing uses.
  */
-const RING_BITS = 16;
+const RING_BITS = 12;
 const RING_MS = 1 << RING_BITS;
 const RING_MASK = RING_MS - 1;
 
