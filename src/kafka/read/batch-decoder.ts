@@ -18,7 +18,17 @@ import { createRequire } from "node:module";
 import { compressionsAlgorithmsByBitmask, crc32c as clientCrc32c } from "@platformatic/kafka";
 import { WfsimError } from "../../errors.ts";
 import { EVENT_TYPE_HEADER } from "../layout.ts";
-import { FETCH_BUFFERS, type AbortedTransaction } from "./fetch-request.ts";
+import { FETCH_BUFFERS } from "./fetch-request.ts";
+
+/**
+ * A transaction the broker lists as aborted in a fetch answer. Defined here, not beside the fetch
+ * request, so that the library's declarations reach no type of the Kafka client (a consumer
+ * project compiling without skipLibCheck would have to compile the client's too).
+ */
+export interface AbortedTransaction {
+  readonly producerId: bigint;
+  readonly firstOffset: number;
+}
 import { RANK_END, RANK_OPEN, RANK_STEP } from "./record-merge.ts";
 
 const BATCH_HEADER_BYTES = 61;

@@ -5,6 +5,7 @@
  * bytes on as they came, for batch-decoder.ts to read in place. Fetch v12 to v17 (Kafka 2.7 and later;
  * v13 names topics by id).
  */
+import type { AbortedTransaction } from "./batch-decoder.ts";
 import { Writer, type Connection, type Reader } from "@platformatic/kafka";
 import { BufferPool } from "../record-batch.ts";
 
@@ -43,11 +44,6 @@ export interface FetchSettings {
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
-}
-
-export interface AbortedTransaction {
-  readonly producerId: bigint;
-  readonly firstOffset: number;
 }
 
 export interface FetchedPartition {
