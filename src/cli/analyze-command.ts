@@ -22,6 +22,8 @@ import { shapedInput } from "./shaped-input.ts";
 import { alertFieldsFromFlags } from "./alert-field-flags.ts";
 import { shapedTopics } from "../analyze/read/shaped/topics.ts";
 import { formatFollowSummary } from "./follow-feedback.ts";
+import type { FollowSummary } from "../follow/follow.ts";
+import type { StuckAlert } from "../follow/stuck-detector.ts";
 import { openFollowLive } from "./live-flags.ts";
 import type { CommandContext } from "./run-command.ts";
 
@@ -165,9 +167,9 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     };
     let report: AnalysisReport;
     if (kafka !== undefined && followOptions !== undefined) {
-      report = await followKafka(kafka, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
+      report = await followStream({ kafka }, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else if (followOptions !== undefined) {
-      report = await followFileInput(paths[0]!, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
+      report = await followStream({ path: paths[0]! }, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
       if (paths.includes("-") && context.stdinIsTTY) context.stderr.write("wfsim: reading events from stdin (end with Ctrl-D)\n");
       // The Kafka client is loaded only when it is used: it takes a third of a second to load.
@@ -330,8 +332,12 @@ function followInput(flags: AnalyzeFlags, fromKafka: boolean, files: readonly st
   );
 }
 
-async function followKafka(
-  connection: KafkaConnection,
+/**
+ * Follows Kafka topics or a growing file: alerts on stdout as they come, the rolling summary on
+ * stderr, metrics and the live page when asked; the report when stopped.
+ */
+async function followStream(
+  input: { readonly kafka: KafkaConnection } | { readonly path: string },
   options: FollowOptions,
   analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
   quiet: boolean,
@@ -345,49 +351,24 @@ async function followKafka(
   const signal = AbortSignal.any([context.signal, stop.signal]);
   const metrics = await openFollowLive(live, context.stderr, quiet);
   try {
+    const common = {
+      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
+      options,
+      analysis,
+      signal,
+      nameOf: analyzeFlagName,
+      onAlert: (alert: StuckAlert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
+      onSummary: quiet ? undefined : (summary: FollowSummary) => context.stderr.write(formatFollowSummary(summary)),
+    };
+    if ("path" in input) {
+      const { followFile } = await import("../follow/file-follow.ts");
+      return await followFile({ ...common, path: input.path });
+    }
     const { follow } = await import("../follow/follow.ts");
     return await follow({
-      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
-      connection,
-      options,
-      analysis,
-      signal,
-      nameOf: analyzeFlagName,
-      onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
-      onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),
+      ...common,
+      connection: input.kafka,
       onNotice: quiet ? undefined : (message) => context.stderr.write(`wfsim: ${message}\n`),
-    });
-  } finally {
-    context.stdout.off("error", onStdoutError);
-    await metrics?.close();
-  }
-}
-
-async function followFileInput(
-  path: string,
-  options: FollowOptions,
-  analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
-  quiet: boolean,
-  context: AnalyzeContext,
-  live: { readonly metrics: string | boolean | undefined; readonly ui: string | boolean | undefined },
-): Promise<AnalysisReport> {
-  // A reader of the alerts that goes away (`| head`) stops the follower like a signal would.
-  const stop = new AbortController();
-  const onStdoutError = () => stop.abort("output closed");
-  context.stdout.on("error", onStdoutError);
-  const signal = AbortSignal.any([context.signal, stop.signal]);
-  const metrics = await openFollowLive(live, context.stderr, quiet);
-  try {
-    const { followFile } = await import("../follow/file-follow.ts");
-    return await followFile({
-      ...(metrics === undefined ? {} : { onReady: metrics.attach }),
-      path,
-      options,
-      analysis,
-      signal,
-      nameOf: analyzeFlagName,
-      onAlert: (alert) => context.stdout.write(`${JSON.stringify(alert)}\n`),
-      onSummary: quiet ? undefined : (summary) => context.stderr.write(formatFollowSummary(summary)),
     });
   } finally {
     context.stdout.off("error", onStdoutError);
