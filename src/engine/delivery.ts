@@ -12,6 +12,8 @@
  * Draw order on a transaction's delivery stream (part of the output contract, like the seed's):
  *  1. at its first record, when a skew fault applies to its workflow: one float; if it hits, the
  *     offset (its distribution's draws), then with direction `either` one float (below 0.5: ahead);
+ *     a skew is one offset for all the transaction's records (cut at its first record so that none
+ *     goes before the epoch), told to the truth once, with the first record;
  *  2. for each record, when any of drop, duplicate, delay, corrupt is set: one float, which picks at
  *     most one of them (each takes its probability's share of [0, 1), in that order, among those
  *     whose filters the record passes); then duplicate: the copy's delay; delay: the delay;
@@ -169,12 +171,17 @@ export class DeliveryFaults {
     const due = event.ts_ms;
     const out = event;
     if (state.skewed) {
-      const offset = state.skew < -due ? -due : state.skew;
+      if (seq === 0) {
+        // Cut once, at the first record (the transaction's earliest): one offset for all its records,
+        // so one truth record tells them all and analyze can put every ts_ms back.
+        if (state.skew < -due) state.skew = -due;
+        this.counts.skew++;
+      }
       // In place: events are made fresh for each emit, and a copy of another shape would make the
-      // writers' field reads polymorphic for every event after it.
-      (out as { ts_ms: number }).ts_ms = due + offset;
-      this.counts.skew++;
-      this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: offset }));
+      // writers' field reads polymorphic for every event after it. The max: a record before the
+      // first in event time (none the engine emits) never goes before the epoch either.
+      (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
+      if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
     }
     const faults = this.perRecord;
     if (faults.length === 0) return this.output.write(out);

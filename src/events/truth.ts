@@ -69,7 +69,7 @@ export const TruthRecord = Type.Union([OutlierLabel, StuckLabel, StepFailureLabe
 /**
  * A delivery fault (the scenario's `delivery` section, `wfsim run --delivery`): what was done to one
  * record on its way out. Not a label of the lifecycle: the lifecycle is as the labels and events say,
- * and these say how the stream differs from it. A skewed transaction gets one per record.
+ * and these say how the stream differs from it. A skewed transaction gets one, with its first record: the offset holds for all its records.
  */
 export const FaultRecord = Type.Object(
   {
@@ -83,7 +83,7 @@ export const FaultRecord = Type.Object(
     due_ms: Type.Integer({ description: "When the record should have been emitted: its event time." }),
     emitted_ms: Type.Optional(Type.Integer({ description: "When it was emitted (a duplicate: the copy); absent for a drop." })),
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, description: "delay: how late; duplicate: the copy after the original." })),
-    offset_ms: Type.Optional(Type.Integer({ description: "skew: the producer clock's error, signed." })),
+    offset_ms: Type.Optional(Type.Integer({ description: "skew: the producer clock's error, signed, for every record of the transaction." })),
     as: Type.Optional(Type.Union([Type.Literal("truncated"), Type.Literal("not_json")], { description: "corrupt: what replaced the record." })),
   },
   { additionalProperties: false, description: "A delivery fault injected into one record." },
