@@ -40,7 +40,7 @@ export class TruthFile implements GroundTruth {
     this.file = file;
     const lostInOrder: { key: string; hash: number; ts: number }[] = [];
     for (const [key, repair] of faults.repairs) {
-      (repair.lost as LostRecord[]).sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      repair.lost.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
       if (repair.lost.length === 0) continue;
       const bytes = Buffer.from(key, "latin1");
       const hash = hashBytes(bytes, 0, bytes.length);
@@ -50,7 +50,7 @@ export class TruthFile implements GroundTruth {
     this.faults =
       faults.records === 0
         ? undefined
-        : { injected: faults.injected, endLost: (key) => faults.endsLost.has(key), repairOf: (key) => faults.repairs.get(key), maxDelayMs: faults.maxDelayMs, lostInOrder };
+        : { injected: faults.injected, endLost: (key) => faults.endsLost.has(key), repairOf: (key) => repairState(faults.repairs.get(key)), maxDelayMs: faults.maxDelayMs, lostInOrder };
     const totals = { outlier: { transactions: 0, gaps: 0 }, stuck: { transactions: 0 }, step_failure: { transactions: 0, failures: 0, final: 0 } };
     for (const entry of byTxn.values()) {
       if (entry.outlierGaps > 0) {
@@ -126,13 +126,26 @@ export function entryLabels(entry: Entry): TransactionLabels {
   };
 }
 
+/** What the file says was done to one transaction's records. */
+interface TxnFaults {
+  skewMs: number;
+  readonly lost: LostRecord[];
+  readonly delayed: LostRecord[];
+}
+
+/** A fresh state of undoing a transaction's faults: each analysis reading the truth keeps its own. */
+function repairState(faults: TxnFaults | undefined): TxnRepair | undefined {
+  if (faults === undefined) return undefined;
+  return { skewMs: faults.skewMs, lost: faults.lost, next: 0, delayed: [...faults.delayed], queue: [], endRead: false, endTs: NaN, endComplete: 0 };
+}
+
 interface FaultTally {
   records: number;
   readonly injected: Record<FaultRecord["kind"], number>;
   /** Table keys of transactions whose ending record was dropped or corrupted. */
   readonly endsLost: Set<string>;
   /** By table key: what to undo (skews, lost records). */
-  readonly repairs: Map<string, TxnRepair>;
+  readonly repairs: Map<string, TxnFaults>;
   maxDelayMs: number;
 }
 
@@ -154,10 +167,10 @@ function addFault(tally: FaultTally, record: FaultRecord): void {
   }
   let repair = tally.repairs.get(key);
   if (repair === undefined) {
-    repair = { skewMs: 0, lost: [], next: 0, delayed: [], queue: [], endRead: false, endTs: NaN, endComplete: 0 };
+    repair = { skewMs: 0, lost: [], delayed: [] };
     tally.repairs.set(key, repair);
   }
-  if (record.kind === "skew") (repair as { skewMs: number }).skewMs = record.offset_ms ?? 0;
+  if (record.kind === "skew") repair.skewMs = record.offset_ms ?? 0;
   // A lost record's event time: its ts_ms as it would have been emitted, less its transaction's skew
   // (due_ms is that event time).
   else if (record.kind === "delay") repair.delayed.push({ type: record.type, step: record.step ?? NaN, ts: record.due_ms, seq: record.seq });

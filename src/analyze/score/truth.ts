@@ -78,7 +78,10 @@ export interface FaultTruth {
    * corrupted on its way out: it ended, though the stream cannot show it.
    */
   endLost(key: string): boolean;
-  /** What was done to one transaction's records (table key), to undo it; undefined: nothing to undo. */
+  /**
+   * What was done to one transaction's records (table key), to undo it, as a fresh state of undoing
+   * it (an analysis asks once per transaction); undefined: nothing to undo.
+   */
   repairOf(key: string): TxnRepair | undefined;
   /** The longest delay of a delayed or duplicated record, ms (golden windows hold their durations this much longer). */
   readonly maxDelayMs: number;
