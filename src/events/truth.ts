@@ -110,7 +110,25 @@ export const TRUTH_KINDS = ["outlier", "stuck", "step_failure"] as const satisfi
 
 /** One record as one JSON line: its fields in schema order (records are built in that order). */
 export function serializeTruth(record: TruthLine): string {
-  return `${JSON.stringify(record)}\n`;
+  return record.kind in FAULT_LINE ? serializeFault(record as FaultRecord) : `${JSON.stringify(record)}\n`;
+}
+
+const FAULT_LINE = { drop: true, duplicate: true, delay: true, skew: true, corrupt: true };
+
+/**
+ * A fault record's line, fields in schema order, written by hand: a run makes one per fault, their
+ * optional fields vary, and JSON.stringify of objects of many shapes showed in the profile.
+ */
+function serializeFault(r: FaultRecord): string {
+  let out = `{"kind":"${r.kind}","txn_id":${JSON.stringify(r.txn_id)},"type":${JSON.stringify(r.type)}`;
+  if (r.step !== undefined) out += `,"step":${r.step}`;
+  if (r.workflow !== undefined) out += `,"workflow":${JSON.stringify(r.workflow)}`;
+  out += `,"seq":${r.seq},"ts_ms":${r.ts_ms},"due_ms":${r.due_ms}`;
+  if (r.emitted_ms !== undefined) out += `,"emitted_ms":${r.emitted_ms}`;
+  if (r.delay_ms !== undefined) out += `,"delay_ms":${r.delay_ms}`;
+  if (r.offset_ms !== undefined) out += `,"offset_ms":${r.offset_ms}`;
+  if (r.as !== undefined) out += `,"as":"${r.as}"`;
+  return `${out}}\n`;
 }
 
 let validator: { Check(value: unknown): boolean } | undefined;
