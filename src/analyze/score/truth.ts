@@ -71,7 +71,7 @@ export interface GroundTruth {
 
 /** What a truth file says was done to the stream on its way out. */
 export interface FaultTruth {
-  /** Records per fault kind (skew: records stamped off). */
+  /** Records per fault kind (skew: transactions stamped off, one truth record each). */
   readonly injected: Readonly<Record<"drop" | "duplicate" | "delay" | "skew" | "corrupt", number>>;
   /**
    * Whether the transaction's ending record (transaction_close, _failed or _aborted) was dropped or
