@@ -36,7 +36,7 @@ import {
 } from "./measure/transaction-state.ts";
 import { LabelTally } from "./score/label-tally.ts";
 import { WorkflowTally } from "./measure/workflows.ts";
-import { IN_STREAM_TRUTH, type GroundTruth, type TransactionLabels } from "./score/truth.ts";
+import { IN_STREAM_TRUTH, type FaultTruth, type GroundTruth, type LostRecord, type TransactionLabels, type TxnRepair } from "./score/truth.ts";
 import { TxnTable } from "./measure/txn-table.ts";
 import type { LineLocator } from "./read/source.ts";
 import { EVENT_TYPES } from "../events/schema.ts";
@@ -131,10 +131,19 @@ export class StreamAnalysis implements EventHandler {
   };
   private readonly windows: GoldenWindows | undefined;
   private readonly windowsByStep: boolean;
+  /** Delivery faults the truth names: undone before measuring the lifecycle (see `restore`). */
+  private readonly faults: FaultTruth | undefined;
+  /** Processing a record the stream lost, put back from the truth: no stream check sees it. */
+  private synthetic = false;
+  /** Transactions whose lost ending record was put back. */
+  private endsRestored = 0;
+  /** The next of the truth's lost records (in time order) not yet due. */
+  private lostNext = 0;
 
   constructor(options: StreamAnalysisOptions) {
     this.options = options;
-    this.windows = options.windows === undefined ? undefined : new GoldenWindows(options.windows);
+    this.faults = options.truth?.faults;
+    this.windows = options.windows === undefined ? undefined : new GoldenWindows(options.windows, this.faults?.maxDelayMs ?? 0);
     this.windowsByStep = options.windows?.by === "step";
     this.truth = options.truth ?? IN_STREAM_TRUTH;
     const pooled = options.rule === "pooled" || options.thresholdMs !== undefined;
@@ -266,6 +275,21 @@ export class StreamAnalysis implements EventHandler {
 
   event(code: number, bytes: Buffer, idStart: number, idEnd: number, hash: number): void {
     const regs = this.scanner.regs;
+    let txn = this.open.find(bytes, idStart, idEnd, hash);
+    let ended: TransactionState | undefined;
+    let key: string | undefined;
+    let repair: TxnRepair | undefined;
+    if (txn !== undefined) repair = txn.repair;
+    else {
+      ended = this.ended.find(bytes, idStart, idEnd, hash);
+      if (ended !== undefined) repair = ended.repair;
+      else {
+        key = bytes.toString("latin1", idStart, idEnd);
+        repair = this.faults?.repairOf(key);
+      }
+    }
+    // A skewed producer's clock, put right: the lifecycle in event time.
+    if (repair !== undefined && repair.skewMs !== 0) regs[R.ts] = regs[R.ts]! - repair.skewMs;
     const ts = regs[R.ts]!;
     this.events++;
     this.byType[code]!++;
@@ -273,15 +297,13 @@ export class StreamAnalysis implements EventHandler {
     if (ts > this.lastTs) this.lastTs = ts;
     this.windows?.advance(ts);
     this.overTime.event(ts);
+    if (this.faults !== undefined) this.restoreDue(ts);
 
-    let txn = this.open.find(bytes, idStart, idEnd, hash);
+    if (ended !== undefined) {
+      this.afterEnd(ended, code, ts);
+      return;
+    }
     if (txn === undefined) {
-      const ended = this.ended.find(bytes, idStart, idEnd, hash);
-      if (ended !== undefined) {
-        this.afterEnd(ended, code, ts);
-        return;
-      }
-      const key = bytes.toString("latin1", idStart, idEnd);
       const seq = this.seq++;
       let source = this.source;
       let line = this.scanner.line;
@@ -290,13 +312,20 @@ export class StreamAnalysis implements EventHandler {
         line = this.locator.lineOf(line);
       }
       const charts = this.options.charts;
-      txn = this.pool.pop()?.reset(key, hash, seq, source, line, ts, charts) ?? new TransactionState(key, hash, seq, source, line, ts, charts);
+      txn = this.pool.pop()?.reset(key!, hash, seq, source, line, ts, charts) ?? new TransactionState(key!, hash, seq, source, line, ts, charts);
+      txn.repair = repair;
       this.open.insert(txn);
       this.concurrency.record(ts, this.open.size);
       this.options.observer?.opened(txn);
     }
 
     const position = this.positionOf(code);
+    // Records it lost before this one: put back first, in their order.
+    if (txn.outcome !== undefined) {
+      // Its lost ending, put back, came before this record (a straggler now).
+      this.afterEnd(txn, code, ts);
+      return;
+    }
     if (position !== END_POSITION) {
       if (txn.hasSeen(position)) {
         this.finding("duplicates", ts, () => this.example(txn!, `${describePosition(position)} again`));
@@ -317,14 +346,130 @@ export class StreamAnalysis implements EventHandler {
       const workflow = this.scanner.text(X.workflow);
       if (workflow !== undefined) txn.workflow = this.workflows.of(workflow);
     }
+    if (repair === undefined) return this.apply(txn, code, ts);
+    if (position === END_POSITION) {
+      // Checked as read, though measured once the records delayed before it have come.
+      if (repair.endRead) {
+        this.finding("duplicates", ts, () => this.example(txn!, `${EVENT_TYPES[code]} again`));
+        return;
+      }
+      repair.endRead = true;
+      const outcome: Outcome = code === T.close ? "completed" : code === T.aborted ? "aborted" : "failed";
+      const endStep = code === T.close ? regs[R.steps]! : code === T.aborted ? regs[R.stepsCompleted]! : regs[R.failedStep]!;
+      repair.endTs = ts;
+      repair.endComplete = outcome === "failed" ? positionOfStepOpen(endStep) + 1 : positionOfStepDone(endStep) + 1;
+      this.endChecks(txn, outcome, ts, endStep);
+    } else if (repair.endRead && txn.missingReported > 0 && position < repair.endComplete) {
+      // As afterEnd: what was counted missing at the ending has all come, late.
+      txn.missingReported--;
+      if (txn.missingReported === 0) {
+        this.violations.retract("missing_steps", txn.id);
+        this.overTime.finding("missing_steps", repair.endTs, -1);
+      }
+    }
+    // A transaction the faults touched: measured in event-time order, lost records put back.
+    const delayed = repair.delayed;
+    const step = code === T.wait ? regs[R.fromStep]! : position === 0 || position === END_POSITION ? NaN : regs[R.step]!;
+    for (let i = 0; i < delayed.length; i++) {
+      const d = delayed[i]!;
+      if (d.ts === ts && d.type === EVENT_TYPES[code] && (d.step === step || (Number.isNaN(d.step) && Number.isNaN(step)))) {
+        delayed.splice(i, 1);
+        break;
+      }
+    }
+    this.restore(txn, repair, ts, position);
+    insertPending(repair, { code, ts, position, regs: regs.slice(), lost: undefined });
+    this.drain(txn, repair, false);
+  }
 
+  /**
+   * Puts back the records `txn` lost on the way (dropped or corrupted, as the truth says) that came
+   * before a record at `ts` in `position` (all of them: `ts` Infinity): queued with the records read,
+   * measured in order by `drain`.
+   */
+  private restore(txn: TransactionState, repair: TxnRepair, ts: number, position: number): void {
+    while (repair.next < repair.lost.length) {
+      const lost = repair.lost[repair.next]!;
+      const code = (EVENT_TYPES as readonly string[]).indexOf(lost.type);
+      const at = lostPosition(code, lost);
+      if (!(lost.ts < ts || (lost.ts === ts && at < position))) break;
+      repair.next++;
+      if (code >= 0) insertPending(repair, { code, ts: lost.ts, position: at, regs: undefined, lost });
+    }
+  }
+
+  /**
+   * Measures the queued records of `txn` in event-time order, up to the first that a delayed record
+   * not yet arrived comes before (`all`: every one; the stream has ended). A record put back from the
+   * truth counts for the lifecycle's figures only: no stream check sees it, so those still describe
+   * the stream as read; its other fields are what the lifecycle implies (a close's duration_ms: from
+   * the open).
+   */
+  private drain(txn: TransactionState, repair: TxnRepair, all: boolean): void {
+    const queue = repair.queue as Pending[];
+    const regs = this.scanner.regs;
+    let saved: Float64Array | undefined;
+    let taken = 0;
+    while (taken < queue.length && txn.outcome === undefined) {
+      const item = queue[taken]!;
+      if (!all && repair.delayed.some((d) => d.ts < item.ts || (d.ts === item.ts && lostPosition((EVENT_TYPES as readonly string[]).indexOf(d.type), d) < item.position))) break;
+      taken++;
+      saved ??= regs.slice();
+      const lost = item.lost;
+      if (lost === undefined) regs.set(item.regs!);
+      else {
+        regs.fill(NaN);
+        regs[R.ts] = lost.ts;
+        regs[R.step] = lost.step;
+        regs[R.fromStep] = lost.step;
+        regs[R.toStep] = lost.step + 1;
+        regs[R.attempt] = 1;
+        regs[R.duration] = lost.ts - txn.opened;
+        regs[R.steps] = txn.doneStep;
+        regs[R.stepsCompleted] = txn.doneStep;
+        regs[R.failedStep] = txn.openStep > 0 ? txn.openStep : txn.doneStep + 1;
+        this.windows?.advance(lost.ts);
+        if (lost.ts > txn.lastTs) txn.lastTs = lost.ts;
+      }
+      this.synthetic = lost !== undefined;
+      try {
+        this.apply(txn, item.code, item.ts);
+      } finally {
+        this.synthetic = false;
+      }
+    }
+    if (taken > 0) queue.splice(0, taken);
+    if (saved !== undefined) regs.set(saved);
+  }
+
+  /**
+   * Puts back the lost records of open transactions whose time has passed (the stream has reached a
+   * later ts_ms): a transaction whose last records were lost sends nothing that would bring them back.
+   */
+  private restoreDue(ts: number): void {
+    const lost = this.faults!.lostInOrder;
+    while (this.lostNext < lost.length && lost[this.lostNext]!.ts < ts) {
+      const { key, hash, ts: due } = lost[this.lostNext++]!;
+      const txn = this.open.findKey(key, hash);
+      if (txn?.repair === undefined) continue;
+      this.restore(txn, txn.repair, due, Infinity);
+      this.drain(txn, txn.repair, false);
+    }
+  }
+
+  /** The lifecycle's part of one event of `txn` (the scanner's registers hold its fields). */
+  private apply(txn: TransactionState, code: number, ts: number): void {
+    const regs = this.scanner.regs;
     switch (code) {
       case T.open:
-        txn.openSeen = true;
+        if (this.synthetic) txn.openRestored = true;
+        else {
+          txn.openSeen = true;
+          txn.stuckLabelled = regs[R.stuck] === 1;
+          txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
+        }
         txn.opened = ts;
-        txn.stuckLabelled = regs[R.stuck] === 1;
         this.overTime.opened(ts);
-        txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
         if (this.windows !== undefined && !this.windowsByStep) this.windows.opened(ts, this.windowGroup(txn, 0));
         break;
       case T.stepOpen: {
@@ -438,6 +583,7 @@ export class StreamAnalysis implements EventHandler {
 
   /** A stream-check finding, counted at `ts` in the breakdown over time too. */
   private finding(kind: ViolationKind, ts: number, example: () => ViolationExample): void {
+    if (this.synthetic) return;
     this.violations.add(kind, example);
     this.overTime.finding(kind, ts);
   }
@@ -506,7 +652,7 @@ export class StreamAnalysis implements EventHandler {
     else if (outcome === "aborted") this.aborted++;
     else this.failed++;
     if (this.windows !== undefined) {
-      if (!this.windowsByStep) this.windows.ended(ts, this.windowGroup(txn, 0), outcome, duration, txn.openSeen);
+      if (!this.windowsByStep) this.windows.ended(ts, this.windowGroup(txn, 0), outcome, duration, txn.openSeen || txn.openRestored);
       else if (txn.windowStep !== 0) {
         // The step open when its transaction ended ends with it (no duration: it was not done).
         this.windows.ended(ts, this.windowGroup(txn, txn.windowStep), outcome, NaN, true);
@@ -514,19 +660,10 @@ export class StreamAnalysis implements EventHandler {
       }
     }
     this.overTime.ended(ts, outcome, duration);
-    if (!txn.openSeen) {
-      this.finding("close_without_open", ts, () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
-    }
-    const complete = outcome === "failed" ? positionOfStepOpen(step) + 1 : positionOfStepDone(step) + 1;
-    // A blind stream (its opens carry steps_planned) has no inter_step_wait to miss.
-    const withWaits = !txn.blind;
-    if (!txn.hasAllBefore(complete, withWaits)) {
-      const missing = txn.missing(complete, withWaits);
-      txn.missingReported = missing.count;
-      const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
-      const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
-      this.finding("missing_steps", ts, () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
-    }
+    // An ending put back from the truth: the stream never ended it, so its checks see nothing; a
+    // transaction the faults touched had its ending checked when it was read.
+    if (this.synthetic) this.endsRestored++;
+    else if (txn.repair === undefined) this.endChecks(txn, outcome, ts, step);
     if (outcome === "completed") {
       this.durations.add(duration);
       this.firstToClose.add(ts - txn.firstTs);
@@ -551,6 +688,23 @@ export class StreamAnalysis implements EventHandler {
     this.options.alerts?.settle(txn.key, labels);
     this.options.observer?.ended(txn);
     this.remember(txn);
+  }
+
+  /** The stream checks of a transaction's ending, as read: its opening and every step before it seen. */
+  private endChecks(txn: TransactionState, outcome: Outcome, ts: number, step: number): void {
+    if (!txn.openSeen) {
+      this.finding("close_without_open", ts, () => this.example(txn, `${END_TYPES[outcome]} without transaction_open`));
+    }
+    const complete = outcome === "failed" ? positionOfStepOpen(step) + 1 : positionOfStepDone(step) + 1;
+    // A blind stream (its opens carry steps_planned) has no inter_step_wait to miss.
+    const withWaits = !txn.blind;
+    if (!txn.hasAllBefore(complete, withWaits)) {
+      const missing = txn.missing(complete, withWaits);
+      txn.missingReported = missing.count;
+      const more = missing.count > missing.first.length ? `, … (${missing.count} in all)` : "";
+      const how = outcome === "failed" ? `failed at step ${step}` : `ended after ${step} steps`;
+      this.finding("missing_steps", ts, () => this.example(txn, `${how} without ${missing.first.join(", ")}${more}`));
+    }
   }
 
   /** The grouped rule: each gap (or the duration) counted in its group; kept by name when it may be listed. */
@@ -642,14 +796,22 @@ export class StreamAnalysis implements EventHandler {
   finish(): AnalysisReport {
     this.scanner.end();
     const faults = this.truth.faults;
-    let endsLost = 0;
+    if (faults !== undefined) {
+      // What the open transactions lost after their last record in the stream: put back now.
+      for (const txn of [...this.open.values()].sort((a, b) => a.seq - b.seq)) {
+        if (txn.repair === undefined) continue;
+        this.restore(txn, txn.repair, Infinity, END_POSITION);
+        this.drain(txn, txn.repair, true);
+      }
+    }
+    let endsLost = this.endsRestored;
     let stillOpen = [...this.open.values()].sort((a, b) => a.seq - b.seq);
     if (faults !== undefined) {
       // Ended, the truth says, though its ending record never reached the stream intact: the
       // lifecycle as it happened, not as delivered.
       const open = stillOpen.length;
       stillOpen = stillOpen.filter((txn) => !faults.endLost(txn.key));
-      endsLost = open - stillOpen.length;
+      endsLost += open - stillOpen.length;
     }
     const stillOpenLabels = stillOpen.map((txn) => this.truth.labelsOf(txn));
     stillOpen.forEach((txn, index) => {
@@ -661,7 +823,7 @@ export class StreamAnalysis implements EventHandler {
       this.options.alerts?.settle(txn.key, labels);
       if (labels?.stuck !== undefined && this.windows !== undefined) {
         if (!this.windowsByStep) {
-          if (txn.openSeen) this.windows.stuck(txn.opened, this.windowGroup(txn, 0));
+          if (txn.openSeen || txn.openRestored) this.windows.stuck(txn.opened, this.windowGroup(txn, 0));
         } else if (txn.windowStep !== 0) this.windows.stuck(txn.windowStepTs, this.windowGroup(txn, txn.windowStep));
       }
       // Silent as its label says: what was injected, not something the stream lost.
@@ -706,7 +868,7 @@ export class StreamAnalysis implements EventHandler {
         span_ms: hasEvents ? this.lastTs - this.firstTs : null,
       },
       transactions: {
-        total: this.completed + this.aborted + this.failed + stillOpen.length + endsLost,
+        total: this.completed + this.aborted + this.failed + stillOpen.length + endsLost - this.endsRestored,
         completed: this.completed,
         aborted: this.aborted,
         failed: this.failed,
@@ -770,4 +932,41 @@ export class StreamAnalysis implements EventHandler {
       },
     };
   }
+}
+
+/** Where a lost record sits in its transaction's life (a first attempt: the truth does not say which). */
+function lostPosition(code: number, lost: LostRecord): number {
+  switch (code) {
+    case T.open:
+      return 0;
+    case T.stepOpen:
+      return positionOfStepOpen(lost.step);
+    case T.stepDone:
+      return positionOfStepDone(lost.step);
+    case T.wait:
+      return positionOfWait(lost.step);
+    case T.stepFailed:
+      return positionOfStepFailed(lost.step, 1);
+    case T.stepRetry:
+      return positionOfStepRetry(lost.step, 1);
+    default:
+      return END_POSITION;
+  }
+}
+
+/** A record waiting to be measured: read (its registers), or lost and put back from the truth. */
+interface Pending {
+  readonly code: number;
+  readonly ts: number;
+  readonly position: number;
+  readonly regs: Float64Array | undefined;
+  readonly lost: LostRecord | undefined;
+}
+
+/** Queues a record in event-time order (a lifecycle position breaks ties). */
+function insertPending(repair: TxnRepair, item: Pending): void {
+  const queue = repair.queue as Pending[];
+  let i = queue.length;
+  while (i > 0 && (queue[i - 1]!.ts > item.ts || (queue[i - 1]!.ts === item.ts && queue[i - 1]!.position > item.position))) i--;
+  queue.splice(i, 0, item);
 }

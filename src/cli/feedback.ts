@@ -100,7 +100,7 @@ export function formatSummary(summary: RunSummary, context: SummaryContext): str
   if (summary.faults !== undefined) {
     const f = summary.faults;
     parts.push(
-      `delivery faults: ${fmt(f.drop)} dropped, ${fmt(f.duplicate)} duplicated, ${fmt(f.delay)} delayed, ${fmt(f.skew)} skewed, ${fmt(f.corrupt)} corrupted records`,
+      `delivery faults: ${fmt(f.drop)} dropped, ${fmt(f.duplicate)} duplicated, ${fmt(f.delay)} delayed, ${fmt(f.corrupt)} corrupted records, ${fmt(f.skew)} skewed transactions`,
     );
   }
   if (context.truth !== undefined) {

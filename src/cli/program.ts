@@ -90,7 +90,7 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
     .addOption(new Option("--format <text|json>", "report on stdout: text or json (default: text)"))
     .addOption(new Option("--html <file>", "also write a self-contained HTML report with charts to this file"))
     .addOption(new Option("--timezone <zone>", "the zone the HTML report shows stream times in, an IANA name (default: UTC)"))
-    .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream"))
+    .addOption(new Option("--truth <file>", "take the ground truth from this truth file (written by wfsim run --truth) instead of the labels in the stream; delivery faults it records are undone before measuring (the stream checks still describe the stream as read)"))
     .addOption(new Option("--scenario <file>", "the scenario the stream comes from: with an output section, read its shaped records back into the lifecycle"))
     .addOption(new Option("--alerts <file|kafka:topic>", "score these alerts (JSON Lines with txn_id, optionally ts_ms and kind: outlier or stuck) against the ground truth: injected outliers and stuck transactions; kafka:TOPIC reads them from that topic (with --kafka-bootstrap and the other connection flags)"))
     .addOption(new Option("--outlier-measure <gap|duration>", `what is judged per transaction: its largest gap between steps, or its duration (default: ${ANALYZE_DEFAULTS.measure})`))

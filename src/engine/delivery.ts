@@ -4,16 +4,19 @@
  * emits may be dropped, emitted twice, emitted late, stamped by a producer whose clock is off, or
  * replaced by a malformed line, and every such fault is told to the truth.
  *
- * Draws come from a stream of their own per transaction (the transaction's index in a family derived
- * from the seed, see RandomStreams.derived), never from the transaction's stream: a run with no
+ * Draws come from a stream of their own per transaction (a xoshiro128** state hashed from four keys
+ * drawn from the seed's DELIVERY_DOMAIN family and the transaction's index, see `faultState`: one
+ * cheap hash per transaction, no allocation), never from the transaction's stream: a run with no
  * delivery section draws exactly what it always did, and a transaction's faults depend on nothing but
  * the seed, its index and the section: not on clock, speed, concurrency or --instance.
  *
  * Draw order on a transaction's delivery stream (part of the output contract, like the seed's):
  *  1. at its first record, when a skew fault applies to its workflow: one float; if it hits, the
  *     offset (its distribution's draws), then with direction `either` one float (below 0.5: ahead);
- *  2. for each record, when any of drop, duplicate, delay, corrupt is set: one float, which picks at
- *     most one of them (each takes its probability's share of [0, 1), in that order, among those
+ *     a skew is one offset for all the transaction's records (cut at its first record so that none
+ *     goes before the epoch), told to the truth once, with the first record;
+ *  2. for each record, when any of drop, duplicate, delay, corrupt is set: one 32-bit draw (u =
+ *     nextU32 / 2^32), which picks at most one of them (each takes its probability's share of [0, 1), in that order, among those
  *     whose filters the record passes); then duplicate: the copy's delay; delay: the delay;
  *     corrupt: with `either` one float (below 0.5: truncated), and when truncated, the cut
  *     (Random.int over 1 .. length - 1 of the JSON text).
@@ -23,10 +26,10 @@ import type { EventType, WfEvent } from "../events/schema.ts";
 import { serializeEvent } from "../events/serialize.ts";
 import type { FaultRecord } from "../events/truth.ts";
 import { samplerOf, type Sampler } from "./distributions.ts";
-import { RandomStreams, type Random } from "./random.ts";
+import { Random, RandomStreams } from "./random.ts";
 import { TimerQueue, type Timed } from "./timer-queue.ts";
 
-/** The RandomStreams family of delivery faults: `new RandomStreams(seed).derived(DELIVERY_DOMAIN)`. */
+/** The RandomStreams family the delivery faults' keys come from: `new RandomStreams(seed).derived(DELIVERY_DOMAIN)`. */
 export const DELIVERY_DOMAIN = 1_000_000;
 
 /** Where records go: an EventSink, which writes a malformed record only if it can. */
@@ -81,7 +84,8 @@ class Held implements Timed {
 
 export class DeliveryFaults {
   readonly counts: FaultCounts = { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 };
-  private readonly streams: RandomStreams;
+  /** Four 32-bit keys from the seed: a transaction's fault state is hashed from them and its index. */
+  private readonly keys: readonly [number, number, number, number];
   private readonly perRecord: readonly CompiledFault[];
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
@@ -94,7 +98,8 @@ export class DeliveryFaults {
   private readonly truth: ((record: FaultRecord) => void) | undefined;
 
   constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void) {
-    this.streams = new RandomStreams(seed).derived(DELIVERY_DOMAIN);
+    const root = new RandomStreams(seed).derived(DELIVERY_DOMAIN).forDomain(0);
+    this.keys = [root.nextU32(), root.nextU32(), root.nextU32(), root.nextU32()];
     const compiled = spec.faults.map(compile);
     this.perRecord = compiled.filter((fault) => fault.kind !== "skew" && fault.prob > 0);
     this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
@@ -112,10 +117,10 @@ export class DeliveryFaults {
     let state = this.byTxn.get(index);
     if (state === undefined) {
       const spare = this.spare.pop();
-      if (spare === undefined) state = new TxnFaults(this.streams.forTransaction(index));
+      if (spare === undefined) state = new TxnFaults(faultState(this.keys, index, undefined));
       else {
         state = spare;
-        this.streams.forTransaction(index, spare.random);
+        faultState(this.keys, index, spare.random);
         state.seq = 0;
         state.skew = 0;
         state.skewed = false;
@@ -169,16 +174,21 @@ export class DeliveryFaults {
     const due = event.ts_ms;
     const out = event;
     if (state.skewed) {
-      const offset = state.skew < -due ? -due : state.skew;
+      if (seq === 0) {
+        // Cut once, at the first record (the transaction's earliest): one offset for all its records,
+        // so one truth record tells them all and analyze can put every ts_ms back.
+        if (state.skew < -due) state.skew = -due;
+        this.counts.skew++;
+      }
       // In place: events are made fresh for each emit, and a copy of another shape would make the
-      // writers' field reads polymorphic for every event after it.
-      (out as { ts_ms: number }).ts_ms = due + offset;
-      this.counts.skew++;
-      this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: offset }));
+      // writers' field reads polymorphic for every event after it. The max: a record before the
+      // first in event time (none the engine emits) never goes before the epoch either.
+      (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
+      if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
     }
     const faults = this.perRecord;
     if (faults.length === 0) return this.output.write(out);
-    const u = random.float();
+    const u = random.nextU32() / 4294967296;
     // Most records: no fault, and no need to walk the faults to know it.
     if (u >= this.hitEdge) return this.output.write(out);
     let edge = 0;
@@ -245,6 +255,30 @@ export class DeliveryFaults {
     if (extra.as !== undefined) record.as = extra.as;
     return record;
   }
+}
+
+/**
+ * A transaction's fault stream: xoshiro128** seeded with the four keys, each mixed with the index
+ * (MurmurHash3's finaliser, a bijection: distinct indices below 2^32 get distinct first words).
+ * Cheaper than a SplitMix64 stream per transaction (no 64-bit arithmetic in halves, no objects).
+ */
+function faultState(keys: readonly [number, number, number, number], index: number, reuse: Random | undefined): Random {
+  const x = Math.imul(index >>> 0, 0x9e3779b1) ^ Math.imul((index / 4294967296) >>> 0, 0x85ebca6b);
+  let s0 = fmix32(keys[0] ^ x);
+  const s1 = fmix32(keys[1] ^ (x + 0x632be5ab));
+  const s2 = fmix32(keys[2] ^ (x + 0x2c1b3c6d));
+  const s3 = fmix32(keys[3] ^ (x + 0x297a2d39));
+  if ((s0 | s1 | s2 | s3) === 0) s0 = 1;
+  return reuse === undefined ? new Random(s0, s1, s2, s3) : reuse.reseed(s0, s1, s2, s3);
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 function compile(fault: FaultSpec): CompiledFault {

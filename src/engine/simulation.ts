@@ -118,7 +118,7 @@ export interface RunSummary extends Progress {
   readonly stopReason?: string;
   /** Real-clock runs only: how late transactions were woken. */
   readonly lateness?: LatenessStats;
-  /** With a delivery section: faults injected, by kind (skew: records stamped off). */
+  /** With a delivery section: faults injected, by kind (skew: transactions stamped off, one offset each). */
   readonly faults?: Readonly<FaultCounts>;
 }
 

@@ -69,7 +69,7 @@ export const TruthRecord = Type.Union([OutlierLabel, StuckLabel, StepFailureLabe
 /**
  * A delivery fault (the scenario's `delivery` section, `wfsim run --delivery`): what was done to one
  * record on its way out. Not a label of the lifecycle: the lifecycle is as the labels and events say,
- * and these say how the stream differs from it. A skewed transaction gets one per record.
+ * and these say how the stream differs from it. A skewed transaction gets one, with its first record: the offset holds for all its records.
  */
 export const FaultRecord = Type.Object(
   {
@@ -83,7 +83,7 @@ export const FaultRecord = Type.Object(
     due_ms: Type.Integer({ description: "When the record should have been emitted: its event time." }),
     emitted_ms: Type.Optional(Type.Integer({ description: "When it was emitted (a duplicate: the copy); absent for a drop." })),
     delay_ms: Type.Optional(Type.Integer({ minimum: 0, description: "delay: how late; duplicate: the copy after the original." })),
-    offset_ms: Type.Optional(Type.Integer({ description: "skew: the producer clock's error, signed." })),
+    offset_ms: Type.Optional(Type.Integer({ description: "skew: the producer clock's error, signed, for every record of the transaction." })),
     as: Type.Optional(Type.Union([Type.Literal("truncated"), Type.Literal("not_json")], { description: "corrupt: what replaced the record." })),
   },
   { additionalProperties: false, description: "A delivery fault injected into one record." },
@@ -110,7 +110,25 @@ export const TRUTH_KINDS = ["outlier", "stuck", "step_failure"] as const satisfi
 
 /** One record as one JSON line: its fields in schema order (records are built in that order). */
 export function serializeTruth(record: TruthLine): string {
-  return `${JSON.stringify(record)}\n`;
+  return record.kind in FAULT_LINE ? serializeFault(record as FaultRecord) : `${JSON.stringify(record)}\n`;
+}
+
+const FAULT_LINE = { drop: true, duplicate: true, delay: true, skew: true, corrupt: true };
+
+/**
+ * A fault record's line, fields in schema order, written by hand: a run makes one per fault, their
+ * optional fields vary, and JSON.stringify of objects of many shapes showed in the profile.
+ */
+function serializeFault(r: FaultRecord): string {
+  let out = `{"kind":"${r.kind}","txn_id":${JSON.stringify(r.txn_id)},"type":${JSON.stringify(r.type)}`;
+  if (r.step !== undefined) out += `,"step":${r.step}`;
+  if (r.workflow !== undefined) out += `,"workflow":${JSON.stringify(r.workflow)}`;
+  out += `,"seq":${r.seq},"ts_ms":${r.ts_ms},"due_ms":${r.due_ms}`;
+  if (r.emitted_ms !== undefined) out += `,"emitted_ms":${r.emitted_ms}`;
+  if (r.delay_ms !== undefined) out += `,"delay_ms":${r.delay_ms}`;
+  if (r.offset_ms !== undefined) out += `,"offset_ms":${r.offset_ms}`;
+  if (r.as !== undefined) out += `,"as":"${r.as}"`;
+  return `${out}}\n`;
 }
 
 let validator: { Check(value: unknown): boolean } | undefined;

@@ -84,7 +84,7 @@ describe("wfsim run --delivery", () => {
     const truth = join(dir, "truth.jsonl");
     const ran = await runCli(["run", "--clock", "virtual", "--scenario", scenario, "-o", events, "--truth", truth]);
     assert.equal(ran.code, 0, ran.stderr);
-    assert.match(ran.stderr, /delivery faults: \d+ dropped, \d+ duplicated, \d+ delayed, \d+ skewed, \d+ corrupted records/);
+    assert.match(ran.stderr, /delivery faults: \d+ dropped, \d+ duplicated, \d+ delayed, \d+ corrupted records, \d+ skewed transactions/);
     // The same section given with --delivery, from a file: the same bytes.
     const section = join(dir, "delivery.yaml");
     await writeFile(section, (await readFile(scenario, "utf8")).split("delivery:\n")[1]!.replace(/^ {2}/gm, ""));

@@ -4,7 +4,7 @@
  * asked for, the times of its steps and waits.
  */
 import type { Keyed } from "./txn-table.ts";
-import type { ObservedTransaction } from "../score/truth.ts";
+import type { ObservedTransaction, TxnRepair } from "../score/truth.ts";
 import type { WorkflowFigures } from "./workflows.ts";
 
 /**
@@ -68,7 +68,11 @@ export class TransactionState implements Keyed, ObservedTransaction {
   firstTs = 0;
   lastTs = 0;
   openSeen = false;
+  /** Its transaction_open was lost on the way (a delivery fault the truth names) and put back. */
+  openRestored = false;
   opened = NaN;
+  /** What the truth says was done to its records (delivery faults), to undo it. */
+  repair: TxnRepair | undefined = undefined;
   /** Furthest lifecycle position seen so far. */
   position = -1;
   /** Integer positions 0..30 seen, as bits; the others in a set (transactions with over 10 steps or retries). */
@@ -130,7 +134,9 @@ export class TransactionState implements Keyed, ObservedTransaction {
     this.firstTs = ts;
     this.lastTs = ts;
     this.openSeen = false;
+    this.openRestored = false;
     this.opened = NaN;
+    this.repair = undefined;
     this.position = -1;
     this.seenLow = 0;
     this.seenHigh = undefined;

@@ -138,10 +138,11 @@ export class GoldenWindows {
   private newestTs = -Infinity;
   private late = 0;
 
-  constructor(options: WindowOptions) {
+  /** `extraHoldMs`: how much later than their event time records may come (delivery faults: delayed ones). */
+  constructor(options: WindowOptions, extraHoldMs = 0) {
     this.sizeMs = options.sizeMs;
     this.by = options.by;
-    this.hold = holdMs(options.sizeMs);
+    this.hold = holdMs(options.sizeMs) + extraHoldMs;
     // Ungrouped, every transaction is in group 0.
     if (options.by === undefined) this.group("");
   }

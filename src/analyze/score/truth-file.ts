@@ -5,10 +5,11 @@
  */
 import type { InvalidLine } from "../report.ts";
 import { linesOf } from "../read/lines.ts";
+import { hashBytes } from "../read/line-scanner.ts";
 import type { EventSource } from "../read/source.ts";
 import { tableKey } from "../measure/txn-table.ts";
 import { MAX_EXAMPLES } from "../measure/violations.ts";
-import type { FaultTruth, GroundTruth, LabelTotals, ObservedTransaction, TransactionLabels, TruthFileReading } from "./truth.ts";
+import type { FaultTruth, GroundTruth, LostRecord, TxnRepair, LabelTotals, ObservedTransaction, TransactionLabels, TruthFileReading } from "./truth.ts";
 import { FaultRecord, OutlierLabel, StepFailureLabel, StuckLabel, TRUTH_KINDS, type TruthKind, type TruthLine, type TruthRecord } from "../../events/truth.ts";
 import { FAULT_KINDS } from "../../config/scenario/model.ts";
 import { WfsimError } from "../../errors.ts";
@@ -37,7 +38,19 @@ export class TruthFile implements GroundTruth {
     this.description = `truth file ${source}`;
     this.byTxn = byTxn;
     this.file = file;
-    this.faults = faults.records === 0 ? undefined : { injected: faults.injected, endLost: (key) => faults.endsLost.has(key) };
+    const lostInOrder: { key: string; hash: number; ts: number }[] = [];
+    for (const [key, repair] of faults.repairs) {
+      repair.lost.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      if (repair.lost.length === 0) continue;
+      const bytes = Buffer.from(key, "latin1");
+      const hash = hashBytes(bytes, 0, bytes.length);
+      for (const lost of repair.lost) lostInOrder.push({ key, hash, ts: lost.ts });
+    }
+    lostInOrder.sort((a, b) => a.ts - b.ts);
+    this.faults =
+      faults.records === 0
+        ? undefined
+        : { injected: faults.injected, endLost: (key) => faults.endsLost.has(key), repairOf: (key) => repairState(faults.repairs.get(key)), maxDelayMs: faults.maxDelayMs, lostInOrder };
     const totals = { outlier: { transactions: 0, gaps: 0 }, stuck: { transactions: 0 }, step_failure: { transactions: 0, failures: 0, final: 0 } };
     for (const entry of byTxn.values()) {
       if (entry.outlierGaps > 0) {
@@ -67,7 +80,7 @@ export class TruthFile implements GroundTruth {
     ]);
     const faultValidator = Compile(FaultRecord);
     for (const kind of FAULT_KINDS) validators.set(kind, faultValidator);
-    const faults: FaultTally = { records: 0, injected: { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 }, endsLost: new Set() };
+    const faults: FaultTally = { records: 0, injected: { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 }, endsLost: new Set(), repairs: new Map(), maxDelayMs: 0 };
     const byTxn = new Map<string, Entry>();
     let lines = 0;
     let records = 0;
@@ -113,11 +126,27 @@ export function entryLabels(entry: Entry): TransactionLabels {
   };
 }
 
+/** What the file says was done to one transaction's records. */
+interface TxnFaults {
+  skewMs: number;
+  readonly lost: LostRecord[];
+  readonly delayed: LostRecord[];
+}
+
+/** A fresh state of undoing a transaction's faults: each analysis reading the truth keeps its own. */
+function repairState(faults: TxnFaults | undefined): TxnRepair | undefined {
+  if (faults === undefined) return undefined;
+  return { skewMs: faults.skewMs, lost: faults.lost, next: 0, delayed: [...faults.delayed], queue: [], endRead: false, endTs: NaN, endComplete: 0 };
+}
+
 interface FaultTally {
   records: number;
   readonly injected: Record<FaultRecord["kind"], number>;
   /** Table keys of transactions whose ending record was dropped or corrupted. */
   readonly endsLost: Set<string>;
+  /** By table key: what to undo (skews, lost records). */
+  readonly repairs: Map<string, TxnFaults>;
+  maxDelayMs: number;
 }
 
 const ENDINGS: ReadonlySet<string> = new Set(["transaction_close", "transaction_failed", "transaction_aborted"]);
@@ -129,7 +158,23 @@ function isFault(record: TruthLine): record is FaultRecord {
 function addFault(tally: FaultTally, record: FaultRecord): void {
   tally.records++;
   tally.injected[record.kind]++;
-  if ((record.kind === "drop" || record.kind === "corrupt") && ENDINGS.has(record.type)) tally.endsLost.add(tableKey(record.txn_id));
+  const key = tableKey(record.txn_id);
+  if ((record.kind === "drop" || record.kind === "corrupt") && ENDINGS.has(record.type)) tally.endsLost.add(key);
+  if (record.kind === "delay" || record.kind === "duplicate") {
+    if (record.delay_ms !== undefined && record.delay_ms > tally.maxDelayMs) tally.maxDelayMs = record.delay_ms;
+    // A duplicate's first copy is in place; the later one is told apart by the stream checks.
+    if (record.kind === "duplicate") return;
+  }
+  let repair = tally.repairs.get(key);
+  if (repair === undefined) {
+    repair = { skewMs: 0, lost: [], delayed: [] };
+    tally.repairs.set(key, repair);
+  }
+  if (record.kind === "skew") repair.skewMs = record.offset_ms ?? 0;
+  // A lost record's event time: its ts_ms as it would have been emitted, less its transaction's skew
+  // (due_ms is that event time).
+  else if (record.kind === "delay") repair.delayed.push({ type: record.type, step: record.step ?? NaN, ts: record.due_ms, seq: record.seq });
+  else (repair.lost as LostRecord[]).push({ type: record.type, step: record.step ?? NaN, ts: record.due_ms, seq: record.seq });
 }
 
 /** The record on a line, or why it is not one. */

@@ -71,13 +71,51 @@ export interface GroundTruth {
 
 /** What a truth file says was done to the stream on its way out. */
 export interface FaultTruth {
-  /** Records per fault kind (skew: records stamped off). */
+  /** Records per fault kind (skew: transactions stamped off, one truth record each). */
   readonly injected: Readonly<Record<"drop" | "duplicate" | "delay" | "skew" | "corrupt", number>>;
   /**
    * Whether the transaction's ending record (transaction_close, _failed or _aborted) was dropped or
    * corrupted on its way out: it ended, though the stream cannot show it.
    */
   endLost(key: string): boolean;
+  /**
+   * What was done to one transaction's records (table key), to undo it, as a fresh state of undoing
+   * it (an analysis asks once per transaction); undefined: nothing to undo.
+   */
+  repairOf(key: string): TxnRepair | undefined;
+  /** The longest delay of a delayed or duplicated record, ms (golden windows hold their durations this much longer). */
+  readonly maxDelayMs: number;
+  /** Every lost record's transaction (table key and its hash) and event time, in time order. */
+  readonly lostInOrder: readonly { readonly key: string; readonly hash: number; readonly ts: number }[];
+}
+
+/** A record the stream lost (dropped or corrupted), as its fault record tells it. */
+export interface LostRecord {
+  readonly type: string;
+  /** step (from_step for a wait); NaN for transaction events. */
+  readonly step: number;
+  /** Its event time. */
+  readonly ts: number;
+  /** Its place among its transaction's records. */
+  readonly seq: number;
+}
+
+/** One transaction's faults, as analyze undoes them (and the analysis's state of undoing them). */
+export interface TxnRepair {
+  /** ms its records' ts_ms are off (a skew); 0: none. */
+  readonly skewMs: number;
+  /** Records it lost, in their order; `next` is the first not yet put back. */
+  readonly lost: readonly LostRecord[];
+  next: number;
+  /** Its delayed records that have not arrived yet: the records after them wait for them. */
+  readonly delayed: LostRecord[];
+  /** Records (read, or lost and put back) waiting to be measured in event-time order. */
+  readonly queue: unknown[];
+  /** Its ending record has been read (its stream checks made when it was). */
+  endRead: boolean;
+  /** Then: its ts_ms, and the lifecycle position all before which it needed (see TransactionState.missing). */
+  endTs: number;
+  endComplete: number;
 }
 
 export interface TruthFileReading {
