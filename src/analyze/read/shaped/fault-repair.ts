@@ -73,7 +73,10 @@ export class ShapedFaultRepair {
    */
   constructor(plan: ReadPlan, faults: readonly FaultRecord[], reasons: ReadonlyMap<string, string>) {
     const primaries = new Map<string, Candidate>();
-    for (const candidate of plan.candidates) if (candidate.primary) primaries.set(`${candidate.record.name}/${candidate.moment.event}/${candidate.moment.step}`, candidate);
+    for (const candidate of plan.candidates) {
+      const moment = candidate.moment;
+      if (candidate.primary) primaries.set(`${candidate.record.name}/${moment.workflow}/${moment.event}/${moment.step}`, candidate);
+    }
     const workflows = new Map(plan.scenario.workflows.map((w, i) => [w.name, i]));
     for (const fault of faults) {
       const repair = this.repairOf(fault.txn_id);
@@ -83,9 +86,10 @@ export class ShapedFaultRepair {
       }
       if (fault.record === undefined) continue;
       const step = stepOf(fault);
-      const candidate = primaries.get(`${fault.record}/${fault.type}/${step}`);
+      const workflow = fault.workflow === undefined ? 0 : workflows.get(fault.workflow);
+      const candidate = primaries.get(`${fault.record}/${workflow}/${fault.type}/${step}`);
       // A record that stands for no moment (not its moment's first record type) is skipped on reading anyway.
-      if (candidate === undefined || (fault.workflow !== undefined && workflows.get(fault.workflow) !== candidate.moment.workflow)) continue;
+      if (candidate === undefined) continue;
       const key = identity(fault.record, fault.type, step, fault.due_ms);
       const order = ordinal(candidate.moment.event, step);
       switch (fault.kind) {
