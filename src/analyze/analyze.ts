@@ -14,7 +14,8 @@ import { resolveOutlierOptions, type AnalyzeOptionsInput } from "./options.ts";
 import type { AnalysisReport } from "./report.ts";
 import type { EventSource, LineRanges } from "./read/source.ts";
 import { StreamAnalysis } from "./stream-analysis.ts";
-import { IN_STREAM_TRUTH, type GroundTruth } from "./score/truth.ts";
+import { IN_STREAM_TRUTH, type FaultTruth, type GroundTruth } from "./score/truth.ts";
+import { ShapedFaultRepair } from "./read/shaped/fault-repair.ts";
 import type { Scenario } from "../config/scenario/model.ts";
 import { shapedReadPlan, shapedSource } from "./read/shaped/source.ts";
 import { ShapedRebuilder } from "./read/shaped/rebuild.ts";
@@ -106,6 +107,24 @@ export async function analyzeWithWindows(
   return { report, windows: windows! };
 }
 
+/** `truth` with its faults already undone (a shaped stream's, by `repair`): only their counts are left to report. */
+function repairedTruth(truth: GroundTruth, faults: FaultTruth, repair: ShapedFaultRepair): GroundTruth {
+  return {
+    description: truth.description,
+    labelsOf: (txn) => truth.labelsOf(txn),
+    ...(truth.recorded === undefined ? {} : { recorded: truth.recorded }),
+    ...(truth.file === undefined ? {} : { file: truth.file }),
+    faults: {
+      injected: faults.injected,
+      endLost: () => false,
+      repairOf: () => undefined,
+      maxDelayMs: faults.maxDelayMs,
+      lostInOrder: [],
+      shapedFound: () => repair.findings,
+    },
+  };
+}
+
 async function analyzeStream(
   sources: EventSource | readonly EventSource[],
   options: AnalyzeOptions,
@@ -113,17 +132,24 @@ async function analyzeStream(
 ): Promise<{ report: AnalysisReport; windows: WindowsResult | undefined }> {
   const outlierOptions = resolveOutlierOptions(options, options.nameOf);
   const alerts = options.alerts === undefined ? undefined : await AlertScorer.load(options.alerts, outlierOptions.listLimit, options.alertFields);
+  const plan = shapedReadPlan(options.scenario);
+  const faultTruth = options.truth?.faults;
+  // A shaped stream's faults are undone record by record, before the rebuild; the analysis then
+  // reads the lifecycle repaired and has nothing left to undo.
+  const repair = plan === undefined || faultTruth === undefined || options.truth?.faultRecords === undefined
+    ? undefined
+    : new ShapedFaultRepair(plan, options.truth.faultRecords, options.truth.failureReasons ?? new Map());
+  const truth = options.truth === undefined || repair === undefined ? options.truth : repairedTruth(options.truth, faultTruth!, repair);
   const analysis = new StreamAnalysis({
     ...outlierOptions,
-    truth: options.truth ?? IN_STREAM_TRUTH,
+    truth: truth ?? IN_STREAM_TRUTH,
     alerts,
     charts: options.charts === true,
     windows,
   });
   const signal = options.signal;
   const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
-  const plan = shapedReadPlan(options.scenario);
-  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined });
+  const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined, ...(repair === undefined ? {} : { repair }) });
   const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;
   let bytes = 0;

@@ -418,7 +418,11 @@ export interface FaultFinding {
   readonly injected: number;
   /** The sum of `checks`' counts; null when no check can see this kind (skew keeps a transaction's order). */
   readonly found: number | null;
-  /** The stream checks (violation kinds, invalid_lines) whose findings this kind causes. */
+  /**
+   * The stream checks (violation kinds, invalid_lines) whose findings this kind causes; on a shaped
+   * stream, whose faults are undone record by record before the rebuild: records_again (a record
+   * read a second time), records_out_of_order (read after a later record of its transaction).
+   */
   readonly checks: readonly string[];
 }
 

@@ -893,7 +893,16 @@ export class StreamAnalysis implements EventHandler {
     if (faults !== undefined) {
       const v = report.violations;
       const finding = (kind: keyof typeof faults.injected, checks: readonly string[], found: number | null) => ({ injected: faults.injected[kind], found, checks });
-      (report as { delivery_faults?: DeliveryFaultsReport }).delivery_faults = {
+      const shaped = faults.shapedFound?.();
+      (report as { delivery_faults?: DeliveryFaultsReport }).delivery_faults = shaped !== undefined ? {
+        // A shaped stream: repaired record by record before the rebuild, counted as its records came.
+        drop: finding("drop", [], null),
+        duplicate: finding("duplicate", ["records_again"], shaped.duplicate),
+        delay: finding("delay", ["records_out_of_order"], shaped.delay),
+        skew: finding("skew", [], null),
+        corrupt: finding("corrupt", ["invalid_lines"], this.invalidLines),
+        ends_lost: endsLost,
+      } : {
         drop: finding("drop", ["missing_steps", "close_without_open", "ends_lost"], v.missing_steps.count + v.close_without_open.count + endsLost),
         duplicate: finding("duplicate", ["duplicates"], v.duplicates.count),
         delay: finding("delay", ["out_of_order"], v.out_of_order.count),

@@ -17,6 +17,8 @@ import type { WfEvent } from "../events/schema.ts";
 import type { TruthRecord } from "../events/truth.ts";
 import { QueueSink } from "../sinks/queue-sink.ts";
 import { Shaper } from "../engine/shape/shaper.ts";
+import type { ShapedFaultOutput } from "../engine/delivery.ts";
+import { ShapedPlans } from "../sinks/shaped/plans.ts";
 
 export interface RunOptions {
   /** Where events go. */
@@ -45,7 +47,7 @@ export interface RunOptions {
   readonly onLabel?: (record: TruthRecord) => void;
   /**
    * Delivery faults (parseDelivery, loadDelivery); default: the scenario's delivery section. Their
-   * truth records go to `truth`. Not with a shaped output (refused).
+   * truth records go to `truth`. With a shaped output they act on its records.
    */
   readonly delivery?: DeliverySpec;
 }
@@ -84,7 +86,6 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
   }
   const scenario = options.scenario;
   const delivery = run.delivery ?? scenario?.delivery;
-  if (delivery !== undefined && delivery.faults.length > 0 && run.shaper !== undefined) throw deliveryWithShape(delivery);
   if (delivery?.faults.some((fault) => fault.kind === "corrupt" && fault.prob > 0) === true && run.sink.writeMalformed === undefined) {
     throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt needs an output that can write a malformed record (JSON Lines or Kafka); this one takes typed events only`);
   }
@@ -111,15 +112,15 @@ export function createSimulation(options: SimOptions, run: RunOptions): Simulati
     timestamps: options.timestamps,
     plannedStartMs: options.startTime,
     ...(delivery === undefined ? {} : { delivery }),
+    ...(delivery === undefined || run.shaper === undefined ? {} : { shaped: shapedFaultOutput(run.shaper, delivery) }),
   });
 }
 
-/** Delivery faults act on wfsim's own events; a shaped output's records are not covered yet. */
-export function deliveryWithShape(delivery: DeliverySpec): WfsimError {
-  return new WfsimError(
-    "INVALID_OPTION",
-    `${delivery.source}: delivery faults apply to wfsim's own events, not yet to a scenario's output section; run without the output section (or without the faults)`,
-  );
+/** A shaped output's part in delivery faults; the records' JSON text (for corrupt) by the compiled serializers. */
+function shapedFaultOutput(shaper: Shaper, delivery: DeliverySpec): ShapedFaultOutput {
+  if (!delivery.faults.some((fault) => fault.kind === "corrupt" && fault.prob > 0)) return { shaper };
+  const plans = new ShapedPlans(shaper);
+  return { shaper, json: (emission, event, context) => plans.json(plans.plans[emission.index]!, event, context) };
 }
 
 /** The open model's arrival process, from its own random stream; undefined for the closed model. */

@@ -5,7 +5,7 @@ import { loadDelivery, loadScenario } from "../config/scenario/load.ts";
 import type { DeliverySpec, Scenario } from "../config/scenario/model.ts";
 import { invalidOption, resolveSimOptions, type SimOptionsInput } from "../config/sim-options.ts";
 import { number } from "../config/values.ts";
-import { createShaper, createSimulation, deliveryWithShape } from "../api/simulate.ts";
+import { createShaper, createSimulation } from "../api/simulate.ts";
 import type { EventSink } from "../engine/simulation.ts";
 import type { DeliveryReport } from "../sinks/kafka/delivery.ts";
 import type { KafkaSink } from "../sinks/kafka/kafka-sink.ts";
@@ -240,16 +240,15 @@ function writeUndeliveredOrFail(keys: ReadonlySet<string>, path: string | boolea
   }
 }
 
-/** The run's delivery faults: --delivery's, else the scenario's; refused with a shaped output. */
+/** The run's delivery faults: --delivery's, else the scenario's (on a shaped output, they act on its records). */
 async function deliveryOf(flags: RunFlags, scenario: Scenario | undefined): Promise<DeliverySpec | undefined> {
   let delivery = scenario?.delivery;
   if (flags.delivery !== undefined) {
     if (typeof flags.delivery !== "string" || flags.delivery.trim() === "") {
       throw new WfsimError("INVALID_OPTION", `${flagName("delivery")} must be a file holding a delivery section or the section inline ({drop: {prob: 0.01}}), got an empty value`);
     }
-    delivery = await loadDelivery(flags.delivery, scenario?.workflows.map((w) => w.name) ?? [], flagName("delivery"));
+    delivery = await loadDelivery(flags.delivery, scenario?.workflows.map((w) => w.name) ?? [], flagName("delivery"), scenario?.output?.records.map((r) => r.name));
   }
-  if (delivery !== undefined && delivery.faults.length > 0 && scenario?.output !== undefined) throw deliveryWithShape(delivery);
   return delivery;
 }
 

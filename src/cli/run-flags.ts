@@ -87,7 +87,7 @@ export const SCENARIO_FLAGS = {
   },
   delivery: {
     syntax: "--delivery <file|spec>",
-    help: "inject delivery faults between the lifecycle and the output: a YAML/JSON file holding a delivery section, or the section inline ('{drop: {prob: 0.01}, delay: {prob: 0.01, by: 5s}}'); replaces a scenario's own; faults: drop, duplicate, delay, skew, corrupt, each recorded in --truth (docs/faults.md)",
+    help: "inject delivery faults between the lifecycle and the output: a YAML/JSON file holding a delivery section, or the section inline ('{drop: {prob: 0.01}, delay: {prob: 0.01, by: 5s}}'); replaces a scenario's own; faults: drop, duplicate, delay, skew, corrupt, each recorded in --truth; with an output section they act on its records, filtered by records: [types] (docs/faults.md)",
   },
   sample: {
     syntax: "--sample",

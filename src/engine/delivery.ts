@@ -20,12 +20,20 @@
  *     whose filters the record passes); then duplicate: the copy's delay; delay: the delay;
  *     corrupt: with `either` one float (below 0.5: truncated), and when truncated, the cut
  *     (Random.int over 1 .. length - 1 of the JSON text).
+ *
+ * With a shaped output (a scenario's output section) the records are the shape's: each lifecycle
+ * event makes any number (each a record type at that moment), and the per-record draws above are
+ * made for each of them, after its record attributes are drawn (so a record's values are those of
+ * the run without faults). A skew shifts the event time before the shape renders it, so every time
+ * field carries the error. A held record keeps a copy of what it renders (its transaction goes on
+ * changing), and the writers are handed one record at a time (Shaper.pin).
  */
 import type { DeliverySpec, FaultKind, FaultSpec } from "../config/scenario/model.ts";
 import type { EventType, WfEvent } from "../events/schema.ts";
 import { serializeEvent } from "../events/serialize.ts";
 import type { FaultRecord } from "../events/truth.ts";
 import { samplerOf, type Sampler } from "./distributions.ts";
+import type { Emission, Shaper, TxnContext } from "./shape/shaper.ts";
 import { Random, RandomStreams } from "./random.ts";
 import { TimerQueue, type Timed } from "./timer-queue.ts";
 
@@ -44,6 +52,13 @@ export interface FaultOutput {
 
 export type FaultCounts = Record<FaultKind, number>;
 
+/** A shaped output's part in delivery faults: its shaper, and (for corrupt) a record's JSON text. */
+export interface ShapedFaultOutput {
+  readonly shaper: Shaper;
+  /** The JSON text (no newline) of `emission`'s record for `event`, rendered from `context`. */
+  readonly json?: (emission: Emission, event: WfEvent, context: TxnContext) => string;
+}
+
 interface CompiledFault {
   readonly kind: FaultKind;
   readonly prob: number;
@@ -51,6 +66,8 @@ interface CompiledFault {
   readonly workflows: ReadonlySet<string | undefined> | undefined;
   /** undefined: every type. */
   readonly types: ReadonlySet<EventType> | undefined;
+  /** undefined: every record type (a shaped output's). */
+  readonly records: ReadonlySet<string> | undefined;
   readonly sampler: Sampler | undefined;
   readonly choice: "truncated" | "not_json" | "either" | "ahead" | "behind" | undefined;
 }
@@ -63,6 +80,8 @@ class TxnFaults {
   /** ms its producer's clock is off; 0: not skewed. */
   skew = 0;
   skewed = false;
+  /** Lifecycle events so far (a shaped output: records are counted by `seq`). */
+  events = 0;
 
   constructor(random: Random) {
     this.random = random;
@@ -75,10 +94,15 @@ class Held implements Timed {
   seq = 0;
   readonly event: WfEvent;
   readonly record: Omit<FaultRecord, "emitted_ms">;
+  /** A shaped output's record: which, and what it renders (a copy). */
+  readonly emission: Emission | undefined;
+  readonly context: TxnContext | undefined;
 
-  constructor(event: WfEvent, record: Omit<FaultRecord, "emitted_ms">) {
+  constructor(event: WfEvent, record: Omit<FaultRecord, "emitted_ms">, emission?: Emission, context?: TxnContext) {
     this.event = event;
     this.record = record;
+    this.emission = emission;
+    this.context = context;
   }
 }
 
@@ -96,20 +120,28 @@ export class DeliveryFaults {
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
+  private readonly shaped: ShapedFaultOutput | undefined;
 
-  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void) {
+  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void, shaped?: ShapedFaultOutput) {
     const root = new RandomStreams(seed).derived(DELIVERY_DOMAIN).forDomain(0);
     this.keys = [root.nextU32(), root.nextU32(), root.nextU32(), root.nextU32()];
     const compiled = spec.faults.map(compile);
     this.perRecord = compiled.filter((fault) => fault.kind !== "skew" && fault.prob > 0);
     this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
-    const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined);
+    const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined || fault.records !== undefined);
     this.hitEdge = filtered ? 1 : this.perRecord.reduce((sum, fault) => sum + fault.prob, 0);
     if (compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0) && output.writeMalformed === undefined) {
       throw new TypeError("delivery: corrupt needs an output that can write a malformed record (JSON Lines or Kafka)");
     }
+    if (compiled.some((fault) => fault.records !== undefined) && shaped === undefined) {
+      throw new TypeError("delivery: a records filter needs a shaped output (a scenario's output section)");
+    }
+    if (shaped !== undefined && shaped.json === undefined && compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0)) {
+      throw new TypeError("delivery: corrupt on a shaped output needs its records' JSON text");
+    }
     this.output = output;
     this.truth = truth;
+    this.shaped = shaped;
   }
 
   /** The transaction with this index is about to emit (the engine runs one at a time). */
@@ -124,6 +156,7 @@ export class DeliveryFaults {
         state.seq = 0;
         state.skew = 0;
         state.skewed = false;
+        state.events = 0;
       }
       this.byTxn.set(index, state);
     }
@@ -154,7 +187,8 @@ export class DeliveryFaults {
     const held = this.held;
     while (held.peekDue() <= now) {
       const item = held.pop()!;
-      this.output.write(item.event);
+      if (item.emission === undefined) this.output.write(item.event);
+      else this.writeRecord(item.event, item.emission, item.context!);
       this.truth?.({ ...item.record, emitted_ms: at ?? Math.floor(item.due) });
     }
   }
@@ -167,6 +201,7 @@ export class DeliveryFaults {
   /** One record of the current transaction, on its way out. */
   write(event: WfEvent): void {
     const state = this.current!;
+    if (this.shaped !== undefined) return this.writeShaped(event, state, this.shaped.shaper);
     const random = state.random;
     const seq = state.seq++;
     if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
@@ -226,6 +261,96 @@ export class DeliveryFaults {
     this.output.write(out);
   }
 
+  /** One lifecycle event of the current transaction, its shaped records on their way out one by one. */
+  private writeShaped(event: WfEvent, state: TxnFaults, shaper: Shaper): void {
+    const first = state.events++ === 0;
+    if (first && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
+    const due = event.ts_ms;
+    if (state.skewed) {
+      if (first) {
+        if (state.skew < -due) state.skew = -due;
+        this.counts.skew++;
+      }
+      // Before the shape renders it: every time field of its records carries the error.
+      (event as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
+      if (first) this.truth?.(this.record("skew", event, due, state.seq, { emitted_ms: due, offset_ms: state.skew }));
+    }
+    const emissions = shaper.enter(event);
+    if (emissions.length === 0) return;
+    const context = shaper.current;
+    const faults = this.perRecord;
+    const random = state.random;
+    for (let i = 0; i < emissions.length; i++) {
+      const emission = emissions[i]!;
+      // Drawn whatever happens to the record: the records kept are those of the run without faults.
+      if (shaper.drawsPerRecord) shaper.beforeRecord(emission);
+      const seq = state.seq++;
+      const fault = faults.length === 0 ? undefined : this.pick(random.nextU32() / 4294967296, event, emission.record.name);
+      if (fault === undefined) {
+        this.writeRecord(event, emission, context);
+        continue;
+      }
+      this.counts[fault.kind]++;
+      const name = emission.record.name;
+      switch (fault.kind) {
+        case "drop":
+          this.truth?.(this.record("drop", event, due, seq, {}, name));
+          break;
+        case "duplicate": {
+          const after = fault.sampler!(random);
+          this.writeRecord(event, emission, context);
+          this.held.push(new Held(event, this.record("duplicate", event, due, seq, { delay_ms: after }, name), emission, context.snapshot()), due + after);
+          break;
+        }
+        case "delay": {
+          const by = fault.sampler!(random);
+          this.held.push(new Held(event, this.record("delay", event, due, seq, { delay_ms: by }, name), emission, context.snapshot()), due + by);
+          break;
+        }
+        case "corrupt": {
+          const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
+          const json = this.shaped!.json!(emission, event, context);
+          const text = truncated ? json.slice(0, random.int(1, json.length - 1)) : notJsonRecord(event, name);
+          shaper.pin(emission, context);
+          try {
+            this.output.writeMalformed!(event, text);
+          } finally {
+            shaper.unpin();
+          }
+          this.truth?.(this.record("corrupt", event, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }, name));
+          break;
+        }
+        default:
+          throw new Error(`delivery: ${fault.kind} is not a per-record fault`);
+      }
+    }
+  }
+
+  /** The per-record fault a draw `u` picks for a record of type `name` at `event`, if any. */
+  private pick(u: number, event: WfEvent, name: string): CompiledFault | undefined {
+    if (u >= this.hitEdge) return undefined;
+    const faults = this.perRecord;
+    let edge = 0;
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!;
+      if (!passes(fault, event) || (fault.records !== undefined && !fault.records.has(name))) continue;
+      edge += fault.prob;
+      if (u < edge) return fault;
+    }
+    return undefined;
+  }
+
+  /** Hands the output one shaped record: `emission` of `event`, rendered from `context`. */
+  private writeRecord(event: WfEvent, emission: Emission, context: TxnContext): void {
+    const shaper = this.shaped!.shaper;
+    shaper.pin(emission, context);
+    try {
+      this.output.write(event);
+    } finally {
+      shaper.unpin();
+    }
+  }
+
   private drawSkew(state: TxnFaults, fault: CompiledFault): void {
     const random = state.random;
     if (!(random.float() < fault.prob)) return;
@@ -240,11 +365,13 @@ export class DeliveryFaults {
   }
 
   /** The truth record of a fault on `event` (as emitted), due at `due`. */
-  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>): FaultRecord {
+  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>, name?: string): FaultRecord {
     // Fields in schema order, built without spreads: skewed transactions make one per record.
     const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
+    if (name !== undefined) record.record = name;
     const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
     if (step !== undefined) record.step = step;
+    if (name !== undefined && "attempt" in event && event.attempt !== undefined) record.attempt = event.attempt;
     if (event.workflow !== undefined) record.workflow = event.workflow;
     record.seq = seq;
     record.ts_ms = event.ts_ms;
@@ -290,6 +417,7 @@ function compile(fault: FaultSpec): CompiledFault {
     prob: fault.prob,
     workflows: fault.workflows === undefined ? undefined : new Set(fault.workflows),
     types: fault.types === undefined ? undefined : new Set(fault.types as EventType[]),
+    records: fault.records === undefined ? undefined : new Set(fault.records),
     sampler,
     choice,
   };
@@ -303,6 +431,11 @@ function passes(fault: CompiledFault, event: WfEvent): boolean {
 function truncate(event: WfEvent, random: Random): string {
   const json = serializeEvent(event).slice(0, -1);
   return json.slice(0, random.int(1, json.length - 1));
+}
+
+/** A shaped record as key=value text, as a producer writing the wrong format would. */
+function notJsonRecord(event: WfEvent, record: string): string {
+  return `txn_id=${event.txn_id} record=${record} ts_ms=${event.ts_ms}`;
 }
 
 /** The record as key=value text, as a producer writing the wrong format would. */

@@ -4,7 +4,7 @@ import type { ArrivalProcess } from "./arrivals.ts";
 import type { Clock } from "./clock.ts";
 import { LatenessRecorder, type LatenessStats } from "./lateness.ts";
 import type { DeliverySpec } from "../config/scenario/model.ts";
-import { DeliveryFaults, type FaultCounts } from "./delivery.ts";
+import { DeliveryFaults, type FaultCounts, type ShapedFaultOutput } from "./delivery.ts";
 import { RandomStreams } from "./random.ts";
 import { TimerQueue, type Timed } from "./timer-queue.ts";
 import { CLOSED, type Emit, type Label, type SimTransaction, type TransactionFactory } from "./transaction.ts";
@@ -87,6 +87,8 @@ export interface SimulationParameters {
    * sink as it is made. Its truth records go to `truth` when given.
    */
   readonly delivery?: DeliverySpec;
+  /** With a shaped output: the delivery faults act on its records (see delivery.ts). */
+  readonly shaped?: ShapedFaultOutput;
 }
 
 export type Timestamps = "actual" | "planned";
@@ -178,7 +180,7 @@ export class Simulation {
     this.delivery =
       params.delivery === undefined || params.delivery.faults.length === 0
         ? undefined
-        : new DeliveryFaults(params.delivery, params.seed, params.sink, truthSink === undefined ? undefined : (record) => truthSink.write(record));
+        : new DeliveryFaults(params.delivery, params.seed, params.sink, truthSink === undefined ? undefined : (record) => truthSink.write(record), params.shaped);
     const sink = this.delivery ?? params.sink;
     const counts = this.counts;
     this.emit = (event) => {

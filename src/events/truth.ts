@@ -70,15 +70,19 @@ export const TruthRecord = Type.Union([OutlierLabel, StuckLabel, StepFailureLabe
  * A delivery fault (the scenario's `delivery` section, `wfsim run --delivery`): what was done to one
  * record on its way out. Not a label of the lifecycle: the lifecycle is as the labels and events say,
  * and these say how the stream differs from it. A skewed transaction gets one, with its first record: the offset holds for all its records.
+ * On a shaped output (a scenario's output section) the records are the shape's: `record` names the
+ * record type, `seq` counts the transaction's shaped records, and a skew is told at its first event.
  */
 export const FaultRecord = Type.Object(
   {
     kind: Type.Union([Type.Literal("drop"), Type.Literal("duplicate"), Type.Literal("delay"), Type.Literal("skew"), Type.Literal("corrupt")]),
     txn_id: TxnId,
-    type: Type.String({ description: "The record's event type." }),
+    type: Type.String({ description: "The record's event type (a shaped output's record: the lifecycle moment that produced it)." }),
+    record: Type.Optional(Type.String({ description: "A shaped output's record: its record type (the output section's name for it)." })),
     step: Type.Optional(StepNumber),
+    attempt: Type.Optional(Type.Integer({ minimum: 1, description: "A shaped output's record made at a step event that carries an attempt: that attempt." })),
     workflow: WorkflowName,
-    seq: Type.Integer({ minimum: 0, description: "The record's place among its transaction's records, from 0." }),
+    seq: Type.Integer({ minimum: 0, description: "The record's place among its transaction's records, from 0 (a shaped output: among its shaped records)." }),
     ts_ms: Type.Integer({ description: "The record's ts_ms as emitted (the event time, or with a skew the event time plus offset_ms)." }),
     due_ms: Type.Integer({ description: "When the record should have been emitted: its event time." }),
     emitted_ms: Type.Optional(Type.Integer({ description: "When it was emitted (a duplicate: the copy); absent for a drop." })),
@@ -121,7 +125,9 @@ const FAULT_LINE = { drop: true, duplicate: true, delay: true, skew: true, corru
  */
 function serializeFault(r: FaultRecord): string {
   let out = `{"kind":"${r.kind}","txn_id":${JSON.stringify(r.txn_id)},"type":${JSON.stringify(r.type)}`;
+  if (r.record !== undefined) out += `,"record":${JSON.stringify(r.record)}`;
   if (r.step !== undefined) out += `,"step":${r.step}`;
+  if (r.attempt !== undefined) out += `,"attempt":${r.attempt}`;
   if (r.workflow !== undefined) out += `,"workflow":${JSON.stringify(r.workflow)}`;
   out += `,"seq":${r.seq},"ts_ms":${r.ts_ms},"due_ms":${r.due_ms}`;
   if (r.emitted_ms !== undefined) out += `,"emitted_ms":${r.emitted_ms}`;

@@ -53,12 +53,6 @@ describe("wfsim run --delivery", () => {
     assert.match(result.stderr.trim(), new RegExp(`^wfsim: ${scenario}:5:34: delivery\\.drop\\.workflows\\[0\\]: expected one of the scenario's workflows \\(checkout\\), got "chekout" \\(did you mean "checkout"\\?\\)$`));
   });
 
-  it("refuses faults on a scenario's shaped output (not covered yet), in one line", async () => {
-    const result = await runCli([...RUN, "--scenario", "examples/shop-orders.yaml", "--delivery", "{drop: {prob: 0.1}}"]);
-    assert.equal(result.code, 2);
-    assert.match(result.stderr.trim(), /^wfsim: --delivery: delivery faults apply to wfsim's own events, not yet to a scenario's output section/);
-  });
-
   it("takes the section from a file as from the scenario; analyze --truth sets found against injected per kind", async () => {
     const scenario = join(dir, "faulty.yaml");
     await writeFile(

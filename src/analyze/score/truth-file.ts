@@ -32,10 +32,16 @@ export class TruthFile implements GroundTruth {
   readonly file: TruthFileReading;
   readonly recorded: LabelTotals;
   readonly faults: FaultTruth | undefined;
+  /** Every fault record, as read (a shaped stream's faults are undone from them: fault-repair.ts). */
+  readonly faultRecords: readonly FaultRecord[];
+  /** step_failure reasons by `txn_id/step/attempt`. */
+  readonly failureReasons: ReadonlyMap<string, string>;
   private readonly byTxn: ReadonlyMap<string, Entry>;
 
-  private constructor(source: string, byTxn: Map<string, Entry>, file: TruthFileReading, faults: FaultTally) {
+  private constructor(source: string, byTxn: Map<string, Entry>, file: TruthFileReading, faults: FaultTally, reasons: ReadonlyMap<string, string>) {
     this.description = `truth file ${source}`;
+    this.faultRecords = faults.list;
+    this.failureReasons = reasons;
     this.byTxn = byTxn;
     this.file = file;
     const lostInOrder: { key: string; hash: number; ts: number }[] = [];
@@ -80,7 +86,8 @@ export class TruthFile implements GroundTruth {
     ]);
     const faultValidator = Compile(FaultRecord);
     for (const kind of FAULT_KINDS) validators.set(kind, faultValidator);
-    const faults: FaultTally = { records: 0, injected: { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 }, endsLost: new Set(), repairs: new Map(), maxDelayMs: 0 };
+    const reasons = new Map<string, string>();
+    const faults: FaultTally = { list: [], records: 0, injected: { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 }, endsLost: new Set(), repairs: new Map(), maxDelayMs: 0 };
     const byTxn = new Map<string, Entry>();
     let lines = 0;
     let records = 0;
@@ -103,9 +110,12 @@ export class TruthFile implements GroundTruth {
       }
       records++;
       if (isFault(checked)) addFault(faults, checked);
-      else addTruthRecord(byTxn, checked);
+      else {
+        addTruthRecord(byTxn, checked);
+        if (checked.kind === "step_failure") reasons.set(`${checked.txn_id}/${checked.step}/${checked.attempt}`, checked.reason);
+      }
     }
-    return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples }, faults);
+    return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples }, faults, reasons);
   }
 
   labelsOf(txn: ObservedTransaction): TransactionLabels | undefined {
@@ -140,6 +150,7 @@ function repairState(faults: TxnFaults | undefined): TxnRepair | undefined {
 }
 
 interface FaultTally {
+  readonly list: FaultRecord[];
   records: number;
   readonly injected: Record<FaultRecord["kind"], number>;
   /** Table keys of transactions whose ending record was dropped or corrupted. */
@@ -157,6 +168,7 @@ function isFault(record: TruthLine): record is FaultRecord {
 
 function addFault(tally: FaultTally, record: FaultRecord): void {
   tally.records++;
+  tally.list.push(record);
   tally.injected[record.kind]++;
   const key = tableKey(record.txn_id);
   if ((record.kind === "drop" || record.kind === "corrupt") && ENDINGS.has(record.type)) tally.endsLost.add(key);

@@ -5,6 +5,7 @@
  * behind the same interface, for streams that carry no hints.
  */
 import type { InvalidLine } from "../report.ts";
+import type { FaultRecord } from "../../events/truth.ts";
 
 /** What the analysis learnt about a transaction that ground truth may need. */
 export interface ObservedTransaction {
@@ -67,6 +68,10 @@ export interface GroundTruth {
   readonly file?: TruthFileReading;
   /** Delivery faults the truth file records (wfsim run --delivery); absent: none. */
   readonly faults?: FaultTruth;
+  /** The fault records themselves, as read (a shaped stream's faults are undone from them). */
+  readonly faultRecords?: readonly FaultRecord[];
+  /** step_failure reasons by `txn_id/step/attempt`. */
+  readonly failureReasons?: ReadonlyMap<string, string>;
 }
 
 /** What a truth file says was done to the stream on its way out. */
@@ -87,6 +92,11 @@ export interface FaultTruth {
   readonly maxDelayMs: number;
   /** Every lost record's transaction (table key and its hash) and event time, in time order. */
   readonly lostInOrder: readonly { readonly key: string; readonly hash: number; readonly ts: number }[];
+  /**
+   * A shaped stream's faults are undone before its records are rebuilt (read/shaped/fault-repair.ts):
+   * what was found there as the records came (the stream checks see the repaired stream).
+   */
+  readonly shapedFound?: () => { readonly duplicate: number; readonly delay: number };
 }
 
 /** A record the stream lost (dropped or corrupted), as its fault record tells it. */

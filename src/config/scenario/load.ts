@@ -49,24 +49,25 @@ export function parseScenario(text: string, source = "scenario"): Scenario {
 
 /**
  * Parses a delivery section on its own (`wfsim run --delivery`): a file's text or inline YAML, with
- * the scenario's messages. `workflows` are the names its filters may use (none without a scenario).
+ * the scenario's messages. `workflows` are the names its filters may use (none without a scenario),
+ * `recordTypes` the output section's record types (undefined: no output section, no records filter).
  */
-export function parseDelivery(text: string, source: string, workflows: readonly string[]): DeliverySpec {
+export function parseDelivery(text: string, source: string, workflows: readonly string[], recordTypes?: readonly string[]): DeliverySpec {
   return parseChecked(text, source, Delivery, "a delivery section (an object with drop, duplicate, delay, skew or corrupt)", (value) =>
-    resolveDelivery(value as DeliveryInput, [], workflows, source),
+    resolveDelivery(value as DeliveryInput, [], workflows, source, recordTypes),
   );
 }
 
 /** Reads a delivery section from a file (`--delivery FILE`), or takes the flag's text itself when it is an inline object (`{ drop: ... }`). */
-export async function loadDelivery(spec: string, workflows: readonly string[], flag = "--delivery"): Promise<DeliverySpec> {
-  if (spec.trimStart().startsWith("{")) return parseDelivery(spec, flag, workflows);
+export async function loadDelivery(spec: string, workflows: readonly string[], flag = "--delivery", recordTypes?: readonly string[]): Promise<DeliverySpec> {
+  if (spec.trimStart().startsWith("{")) return parseDelivery(spec, flag, workflows, recordTypes);
   let text: string;
   try {
     text = await readFile(spec, "utf8");
   } catch (error) {
     throw new WfsimError("FILE", `${flag} ${spec}: cannot read the delivery section (${describeSystemError(error)})`, { cause: error });
   }
-  return parseDelivery(text, spec, workflows);
+  return parseDelivery(text, spec, workflows, recordTypes);
 }
 
 function parseChecked<T>(text: string, source: string, schema: unknown, what: string, resolve: (value: unknown) => T): T {

@@ -103,6 +103,8 @@ export type FaultKind = (typeof FAULT_KINDS)[number];
 export interface FaultFilter {
   readonly workflows: readonly string[] | undefined;
   readonly types: readonly string[] | undefined;
+  /** A shaped output's record types, by name. */
+  readonly records?: readonly string[] | undefined;
 }
 
 /** One fault: its probability, what it draws, which records it may hit. */

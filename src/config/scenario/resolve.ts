@@ -206,6 +206,7 @@ export function resolveScenario(raw: ScenarioInput, source: string): Scenario {
   }
   const load = resolveLoad(raw.load, ["load"]);
   const samples = raw.load?.samples;
+  const output = raw.output === undefined ? undefined : resolveOutput(raw.output, { workflows });
   return {
     source,
     name: raw.name,
@@ -217,18 +218,27 @@ export function resolveScenario(raw: ScenarioInput, source: string): Scenario {
     samples: samples === "unlimited" ? Infinity : samples,
     durationMs: raw.load?.duration === undefined ? undefined : Math.round(positive(raw.load.duration, ["load", "duration"])),
     workflows,
-    output: raw.output === undefined ? undefined : resolveOutput(raw.output, { workflows }),
-    delivery: raw.delivery === undefined ? undefined : resolveDelivery(raw.delivery, ["delivery"], workflows.map((w) => w.name), source),
+    output,
+    delivery: raw.delivery === undefined ? undefined : resolveDelivery(raw.delivery, ["delivery"], workflows.map((w) => w.name), source, output?.records.map((r) => r.name)),
   };
 }
 
 /**
  * A delivery section: distributions resolved, workflow names checked against `workflows` (empty: a
- * flags-only run, whose events name no workflow), and the per-record faults' probabilities adding up
+ * flags-only run, whose events name no workflow), record type names against `recordTypes` (the
+ * output section's; undefined: there is none), and the per-record faults' probabilities adding up
  * to at most 1, since a record gets one of drop, duplicate, delay and corrupt at most.
  */
-export function resolveDelivery(raw: DeliveryInput, path: Path, workflows: readonly string[], source: string): DeliverySpec {
-  const filters = (fault: { workflows?: string[] | undefined; types?: string[] | undefined }, at: Path) => {
+export function resolveDelivery(raw: DeliveryInput, path: Path, workflows: readonly string[], source: string, recordTypes?: readonly string[]): DeliverySpec {
+  const filters = (fault: { workflows?: string[] | undefined; types?: string[] | undefined; records?: string[] | undefined }, at: Path) => {
+    fault.records?.forEach((name, i) => {
+      if (recordTypes === undefined) {
+        throw new ScenarioIssue([...at, "records"], "expected no records filter: records are the record types of an output section, and this scenario has none");
+      }
+      if (!recordTypes.includes(name)) {
+        throw new ScenarioIssue([...at, "records", i], `expected one of the output section's record types (${recordTypes.join(", ")}), got ${JSON.stringify(name)}${didYouMean(name, recordTypes)}`);
+      }
+    });
     fault.workflows?.forEach((name, i) => {
       if (workflows.length === 0) {
         throw new ScenarioIssue([...at, "workflows"], "expected no workflows filter: a run without a scenario has one unnamed workflow, got a list");
@@ -237,7 +247,7 @@ export function resolveDelivery(raw: DeliveryInput, path: Path, workflows: reado
         throw new ScenarioIssue([...at, "workflows", i], `expected one of the scenario's workflows (${workflows.join(", ")}), got ${JSON.stringify(name)}${didYouMean(name, workflows)}`);
       }
     });
-    return { workflows: fault.workflows, types: fault.types };
+    return fault.records === undefined ? { workflows: fault.workflows, types: fault.types } : { workflows: fault.workflows, types: fault.types, records: fault.records };
   };
   const faults: FaultSpec[] = [];
   if (raw.drop !== undefined) faults.push({ kind: "drop", prob: raw.drop.prob, ...filters(raw.drop, [...path, "drop"]) });

@@ -133,6 +133,9 @@ const faultFilters = {
 const recordFilters = {
   ...faultFilters,
   types: Type.Optional(Type.Array(EventTypeName, { minItems: 1, description: "Only records of these event types (default: all)." })),
+  records: Type.Optional(
+    Type.Array(Type.String({ minLength: 1 }), { minItems: 1, description: "Only records of these record types of the output section (default: all); needs an output section." }),
+  ),
 };
 
 export const DropFault = Type.Object(

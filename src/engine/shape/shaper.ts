@@ -63,6 +63,28 @@ export class TxnContext implements DrawContext {
   constructor(random: Random) {
     this.random = random;
   }
+
+  /**
+   * A copy of what its records render now, for a record written later (a delivery fault holds it
+   * while the transaction goes on changing). Its writer cache starts empty; it draws nothing.
+   */
+  snapshot(): TxnContext {
+    const copy = new TxnContext(this.random);
+    for (let i = 0; i < this.values.length; i++) copy.values[i] = this.values[i]!;
+    copy.index = this.index;
+    copy.txnId = this.txnId;
+    copy.workflow = this.workflow;
+    copy.workflowName = this.workflowName;
+    copy.time = this.time;
+    copy.openedAt = this.openedAt;
+    copy.stepName = this.stepName;
+    copy.stepNumber = this.stepNumber;
+    copy.record = this.record;
+    copy.event = this.event;
+    copy.eventSeq = this.eventSeq;
+    copy.events = this.events;
+    return copy;
+  }
 }
 
 export class Shaper {
@@ -73,6 +95,13 @@ export class Shaper {
   readonly emissions: readonly Emission[];
   /** The context of the transaction the engine is running now. */
   current: TxnContext;
+  /**
+   * Set while delivery faults hand a writer one record (see `pin`): the writer's enter() returns
+   * that record's emission alone and nothing is drawn.
+   */
+  private pinned: Emission[] | undefined;
+  private readonly pinnedOne: Emission[] = [];
+  private unpinned: TxnContext | undefined;
   private readonly drawers: AttributeDrawers;
   /** [(workflow · event types + event type code) · slots + step + 1] → emissions, in record order. */
   private readonly table: readonly (readonly Emission[])[];
@@ -136,6 +165,7 @@ export class Shaper {
    * emissions of its moment (often none).
    */
   enter(event: WfEvent): readonly Emission[] {
+    if (this.pinned !== undefined) return this.pinned;
     const c = this.current;
     c.eventSeq = c.events++;
     c.time = event.ts_ms;
@@ -191,10 +221,28 @@ export class Shaper {
   /** Draws the record attributes for a record of `emission` about to be written. */
   beforeRecord(emission: Emission): void {
     const drawers = this.recordDrawers;
-    if (drawers.length === 0) return;
+    if (drawers.length === 0 || this.pinned !== undefined) return;
     const c = this.current;
     c.record = emission.record.name;
     for (const [index, draw] of drawers) c.values[index] = draw(c);
+  }
+
+  /**
+   * Until `unpin`, writers see one record: `emission` of the next event they are given, rendered
+   * from `context` (drawn already). Delivery faults write a shaped output record by record this way:
+   * each one as it comes, or later (held), or never.
+   */
+  pin(emission: Emission, context: TxnContext): void {
+    this.pinnedOne[0] = emission;
+    this.pinned = this.pinnedOne;
+    this.unpinned = this.current;
+    this.current = context;
+  }
+
+  unpin(): void {
+    this.pinned = undefined;
+    this.current = this.unpinned!;
+    this.unpinned = undefined;
   }
 
   /** Whether the shape draws record attributes (writers skip `beforeRecord` otherwise). */

@@ -33,6 +33,8 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   private readonly values: ShapedValueEncoder | undefined;
   /** The value in the wire format, when there is a registry. */
   private valueBuffer: Buffer | undefined;
+  /** A delivery fault's malformed value in place of the prepared record's (prepareMalformed), or undefined. */
+  private malformed: string | undefined;
 
   constructor(plans: ShapedPlans, values?: ShapedValueEncoder) {
     this.plans = plans;
@@ -44,6 +46,7 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   }
 
   prepare(event: WfEvent): number {
+    this.malformed = undefined;
     this.event = event;
     this.emissions = this.plans.shaper.enter(event);
     this.context = this.plans.shaper.current;
@@ -58,14 +61,25 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
     const event = this.event!;
     const context = this.context!;
     this.key = this.keyOf(plan, event, context);
-    this.value = plan.serialize(event, context, this.plans.helpers);
-    if (this.values === undefined) this.valueBytes = Buffer.byteLength(this.value, "utf8");
+    this.value = this.malformed ?? plan.serialize(event, context, this.plans.helpers);
+    if (this.values === undefined || this.malformed !== undefined) this.valueBytes = Buffer.byteLength(this.value, "utf8");
     else {
       this.valueBuffer = this.values.encode(emission.index, this.value);
       this.valueBytes = this.valueBuffer.length;
     }
     this.headers = this.fixedHeaders[emission.index] ?? this.headersOf(plan, event, context);
     return plan.topicIndex;
+  }
+
+  /**
+   * A delivery fault's malformed record: `text` as the value of the one record delivery faults have
+   * pinned on the shaper (Shaper.pin), with its topic, key, headers and timestamp. Never in a
+   * registry's wire format: a malformed record is what a consumer could not decode.
+   */
+  prepareMalformed(event: WfEvent, text: string): number {
+    const count = this.prepare(event);
+    this.malformed = text;
+    return count;
   }
 
   private keyOf(plan: EmissionPlan, event: WfEvent, context: TxnContext): Key {
@@ -96,7 +110,7 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   }
 
   appendTo(batch: RecordBatchBuilder): void {
-    if (this.values === undefined) batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
+    if (this.values === undefined || this.malformed !== undefined) batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
     else batch.appendBytes(this.key.bytes, this.valueBuffer!, this.headers, this.event!.ts_ms);
   }
 }

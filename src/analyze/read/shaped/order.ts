@@ -49,7 +49,7 @@ function successors(last: Last | undefined): readonly [EventType, number][] {
 }
 
 /** A moment's place in a transaction's life when nothing better is known. */
-function ordinal(event: EventType, step: number): number {
+export function ordinal(event: EventType, step: number): number {
   switch (event) {
     case "transaction_open":
       return 0;

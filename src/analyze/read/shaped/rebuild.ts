@@ -22,6 +22,7 @@ import type { WfEvent } from "../../../events/schema.ts";
 import { serializeEvent } from "../../../events/serialize.ts";
 import { VERSION } from "../../../version.ts";
 import { momentKey, type Candidate, type Path, type ReadPlan } from "./plan.ts";
+import type { ShapedFaultRepair } from "./fault-repair.ts";
 
 interface TxnState {
   readonly workflow: number;
@@ -75,10 +76,14 @@ export class ShapedRebuilder {
   private readonly lastStep: readonly number[];
   private readonly blind: boolean;
 
-  /** `blind`: the records come from a blind run (see above). */
-  constructor(plan: ReadPlan, { blind = false }: { blind?: boolean } = {}) {
+  /** Delivery faults the truth names, undone before the rebuild (fault-repair.ts). */
+  private readonly repair: ShapedFaultRepair | undefined;
+
+  /** `blind`: the records come from a blind run (see above); `repair`: the faults to undo. */
+  constructor(plan: ReadPlan, { blind = false, repair }: { blind?: boolean; repair?: ShapedFaultRepair } = {}) {
     this.plan = plan;
     this.blind = blind;
+    this.repair = repair;
     for (const candidate of plan.candidates) if (candidate.primary) this.primaries.add(momentKey(candidate.moment));
     this.meta = { timezone: plan.scenario.timezone ?? "UTC", sim_version: VERSION };
     this.lastStep = plan.scenario.workflows.map((w) => w.steps.length - 1);
@@ -111,8 +116,18 @@ export class ShapedRebuilder {
     return { line, value, candidate, txnId: typeof txnId === "string" ? txnId : "", ts };
   }
 
-  /** The lifecycle lines a parsed record stands for. */
+  /** The lifecycle lines a parsed record stands for (with faults to undo: and those it lets go on). */
   rebuildParsed(parsed: ParsedRecord, out: (text: string) => void): void {
+    if (this.repair === undefined) return this.rebuildOne(parsed, out);
+    this.repair.push(parsed, (settled) => this.rebuildOne(settled, out));
+  }
+
+  /** The lines of records held to undo faults: the stream has ended. */
+  finish(out: (text: string) => void): void {
+    this.repair?.finish((settled) => this.rebuildOne(settled, out));
+  }
+
+  private rebuildOne(parsed: ParsedRecord, out: (text: string) => void): void {
     const { candidate, value } = parsed;
     if (candidate === undefined) {
       // Not JSON: handed on as it is, for the analysis to count as an invalid line.

@@ -57,6 +57,10 @@ export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): E
           locator.add(place);
         }),
       );
+      rebuilder.finish((rebuilt) => {
+        text += rebuilt;
+        locator.add(sourceLine);
+      });
       if (text !== "") yield Buffer.from(text, "utf8");
     },
   };
