@@ -227,10 +227,9 @@ export async function registryDecoderFromFlags(
   return new RegistryValueDecoder(new SchemaRegistryClient(registry), { records });
 }
 
-/** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */
-export function checkRegistryInput(flags: Flags, kafka: boolean, follow: boolean): void {
+/** `wfsim analyze`: --schema-registry decodes what is read from Kafka, bounded or --follow; files do not take it. */
+export function checkRegistryInput(flags: Flags, kafka: boolean): void {
   const given = givenConnectionFlag(flags);
   if (given === undefined) return;
   if (!kafka) throw new WfsimError("INVALID_OPTION", `${flagName(given)} applies to reading Kafka: add ${flagName("kafkaBootstrap")} HOST:PORT`);
-  if (follow) throw new WfsimError("INVALID_OPTION", `${flagName(given)} is not available with --follow yet: a bounded read (without --follow) decodes Avro, Protobuf and JSON Schema`);
 }

@@ -183,7 +183,8 @@ class KafkaSource implements EventSource {
   }
 }
 
-function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): WfsimError {
+/** A value in the wire format read without --schema-registry (bounded or followed): one line naming the record. */
+export function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): WfsimError {
   return new WfsimError(
     "INVALID_OPTION",
     `${input.topic}-${input.partition} offset ${record.offset} holds a value in a Schema Registry's wire format (schema id ${record.value.readUInt32BE(1)}): add --schema-registry URL to decode it`,

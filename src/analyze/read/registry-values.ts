@@ -44,11 +44,24 @@ export class RegistryValueDecoder {
   async prepare(values: readonly Buffer[]): Promise<void> {
     const missing = new Set<number>();
     for (const value of values) {
-      if (!isWireFormat(value)) continue;
-      const id = value.readUInt32BE(1);
-      if (!this.decoders.has(id)) missing.add(id);
+      const id = this.missingId(value, 0, value.length);
+      if (id >= 0) missing.add(id);
     }
-    for (const id of missing) this.decoders.set(id, (this.records === "events" ? decoderFor : shapedDecoderFor)(await this.client.schemaById(id), this.client.url));
+    await this.prepareIds(missing);
+  }
+
+  /** The schema id of the wire-format value at [start, end) of `bytes` when it is not looked up yet, else -1. */
+  missingId(bytes: Buffer, start: number, end: number): number {
+    if (end - start < 5 || bytes[start] !== MAGIC_BYTE) return -1;
+    const id = bytes.readUInt32BE(start + 1);
+    return this.decoders.has(id) ? -1 : id;
+  }
+
+  /** Fetches the schemas with these ids (missingId's), so that toLine decodes their values at once. */
+  async prepareIds(ids: Iterable<number>): Promise<void> {
+    for (const id of ids) {
+      if (!this.decoders.has(id)) this.decoders.set(id, (this.records === "events" ? decoderFor : shapedDecoderFor)(await this.client.schemaById(id), this.client.url));
+    }
   }
 
   /** The JSON line (no newline) a value carries; a value not in the wire format is taken as JSON already. */
