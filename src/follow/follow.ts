@@ -280,20 +280,14 @@ class Follower {
    * Records only arrive in fetchRound, so nothing released in this round escapes the look.
    */
   private async prepareSchemas(registry: RegistryValueDecoder): Promise<void> {
-    const missing = new Set<number>();
-    const visit = (bytes: Buffer, start: number, end: number) => {
-      const id = registry.missingId(bytes, start, end);
-      if (id >= 0) missing.add(id);
-    };
-    for (const owned of this.owned.values()) for (const input of owned.slot.inputs) input.forEachWaiting(visit);
-    if (missing.size > 0) await registry.prepareIds(missing);
+    await registry.prepareWaiting([...this.owned.values()].flatMap((owned) => owned.slot.inputs));
   }
 
-  /** A wire-format value's JSON line, decoded with the registry; without one, the refusal naming the record. */
-  private decoded(input: PartitionInput, record: InputRecord): Buffer {
+  /** The registry that decodes this wire-format value; without one, the refusal naming the record. */
+  private registryFor(input: PartitionInput, record: InputRecord): RegistryValueDecoder {
     const registry = this.settings.registry;
     if (registry === undefined) throw wireFormatWithoutRegistry(input, record);
-    return registry.toLine(record.value);
+    return registry;
   }
 
   /** Analyses what can be released: replays first, then the live slots in one merged order. */
@@ -303,7 +297,7 @@ class Follower {
       this.chunk.reset();
       owned.rebuildLocator.begin(owned.rebuild.line + 1);
       owned.slot.release(FOLLOW, now, (input, record) => {
-        if (inWireFormat(record)) this.chunk.append(this.decoded(input, record));
+        if (inWireFormat(record)) this.registryFor(input, record).appendTo(this.chunk, record.bytes, record.valueStart, record.valueEnd);
         else this.chunk.appendRecord(record);
         owned.rebuildLocator.add(input, record.offset);
         if (record.ts > owned.replayMaxTs) owned.replayMaxTs = record.ts;
@@ -333,7 +327,7 @@ class Follower {
         // spaces, or decoded from the wire format.
         const start = this.chunk.length;
         const wire = inWireFormat(record);
-        if (wire) this.chunk.append(this.decoded(input, record));
+        if (wire) this.registryFor(input, record).appendTo(this.chunk, record.bytes, record.valueStart, record.valueEnd);
         else if (record.lineBreaks) this.chunk.appendRecord(record);
         this.locator.add(input, record.offset);
         this.lines++;
@@ -359,7 +353,7 @@ class Follower {
   /** A shaped record, released by the merge: into its slot's millisecond order. */
   private pushShaped(slot: number, input: PartitionInput, record: InputRecord): void {
     const shaped = this.shaped!;
-    const parsed = shaped.rebuilder.parse((inWireFormat(record) ? this.decoded(input, record) : record.value).toString("utf8"));
+    const parsed = shaped.rebuilder.parse((inWireFormat(record) ? this.registryFor(input, record).toLine(record.value) : record.value).toString("utf8"));
     if (parsed === undefined) return;
     let order = shaped.orders.get(slot);
     if (order === undefined) shaped.orders.set(slot, (order = new SameMillisecondOrder()));
