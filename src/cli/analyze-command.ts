@@ -12,6 +12,7 @@ import { checkReadable, fileSource, type EventSource } from "../analyze/read/sou
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
 import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
+import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
 import { invalidOption } from "../config/sim-options.ts";
 import { number, oneOf, timeZone } from "../config/values.ts";
@@ -99,7 +100,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       );
     }
   }
-  checkRegistryInput(flags, kafka !== undefined, followOptions !== undefined);
+  checkRegistryInput(flags, kafka !== undefined);
   const windows = windowsInput(flags, followOptions !== undefined);
   if (flags.dryRun === true) {
     resolveOutlierOptions({ measure: text(flags.outlierMeasure), rule: text(flags.outlierRule), thresholdMs: text(flags.thresholdMs), madK: text(flags.madK), listLimit: text(flags.list), interval: text(flags.interval) }, nameOf);
@@ -166,8 +167,11 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       scenario,
     };
     let report: AnalysisReport;
+    // A scenario with an output section: the values are its shaped records, decoded as its JSON Lines writes them.
+    const decodedRecords = scenario?.output === undefined ? "events" : "shaped";
     if (kafka !== undefined && followOptions !== undefined) {
-      report = await followStream({ kafka }, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
+      const registry = await registryDecoderFromFlags(flags, kafka.timeoutMs, process.env, decodedRecords);
+      report = await followStream({ kafka, registry }, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else if (followOptions !== undefined) {
       report = await followStream({ path: paths[0]! }, followOptions, options, flags.quiet === true, context, { metrics: flags.metrics, ui: flags.ui });
     } else {
@@ -181,7 +185,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
                 topics: scenario?.output === undefined ? undefined : shapedTopics(scenario),
                 signal: context.signal,
                 nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
-                registry: await registryDecoderFromFlags(flags, kafka.timeoutMs),
+                registry: await registryDecoderFromFlags(flags, kafka.timeoutMs, process.env, decodedRecords),
               }),
             ]
           : paths.map(fileSource);
@@ -337,7 +341,7 @@ function followInput(flags: AnalyzeFlags, fromKafka: boolean, files: readonly st
  * stderr, metrics and the live page when asked; the report when stopped.
  */
 async function followStream(
-  input: { readonly kafka: KafkaConnection } | { readonly path: string },
+  input: { readonly kafka: KafkaConnection; readonly registry: RegistryValueDecoder | undefined } | { readonly path: string },
   options: FollowOptions,
   analysis: Omit<AnalyzeOptions, "signal" | "nameOf">,
   quiet: boolean,
@@ -368,6 +372,7 @@ async function followStream(
     return await follow({
       ...common,
       connection: input.kafka,
+      registry: input.registry,
       onNotice: quiet ? undefined : (message) => context.stderr.write(`wfsim: ${message}\n`),
     });
   } finally {

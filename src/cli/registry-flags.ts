@@ -52,7 +52,7 @@ export const REGISTRY_FLAGS = {
   },
   schemaRegistryUseLatest: {
     syntax: "--schema-registry-use-latest",
-    help: "a scenario's records written with each subject's latest registered schema instead of registering one (refused if it cannot hold them)",
+    help: "write with each subject's latest registered schema instead of registering one, refused if it cannot hold the records (wfsim's own events: --format avro; a scenario's records: all three)",
     group: GROUP,
   },
   valueSchema: {
@@ -142,6 +142,12 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
     throw new WfsimError("INVALID_OPTION", `${flagName("subjectStrategy")} must be one of ${SUBJECT_STRATEGIES.join(", ")}, got ${JSON.stringify(rawStrategy)}`);
   }
   const useLatest = flags.schemaRegistryUseLatest === true;
+  if (useLatest && !shaped && format !== "avro") {
+    throw new WfsimError(
+      "INVALID_OPTION",
+      `${flagName("schemaRegistryUseLatest")} with wfsim's own events takes ${flagName("format")} avro, got ${format} (a scenario with an output section takes it in avro, protobuf and json-schema)`,
+    );
+  }
   let source: SchemaSource = useLatest ? { kind: "latest" } : { kind: "derived" };
   if (flags.valueSchema !== undefined) {
     if (useLatest) throw new WfsimError("INVALID_OPTION", `${flagName("valueSchema")} and ${flagName("schemaRegistryUseLatest")} exclude each other: register your schema, or use the registered one`);
@@ -179,13 +185,16 @@ export async function openRegistryRecords(
   const { SchemaRegistryClient } = await import("../kafka/registry/client.ts");
   const { registerEventSchemas } = await import("../sinks/kafka/registry/value-encoders.ts");
   const { RegistryEventRecords } = await import("../sinks/kafka/registry/registry-records.ts");
-  if (output.source.kind === "latest") {
-    throw new WfsimError("INVALID_OPTION", `${flagName("schemaRegistryUseLatest")} is not available for wfsim's own events yet (a scenario with an output section takes it)`);
-  }
   const client = new SchemaRegistryClient(output.registry);
-  const { encoders, schemas } = await registerEventSchemas(output.format, client, kafka.topics, output.strategy);
+  const latest = output.source.kind === "latest";
+  // Only Avro gets here with use-latest: registryOutputFromFlags refuses the others for wfsim's own events.
+  const { encoders, schemas } = latest
+    ? await (await import("../sinks/kafka/registry/latest-schemas.ts")).latestEventSchemas(client, kafka.topics, output.strategy)
+    : await registerEventSchemas(output.format, client, kafka.topics, output.strategy);
   if (!io.quiet) {
-    for (const schema of schemas) io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
+    for (const schema of schemas) {
+      io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId}${latest ? " (the latest version)" : ""} for subject ${schema.subject} at ${client.url}\n`);
+    }
   }
   return new RegistryEventRecords(kafka.topics, encoders);
 }
@@ -227,10 +236,9 @@ export async function registryDecoderFromFlags(
   return new RegistryValueDecoder(new SchemaRegistryClient(registry), { records });
 }
 
-/** `wfsim analyze`: --schema-registry decodes a bounded read of Kafka; files and --follow do not take it (yet, for --follow). */
-export function checkRegistryInput(flags: Flags, kafka: boolean, follow: boolean): void {
+/** `wfsim analyze`: --schema-registry decodes what is read from Kafka, bounded or --follow; files do not take it. */
+export function checkRegistryInput(flags: Flags, kafka: boolean): void {
   const given = givenConnectionFlag(flags);
   if (given === undefined) return;
   if (!kafka) throw new WfsimError("INVALID_OPTION", `${flagName(given)} applies to reading Kafka: add ${flagName("kafkaBootstrap")} HOST:PORT`);
-  if (follow) throw new WfsimError("INVALID_OPTION", `${flagName(given)} is not available with --follow yet: a bounded read (without --follow) decodes Avro, Protobuf and JSON Schema`);
 }

@@ -14,7 +14,8 @@ export function serializeEvent(event: WfEvent): string {
   let line = template.head;
   for (const field of template.fields) {
     const value = record[field.name];
-    if (value === undefined) {
+    // null as absent: a decoder's (Avro, Protobuf) way of saying an optional field was not written.
+    if (value === undefined || value === null) {
       if (field.optional) continue;
       throw new TypeError(`${event.type} event lacks its ${field.name} field`);
     }

@@ -34,7 +34,9 @@ import { StreamAnalysis } from "../analyze/stream-analysis.ts";
 import { IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
 import type { FollowOptions } from "./follow-options.ts";
 import { GroupMember, type Assignment, type Committed, type OffsetToCommit } from "../kafka/read/group-member.ts";
-import { fetchedPerTopic, kafkaReport, kafkaSourceName, RecordLocator } from "../analyze/read/kafka-source.ts";
+import { fetchedPerTopic, kafkaReport, kafkaSourceName, RecordLocator, wireFormatWithoutRegistry } from "../analyze/read/kafka-source.ts";
+import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
+import { MAGIC_BYTE } from "../kafka/registry/wire-format.ts";
 import { releaseAcross, type InputRecord, type MergeSettings, type PartitionInput, type Slot } from "../kafka/read/record-merge.ts";
 import { LineChunk } from "../kafka/read/records.ts";
 import { StuckDetector, type RecordPlace, type StuckAlert } from "./stuck-detector.ts";
@@ -93,6 +95,11 @@ export interface FollowSettings {
   readonly onNotice?: (message: string) => void;
   /** Once following: a way to read the figures at any time (a metrics endpoint reads them when scraped). */
   readonly onReady?: (summary: () => FollowSummary) => void;
+  /**
+   * Decodes values in a Schema Registry's wire format (`--schema-registry`) into the JSON lines
+   * analysed; without it such a value stops the follower with one line naming it.
+   */
+  readonly registry?: RegistryValueDecoder | undefined;
 }
 
 /** Follows until the signal; resolves with the report. Set-up failures are one-line WfsimErrors. */
@@ -221,6 +228,7 @@ class Follower {
         // A rebalance that never brings an assignment (it always does) must not stop the analysis.
         if (performance.now() - this.pausedSince > PAUSE_LIMIT_MS) this.pausedSince = NaN;
         if (!Number.isNaN(this.pausedSince)) continue;
+        if (settings.registry !== undefined) await this.prepareSchemas(settings.registry);
         this.process(performance.now());
         this.maybeCommit(performance.now());
       }
@@ -266,6 +274,22 @@ class Follower {
     });
   }
 
+  /**
+   * Looks up the schemas of the waiting values whose ids are new, so that process(), which releases
+   * records synchronously in merged order, decodes each one as it comes: the order stays the merge's.
+   * Records only arrive in fetchRound, so nothing released in this round escapes the look.
+   */
+  private async prepareSchemas(registry: RegistryValueDecoder): Promise<void> {
+    await registry.prepareWaiting([...this.owned.values()].flatMap((owned) => owned.slot.inputs));
+  }
+
+  /** The registry that decodes this wire-format value; without one, the refusal naming the record. */
+  private registryFor(input: PartitionInput, record: InputRecord): RegistryValueDecoder {
+    const registry = this.settings.registry;
+    if (registry === undefined) throw wireFormatWithoutRegistry(input, record);
+    return registry;
+  }
+
   /** Analyses what can be released: replays first, then the live slots in one merged order. */
   private process(now: number): void {
     for (const owned of this.owned.values()) {
@@ -273,7 +297,8 @@ class Follower {
       this.chunk.reset();
       owned.rebuildLocator.begin(owned.rebuild.line + 1);
       owned.slot.release(FOLLOW, now, (input, record) => {
-        this.chunk.appendRecord(record);
+        if (inWireFormat(record)) this.registryFor(input, record).appendTo(this.chunk, record.bytes, record.valueStart, record.valueEnd);
+        else this.chunk.appendRecord(record);
         owned.rebuildLocator.add(input, record.offset);
         if (record.ts > owned.replayMaxTs) owned.replayMaxTs = record.ts;
         owned.replayed++;
@@ -298,12 +323,15 @@ class Follower {
           this.pushShaped(slot.index, input, record);
           return;
         }
-        // In place (the decoder left a newline after the value), or copied with its line breaks made spaces.
+        // In place (the decoder left a newline after the value), or copied: with its line breaks made
+        // spaces, or decoded from the wire format.
         const start = this.chunk.length;
-        if (record.lineBreaks) this.chunk.appendRecord(record);
+        const wire = inWireFormat(record);
+        if (wire) this.registryFor(input, record).appendTo(this.chunk, record.bytes, record.valueStart, record.valueEnd);
+        else if (record.lineBreaks) this.chunk.appendRecord(record);
         this.locator.add(input, record.offset);
         this.lines++;
-        if (record.lineBreaks) this.analysis.push(this.chunk.bytes().subarray(start));
+        if (wire || record.lineBreaks) this.analysis.push(this.chunk.bytes().subarray(start));
         else this.analysis.pushLine(record.bytes, record.valueStart, record.valueEnd);
       },
     );
@@ -325,7 +353,7 @@ class Follower {
   /** A shaped record, released by the merge: into its slot's millisecond order. */
   private pushShaped(slot: number, input: PartitionInput, record: InputRecord): void {
     const shaped = this.shaped!;
-    const parsed = shaped.rebuilder.parse(record.value.toString("utf8"));
+    const parsed = shaped.rebuilder.parse((inWireFormat(record) ? this.registryFor(input, record).toLine(record.value) : record.value).toString("utf8"));
     if (parsed === undefined) return;
     let order = shaped.orders.get(slot);
     if (order === undefined) shaped.orders.set(slot, (order = new SameMillisecondOrder()));
@@ -560,6 +588,11 @@ class Follower {
     };
     return { ...report, kafka: { ...kafkaReport(this.reader, slots, fetched), follow } };
   }
+}
+
+/** A value in a Schema Registry's wire format: magic byte 0 and a schema id (a JSON line starts with `{` or a space). */
+function inWireFormat(record: InputRecord): boolean {
+  return record.bytes[record.valueStart] === MAGIC_BYTE && record.valueEnd - record.valueStart >= 5;
 }
 
 interface HandOverMetadata {

@@ -83,6 +83,12 @@ describe("serializeEvent", () => {
     }
   });
 
+  it("leaves out an optional field that is null (a decoder's absent field), and refuses a required one", () => {
+    const decoded = { type: "inter_step_wait", txn_id: "t", from_step: 1, to_step: 2, planned_wait_ms: 5, outlier_injected: null, ts_ms: 5 };
+    assert.equal(serializeEvent(decoded as unknown as Event), '{"type":"inter_step_wait","txn_id":"t","from_step":1,"to_step":2,"planned_wait_ms":5,"ts_ms":5}\n');
+    assert.throws(() => serializeEvent({ type: "step_done", txn_id: "x", step: null, ts_ms: 1 } as unknown as Event), /lacks its step field/);
+  });
+
   it("refuses an unknown type or a missing field", () => {
     assert.throws(() => serializeEvent({ type: "nope" } as unknown as Event), /unknown event type/);
     assert.throws(() => serializeEvent({ type: "step_done", txn_id: "x", ts_ms: 1 } as unknown as Event), /lacks its step field/);

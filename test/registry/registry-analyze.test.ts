@@ -54,7 +54,7 @@ describe("wfsim analyze --kafka-bootstrap --schema-registry", { skip, timeout: T
     });
   }
 
-  test("--schema-registry with files or --follow: refused in one line", async () => {
+  test("--schema-registry with files: refused in one line", async () => {
     const file = join(dir, "run.jsonl");
     assert.match(oneLineError(await runCli(["analyze", file, "--schema-registry", registryUrl()]), 2), /--schema-registry applies to reading Kafka/);
   });

@@ -142,9 +142,8 @@ class KafkaSource implements EventSource {
     const chunk = new LineChunk();
     let lines = 0;
     const registry = this.registry;
-    // With a registry, a round's records are held until the schemas of their ids are fetched (the
-    // merge's record objects are reused: what is held is the offset and a view of the value).
-    const held: [PartitionInput, number, Buffer][] = [];
+    // With a registry, the schemas of a round's new ids are fetched before the merge releases its
+    // records, so each value is decoded in place as it is released.
     const emit =
       registry === undefined
         ? (input: PartitionInput, record: InputRecord) => {
@@ -152,23 +151,20 @@ class KafkaSource implements EventSource {
             chunk.appendRecord(record);
             this.locator.add(input, record.offset);
           }
-        : (input: PartitionInput, record: InputRecord) => void held.push([input, record.offset, record.value]);
+        : (input: PartitionInput, record: InputRecord) => {
+            if (record.bytes[record.valueStart] === MAGIC_BYTE) registry.appendTo(chunk, record.bytes, record.valueStart, record.valueEnd);
+            else chunk.appendRecord(record);
+            this.locator.add(input, record.offset);
+          };
     try {
       while (!this.slots.every((slot) => slot.exhausted)) {
         if (signal?.aborted) return;
         await this.reader.fetchRound(FETCH_WAIT_MS, signal);
+        if (registry !== undefined) await registry.prepareWaiting(this.slots.flatMap((slot) => slot.inputs));
         chunk.reset();
         this.locator.begin(lines + 1);
         const now = performance.now();
         for (const slot of this.slots) slot.release(BOUNDED, now, emit);
-        if (registry !== undefined && held.length > 0) {
-          await registry.prepare(held.map(([, , value]) => value));
-          for (const [input, offset, value] of held) {
-            chunk.append(registry.toLine(value));
-            this.locator.add(input, offset);
-          }
-          held.length = 0;
-        }
         if (chunk.lines === 0) continue;
         lines += chunk.lines;
         yield chunk.bytes();
@@ -183,7 +179,8 @@ class KafkaSource implements EventSource {
   }
 }
 
-function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): WfsimError {
+/** A value in the wire format read without --schema-registry (bounded or followed): one line naming the record. */
+export function wireFormatWithoutRegistry(input: PartitionInput, record: InputRecord): WfsimError {
   return new WfsimError(
     "INVALID_OPTION",
     `${input.topic}-${input.partition} offset ${record.offset} holds a value in a Schema Registry's wire format (schema id ${record.value.readUInt32BE(1)}): add --schema-registry URL to decode it`,

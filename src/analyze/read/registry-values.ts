@@ -12,9 +12,18 @@ import { EVENT_TYPES, type WfEvent } from "../../events/schema.ts";
 import { serializeEvent } from "../../events/serialize.ts";
 import type { RegisteredSchema, SchemaRegistryClient } from "../../kafka/registry/client.ts";
 import { topLevelMessages } from "../../events/wire/proto-messages.ts";
-import { MAGIC_BYTE, readMessageIndexes, readWireHeader, WireFormatError } from "../../kafka/registry/wire-format.ts";
+import { MAGIC_BYTE, readMessageIndexes } from "../../kafka/registry/wire-format.ts";
+import type { LineChunk } from "../../kafka/read/records.ts";
+import type { PartitionInput } from "../../kafka/read/record-merge.ts";
 
-type Decode = (value: Buffer, offset: number) => Buffer;
+/** Magic byte and schema id. */
+const HEADER_BYTES = 5;
+
+/**
+ * A value's JSON line, no newline: its bytes, or (decoded and written again) its text. The value's
+ * payload is [offset, end) of `bytes` (a fetched batch, read in place).
+ */
+type Decode = (bytes: Buffer, offset: number, end: number) => Buffer | string;
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 
@@ -44,49 +53,90 @@ export class RegistryValueDecoder {
   async prepare(values: readonly Buffer[]): Promise<void> {
     const missing = new Set<number>();
     for (const value of values) {
-      if (!isWireFormat(value)) continue;
-      const id = value.readUInt32BE(1);
-      if (!this.decoders.has(id)) missing.add(id);
+      const id = this.missingId(value, 0, value.length);
+      if (id >= 0) missing.add(id);
     }
-    for (const id of missing) this.decoders.set(id, (this.records === "events" ? decoderFor : shapedDecoderFor)(await this.client.schemaById(id), this.client.url));
+    await this.prepareIds(missing);
+  }
+
+  /** The schema id of the wire-format value at [start, end) of `bytes` when it is not looked up yet, else -1. */
+  missingId(bytes: Buffer, start: number, end: number): number {
+    if (end - start < 5 || bytes[start] !== MAGIC_BYTE) return -1;
+    const id = bytes.readUInt32BE(start + 1);
+    return this.decoders.has(id) ? -1 : id;
+  }
+
+  /**
+   * Fetches the schemas of the values waiting in these inputs whose ids are new: a merge then
+   * releases them synchronously, in its order, each decoded as it comes.
+   */
+  async prepareWaiting(inputs: Iterable<PartitionInput>): Promise<void> {
+    const missing = new Set<number>();
+    const visit = (bytes: Buffer, start: number, end: number) => {
+      const id = this.missingId(bytes, start, end);
+      if (id >= 0) missing.add(id);
+    };
+    for (const input of inputs) input.forEachWaiting(visit);
+    if (missing.size > 0) await this.prepareIds(missing);
+  }
+
+  /** Fetches the schemas with these ids (missingId's), so that toLine decodes their values at once. */
+  async prepareIds(ids: Iterable<number>): Promise<void> {
+    for (const id of ids) {
+      if (!this.decoders.has(id)) this.decoders.set(id, (this.records === "events" ? decoderFor : shapedDecoderFor)(await this.client.schemaById(id), this.client.url));
+    }
   }
 
   /** The JSON line (no newline) a value carries; a value not in the wire format is taken as JSON already. */
   toLine(value: Buffer): Buffer {
-    if (!isWireFormat(value)) return value;
-    let header;
-    try {
-      header = readWireHeader(value);
-    } catch (error) {
-      if (error instanceof WireFormatError) throw new WfsimError("INVALID_OPTION", `a record value is not in the Schema Registry wire format: ${error.message}`);
-      throw error;
-    }
-    const decode = this.decoders.get(header.schemaId);
-    if (decode === undefined) throw new Error(`schema id ${header.schemaId} was not prepared`);
-    return decode(value, header.offset);
+    const line = this.decode(value, 0, value.length);
+    return typeof line === "string" ? Buffer.from(line, "utf8") : line;
+  }
+
+  /**
+   * The JSON line of the value at [start, end) of `bytes` appended to `chunk`: read in place, and
+   * decoded text written there once, not through a Buffer of its own.
+   */
+  appendTo(chunk: LineChunk, bytes: Buffer, start = 0, end = bytes.length): void {
+    const line = this.decode(bytes, start, end);
+    if (typeof line === "string") chunk.appendText(line);
+    else chunk.append(line);
+  }
+
+  private decode(bytes: Buffer, start: number, end: number): Buffer | string {
+    if (end - start < HEADER_BYTES || bytes[start] !== MAGIC_BYTE) return bytes.subarray(start, end);
+    const id = bytes.readUInt32BE(start + 1);
+    const decode = this.decoders.get(id);
+    if (decode === undefined) throw new Error(`schema id ${id} was not prepared`);
+    return decode(bytes, start + HEADER_BYTES, end);
   }
 }
 
-function eventLine(event: Record<string, unknown>, schema: RegisteredSchema, url: string): Buffer {
-  // serializeEvent leaves out undefined fields; a decoder's absent optional field is null. The
-  // decoded object is ours alone: it is changed in place (to undefined, not deleted, which would
-  // turn it into a slow dictionary object).
-  for (const key in event) if (event[key] === null) event[key] = undefined;
-  if (typeof event["type"] !== "string" || !KNOWN_TYPES.has(event["type"])) {
+/** The decoded event's JSON line, without its newline: serializeEvent leaves out a decoder's absent (null) optional field. */
+function eventLine(event: Record<string, unknown> | null, schema: RegisteredSchema, url: string): string {
+  const type = event?.["type"];
+  if (typeof type !== "string" || !KNOWN_TYPES.has(type)) {
     throw new WfsimError(
       "REGISTRY_SCHEMA",
-      `a record with ${schema.schemaType} schema id ${schema.id} at ${url} decodes to ${JSON.stringify(event["type"] === undefined ? "no type field" : event["type"])}, not one of wfsim's events`,
+      `a record with ${schema.schemaType} schema id ${schema.id} at ${url} decodes to ${JSON.stringify(type === undefined ? "no type field" : type)}, not one of wfsim's events`,
     );
   }
-  const line = Buffer.from(serializeEvent(event as unknown as WfEvent), "utf8");
-  return line.subarray(0, line.length - 1);
+  let line: string;
+  try {
+    line = serializeEvent(event as unknown as WfEvent);
+  } catch (error) {
+    // A registered schema that lets a field wfsim requires be absent (null).
+    if (error instanceof TypeError) throw new WfsimError("REGISTRY_SCHEMA", `a record with ${schema.schemaType} schema id ${schema.id} at ${url}: ${error.message}`);
+    throw error;
+  }
+  return line.slice(0, -1);
 }
 
 function decoderFor(schema: RegisteredSchema, url: string): Decode {
   const bad = (why: string) => new WfsimError("REGISTRY_SCHEMA", `${schema.schemaType} schema id ${schema.id} at ${url} cannot be read: ${why}`);
   switch (schema.schemaType) {
     case "JSON":
-      return (value, offset) => value.subarray(offset);
+      return (bytes, offset, end) => bytes.subarray(offset, end);
     case "AVRO": {
       let type: avro.Type;
       try {
@@ -94,11 +144,21 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
       } catch (error) {
         throw bad(error instanceof Error ? error.message : String(error));
       }
-      // A union of records is wrapped by avsc ({name: record}); a single record is not.
-      const wrapped = type.typeName === "union:wrapped";
-      return (value, offset) => {
-        const decoded = type.fromBuffer(value.subarray(offset)) as Record<string, unknown>;
-        return eventLine(wrapped ? unwrap(decoded) : decoded, schema, url);
+      const read = (record: avro.Type, bytes: Buffer, offset: number, end: number) => {
+        const decoded = record.decode(bytes, offset);
+        // avsc's offset is -1 past the buffer's end; past the value's end is a value cut short too.
+        if (decoded.offset < 0 || decoded.offset > end) throw bad("a value is shorter than its schema says");
+        return eventLine(decoded.value as Record<string, unknown> | null, schema, url);
+      };
+      if (type.typeName !== "union:wrapped") return (bytes, offset, end) => read(type, bytes, offset, end);
+      // A union of records: the branch index, then the record, read with the branch's own type
+      // (no wrapper object per value, as avsc's union type would make).
+      const branches = (type as unknown as { types: avro.Type[] }).types;
+      return (bytes, offset, end) => {
+        const { index, next } = readUnionIndex(bytes, offset, end);
+        const branch = branches[index];
+        if (branch === undefined) throw bad(`a value names union branch ${index} of ${branches.length}`);
+        return read(branch, bytes, next, end);
       };
     }
     case "PROTOBUF": {
@@ -109,8 +169,9 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
         throw bad(error instanceof Error ? error.message : String(error));
       }
       const top = topLevelMessages(root);
-      return (value, offset) => {
-        const { path, next } = readMessageIndexes(value, offset);
+      return (bytes, offset, end) => {
+        const value = bytes.subarray(offset, end);
+        const { path, next } = readMessageIndexes(value, 0);
         let messages = top;
         let message: protobuf.Type | undefined;
         for (const index of path) {
@@ -118,6 +179,7 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
           if (message === undefined) throw bad(`no message at index path [${path.join(", ")}]`);
           messages = message.nestedArray.filter((n): n is protobuf.Type => n instanceof protobuf.Type);
         }
+        // An absent proto3 optional field comes back as null (left out by serializeEvent).
         const decoded = message!.toObject(message!.decode(value.subarray(next)), { longs: Number, enums: String, defaults: true });
         return eventLine(decoded, schema, url);
       };
@@ -125,10 +187,19 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
   }
 }
 
-/** The record in avsc's wrapped union value ({ "wfsim.StepOpen": record }), without an array. */
-function unwrap(decoded: Record<string, unknown>): Record<string, unknown> {
-  for (const key in decoded) return decoded[key] as Record<string, unknown>;
-  return decoded;
+/** An Avro union's branch index: a zigzag varint (one byte below 64 branches). */
+function readUnionIndex(value: Buffer, offset: number, end: number): { readonly index: number; readonly next: number } {
+  let n = 0;
+  let shift = 0;
+  let at = offset;
+  for (;;) {
+    const byte = at < end ? value[at++] : undefined;
+    if (byte === undefined || shift > 28) throw new WfsimError("INVALID_OPTION", "a record value is not in the Schema Registry wire format: its Avro union index is cut short");
+    n |= (byte & 0x7f) << shift;
+    if (byte < 0x80) break;
+    shift += 7;
+  }
+  return { index: (n >>> 1) ^ -(n & 1), next: at };
 }
 
 /** A shaped record's JSON text from an object: no newline. */
@@ -145,7 +216,7 @@ function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
   const bad = (why: string) => new WfsimError("REGISTRY_SCHEMA", `${schema.schemaType} schema id ${schema.id} at ${url} cannot be read: ${why}`);
   switch (schema.schemaType) {
     case "JSON":
-      return (value, offset) => value.subarray(offset);
+      return (bytes, offset, end) => bytes.subarray(offset, end);
     case "AVRO": {
       let type: avro.Type;
       try {
@@ -157,8 +228,8 @@ function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
       const branches = wrapped ? (type as unknown as { types: avro.Type[] }).types : [type];
       const cleaners = new Map(branches.map((branch) => [branch.branchName ?? branch.name ?? "", avroCleaner(branch)]));
       const only = avroCleaner(type);
-      return (value, offset) => {
-        const decoded = type.fromBuffer(value.subarray(offset)) as Record<string, unknown>;
+      return (bytes, offset, end) => {
+        const decoded = type.fromBuffer(bytes.subarray(offset, end)) as Record<string, unknown>;
         if (!wrapped) return recordLine(only(decoded));
         for (const key in decoded) return recordLine((cleaners.get(key) ?? ((v: unknown) => v))(decoded[key]));
         return recordLine(decoded);
@@ -173,8 +244,9 @@ function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
         throw bad(error instanceof Error ? error.message : String(error));
       }
       const top = topLevelMessages(root);
-      return (value, offset) => {
-        const { path, next } = readMessageIndexes(value, offset);
+      return (bytes, offset, end) => {
+        const value = bytes.subarray(offset, end);
+        const { path, next } = readMessageIndexes(value, 0);
         let messages = top;
         let message: protobuf.Type | undefined;
         for (const index of path) {

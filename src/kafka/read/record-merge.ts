@@ -181,6 +181,17 @@ export class PartitionInput {
     return view;
   }
 
+  /**
+   * Each waiting record's value, oldest first, as [start, end) of `bytes`: a look before the merge
+   * releases them (a follower looks up new Schema Registry ids, which is asynchronous, first).
+   */
+  forEachWaiting(visit: (bytes: Buffer, start: number, end: number) => void): void {
+    for (let q = 0; q < this.queue.length; q++) {
+      const records = this.queue[q]!;
+      for (let i = q === 0 ? this.at : 0; i < records.count; i++) visit(records.buffers[records.buffer[i]!]!, records.valueStart[i]!, records.valueEnd[i]!);
+    }
+  }
+
   /** Opens waiting at timestamp `ts` before the first end at `ts` (Infinity without one). */
   opensBeforeEnd(ts: number): number {
     let opens = 0;

@@ -57,6 +57,21 @@ export class LineChunk {
     this.appendRange(value, 0, value.length, value.indexOf(10) >= 0 || value.indexOf(13) >= 0);
   }
 
+  /** A line's text, without line breaks (a decoded value written again as JSON): encoded straight into the chunk. */
+  appendText(text: string): void {
+    // UTF-8 takes at most 3 bytes per UTF-16 unit.
+    const needed = this.used + text.length * 3 + 1;
+    if (needed > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(needed, this.buffer.length * 2));
+      this.buffer.copy(bigger, 0, 0, this.used);
+      this.buffer = bigger;
+    }
+    const end = this.used + this.buffer.write(text, this.used, "utf8");
+    this.buffer[end] = 10;
+    this.used = end + 1;
+    this.lines++;
+  }
+
   /** A released record's value, copied from the fetched bytes. */
   appendRecord(record: InputRecord): void {
     this.appendRange(record.bytes, record.valueStart, record.valueEnd, record.lineBreaks);

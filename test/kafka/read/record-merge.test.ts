@@ -38,6 +38,19 @@ function drain(slot: Slot, settings = BOUNDED, now = 0): string[] {
 }
 
 describe("record merge", () => {
+  it("shows the waiting values, oldest first, across fetch answers, without taking them", () => {
+    const txn = input(0, [record("a:open", 0, RANK_OPEN, 0), record("b:open", 5, RANK_OPEN, 1), record("a:close", 30, RANK_END, 2)]);
+    const seen = () => {
+      const values: string[] = [];
+      txn.forEachWaiting((bytes, start, end) => values.push(bytes.toString("utf8", start, end)));
+      return values;
+    };
+    assert.deepEqual(seen(), ["a:open", "b:open", "a:close"]);
+    assert.equal(txn.take().value.toString(), "a:open");
+    assert.deepEqual(seen(), ["b:open", "a:close"]);
+    assert.equal(txn.pending, 2, "looking takes nothing");
+  });
+
   it("merges by timestamp, keeping each partition's order", () => {
     const txn = input(0, [record("a:open", 0, RANK_OPEN, 0), record("a:close", 30, RANK_END, 1)]);
     const steps = input(1, [record("a:s1", 10, RANK_STEP, 0), record("a:d1", 20, RANK_STEP, 1)]);
