@@ -6,8 +6,11 @@
  * v13 names topics by id).
  */
 import type { AbortedTransaction } from "./batch-decoder.ts";
+import type { FetchAnswer, FetchedPartition } from "./fetched-partition.ts";
 import { Writer, type Connection, type Reader } from "@platformatic/kafka";
 import { BufferPool } from "../record-batch.ts";
+
+export type { FetchAnswer, FetchedPartition };
 
 /**
  * Buffers the fetched record bytes are copied into, back in the pool once their records are
@@ -44,28 +47,6 @@ export interface FetchSettings {
   readonly maxWaitMs: number;
   readonly minBytes: number;
   readonly maxBytes: number;
-}
-
-export interface FetchedPartition {
-  /** The topic's name (v12) or id (v13 and later), as the request named it. */
-  readonly topic: string;
-  readonly partition: number;
-  readonly errorCode: number;
-  readonly highWatermark: number;
-  /** -1 when the broker does not say. */
-  readonly lastStableOffset: number;
-  readonly logStartOffset: number;
-  /** Transactions aborted in the fetched range (read committed): their records are not to be read. */
-  readonly aborted: readonly AbortedTransaction[] | null;
-  /** The record batches as they came (the last one may be cut short), or null. */
-  readonly records: Buffer | null;
-  /** The buffer of FETCH_BUFFERS that `records` is a view of: to give back when they are read. */
-  readonly backing: Buffer | null;
-}
-
-export interface FetchAnswer {
-  readonly errorCode: number;
-  readonly partitions: readonly FetchedPartition[];
 }
 
 /** Sends one Fetch request (read committed, no fetch session) and resolves with its answer; rejects when unanswered. */

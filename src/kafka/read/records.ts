@@ -3,7 +3,7 @@
  * records back to JSON Lines for the analysis: one record's value, one line.
  */
 import { decodeBatches } from "./batch-decoder.ts";
-import type { FetchedPartition } from "./fetch-request.ts";
+import type { FetchedPartition } from "./fetched-partition.ts";
 import type { InputRecord, PartitionInput } from "./record-merge.ts";
 import type { LineRanges } from "../../analyze/read/source.ts";
 
