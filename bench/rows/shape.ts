@@ -5,8 +5,11 @@
  * throughput. To Kafka: at least 80% of the Kafka row's throughput (wfsim's own events, the seed's
  * workload), alternated with it against the same broker.
  *
- * Throughput is lifecycle events simulated per second, the same work on both sides (the shaped run
- * writes 12 records for a transaction's 16 events). Beside it: what a fresh fake value costs.
+ * Throughput is lifecycle events simulated per second, as the issue states both goals, on both rows:
+ * the same work on both sides (the shaped run writes 12 records for a transaction's 16 events). The
+ * Kafka row once counted the shaped run's records instead, which held it to 12/16 = 0.75 of the
+ * reference when both took the same time, under the 0.8 goal whatever the shaping cost; its records/s
+ * are still in the note. Beside the rows: what a fresh fake value costs.
  */
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
@@ -25,7 +28,7 @@ const SAMPLES = 500_000;
 const EVENTS = SAMPLES * 16;
 const PAIRS = 5;
 const KAFKA_SAMPLES = 100_000;
-const KAFKA_ROUNDS = 3;
+const KAFKA_ROUNDS = 5;
 const PARTITIONS = 3;
 
 /** CPU seconds of each run, by scenario: on a machine others load, a steadier measure than wall time. */
@@ -133,6 +136,7 @@ async function kafkaRow(dir: string, text: string): Promise<BenchRow> {
     const shapedRecords = await recordsPerRun();
     const ours: number[] = [];
     const today: number[] = [];
+    const records: number[] = [];
     for (let round = 0; round < KAFKA_ROUNDS; round++) {
       const suffix = randomBytes(4).toString("hex");
       const plainArgs = [WFSIM, "run", ...common, "--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`];
@@ -146,16 +150,20 @@ async function kafkaRow(dir: string, text: string): Promise<BenchRow> {
       let shapedRun = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, ...common]);
       if (shapedRun.code !== 0 && /unknown topic/.test(shapedRun.stderr)) shapedRun = await runProcess(NODE, [WFSIM, "run", "--scenario", scenario, ...common]);
       if (shapedRun.code !== 0) throw new Error(`wfsim failed: ${shapedRun.stderr}`);
-      ours.push(shapedRecords / (shapedRun.wallMs / 1000));
+      ours.push((KAFKA_SAMPLES * 16) / (shapedRun.wallMs / 1000));
+      records.push(shapedRecords / (shapedRun.wallMs / 1000));
     }
     return {
-      name: `Kafka: the shaped scenario's ${format(shapedRecords)} records (3 topics) vs the Kafka row's ${format(KAFKA_SAMPLES * 16)} events (2 topics), acks=all, idempotent, ${PARTITIONS} partitions per topic`,
-      unit: "records/s",
+      name: `Kafka: the shaped scenario (${format(shapedRecords)} records, 3 topics) vs the Kafka row's workload (${format(KAFKA_SAMPLES * 16)} records, 2 topics), ${format(KAFKA_SAMPLES * 16)} lifecycle events each, acks=all, idempotent, ${PARTITIONS} partitions per topic`,
+      unit: "events/s",
       wfsim: median(ours),
       reference: median(today),
       referenceLabel: "wfsim's own events, the seed's workload",
+      ratio: median(ours.map((value, i) => value / today[i]!)),
       goal: { value: 0.8, better: "higher", on: "ratio" },
-      note: `runs: shaped ${ours.map(format).join(", ")}; own events ${today.map(format).join(", ")}; broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}`,
+      note:
+        `runs: shaped ${ours.map(format).join(", ")}; own events ${today.map(format).join(", ")}; ` +
+        `shaped records/s ${records.map(format).join(", ")}; broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}`,
     };
   } finally {
     await broker?.stop();

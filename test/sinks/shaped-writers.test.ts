@@ -117,6 +117,16 @@ describe("shaped writers", () => {
       }
     }
   });
+
+  it("write ISO-8601 times before 1970 in local time the same through both (the WebAssembly writer keeps the last second's text)", async () => {
+    // At the epoch, St. John's local time is 1969-12-31T20:30-03:30: negative local milliseconds.
+    const text = EVERYTHING.replace("start_time: 2026-03-08T05:29:50Z", "start_time: 1970-01-01T00:00:00Z");
+    const wasm = await lines(text, "wasm", true, 200);
+    assert.equal(wasm, await lines(text, "js", true, 200));
+    const records = wasm.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, any>);
+    assert.ok(records.some((r) => r.times[1].startsWith("1969-12-31T20:3")));
+    for (const r of records) assert.equal(Date.parse(r.times[1]), r.at);
+  });
 });
 
 describe("analyze --scenario", () => {

@@ -54,54 +54,71 @@ export interface DrawSettings {
   readonly zone: ZonedTime;
 }
 
-/** A value of a lifecycle value or attribute in a draw context (what `by` and `format` read). */
-export function placeholderValue(placeholder: Placeholder, c: DrawContext, zone: ZonedTime): AttributeValue | undefined {
-  if (placeholder.source === "attribute") return c.values[placeholder.index];
+/** Reads a lifecycle value or attribute from a draw context (what `by` and `format` read). */
+export type PlaceholderReader = (c: DrawContext) => AttributeValue | undefined;
+
+/**
+ * The reader of `placeholder`, its kind settled once here rather than on every draw: a format
+ * attribute (an order number) is drawn for every transaction.
+ */
+export function placeholderReader(placeholder: Placeholder, zone: ZonedTime): PlaceholderReader {
+  if (placeholder.source === "attribute") {
+    const index = placeholder.index;
+    return (c) => c.values[index];
+  }
   switch (placeholder.name) {
     case "txn_id":
-      return c.txnId;
+      return (c) => c.txnId;
     case "seq":
-      return c.index + 1;
+      return (c) => c.index + 1;
     case "workflow":
-      return c.workflowName;
+      return (c) => c.workflowName;
     case "time":
       switch (placeholder.time) {
         case "s":
-          return Math.floor(c.time / 1000);
+          return (c) => Math.floor(c.time / 1000);
         case "iso":
-          return zone.iso(c.time);
+          return (c) => zone.iso(c.time);
         case "iso_utc":
-          return isoUtc(c.time);
+          return (c) => isoUtc(c.time);
         default:
-          return c.time;
+          return (c) => c.time;
       }
     case "step":
-      return c.stepName;
+      return (c) => c.stepName;
     case "step_number":
-      return c.stepNumber;
+      return (c) => c.stepNumber;
     case "record":
-      return c.record;
+      return (c) => c.record;
     case "event":
-      return c.event;
+      return (c) => c.event;
     case "elapsed_ms":
-      return c.time - c.openedAt;
+      return (c) => c.time - c.openedAt;
     case "event_seq":
-      return c.eventSeq;
+      return (c) => c.eventSeq;
     default:
-      return undefined;
+      return () => undefined;
   }
 }
 
-/** A placeholder's text in a template: padded when asked. */
-export function placeholderText(placeholder: Placeholder, value: AttributeValue | undefined): string {
-  const text = String(value);
-  return placeholder.pad === undefined ? text : text.padStart(placeholder.pad, "0");
-}
-
-export function renderTemplate(template: Template, c: DrawContext, zone: ZonedTime): string {
-  let text = "";
-  for (const part of template.parts) text += typeof part === "string" ? part : placeholderText(part, placeholderValue(part, c, zone));
-  return text;
+/**
+ * A template's text as one generated expression ("ORD-" + String(r0(c)).padStart(8, "0")), with
+ * no loop over its parts and no switch on their kinds per draw.
+ */
+export function templateRenderer(template: Template, zone: ZonedTime): (c: DrawContext) => string {
+  const readers: PlaceholderReader[] = [];
+  let body = '""';
+  for (const part of template.parts) {
+    if (typeof part === "string") {
+      body += ` + ${JSON.stringify(part)}`;
+      continue;
+    }
+    const read = `String(r${readers.length}(c))`;
+    readers.push(placeholderReader(part, zone));
+    body += part.pad === undefined ? ` + ${read}` : ` + ${read}.padStart(${part.pad}, "0")`;
+  }
+  const names = readers.map((_, i) => `r${i}`);
+  return new Function(...names, `return (c) => ${body};`)(...readers) as (c: DrawContext) => string;
 }
 
 /** murmur3's 32-bit finalizer: a bijection that mixes every input bit into every output bit. */
@@ -191,18 +208,14 @@ function compileDrawer(
     }
     case "uuid":
       return spec.version === 4 ? (c) => uuidV4(c.random) : (c) => uuidV7(c.random, c.time);
-    case "format": {
-      const template = spec.template;
-      const zone = settings.zone;
-      return (c) => renderTemplate(template, c, zone);
-    }
+    case "format":
+      return templateRenderer(spec.template, settings.zone);
     case "by": {
       const cases = new Map([...spec.cases].map(([key, kind]) => [key, build(attribute, kind)]));
       const fallback = spec.fallback === undefined ? undefined : build(attribute, spec.fallback);
-      const on = spec.on;
-      const zone = settings.zone;
+      const on = placeholderReader(spec.on, settings.zone);
       return (c) => {
-        const key = String(placeholderValue(on, c, zone));
+        const key = String(on(c));
         const drawer = cases.get(key) ?? fallback;
         if (drawer === undefined) throw new Error(`attribute ${attribute.name}: no case for ${key}`);
         return drawer(c);

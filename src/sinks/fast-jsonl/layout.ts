@@ -5,9 +5,11 @@
 export const RECORD_SLOTS = 16; // f64 slots per record of wfsim's events: 0 = type index, 1.. = fields
 export const RECORD_SHIFT = 7; // log2 of RECORD_SLOTS * 8
 export const MAX_FIELDS = RECORD_SLOTS - 1;
-/** Shaped records: up to 64 slots (the line writer's integer cache covers 64). */
+/**
+ * Shaped records: up to 64 slots (the line writer's integer cache covers 64); each shape's records
+ * are as wide as its widest template needs (wasm-lines.ts).
+ */
 export const SHAPED_RECORD_SLOTS = 64;
-export const SHAPED_RECORD_SHIFT = 9;
 
 const KIB = 1024;
 const MIB = 1024 * KIB;

@@ -12,7 +12,7 @@ import type { Placeholder, Shape, Template, ValueNode } from "../../config/shape
 import type { Emission, TxnContext } from "../../engine/shape/shaper.ts";
 import type { WfEvent } from "../../events/schema.ts";
 import type { EventLineWriter } from "../fast-jsonl/fd-jsonl-sink.ts";
-import { OPS, SHAPED_RECORD_SHIFT, SHAPED_RECORD_SLOTS } from "../fast-jsonl/layout.ts";
+import { OPS, SHAPED_RECORD_SLOTS } from "../fast-jsonl/layout.ts";
 import { LineWriter, type LineProgram, type StringTable } from "../fast-jsonl/line-writer.ts";
 import type { CodeHelpers } from "./json-code.ts";
 import { valueCode } from "./lifecycle-code.ts";
@@ -29,6 +29,8 @@ interface Compiled {
   readonly code: number[];
   readonly bound: number;
   readonly encode: EmissionEncoder;
+  /** Slots its records use (the template index and the values). */
+  readonly slots: number;
 }
 
 function u16(value: number): [number, number] {
@@ -66,10 +68,13 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
   };
   const internText = (expression: string) => (s: number) => `x = s.intern(${expression}, ${s}); if (x < 0) return false; f[r + ${s}] = x;`;
   // Text fixed for a whole transaction (its id, its attributes) recurs on each of its records: its
-  // id in the string table is kept in the transaction's context while the table lasts.
-  const internOnce = (expression: string, key: number) => (s: number) =>
-    `w = c.writerCache; if (w[0] !== s.generation) { w.length = 0; w[0] = s.generation; } x = w[${key + 1}]; ` +
-    `if (x === undefined) { x = s.intern(${expression}, ${s}); if (x < 0) return false; w[${key + 1}] = x; } f[r + ${s}] = x;`;
+  // id in the string table is kept in the transaction's context while the table lasts. The cache is
+  // checked against the table once per record (the preamble), not once per value.
+  let cached = false;
+  const internOnce = (expression: string, key: number) => (s: number) => {
+    cached = true;
+    return `x = w[${key + 1}]; if (x === undefined) { x = s.intern(${expression}, ${s}); if (x < 0) return false; w[${key + 1}] = x; } f[r + ${s}] = x;`;
+  };
   const rawText = (template: Template): string | undefined => {
     let out = "";
     for (const part of template.parts) {
@@ -168,8 +173,9 @@ function compileEmission(plans: ShapedPlans, emission: Emission, templateIndex: 
   text += "\n";
   flush();
   code.push(OPS.END);
-  const encode = new Function("e", "c", "f", "r", "s", "T", `let x, w; ${lines.join(" ")} return true;`) as EmissionEncoder;
-  return { code, bound, encode };
+  const preamble = cached ? "w = c.writerCache; if (w[0] !== s.generation) { w.length = 0; w[0] = s.generation; } " : "";
+  const encode = new Function("e", "c", "f", "r", "s", "T", `let x, w; ${preamble}${lines.join(" ")} return true;`) as EmissionEncoder;
+  return { code, bound, encode, slots: slot };
 }
 
 /** A key for a string value that stays the same for a whole transaction: 0 for its id, 1 + i for attribute i. */
@@ -195,9 +201,12 @@ export function shapedLineProgram(plans: ShapedPlans): ShapedLineProgram | undef
   const shaper = plans.shaper;
   const helpers = plans.helpers;
   let current: Compiled = compiled[0]!;
+  // Records as wide as the widest template needs (8 bytes a slot, a power of two), not the widest
+  // allowed: a batch of records then holds more of them and touches less memory.
+  const slots = Math.max(8, ...compiled.map((c) => c.slots));
   return {
     templates: compiled,
-    recordShift: SHAPED_RECORD_SHIFT,
+    recordShift: Math.ceil(Math.log2(slots * 8)),
     describe: (event) => `a record at ${event.type}`,
     encode: (event, f, r, s) => current.encode(event, shaper.current, f, r, s, helpers),
     select(index: number) {
