@@ -109,7 +109,11 @@ export class RegistryValueDecoder {
   /** The JSON line (no newline) a value carries; a value not in the wire format is taken as JSON already. */
   toLine(value: Buffer): Buffer {
     const reader = this.readerOf(value, 0, value.length);
-    if (reader?.lines !== undefined) return Buffer.from(this.scratch.buffer.subarray(0, reader.lines(value, HEADER_BYTES, value.length, this.scratch, 0)));
+    if (reader?.lines !== undefined) {
+      // The line's end first: writing it may give the scratch room a new buffer.
+      const end = reader.lines(value, HEADER_BYTES, value.length, this.scratch, 0);
+      return Buffer.from(this.scratch.buffer.subarray(0, end));
+    }
     const line = reader === undefined ? value : reader.decode(value, HEADER_BYTES, value.length);
     return typeof line === "string" ? Buffer.from(line, "utf8") : line;
   }

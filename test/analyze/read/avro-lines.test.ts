@@ -244,6 +244,12 @@ describe("Avro lines: wfsim's events", () => {
     assert.equal(chunk.bytes().toString("utf8"), `first\n${line}${line}{"type":"plain"}\n`);
     assert.equal(chunk.lines, 4);
     assert.equal(decoder.toLine(unionValue).toString("utf8"), line.slice(0, -1));
+    // A line longer than the decoder's own room (toLine's, which grows) and than a chunk's first buffer.
+    const long = open({ workflow: "é\"".repeat(300_000) });
+    const longValue = valueEncoder("avro", "transactions", 2).encode(long);
+    assert.equal(decoder.toLine(longValue).toString("utf8"), serializeEvent(long).slice(0, -1));
+    decoder.appendTo(chunk, longValue);
+    assert.equal(chunk.bytes().toString("utf8"), `first\n${line}${line}{"type":"plain"}\n${serializeEvent(long)}`);
     const shaped = new RegistryValueDecoder(client, { records: "shaped" });
     const mapValue = Buffer.concat([wireHeader(3), avro.Type.forSchema(mapped as avro.Schema).toBuffer({ m: { b: 1, 2: 3, a: -1 } })]);
     await shaped.prepare([mapValue]);
