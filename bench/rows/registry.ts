@@ -70,7 +70,8 @@ async function virtualEvents(): Promise<WfEvent[]> {
 function decodeRow(events: readonly WfEvent[]): BenchRow {
   const kinds = ["transactions", "steps"] as const;
   const ids = { transactions: 1, steps: 2 };
-  const values = events.map((event) => valueEncoder("avro", topicKindOf(event.type), ids[topicKindOf(event.type)]).encode(event));
+  const encoders = { transactions: valueEncoder("avro", "transactions", ids.transactions), steps: valueEncoder("avro", "steps", ids.steps) };
+  const values = events.map((event) => encoders[topicKindOf(event.type)].encode(event));
   const texts = Object.fromEntries(kinds.map((kind) => [kind, topicSchemaText("avro", kind, kind)])) as Record<(typeof kinds)[number], string>;
   const compiled = kinds.map((kind) => compileAvroLines(avro.Type.forSchema(JSON.parse(texts[kind]) as avro.Schema), "events", { id: ids[kind], url: "bench" }));
   const decoded = kinds.map((kind) => decodedLineOf({ id: ids[kind], schemaType: "AVRO", schema: texts[kind] }, "bench", "events"));
