@@ -4,6 +4,9 @@
  * - encode: events/s turned into record values, in-process, over the same events (those of a virtual
  *   run): Avro, Protobuf and JSON Schema (wire format) beside wfsim's JSON (serializeEvent and its
  *   UTF-8 length, what the JSON output does per record). Pairs alternated, median of pair ratios.
+ * - decode: events/s of record values (Avro, wire format) turned back into the JSON lines the analysis
+ *   reads, in-process: the compiled reader (analyze/read/avro-lines.ts) beside avsc's decode and
+ *   serializeEvent (the path it replaced, still taken for schemas it does not compile).
  * - Kafka: events/s delivered (whole process, acks=all, idempotent) in Avro beside JSON, same broker,
  *   fresh topics every run. Goal: Avro at least 70% of JSON.
  * - analyze: events/s `wfsim analyze --kafka-bootstrap --schema-registry` reads the Avro topics back,
@@ -19,7 +22,11 @@ import type { WfEvent } from "../../src/events/schema.ts";
 import { serializeEvent } from "../../src/events/serialize.ts";
 import type { RegistryFormat } from "../../src/events/wire/formats.ts";
 import { topicKindOf } from "../../src/events/wire/topic-events.ts";
-import { valueEncoder } from "../../src/sinks/kafka/registry/value-encoders.ts";
+import { topicSchemaText, valueEncoder } from "../../src/sinks/kafka/registry/value-encoders.ts";
+import { compileAvroLines } from "../../src/analyze/read/avro-lines.ts";
+import { decodedLineOf } from "../../src/analyze/read/registry-values.ts";
+import { LineChunk } from "../../src/kafka/read/records.ts";
+import avro from "avsc";
 import { median, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
 
@@ -53,10 +60,56 @@ function timeEncode(encode: Encode, events: readonly WfEvent[]): { perSecond: nu
   return { perSecond: events.length / ((performance.now() - started) / 1000), bytes: bytes / events.length };
 }
 
-async function encodeRows(): Promise<BenchRow[]> {
+async function virtualEvents(): Promise<WfEvent[]> {
   const run = await runProcess(NODE, [WFSIM, "run", "--clock", "virtual", "--samples", `${ENCODE_SAMPLES}`, "--outlier-prob", "0.05", "--quiet"], { stdout: "capture" });
   if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
-  const events = run.stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as WfEvent);
+  return run.stdout.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as WfEvent);
+}
+
+/** Avro values back to lines, as the analysis gets them: into a chunk, handed over every 4 MiB. */
+function decodeRow(events: readonly WfEvent[]): BenchRow {
+  const kinds = ["transactions", "steps"] as const;
+  const ids = { transactions: 1, steps: 2 };
+  const encoders = { transactions: valueEncoder("avro", "transactions", ids.transactions), steps: valueEncoder("avro", "steps", ids.steps) };
+  const values = events.map((event) => encoders[topicKindOf(event.type)].encode(event));
+  const texts = Object.fromEntries(kinds.map((kind) => [kind, topicSchemaText("avro", kind, kind)])) as Record<(typeof kinds)[number], string>;
+  const compiled = kinds.map((kind) => compileAvroLines(avro.Type.forSchema(JSON.parse(texts[kind]) as avro.Schema), "events", { id: ids[kind], url: "bench" }));
+  const decoded = kinds.map((kind) => decodedLineOf({ id: ids[kind], schemaType: "AVRO", schema: texts[kind] }, "bench", "events"));
+  const chunk = new LineChunk();
+  const time = (append: (value: Buffer) => void) => {
+    chunk.reset();
+    const started = performance.now();
+    for (const value of values) {
+      append(value);
+      if (chunk.length > 1 << 22) chunk.reset();
+    }
+    return values.length / ((performance.now() - started) / 1000);
+  };
+  const viaLines = (value: Buffer) => chunk.endLine(compiled[value.readUInt32BE(1) - 1]!(value, 5, value.length, chunk, chunk.length));
+  const viaAvsc = (value: Buffer) => chunk.append(decoded[value.readUInt32BE(1) - 1]!(value, 5, value.length));
+  time(viaLines);
+  time(viaAvsc);
+  const ours: number[] = [];
+  const theirs: number[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    ours.push(time(viaLines));
+    theirs.push(time(viaAvsc));
+    ratios.push(ours.at(-1)! / theirs.at(-1)!);
+  }
+  return {
+    name: `decode ${events.length.toLocaleString("en-US")} Avro record values to the analysis's JSON lines, compiled reader vs avsc + serializeEvent, in-process`,
+    unit: "events/s",
+    wfsim: median(ours),
+    reference: median(theirs),
+    referenceLabel: "avsc",
+    ratio: median(ratios),
+    note: `pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
+  };
+}
+
+async function encodeRows(): Promise<BenchRow[]> {
+  const events = await virtualEvents();
   const all = encoders();
   // Warm-up: every encoder compiled and optimised before it is timed.
   for (const encode of Object.values(all)) timeEncode(encode, events);
@@ -86,6 +139,7 @@ async function encodeRows(): Promise<BenchRow[]> {
       note: `value size ${size.toFixed(1)} B vs ${jsonSize.toFixed(1)} B JSON; pairs: ${ratios.map((r) => r.toFixed(2)).join(", ")}`,
     });
   }
+  rows.push(decodeRow(events));
   return rows;
 }
 

@@ -89,6 +89,19 @@ function gather(error: unknown): Facts {
 export const TLS_REQUIRED = "TLS_REQUIRED";
 const TLS_REQUIRED_MESSAGE = /^Broker requires TLS\.?$/;
 
+/**
+ * A topic a broker's metadata does not hold (UNKNOWN_TOPIC_OR_PARTITION, Kafka's error 3, retriable
+ * in its protocol): a topic just created is in the controller's metadata before every broker's. A
+ * Produce answer carries the error id; the client's metadata call turns it into a UserError
+ * "Unknown topic NAME." with no code of its own, whose words are matched here, in this one place.
+ * Callers retry it only for topics they know exist (they created or listed them), until a deadline.
+ */
+export function isUnknownTopic(error: unknown): boolean {
+  const { apiIds, userMessages } = gather(error);
+  return apiIds.includes("UNKNOWN_TOPIC_OR_PARTITION") || userMessages.some((message) => UNKNOWN_TOPIC_MESSAGE.test(message));
+}
+const UNKNOWN_TOPIC_MESSAGE = /^Unknown topic /;
+
 /** Node's TLS verification codes that mean: the broker's certificate chain is not trusted. */
 export const UNTRUSTED_CERTIFICATE_CODES: ReadonlySet<string> = new Set([
   "SELF_SIGNED_CERT_IN_CHAIN",

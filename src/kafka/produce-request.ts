@@ -74,7 +74,7 @@ export function sendProduce(
       flexible,
       (error: unknown, response: unknown) => {
         if (acks === 0 && error == null) {
-          resolve({ answered: true, partitions: payloads.map((p) => answer(p.topic, p.partition, 0, null)) });
+          resolve({ answered: true, partitions: payloads.map((p) => partitionAnswer(p.topic, p.partition, 0, null)) });
           return;
         }
         // A partition error comes as a ResponseError that still carries the parsed response.
@@ -86,7 +86,7 @@ export function sendProduce(
         const partitions: PartitionAnswer[] = [];
         for (const topic of parsed.responses) {
           for (const partition of topic.partitionResponses) {
-            partitions.push(answer(topic.name, partition.index, partition.errorCode, partition.errorMessage ?? null));
+            partitions.push(partitionAnswer(topic.name, partition.index, partition.errorCode, partition.errorMessage ?? null));
           }
         }
         resolve({ answered: true, partitions });
@@ -99,7 +99,12 @@ interface ParsedResponse {
   responses?: { name: string; partitionResponses: { index: number; errorCode: number; errorMessage?: string | null }[] }[];
 }
 
-function answer(topic: string, partition: number, errorCode: number, errorMessage: string | null): PartitionAnswer {
+/**
+ * A partition's answer, and whether the producer sends its batch again: as Kafka's protocol says of
+ * the error (UNKNOWN_TOPIC_OR_PARTITION, for one, is retriable: a topic just created reaches every
+ * broker's metadata a moment later), within the sink's delivery timeout.
+ */
+export function partitionAnswer(topic: string, partition: number, errorCode: number, errorMessage: string | null): PartitionAnswer {
   const id = errorCode === 0 ? "NONE" : ((protocolErrorsCodesById as Record<number, string>)[errorCode] ?? `ERROR_${errorCode}`);
   const known = (protocolErrors as Record<string, { canRetry?: boolean }>)[id];
   return { topic, partition, errorCode, errorId: id, errorMessage, retriable: known?.canRetry === true };

@@ -8,7 +8,7 @@ import type { KafkaConnection } from "../config/kafka-options.ts";
 import { WfsimError } from "../errors.ts";
 import { clientOptions } from "./client-options.ts";
 import { retrying, setUpWithin, type NameOf } from "./connect.ts";
-import { describeKafkaFailure } from "./errors.ts";
+import { describeKafkaFailure, isUnknownTopic } from "./errors.ts";
 import { readTopicLimits, setTopicConfigs } from "./topic-configs.ts";
 import type { TopicLimits } from "./topic-limits.ts";
 
@@ -98,7 +98,8 @@ export async function createTopics(connection: KafkaConnection, names: readonly 
     } catch (error) {
       throw refused(connection, "set the configs of", update, error);
     }
-    const topics = await retrying(deadline, settings.signal, seen, () => describe(admin, names));
+    // A topic just created may not be in the metadata of the broker asked yet.
+    const topics = await retrying(deadline, settings.signal, seen, () => describe(admin, names), isUnknownTopic);
     return { created, updated: update, unchanged: present.filter((name) => !update.includes(name)), missing: [], deleted: [], topics };
   });
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Admin, CreatedTopic } from "@platformatic/kafka";
-import { describeKafkaFailure } from "./errors.ts";
+import { describeKafkaFailure, isUnknownTopic } from "./errors.ts";
 import type { TopicInfo } from "./topic-info.ts";
 
 export type { TopicInfo } from "./topic-info.ts";
@@ -31,9 +31,10 @@ export class TopicSetupError extends Error {
 /**
  * Creates the topics that do not exist yet (as `spec` says) and leaves existing ones as they are.
  * Another wfsim instance creating the same topic at the same moment is fine. Returns each topic's
- * partitions and replication factor.
+ * partitions and replication factor. A topic the metadata does not hold yet (just created, here or
+ * by another client) is asked for again until `deadline` (performance.now()'s clock).
  */
-export async function ensureTopics(admin: Admin, names: readonly string[], spec: TopicSpec): Promise<TopicInfo[]> {
+export async function ensureTopics(admin: Admin, names: readonly string[], spec: TopicSpec, deadline: number): Promise<TopicInfo[]> {
   const existing = new Set(await admin.listTopics());
   const missing = names.filter((name) => !existing.has(name));
   /** The partitions and replicas Kafka said it created, by topic (CreateTopics v5+ answers them). */
@@ -56,7 +57,7 @@ export async function ensureTopics(admin: Admin, names: readonly string[], spec:
       throw new TopicSetupError(missing, { cause: error });
     }
   }
-  const shapes = await readShapes(admin, names);
+  const shapes = await readShapes(admin, names, deadline);
   return names.map((name) => {
     const answered = created.get(name);
     const shape = shapes.get(name)!;
@@ -76,12 +77,13 @@ const METADATA_WAIT_MS = 100;
 /**
  * Each topic's partition count and replication factor as the cluster's metadata has them. A topic
  * created a moment ago (by wfsim or another client) may be listed before its partitions are: asked
- * again, briefly, rather than reported as "0 partitions, replication factor 0".
+ * again, briefly, rather than reported as "0 partitions, replication factor 0"; one the broker does
+ * not know yet (UNKNOWN_TOPIC_OR_PARTITION: its metadata lags behind the controller's) until the deadline.
  */
-async function readShapes(admin: Admin, names: readonly string[]): Promise<Map<string, { partitions: number; replicationFactor: number }>> {
+async function readShapes(admin: Admin, names: readonly string[], deadline: number): Promise<Map<string, { partitions: number; replicationFactor: number }>> {
   const shapes = new Map<string, { partitions: number; replicationFactor: number }>();
   for (let attempt = 0; ; attempt++) {
-    const metadata = await admin.metadata({ topics: [...names], forceUpdate: true });
+    const metadata = await knownMetadata(admin, names, deadline);
     let complete = true;
     for (const name of names) {
       const topic = metadata.topics.get(name);
@@ -92,6 +94,18 @@ async function readShapes(admin: Admin, names: readonly string[]): Promise<Map<s
     }
     if (complete || attempt + 1 >= METADATA_TRIES) return shapes;
     await sleep(METADATA_WAIT_MS);
+  }
+}
+
+/** The topics' metadata, asked again while the broker says it does not know one of them, until the deadline. */
+async function knownMetadata(admin: Admin, names: readonly string[], deadline: number): Promise<Awaited<ReturnType<Admin["metadata"]>>> {
+  for (;;) {
+    try {
+      return await admin.metadata({ topics: [...names], forceUpdate: true });
+    } catch (error) {
+      if (!isUnknownTopic(error) || performance.now() + METADATA_WAIT_MS >= deadline) throw error;
+      await sleep(METADATA_WAIT_MS);
+    }
   }
 }
 

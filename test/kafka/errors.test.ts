@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { AuthenticationError, MultipleErrors, NetworkError, ProtocolError, TimeoutError, UserError } from "@platformatic/kafka";
-import { describeKafkaFailure } from "../../src/kafka/errors.ts";
+import { describeKafkaFailure, isUnknownTopic } from "../../src/kafka/errors.ts";
+import { partitionAnswer } from "../../src/kafka/produce-request.ts";
 import { DeliveryError } from "../../src/kafka/producer.ts";
 import { mechanismsOf } from "../../src/kafka/sasl-probe.ts";
 
@@ -63,6 +64,19 @@ describe("describeKafkaFailure", () => {
     assert.deepEqual([tls.kind, tls.code, tls.retriable], ["tls", "TLS_REQUIRED", false]);
     const timeout = describeKafkaFailure(new TimeoutError("Connection to b:1 timed out.", { canRetry: true }));
     assert.deepEqual([timeout.kind, timeout.retriable], ["connect", true]);
+  });
+
+  it("tells a topic missing from a broker's metadata (retried for topics known to exist) from other refusals", () => {
+    // The client's metadata call says it in words (a UserError), a Produce answer with Kafka's error 3.
+    assert.equal(isUnknownTopic(new MultipleErrors("metadata failed 1 times.", [new UserError("Unknown topic wf-steps-1.")])), true);
+    assert.equal(isUnknownTopic(new UserError("Unknown topic wf-steps-1.")), true);
+    const answer = partitionAnswer("wf-steps-1", 2, 3, null);
+    assert.deepEqual([answer.errorId, answer.retriable], ["UNKNOWN_TOPIC_OR_PARTITION", true]);
+    assert.equal(isUnknownTopic(new DeliveryError(answer)), true);
+    assert.equal(isUnknownTopic(new UserError("Cannot find broker 3.")), false);
+    assert.equal(isUnknownTopic(new DeliveryError(partitionAnswer("t", 0, 29, null))), false);
+    assert.equal(partitionAnswer("t", 0, 29, null).retriable, false, "TOPIC_AUTHORIZATION_FAILED is not retried");
+    assert.equal(partitionAnswer("t", 0, 0, null).errorId, "NONE");
   });
 
   it("reads a SaslHandshake answer: the mechanisms of a listener that wants SASL, nothing from one that does not", () => {

@@ -72,6 +72,26 @@ export class LineChunk {
     this.lines++;
   }
 
+  /**
+   * The buffer to write a line in place (a decoder writing its JSON straight into the chunk), with at
+   * least `need` bytes free after `at`; the bytes before `at` (the lines so far and the line begun) are kept.
+   */
+  room(at: number, need: number): Buffer {
+    if (at + need > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(at + need, this.buffer.length * 2));
+      this.buffer.copy(bigger, 0, 0, at);
+      this.buffer = bigger;
+    }
+    return this.buffer;
+  }
+
+  /** Ends the line written in place from `length` to `end` (in room's buffer; without line breaks). */
+  endLine(end: number): void {
+    this.room(end, 1)[end] = 10;
+    this.used = end + 1;
+    this.lines++;
+  }
+
   /** A released record's value, copied from the fetched bytes. */
   appendRecord(record: InputRecord): void {
     this.appendRange(record.bytes, record.valueStart, record.valueEnd, record.lineBreaks);

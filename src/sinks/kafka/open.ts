@@ -3,7 +3,7 @@ import type { KafkaOptions } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
 import { clientOptions } from "../../kafka/client-options.ts";
 import { retrying, setUpWithin, type NameOf } from "../../kafka/connect.ts";
-import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
+import { describeKafkaFailure, isUnknownTopic, type KafkaFailure } from "../../kafka/errors.ts";
 import { KafkaSink, type KafkaSinkSettings } from "./kafka-sink.ts";
 import type { KafkaRecordMapper } from "./records.ts";
 import { BatchProducer } from "../../kafka/producer.ts";
@@ -53,14 +53,14 @@ export async function openKafkaSink(options: KafkaOptions, settings: OpenKafkaSe
   try {
     const { found: topics, limits } = await setUpWithin(options, { signal, nameOf, lastResort: () => sender.lastConnectionError }, async (deadline, seen) => {
       try {
-        const found = await retrying(deadline, signal, seen, () => ensureTopics(admin, names, options));
+        const found = await retrying(deadline, signal, seen, () => ensureTopics(admin, names, options, deadline));
         // Only for warnings: a user allowed to write but not to read configs still gets a run.
-        const limits = await retrying(deadline, signal, seen, () => readTopicLimits(admin, names)).catch(() => []);
+        const limits = await retrying(deadline, signal, seen, () => readTopicLimits(admin, names), isUnknownTopic).catch(() => []);
         // Connects the producer and, when idempotent, gets its producer id: a problem with the
         // producer's own connections shows here rather than at the first batch.
         // The topics exist (ensureTopics saw or made them), but a broker may not list a topic just
         // created in its metadata yet: "unknown topic" is then only a matter of moments.
-        await retrying(deadline, signal, seen, () => sender.start(names), unknownTopic);
+        await retrying(deadline, signal, seen, () => sender.start(names), isUnknownTopic);
         return { found, limits };
       } catch (error) {
         if (error instanceof TopicSetupError) throw topicError(error, options, nameOf);
@@ -96,10 +96,4 @@ function topicHint(failure: KafkaFailure, nameOf: NameOf): string {
   if (failure.apiIds.includes("INVALID_PARTITIONS")) return `${failure.reason} (${nameOf("partitions")})`;
   if (failure.apiIds.some((id) => id.endsWith("AUTHORIZATION_FAILED"))) return `${failure.reason}; create the topics beforehand or grant CREATE`;
   return failure.reason;
-}
-
-/** The client's refusal to go on for a topic missing from the metadata (apiCode 3, UNKNOWN_TOPIC_OR_PARTITION). */
-function unknownTopic(error: unknown): boolean {
-  const failure = describeKafkaFailure(error);
-  return failure.apiIds.includes("UNKNOWN_TOPIC_OR_PARTITION") || /unknown topic/i.test(failure.reason);
 }
