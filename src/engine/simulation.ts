@@ -304,10 +304,9 @@ export class Simulation {
         const txn = item as SimTransaction;
         if (realMsPerSimMs > 0) this.lateness.record((now - txn.due) * realMsPerSimMs);
         const at = planned ? txn.due : nowMs;
-        delivery?.enter(txn.index);
+        delivery?.enter(txn);
         const delay = txn.wake(at, this.emit, this.label);
         if (delay === CLOSED) {
-          delivery?.leave(txn.index);
           this.inFlight--;
           this.recycled.push(txn);
           if (arrivals === undefined && at < deadline) this.openNext(at);
@@ -334,9 +333,8 @@ export class Simulation {
       const inFlight = queue.items().filter((item): item is SimTransaction => item !== arrivalTick).sort((a, b) => a.index - b.index);
       queue.clear();
       for (const txn of inFlight) {
-        delivery?.enter(txn.index);
+        delivery?.enter(txn);
         txn.abort(endMs, stopReason, this.emit);
-        delivery?.leave(txn.index);
       }
       delivery?.releaseAll(endMs);
       this.inFlight = 0;
@@ -391,13 +389,12 @@ export class Simulation {
     this.opened++;
     const recycled = this.recycled.pop();
     const txn = this.params.factory.create(index, this.streams.forTransaction(index, recycled?.random), recycled);
-    this.delivery?.enter(index);
+    this.delivery?.begin(txn);
     const delay = txn.open(now, this.emit, this.label);
     if (delay !== CLOSED) {
       this.inFlight++;
       this.queue.push(txn, now + delay);
     } else {
-      this.delivery?.leave(index);
       this.recycled.push(txn);
     }
   }

@@ -30,6 +30,10 @@ const NAME_LIMIT = 64;
 /** String fields over all event types (txn_id, meta, workflow, step_name, reason, ...), with room to grow; a shaped record's slots. */
 const MAX_STRING_FIELDS = 64;
 const textEncoder = new TextEncoder();
+/** A line of text as it is: its one string slot, then the newline (see LineWriter.writeText). */
+const TEXT_LINE = { code: [OPS.STR, 1, OPS.LIT, 1, 0, 10, OPS.END], bound: 1 } as const;
+/** The string table's one-entry cache a text line uses (any field: a hit is the same text anyway). */
+const TEXT_FIELD = MAX_STRING_FIELDS - 1;
 
 /**
  * JSON text of strings and objects, interned in the module's memory. Transaction ids repeat on every
@@ -112,7 +116,18 @@ export class StringTable {
     const bytes = this.bytes;
     const start = this.end;
     let end = start;
-    if (!isJson && start + text.length + 2 <= LAYOUT.stringBytesEnd) {
+    if (isJson && start + text.length <= LAYOUT.stringBytesEnd) {
+      // JSON text in ASCII is its own UTF-8: copied without an encoder (a call of which costs more
+      // than the copy for short texts, such as malformed lines).
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) {
+          end = -1;
+          break;
+        }
+        bytes[end++] = c;
+      }
+    } else if (!isJson && start + text.length + 2 <= LAYOUT.stringBytesEnd) {
       // Plain printable ASCII needs no escaping and no encoder: the common case, ids and names.
       bytes[end++] = 34;
       for (let i = 0; i < text.length; i++) {
@@ -258,6 +273,8 @@ export class LineWriter<T = WfEvent> {
   private readonly onChunk: (chunk: Uint8Array) => void;
   private readonly recordSlots: number;
   private readonly recordCapacity: number;
+  /** The template index of a line of text as it is (after the program's). */
+  private readonly textTemplate: number;
   private count = 0;
 
   /**
@@ -281,6 +298,7 @@ export class LineWriter<T = WfEvent> {
     this.recordSlots = (1 << this.program.recordShift) / 8;
     this.recordCapacity = (LAYOUT.recordsEnd - LAYOUT.records) >> this.program.recordShift;
     this.onChunk = onChunk;
+    this.textTemplate = this.program.templates.length;
     this.writeTemplates();
     for (let i = 0; i < 100; i++) {
       this.bytes[LAYOUT.digitPairs + 2 * i] = 48 + Math.floor(i / 10);
@@ -302,6 +320,25 @@ export class LineWriter<T = WfEvent> {
     if (++this.count === this.recordCapacity) this.flush();
   }
 
+  /**
+   * A line of `text` as it is (no newline in it; a malformed record, a delivery fault), in its place
+   * among the records: the batch goes on, no flush and no chunk of its own.
+   */
+  writeText(text: string): void {
+    let slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    let id = this.strings.internJson(text, TEXT_FIELD);
+    if (id < 0) {
+      this.flush();
+      this.strings.reset();
+      slot = LAYOUT.records >> 3;
+      id = this.strings.internJson(text, TEXT_FIELD);
+      if (id < 0) throw new RangeError("a malformed line is too long to write");
+    }
+    this.f64[slot] = this.textTemplate;
+    this.f64[slot + 1] = id;
+    if (++this.count === this.recordCapacity) this.flush();
+  }
+
   /** Formats every record held so far and hands the lines to `onChunk`. */
   flush(): void {
     let done = 0;
@@ -320,7 +357,7 @@ export class LineWriter<T = WfEvent> {
   }
 
   private writeTemplates(): void {
-    const templates = this.program.templates;
+    const templates = [...this.program.templates, TEXT_LINE];
     if (templates.length * 8 > LAYOUT.templateCode - LAYOUT.templateTable) throw new Error("too many line templates");
     const table = new Uint32Array(this.bytes.buffer, LAYOUT.templateTable, templates.length * 2);
     let offset: number = LAYOUT.templateCode;
