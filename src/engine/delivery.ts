@@ -181,7 +181,10 @@ export class DeliveryFaults {
       const item = held.pop()!;
       if (item.emission === undefined) this.output.write(item.event);
       else this.writeRecord(item.event, item.emission, item.context!);
-      this.truth?.({ ...item.record, emitted_ms: at ?? Math.floor(item.due) });
+      // In place (the record is the held item's alone): its fields as a copy with emitted_ms last would have them.
+      const record = item.record as FaultRecord;
+      record.emitted_ms = at ?? Math.floor(item.due);
+      this.truth?.(record);
     }
     this.nextDue = held.peekDue();
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { WfEvent } from "../../events/schema.ts";
-import { LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
+import { FAULT_LINE_TEMPLATES, LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
+import type { FaultRecord } from "../../events/truth.ts";
 import { LAYOUT, MAX_FIELDS, OPS, RECORD_SHIFT } from "./layout.ts";
 
 interface LineWriterExports {
@@ -217,7 +218,7 @@ function u16(value: number): [number, number] {
  * straight-line function with constant property names (what keeps this path fast), and so that it
  * covers exactly the fields the schemas define.
  */
-function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder<WfEvent> {
+function compileEncoder<T>(templates: readonly LineTemplate[], discriminant: "type" | "kind" = "type"): RecordEncoder<T> {
   const stringFields: string[] = [];
   const cases = templates.map((template, typeIndex) => {
     const lines = [`f[r] = ${typeIndex};`];
@@ -239,8 +240,8 @@ function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder<WfEve
     });
     return `case ${JSON.stringify(template.type)}: ${lines.join(" ")} return true;`;
   });
-  const body = `let v, x; switch (e.type) { ${cases.join("\n")} default: throw new TypeError("unknown event type " + JSON.stringify(e.type)); }`;
-  return new Function("e", "f", "r", "s", body) as RecordEncoder<WfEvent>;
+  const body = `let v, x; switch (e.${discriminant}) { ${cases.join("\n")} default: throw new TypeError("unknown ${discriminant} " + JSON.stringify(e.${discriminant})); }`;
+  return new Function("e", "f", "r", "s", body) as RecordEncoder<T>;
 }
 
 let eventProgram: LineProgram<WfEvent> | undefined;
@@ -254,6 +255,19 @@ export function eventLineProgram(): LineProgram<WfEvent> {
     describe: (event) => `a ${event.type} event`,
   };
   return eventProgram;
+}
+
+let faultProgram: LineProgram<FaultRecord> | undefined;
+
+/** A truth file's delivery fault records: one template per kind, from their schema. */
+export function faultLineProgram(): LineProgram<FaultRecord> {
+  faultProgram ??= {
+    templates: FAULT_LINE_TEMPLATES.map(compileTemplate),
+    encode: compileEncoder(FAULT_LINE_TEMPLATES, "kind"),
+    recordShift: RECORD_SHIFT,
+    describe: (record) => `a ${record.kind} fault record`,
+  };
+  return faultProgram;
 }
 
 /**
