@@ -194,21 +194,28 @@ export class DeliveryFaults {
     this.release(Infinity, at);
   }
 
-  /** One record of the current transaction, on its way out. */
-  write(event: WfEvent): void {
-    // Kept small, so that it is inlined where the engine emits: a fault is the rare case, handled apart.
+  /**
+   * Does what the faults do to one record of the current transaction; true when it then goes out as
+   * it is, which the caller does (the engine: so that its call of the output is the one it makes
+   * without faults, inlined as deep). Kept small for the same reason: a fault is the rare case,
+   * handled apart.
+   */
+  pass(event: WfEvent): boolean {
     const state = this.current!;
-    if (this.shaped !== undefined) return this.writeShaped(event, state, this.shaped.shaper);
+    if (this.shaped !== undefined) {
+      this.writeShaped(event, state, this.shaped.shaper);
+      return false;
+    }
     const seq = state.seq++;
     if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
     // The event time: when the record is due, whatever its producer's clock says.
     const due = event.ts_ms;
     if (state.skewed) this.stamp(event, state, seq, due);
-    if (this.perRecord.length === 0) return this.output.write(event);
+    if (this.perRecord.length === 0) return true;
     const u = state.random.nextU32() / 4294967296;
     // Most records: no fault, and no need to walk the faults to know it.
-    if (u >= this.hitEdge) return this.output.write(event);
-    this.writeDrawn(event, state, seq, due, u);
+    if (u >= this.hitEdge) return true;
+    return this.writeDrawn(event, state, seq, due, u);
   }
 
   /** A skewed transaction's record: its ts_ms off by the offset (the offset cut, and told, at its first record). */
@@ -226,8 +233,8 @@ export class DeliveryFaults {
     if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
   }
 
-  /** A record whose draw `u` falls where per-record faults are: the fault it picks, if any, done. */
-  private writeDrawn(out: WfEvent, state: TxnFaults, seq: number, due: number, u: number): void {
+  /** A record whose draw `u` falls where per-record faults are: the fault it picks, if any, done; true when none did (it goes out as it is). */
+  private writeDrawn(out: WfEvent, state: TxnFaults, seq: number, due: number, u: number): boolean {
     const random = state.random;
     const faults = this.perRecord;
     let edge = 0;
@@ -240,29 +247,29 @@ export class DeliveryFaults {
       switch (fault.kind) {
         case "drop":
           this.truth?.(this.record("drop", out, due, seq, {}));
-          return;
+          return false;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.output.write(out);
           this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
-          return;
+          return false;
         }
         case "delay": {
           const by = fault.sampler!(random);
           this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
-          return;
+          return false;
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
           this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
           this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
-          return;
+          return false;
         }
         default:
           throw new Error(`delivery: ${fault.kind} is not a per-record fault`);
       }
     }
-    this.output.write(out);
+    return true;
   }
 
   /** One lifecycle event of the current transaction, its shaped records on their way out one by one. */

@@ -1,7 +1,7 @@
 import type { Writable } from "node:stream";
 import type { LabelSink } from "../engine/simulation.ts";
 import { serializeFault, serializeTruth, type FaultRecord, type TruthLine } from "../events/truth.ts";
-import { faultLineProgram, LineWriter } from "./fast-jsonl/line-writer.ts";
+import { FaultLineWriter } from "./fast-jsonl/line-writer.ts";
 import { LineStream } from "./line-stream.ts";
 
 const FAULT_KINDS: ReadonlySet<string> = new Set(["drop", "duplicate", "delay", "skew", "corrupt"]);
@@ -15,7 +15,7 @@ const FAULT_KINDS: ReadonlySet<string> = new Set(["drop", "duplicate", "delay", 
  * JSON text in the same batch: the lines are serializeTruth's, byte for byte.
  */
 export class TruthSink extends LineStream<TruthLine> implements LabelSink {
-  private lines: LineWriter<FaultRecord> | undefined;
+  private lines: FaultLineWriter | undefined;
 
   constructor(stream: Writable, onError?: (error: Error) => void) {
     super(stream, serializeTruth, onError);
@@ -25,7 +25,7 @@ export class TruthSink extends LineStream<TruthLine> implements LabelSink {
     if (this.error !== undefined) return;
     // Only once a fault comes: a run without them writes few lines, and needs no line writer.
     if (this.lines === undefined && !FAULT_KINDS.has(record.kind)) return super.write(record);
-    const lines = (this.lines ??= new LineWriter((chunk) => this.writeBytes(Buffer.from(chunk)), faultLineProgram()));
+    const lines = (this.lines ??= new FaultLineWriter((chunk) => this.writeBytes(Buffer.from(chunk))));
     if (FAULT_KINDS.has(record.kind) && wholeNumbers(record as FaultRecord)) lines.write(record as FaultRecord);
     else lines.writeText(serializeLine(record));
     this.written++;
