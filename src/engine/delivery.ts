@@ -208,18 +208,19 @@ export class DeliveryFaults {
     }
     const seq = state.seq++;
     if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
-    // The event time: when the record is due, whatever its producer's clock says.
-    const due = event.ts_ms;
-    if (state.skewed) this.stamp(event, state, seq, due);
+    // The event time (when the record is due, whatever its producer's clock says) is read only when
+    // needed: events of many shapes make the read a slow one.
+    const due = state.skewed ? this.stamp(event, state, seq) : -1;
     if (this.perRecord.length === 0) return true;
     const u = state.random.nextU32() / 4294967296;
     // Most records: no fault, and no need to walk the faults to know it.
     if (u >= this.hitEdge) return true;
-    return this.writeDrawn(event, state, seq, due, u);
+    return this.writeDrawn(event, state, seq, due < 0 ? event.ts_ms : due, u);
   }
 
-  /** A skewed transaction's record: its ts_ms off by the offset (the offset cut, and told, at its first record). */
-  private stamp(out: WfEvent, state: TxnFaults, seq: number, due: number): void {
+  /** A skewed transaction's record: its ts_ms off by the offset (the offset cut, and told, at its first record); returns its event time. */
+  private stamp(out: WfEvent, state: TxnFaults, seq: number): number {
+    const due = out.ts_ms;
     if (seq === 0) {
       // Cut once, at the first record (the transaction's earliest): one offset for all its records,
       // so one truth record tells them all and analyze can put every ts_ms back.
@@ -231,6 +232,7 @@ export class DeliveryFaults {
     // first in event time (none the engine emits) never goes before the epoch either.
     (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
     if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
+    return due;
   }
 
   /** A record whose draw `u` falls where per-record faults are: the fault it picks, if any, done; true when none did (it goes out as it is). */
