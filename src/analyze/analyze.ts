@@ -118,7 +118,8 @@ function repairedTruth(truth: GroundTruth, faults: FaultTruth, repair: ShapedFau
       injected: faults.injected,
       endLost: () => false,
       repairOf: () => undefined,
-      maxDelayMs: faults.maxDelayMs,
+      // A merged stream's records come up to the skews' spread late too.
+      maxDelayMs: faults.maxDelayMs + repair.slackMs,
       lostInOrder: [],
       shapedFound: () => repair.findings,
     },
@@ -136,9 +137,12 @@ async function analyzeStream(
   const faultTruth = options.truth?.faults;
   // A shaped stream's faults are undone record by record, before the rebuild; the analysis then
   // reads the lifecycle repaired and has nothing left to undo.
+  const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
+  // Merged by record time from several partitions or files: skews take records out of event-time order.
+  const merged = given.some((source) => source.kafka !== undefined) || (options.merge === true && given.length > 1);
   const repair = plan === undefined || faultTruth === undefined || options.truth?.faultRecords === undefined
     ? undefined
-    : new ShapedFaultRepair(plan, options.truth.faultRecords, options.truth.failureReasons ?? new Map());
+    : new ShapedFaultRepair(plan, options.truth.faultRecords, options.truth.failureReasons ?? new Map(), { merged });
   const truth = options.truth === undefined || repair === undefined ? options.truth : repairedTruth(options.truth, faultTruth!, repair);
   const analysis = new StreamAnalysis({
     ...outlierOptions,
@@ -148,7 +152,6 @@ async function analyzeStream(
     windows,
   });
   const signal = options.signal;
-  const given = Array.isArray(sources) ? (sources as readonly EventSource[]) : [sources as EventSource];
   const rebuilder = plan === undefined ? undefined : new ShapedRebuilder(plan, { blind: options.blind ?? options.truth !== undefined, ...(repair === undefined ? {} : { repair }) });
   const shaped = rebuilder === undefined ? given : given.map((source) => shapedSource(source, rebuilder));
   const list = options.merge === true && shaped.length > 1 ? [mergedSource(shaped)] : shaped;

@@ -72,7 +72,13 @@ interface CompiledFault {
   readonly choice: "truncated" | "not_json" | "either" | "ahead" | "behind" | undefined;
 }
 
-/** One transaction's delivery state. */
+/** What the engine hands over of a transaction: its index, and a slot to keep its fault state in. */
+export interface FaultHolder {
+  readonly index: number;
+  faults: unknown;
+}
+
+/** One transaction's delivery state (kept in its FaultHolder's slot, and started over when the object is). */
 class TxnFaults {
   random: Random;
   /** Records so far. */
@@ -82,6 +88,8 @@ class TxnFaults {
   skewed = false;
   /** Lifecycle events so far (a shaped output: records are counted by `seq`). */
   events = 0;
+  /** Past its first record, not skewed, wfsim's own events, per-record faults: a record needs its draw only. */
+  plain = false;
 
   constructor(random: Random) {
     this.random = random;
@@ -114,9 +122,9 @@ export class DeliveryFaults {
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
-  private readonly byTxn = new Map<number, TxnFaults>();
-  private readonly spare: TxnFaults[] = [];
   private readonly held = new TimerQueue<Held>();
+  /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
+  nextDue = Infinity;
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
@@ -144,42 +152,29 @@ export class DeliveryFaults {
     this.shaped = shaped;
   }
 
-  /** The transaction with this index is about to emit (the engine runs one at a time). */
-  enter(index: number): void {
-    let state = this.byTxn.get(index);
-    if (state === undefined) {
-      const spare = this.spare.pop();
-      if (spare === undefined) state = new TxnFaults(faultState(this.keys, index, undefined));
-      else {
-        state = spare;
-        faultState(this.keys, index, spare.random);
-        state.seq = 0;
-        state.skew = 0;
-        state.skewed = false;
-        state.events = 0;
-      }
-      this.byTxn.set(index, state);
+  /** A transaction opens and is about to emit: its fault state starts (over, on a recycled object). */
+  begin(txn: FaultHolder): void {
+    let state = txn.faults as TxnFaults | undefined;
+    if (state === undefined) txn.faults = state = new TxnFaults(faultState(this.keys, txn.index, undefined));
+    else {
+      faultState(this.keys, txn.index, state.random);
+      state.seq = 0;
+      state.skew = 0;
+      state.skewed = false;
+      state.events = 0;
+      state.plain = false;
     }
     this.current = state;
   }
 
-  /** The transaction with this index has ended: it emits no more. */
-  leave(index: number): void {
-    const state = this.byTxn.get(index);
-    if (state === undefined) return;
-    this.byTxn.delete(index);
-    if (this.spare.length < 1024) this.spare.push(state);
-    if (this.current === state) this.current = undefined;
+  /** The transaction is about to emit again (the engine runs one at a time). */
+  enter(txn: FaultHolder): void {
+    this.current = txn.faults as TxnFaults;
   }
 
   /** Records held for later. */
   get pending(): number {
     return this.held.size;
-  }
-
-  /** When the next held record is due; Infinity when none is. */
-  get nextDue(): number {
-    return this.held.peekDue();
   }
 
   /** Emits the held records due at or before `now`; `at` says what time they were emitted at (null: their due time). */
@@ -189,8 +184,12 @@ export class DeliveryFaults {
       const item = held.pop()!;
       if (item.emission === undefined) this.output.write(item.event);
       else this.writeRecord(item.event, item.emission, item.context!);
-      this.truth?.({ ...item.record, emitted_ms: at ?? Math.floor(item.due) });
+      // In place (the record is the held item's alone): its fields as a copy with emitted_ms last would have them.
+      const record = item.record as FaultRecord;
+      record.emitted_ms = at ?? Math.floor(item.due);
+      this.truth?.(record);
     }
+    this.nextDue = held.peekDue();
   }
 
   /** Emits every held record now (the run is stopping). */
@@ -198,67 +197,97 @@ export class DeliveryFaults {
     this.release(Infinity, at);
   }
 
-  /** One record of the current transaction, on its way out. */
-  write(event: WfEvent): void {
+  /**
+   * Does what the faults do to one record of the current transaction; true when it then goes out as
+   * it is, which the caller does (the engine: so that its call of the output is the one it makes
+   * without faults, inlined as deep). Kept small for the same reason: a fault is the rare case,
+   * handled apart.
+   */
+  pass(event: WfEvent): boolean {
     const state = this.current!;
-    if (this.shaped !== undefined) return this.writeShaped(event, state, this.shaped.shaper);
-    const random = state.random;
+    if (state.plain) {
+      // Most records: small enough for the engine's call to take in. No fault, and no need to walk
+      // the faults to know it, unless the draw falls where they are.
+      const seq = state.seq++;
+      const u = state.random.nextU32() / 4294967296;
+      return u >= this.hitEdge || this.writeDrawn(event, state, seq, event.ts_ms, u);
+    }
+    return this.passOther(event, state);
+  }
+
+  /** `pass` for a transaction's first record, a skewed transaction's, a shaped output's. */
+  private passOther(event: WfEvent, state: TxnFaults): boolean {
+    if (this.shaped !== undefined) {
+      this.writeShaped(event, state, this.shaped.shaper);
+      return false;
+    }
     const seq = state.seq++;
     if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
-    // The event time: when the record is due, whatever its producer's clock says.
-    const due = event.ts_ms;
-    const out = event;
-    if (state.skewed) {
-      if (seq === 0) {
-        // Cut once, at the first record (the transaction's earliest): one offset for all its records,
-        // so one truth record tells them all and analyze can put every ts_ms back.
-        if (state.skew < -due) state.skew = -due;
-        this.counts.skew++;
-      }
-      // In place: events are made fresh for each emit, and a copy of another shape would make the
-      // writers' field reads polymorphic for every event after it. The max: a record before the
-      // first in event time (none the engine emits) never goes before the epoch either.
-      (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-      if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
+    // The event time (when the record is due, whatever its producer's clock says) is read only when
+    // needed: events of many shapes make the read a slow one.
+    const due = state.skewed ? this.stamp(event, state, seq) : -1;
+    if (this.perRecord.length === 0) return true;
+    // The skew is settled at the first record: the others of an unskewed transaction take the short way.
+    if (!state.skewed) state.plain = true;
+    const u = state.random.nextU32() / 4294967296;
+    if (u >= this.hitEdge) return true;
+    return this.writeDrawn(event, state, seq, due < 0 ? event.ts_ms : due, u);
+  }
+
+  /** A skewed transaction's record: its ts_ms off by the offset (the offset cut, and told, at its first record); returns its event time. */
+  private stamp(out: WfEvent, state: TxnFaults, seq: number): number {
+    const due = out.ts_ms;
+    if (seq === 0) {
+      // Cut once, at the first record (the transaction's earliest): one offset for all its records,
+      // so one truth record tells them all and analyze can put every ts_ms back.
+      if (state.skew < -due) state.skew = -due;
+      this.counts.skew++;
     }
+    // In place: events are made fresh for each emit, and a copy of another shape would make the
+    // writers' field reads polymorphic for every event after it. The max: a record before the
+    // first in event time (none the engine emits) never goes before the epoch either.
+    (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
+    if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
+    return due;
+  }
+
+  /** A record whose draw `u` falls where per-record faults are: the fault it picks, if any, done; true when none did (it goes out as it is). */
+  private writeDrawn(out: WfEvent, state: TxnFaults, seq: number, due: number, u: number): boolean {
+    const random = state.random;
     const faults = this.perRecord;
-    if (faults.length === 0) return this.output.write(out);
-    const u = random.nextU32() / 4294967296;
-    // Most records: no fault, and no need to walk the faults to know it.
-    if (u >= this.hitEdge) return this.output.write(out);
     let edge = 0;
     for (let i = 0; i < faults.length; i++) {
       const fault = faults[i]!;
-      if (!passes(fault, event)) continue;
+      if (!passes(fault, out)) continue;
       edge += fault.prob;
       if (u >= edge) continue;
       this.counts[fault.kind]++;
       switch (fault.kind) {
         case "drop":
           this.truth?.(this.record("drop", out, due, seq, {}));
-          return;
+          return false;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.output.write(out);
           this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
-          return;
+          return false;
         }
         case "delay": {
           const by = fault.sampler!(random);
           this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
-          return;
+          return false;
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
           this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
           this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
-          return;
+          return false;
         }
         default:
           throw new Error(`delivery: ${fault.kind} is not a per-record fault`);
       }
     }
-    this.output.write(out);
+    return true;
   }
 
   /** One lifecycle event of the current transaction, its shaped records on their way out one by one. */
@@ -299,12 +328,12 @@ export class DeliveryFaults {
         case "duplicate": {
           const after = fault.sampler!(random);
           this.writeRecord(event, emission, context);
-          this.held.push(new Held(event, this.record("duplicate", event, due, seq, { delay_ms: after }, name), emission, context.snapshot()), due + after);
+          this.push(new Held(event, this.record("duplicate", event, due, seq, { delay_ms: after }, name), emission, context.snapshot()), due + after);
           break;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.held.push(new Held(event, this.record("delay", event, due, seq, { delay_ms: by }, name), emission, context.snapshot()), due + by);
+          this.push(new Held(event, this.record("delay", event, due, seq, { delay_ms: by }, name), emission, context.snapshot()), due + by);
           break;
         }
         case "corrupt": {
@@ -361,7 +390,12 @@ export class DeliveryFaults {
   }
 
   private hold(event: WfEvent, due: number, record: Omit<FaultRecord, "emitted_ms">): void {
-    this.held.push(new Held(event, record), due);
+    this.push(new Held(event, record), due);
+  }
+
+  private push(held: Held, due: number): void {
+    this.held.push(held, due);
+    if (due < this.nextDue) this.nextDue = this.held.peekDue();
   }
 
   /** The truth record of a fault on `event` (as emitted), due at `due`. */

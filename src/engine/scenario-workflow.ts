@@ -140,6 +140,7 @@ class ScenarioTransaction implements SimTransaction {
   seq = 0;
   index = 0;
   id = "";
+  faults: unknown = undefined;
   readonly random: Random;
   private workflow: CompiledWorkflow;
   private readonly factory: ScenarioWorkflow;

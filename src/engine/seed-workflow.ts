@@ -47,6 +47,7 @@ class SeedTransaction implements SimTransaction {
   seq = 0;
   index = 0;
   id = "";
+  faults: unknown = undefined;
   readonly random: Random;
   private readonly p: SeedParameters;
   private readonly meta: TransactionOpen["meta"];

@@ -36,6 +36,12 @@ export interface SimTransaction extends Timed {
   open(now: number, emit: Emit, label: Label): number;
   /** Does what is due at `now`; returns ms until the next wake, or CLOSED. */
   wake(now: number, emit: Emit, label: Label): number;
+  /**
+   * The engine's slot for this transaction's delivery-fault state (delivery.ts): kept on the object,
+   * which a run wakes millions of times, rather than in a map looked up at every wake. The
+   * transaction itself never reads it.
+   */
+  faults: unknown;
   /** Ends the transaction early (the run is stopping): emits transaction_aborted. */
   abort(now: number, reason: string, emit: Emit): void;
 }

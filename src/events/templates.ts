@@ -4,6 +4,7 @@
  * WebAssembly in the fast file sink) cannot drift from the definition of the events.
  */
 import { WfEvent } from "./schema.ts";
+import { FaultRecord } from "./truth.ts";
 
 export type FieldKind = "integer" | "boolean" | "string" | "json";
 
@@ -22,8 +23,14 @@ export interface LineTemplate {
   readonly fields: readonly TemplateField[];
 }
 
+interface JsonSchemaProperty {
+  readonly type?: string;
+  readonly const?: unknown;
+  readonly anyOf?: readonly JsonSchemaProperty[];
+}
+
 interface JsonSchemaObject {
-  readonly properties: Record<string, { readonly type?: string; readonly const?: unknown }>;
+  readonly properties: Record<string, JsonSchemaProperty>;
   readonly required?: readonly string[];
 }
 
@@ -58,3 +65,24 @@ export function templateOf(schema: JsonSchemaObject): LineTemplate {
 
 /** One template per event type, in the order the event union lists them. */
 export const LINE_TEMPLATES: readonly LineTemplate[] = (WfEvent.anyOf as readonly JsonSchemaObject[]).map(templateOf);
+
+/**
+ * One template per delivery fault kind (a truth file's fault records), its `kind` first and then the
+ * fields in the order FaultRecord lists them: what the truth sink writes them with (serializeFault
+ * in truth.ts writes the same lines in JavaScript).
+ */
+export const FAULT_LINE_TEMPLATES: readonly LineTemplate[] = faultTemplates(FaultRecord as unknown as JsonSchemaObject);
+
+function faultTemplates(schema: JsonSchemaObject): LineTemplate[] {
+  const { kind, ...rest } = schema.properties;
+  const required = new Set(schema.required ?? []);
+  // A union of string constants (`as`) is written as a string.
+  const typeOf = (property: JsonSchemaProperty) => property.type ?? (property.anyOf?.every((p) => p.type === "string") ? "string" : undefined);
+  const fields = Object.entries(rest).map(([name, property]) => ({
+    name,
+    kind: kindOf(typeOf(property), "fault record", name),
+    optional: !required.has(name),
+    prefix: `,${JSON.stringify(name)}:`,
+  }));
+  return (kind?.anyOf ?? []).map((k) => ({ type: String(k.const), head: `{"kind":${JSON.stringify(k.const)}`, fields }));
+}

@@ -123,7 +123,7 @@ const FAULT_LINE = { drop: true, duplicate: true, delay: true, skew: true, corru
  * A fault record's line, fields in schema order, written by hand: a run makes one per fault, their
  * optional fields vary, and JSON.stringify of objects of many shapes showed in the profile.
  */
-function serializeFault(r: FaultRecord): string {
+export function serializeFault(r: FaultRecord): string {
   let out = `{"kind":"${r.kind}","txn_id":${JSON.stringify(r.txn_id)},"type":${JSON.stringify(r.type)}`;
   if (r.record !== undefined) out += `,"record":${JSON.stringify(r.record)}`;
   if (r.step !== undefined) out += `,"step":${r.step}`;

@@ -18,7 +18,7 @@ export class LineStream<T> {
   private buffer = "";
   private waitingForDrain = false;
   private failure: Error | undefined;
-  private written = 0;
+  protected written = 0;
 
   constructor(stream: Writable, serialize: (item: T) => string, onError: (error: Error) => void = () => {}) {
     this.stream = stream;
@@ -48,9 +48,20 @@ export class LineStream<T> {
   }
 
   flush(): void {
+    this.flushText();
+  }
+
+  private flushText(): void {
     if (this.buffer === "" || this.failure !== undefined) return;
     const chunk = this.buffer;
     this.buffer = "";
+    if (!this.stream.write(chunk)) this.waitingForDrain = true;
+  }
+
+  /** Hands whole lines already in bytes to the stream, after the lines written before them. */
+  protected writeBytes(chunk: Buffer): void {
+    if (this.failure !== undefined) return;
+    this.flushText();
     if (!this.stream.write(chunk)) this.waitingForDrain = true;
   }
 

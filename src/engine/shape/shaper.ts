@@ -291,6 +291,7 @@ class ShapedFactory implements TransactionFactory {
 class ShapedTransaction implements SimTransaction, Timed {
   due = 0;
   seq = 0;
+  faults: unknown = undefined;
   inner: SimTransaction;
   context: TxnContext;
   private readonly shaper: Shaper;

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { WfEvent } from "../../events/schema.ts";
-import { LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
+import { FAULT_LINE_TEMPLATES, LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
+import type { FaultRecord } from "../../events/truth.ts";
 import { LAYOUT, MAX_FIELDS, OPS, RECORD_SHIFT } from "./layout.ts";
 
 interface LineWriterExports {
@@ -30,6 +31,10 @@ const NAME_LIMIT = 64;
 /** String fields over all event types (txn_id, meta, workflow, step_name, reason, ...), with room to grow; a shaped record's slots. */
 const MAX_STRING_FIELDS = 64;
 const textEncoder = new TextEncoder();
+/** A line of text as it is: its one string slot, then the newline (see LineWriter.writeText). */
+const TEXT_LINE = { code: [OPS.STR, 1, OPS.LIT, 1, 0, 10, OPS.END], bound: 1 } as const;
+/** The string table's one-entry cache a text line uses (any field: a hit is the same text anyway). */
+const TEXT_FIELD = MAX_STRING_FIELDS - 1;
 
 /**
  * JSON text of strings and objects, interned in the module's memory. Transaction ids repeat on every
@@ -112,7 +117,18 @@ export class StringTable {
     const bytes = this.bytes;
     const start = this.end;
     let end = start;
-    if (!isJson && start + text.length + 2 <= LAYOUT.stringBytesEnd) {
+    if (isJson && start + text.length <= LAYOUT.stringBytesEnd) {
+      // JSON text in ASCII is its own UTF-8: copied without an encoder (a call of which costs more
+      // than the copy for short texts, such as malformed lines).
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c > 127) {
+          end = -1;
+          break;
+        }
+        bytes[end++] = c;
+      }
+    } else if (!isJson && start + text.length + 2 <= LAYOUT.stringBytesEnd) {
       // Plain printable ASCII needs no escaping and no encoder: the common case, ids and names.
       bytes[end++] = 34;
       for (let i = 0; i < text.length; i++) {
@@ -202,7 +218,7 @@ function u16(value: number): [number, number] {
  * straight-line function with constant property names (what keeps this path fast), and so that it
  * covers exactly the fields the schemas define.
  */
-function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder<WfEvent> {
+function compileEncoder<T>(templates: readonly LineTemplate[], discriminant: "type" | "kind" = "type"): RecordEncoder<T> {
   const stringFields: string[] = [];
   const cases = templates.map((template, typeIndex) => {
     const lines = [`f[r] = ${typeIndex};`];
@@ -224,8 +240,8 @@ function compileEncoder(templates: readonly LineTemplate[]): RecordEncoder<WfEve
     });
     return `case ${JSON.stringify(template.type)}: ${lines.join(" ")} return true;`;
   });
-  const body = `let v, x; switch (e.type) { ${cases.join("\n")} default: throw new TypeError("unknown event type " + JSON.stringify(e.type)); }`;
-  return new Function("e", "f", "r", "s", body) as RecordEncoder<WfEvent>;
+  const body = `let v, x; switch (e.${discriminant}) { ${cases.join("\n")} default: throw new TypeError("unknown ${discriminant} " + JSON.stringify(e.${discriminant})); }`;
+  return new Function("e", "f", "r", "s", body) as RecordEncoder<T>;
 }
 
 let eventProgram: LineProgram<WfEvent> | undefined;
@@ -241,6 +257,19 @@ export function eventLineProgram(): LineProgram<WfEvent> {
   return eventProgram;
 }
 
+let faultProgram: LineProgram<FaultRecord> | undefined;
+
+/** A truth file's delivery fault records: one template per kind, from their schema. */
+export function faultLineProgram(): LineProgram<FaultRecord> {
+  faultProgram ??= {
+    templates: FAULT_LINE_TEMPLATES.map(compileTemplate),
+    encode: compileEncoder(FAULT_LINE_TEMPLATES, "kind"),
+    recordShift: RECORD_SHIFT,
+    describe: (record) => `a ${record.kind} fault record`,
+  };
+  return faultProgram;
+}
+
 /**
  * Turns events into JSON lines in WebAssembly: events are encoded as fixed-size numeric records,
  * and the module fills in the line templates. Produces exactly what serializeEvent produces (a test
@@ -249,16 +278,18 @@ export function eventLineProgram(): LineProgram<WfEvent> {
  */
 export class LineWriter<T = WfEvent> {
   private readonly exports: LineWriterExports;
-  private readonly f64: Float64Array;
+  protected readonly f64: Float64Array;
   private readonly bytes: Uint8Array;
   private readonly resultCell: Uint32Array;
-  private readonly strings: StringTable;
-  private readonly program: LineProgram<T>;
-  private readonly encode: RecordEncoder<T>;
+  protected readonly strings: StringTable;
+  protected readonly program: LineProgram<T>;
+  protected readonly encode: RecordEncoder<T>;
   private readonly onChunk: (chunk: Uint8Array) => void;
-  private readonly recordSlots: number;
-  private readonly recordCapacity: number;
-  private count = 0;
+  protected readonly recordSlots: number;
+  protected readonly recordCapacity: number;
+  /** The template index of a line of text as it is (after the program's). */
+  private readonly textTemplate: number;
+  protected count = 0;
 
   /**
    * `onChunk` receives formatted lines, whole lines only, in order, as a view of the module's output
@@ -281,6 +312,7 @@ export class LineWriter<T = WfEvent> {
     this.recordSlots = (1 << this.program.recordShift) / 8;
     this.recordCapacity = (LAYOUT.recordsEnd - LAYOUT.records) >> this.program.recordShift;
     this.onChunk = onChunk;
+    this.textTemplate = this.program.templates.length;
     this.writeTemplates();
     for (let i = 0; i < 100; i++) {
       this.bytes[LAYOUT.digitPairs + 2 * i] = 48 + Math.floor(i / 10);
@@ -302,6 +334,25 @@ export class LineWriter<T = WfEvent> {
     if (++this.count === this.recordCapacity) this.flush();
   }
 
+  /**
+   * A line of `text` as it is (no newline in it; a malformed record, a delivery fault), in its place
+   * among the records: the batch goes on, no flush and no chunk of its own.
+   */
+  writeText(text: string): void {
+    let slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    let id = this.strings.internJson(text, TEXT_FIELD);
+    if (id < 0) {
+      this.flush();
+      this.strings.reset();
+      slot = LAYOUT.records >> 3;
+      id = this.strings.internJson(text, TEXT_FIELD);
+      if (id < 0) throw new RangeError("a malformed line is too long to write");
+    }
+    this.f64[slot] = this.textTemplate;
+    this.f64[slot + 1] = id;
+    if (++this.count === this.recordCapacity) this.flush();
+  }
+
   /** Formats every record held so far and hands the lines to `onChunk`. */
   flush(): void {
     let done = 0;
@@ -320,7 +371,7 @@ export class LineWriter<T = WfEvent> {
   }
 
   private writeTemplates(): void {
-    const templates = this.program.templates;
+    const templates = [...this.program.templates, TEXT_LINE];
     if (templates.length * 8 > LAYOUT.templateCode - LAYOUT.templateTable) throw new Error("too many line templates");
     const table = new Uint32Array(this.bytes.buffer, LAYOUT.templateTable, templates.length * 2);
     let offset: number = LAYOUT.templateCode;
@@ -331,5 +382,28 @@ export class LineWriter<T = WfEvent> {
       table[index * 2 + 1] = bound;
       offset += code.length;
     });
+  }
+}
+
+/**
+ * A truth file's fault records through the line writer. `write` is LineWriter's, as a function of its
+ * own: a run with faults has two line writers (events and truth), and the call of the encoder in a
+ * shared `write` would see two encoders, be inlined in neither, and slow every event (the faults bench).
+ */
+export class FaultLineWriter extends LineWriter<FaultRecord> {
+  constructor(onChunk: (chunk: Uint8Array) => void) {
+    super(onChunk, faultLineProgram());
+  }
+
+  override write(record: FaultRecord): void {
+    const slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    if (!this.encode(record, this.f64, slot, this.strings)) {
+      this.flush();
+      this.strings.reset();
+      if (!this.encode(record, this.f64, LAYOUT.records >> 3, this.strings)) {
+        throw new RangeError(`a string field of ${this.program.describe(record)} is too long to write`);
+      }
+    }
+    if (++this.count === this.recordCapacity) this.flush();
   }
 }

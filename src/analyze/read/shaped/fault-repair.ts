@@ -12,12 +12,16 @@
  *    for moments without a record; a failure's reason comes from the truth's step_failure record);
  *  - a delayed record: the transaction's later records wait for it.
  * Records are handed on in each transaction's lifecycle order (time, then moment). A lost record
- * goes on once a later record of its transaction has come, or the stream has passed its time.
+ * goes on once a later record of its transaction has come, or the stream has passed its time. A
+ * stream merged from several partitions (or files) by their timestamps comes out of event-time order
+ * by up to the largest skew ahead plus the largest behind (a partition waits behind a record skewed
+ * ahead; a record skewed behind comes early): there the stream must pass a lost record's time by
+ * that much, or it could go before its transaction's earlier records.
  * The rebuilt stream is then the run's without faults; the stream checks see it repaired, so the
  * found figures for duplicates and delays are counted here, as the records come.
  */
 import type { FaultRecord } from "../../../events/truth.ts";
-import { ordinal } from "./order.ts";
+import { ordinal, type TimedMoment } from "./order.ts";
 import type { Candidate, Path, ReadPlan } from "./plan.ts";
 import { isLifecycleRecord, type ParsedRecord } from "./rebuild.ts";
 
@@ -62,6 +66,10 @@ export class ShapedFaultRepair {
   /** Lost records of every transaction, in time order: handed on once the stream has passed them. */
   private readonly lostInOrder: { readonly txnId: string; readonly ts: number }[] = [];
   private lostNext = 0;
+  /** Per transaction, the moments whose records were lost, at their time as the stream has it (skew included). */
+  private readonly lost = new Map<string, TimedMoment[]>();
+  /** How far (ms) the stream's time may run ahead of a record still to come: on a merged stream, the skews' spread. */
+  readonly slackMs: number;
   /** The latest time (skew undone) of a record read. */
   private streamTs = -Infinity;
   private duplicates = 0;
@@ -69,19 +77,24 @@ export class ShapedFaultRepair {
 
   /**
    * `faults`: the truth's fault records; `reasons`: step_failure reasons by `txn_id/step/attempt`
-   * (a lost failure's reason).
+   * (a lost failure's reason); `merged`: the stream is merged from several partitions or files by time.
    */
-  constructor(plan: ReadPlan, faults: readonly FaultRecord[], reasons: ReadonlyMap<string, string>) {
+  constructor(plan: ReadPlan, faults: readonly FaultRecord[], reasons: ReadonlyMap<string, string>, { merged = false }: { merged?: boolean } = {}) {
     const primaries = new Map<string, Candidate>();
     for (const candidate of plan.candidates) {
       const moment = candidate.moment;
       if (candidate.primary) primaries.set(`${candidate.record.name}/${moment.workflow}/${moment.event}/${moment.step}`, candidate);
     }
     const workflows = new Map(plan.scenario.workflows.map((w, i) => [w.name, i]));
+    let ahead = 0;
+    let behind = 0;
     for (const fault of faults) {
       const repair = this.repairOf(fault.txn_id);
       if (fault.kind === "skew") {
-        (repair as { skewMs: number }).skewMs = fault.offset_ms ?? 0;
+        const offset = fault.offset_ms ?? 0;
+        (repair as { skewMs: number }).skewMs = offset;
+        ahead = Math.max(ahead, offset);
+        behind = Math.max(behind, -offset);
         continue;
       }
       if (fault.record === undefined) continue;
@@ -108,11 +121,21 @@ export class ShapedFaultRepair {
           const parsed: ParsedRecord = { line: "", value, candidate, txnId: fault.txn_id, ts: fault.due_ms };
           insert(repair.items, { ts: fault.due_ms, order, parsed, lost: true });
           this.lostInOrder.push({ txnId: fault.txn_id, ts: fault.due_ms });
+          let moments = this.lost.get(fault.txn_id);
+          if (moments === undefined) this.lost.set(fault.txn_id, (moments = []));
+          moments.push({ event: candidate.moment.event, step, ts: fault.ts_ms });
           break;
         }
       }
     }
     this.lostInOrder.sort((a, b) => a.ts - b.ts);
+    for (const moments of this.lost.values()) moments.sort((a, b) => a.ts - b.ts || ordinal(a.event, a.step) - ordinal(b.event, b.step));
+    this.slackMs = merged ? ahead + behind : 0;
+  }
+
+  /** Per transaction, the moments whose records were lost (dropped or corrupted), in lifecycle order: for the millisecond order (order.ts). */
+  get lostMoments(): ReadonlyMap<string, readonly TimedMoment[]> {
+    return this.lost;
   }
 
   get findings(): ShapedFaultFindings {
@@ -170,7 +193,7 @@ export class ShapedFaultRepair {
     if (!(ts > this.streamTs)) return;
     this.streamTs = ts;
     const lost = this.lostInOrder;
-    while (this.lostNext < lost.length && lost[this.lostNext]!.ts < ts) {
+    while (this.lostNext < lost.length && lost[this.lostNext]!.ts + this.slackMs < ts) {
       const repair = this.byTxn.get(lost[this.lostNext++]!.txnId);
       if (repair !== undefined) this.flush(repair, emit, false);
     }
@@ -184,7 +207,7 @@ export class ShapedFaultRepair {
       const item = items[taken]!;
       if (!all) {
         if (repair.delayed.some((d) => before(d.ts, d.order, item.ts, item.order))) break;
-        if (item.lost && !(item.ts < this.streamTs) && !before(item.ts, item.order, repair.readTs, repair.readOrder)) break;
+        if (item.lost && !(item.ts + this.slackMs < this.streamTs) && !before(item.ts, item.order, repair.readTs, repair.readOrder)) break;
       }
       taken++;
       emit(item.parsed);

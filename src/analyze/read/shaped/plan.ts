@@ -11,6 +11,7 @@ import type { Scenario } from "../../../config/scenario/model.ts";
 import type { LifecycleName } from "../../../config/shape/lifecycle.ts";
 import type { Moment, Placeholder, RecordType, Shape, Template, TimeFormat, ValueNode } from "../../../config/shape/model.ts";
 import type { EventType } from "../../../events/schema.ts";
+import { topicOf } from "../../../config/shape/resolve.ts";
 import { WfsimError } from "../../../errors.ts";
 
 /** A field's place and its value's source. */
@@ -38,6 +39,11 @@ export interface Candidate {
   /** Where each lifecycle value the rebuilder reads is, when the record carries it alone in a field. */
   readonly fields: Partial<Record<ReadName, Path>>;
   readonly timeFormat: TimeFormat;
+  /**
+   * Its records' lane: candidates of one lane put a transaction's records on one topic with one key,
+   * so on one partition, in the order they were written (a merge of topics cannot reorder them).
+   */
+  readonly lane: number;
 }
 
 export interface ReadPlan {
@@ -61,10 +67,13 @@ export function readPlan(scenario: Scenario): ReadPlan {
   };
   const candidates: Candidate[] = [];
   const primaryOf = new Map<string, Candidate>();
+  const lanes = new Map<string, number>();
   for (const record of shape.records) {
     for (const moment of record.moments) {
       const key = momentKey(moment);
-      const candidate = compileCandidate(record, moment, shape, !primaryOf.has(key));
+      const route = `${topicOf(record, scenario.workflows[moment.workflow]!.name)}\u0000${record.key.text}`;
+      if (!lanes.has(route)) lanes.set(route, lanes.size);
+      const candidate = compileCandidate(record, moment, shape, !primaryOf.has(key), lanes.get(route)!);
       if (candidate.primary) primaryOf.set(key, candidate);
       candidates.push(candidate);
       if (candidate.fields.txn_id === undefined) {
@@ -142,7 +151,7 @@ function samePath(a: Path, b: Path): boolean {
   return a.length === b.length && a.every((name, i) => name === b[i]);
 }
 
-function compileCandidate(record: RecordType, moment: Moment, shape: Shape, primary: boolean): Candidate {
+function compileCandidate(record: RecordType, moment: Moment, shape: Shape, primary: boolean, lane: number): Candidate {
   const signature: Signature[] = [];
   const variables: Path[] = [];
   const fields: Partial<Record<ReadName, Path>> = {};
@@ -178,7 +187,7 @@ function compileCandidate(record: RecordType, moment: Moment, shape: Shape, prim
     }
   };
   walk(record.value, []);
-  return { record, moment, primary, signature, variables, fields, timeFormat };
+  return { record, moment, primary, signature, variables, fields, timeFormat, lane };
 }
 
 /** The node's JSON text when it is the same at every record of this moment, else undefined. */

@@ -23,6 +23,7 @@ import { serializeEvent } from "../../../events/serialize.ts";
 import { VERSION } from "../../../version.ts";
 import { momentKey, type Candidate, type Path, type ReadPlan } from "./plan.ts";
 import type { ShapedFaultRepair } from "./fault-repair.ts";
+import type { TimedMoment } from "./order.ts";
 
 interface TxnState {
   readonly workflow: number;
@@ -66,6 +67,8 @@ export function isLifecycleRecord(parsed: ParsedRecord): parsed is ParsedRecord 
 }
 
 /** Stands for a record that is not one of the scenario's: the analysis counts it as an invalid line. */
+const NO_LOSSES: ReadonlyMap<string, readonly TimedMoment[]> = new Map();
+
 const UNRECOGNISED = '{"unrecognised_record":true}';
 
 export class ShapedRebuilder {
@@ -87,6 +90,11 @@ export class ShapedRebuilder {
     for (const candidate of plan.candidates) if (candidate.primary) this.primaries.add(momentKey(candidate.moment));
     this.meta = { timezone: plan.scenario.timezone ?? "UTC", sim_version: VERSION };
     this.lastStep = plan.scenario.workflows.map((w) => w.steps.length - 1);
+  }
+
+  /** Per transaction, the moments whose records the truth says were lost (for the millisecond order); empty without faults to undo. */
+  get lostMoments(): ReadonlyMap<string, readonly TimedMoment[]> {
+    return this.repair?.lostMoments ?? NO_LOSSES;
   }
 
   /** Transactions followed now. */

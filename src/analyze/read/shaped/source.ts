@@ -25,7 +25,7 @@ export function shapedReadPlan(scenario: Scenario | undefined): ReadPlan | undef
  */
 export function shapedSource(source: EventSource, rebuilder: ShapedRebuilder): EventSource {
   const locator = new ShapedLocator(source);
-  const order = source.kafka === undefined ? undefined : new SameMillisecondOrder<number>();
+  const order = source.kafka === undefined ? undefined : new SameMillisecondOrder<number>(rebuilder.lostMoments);
   return {
     name: source.name,
     locator,
