@@ -91,7 +91,7 @@ export const SCENARIO_FLAGS = {
   },
   sample: {
     syntax: "--sample",
-    help: "print one transaction of each workflow (shaped, with a scenario's output section) and exit",
+    help: "print one transaction of each workflow (shaped, with a scenario's output section: the records' values, before any delivery fault) and exit; it takes the simulation's flags and refuses the others (outputs, faults, formats, live endpoints)",
   },
   routing: {
     syntax: "--routing",

@@ -11,7 +11,7 @@ import { shapedLineProgram, ShapedWasmLines } from "../sinks/shaped/wasm-lines.t
 import { ShapedPlans } from "../sinks/shaped/plans.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { KafkaOptions } from "../config/kafka-options.ts";
-import { flagName } from "./run-flags.ts";
+import { flagName, SIM_FLAGS } from "./run-flags.ts";
 import { openShapedRegistryRecords, type RegistryOutput } from "./registry-flags.ts";
 
 type Flags = { readonly [key: string]: string | boolean | undefined };
@@ -71,9 +71,15 @@ export function withShapePartitions(kafka: KafkaOptions | undefined, options: Si
 }
 
 /** `--sample`: one transaction per workflow on stdout. */
+/** The flags a sample takes: the simulation's, the scenario, blindness and quiet. */
+const SAMPLE_TAKES: ReadonlySet<string> = new Set([...Object.keys(SIM_FLAGS), "scenario", "sample", "blind", "noBlind", "quiet", "statusEvery"]);
+
 export async function printSample(options: SimOptions, flags: Flags): Promise<number> {
-  for (const key of ["output", "kafkaBootstrap", "truth"]) {
-    if (flags[key] !== undefined) throw new WfsimError("INVALID_OPTION", `${flagName("sample")} prints to stdout and exits: it takes no ${flagName(key)}`);
+  // Only what shapes the lifecycle and its records: an output, faults, a wire format or live
+  // endpoints given here would be ignored, and a preview that ignores a flag misleads.
+  const stray = Object.keys(flags).find((key) => flags[key] !== undefined && !SAMPLE_TAKES.has(key));
+  if (stray !== undefined) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("sample")} prints each workflow's records as shaped to stdout and exits: it takes no ${flagName(stray)} (a run with --samples 1 does)`);
   }
   const { createShaper } = await import("../api/simulate.ts");
   const lines = await sampleTransactions(options, createShaper(options, { inlineLabels: true }));

@@ -198,4 +198,13 @@ describe("shaped output: bad input", () => {
     assert.match(oneLine(await runCli(["run", "--scenario", SHOP, "--topic-txn", "x", "--kafka-bootstrap", "127.0.0.1:1"])), /--topic-txn does not apply to a shaped output/);
     assert.match(oneLine(await runCli(["run", "--routing", "--samples", "1"])), /--routing applies to a scenario with an output section/);
   });
+
+  it("run --sample refuses every flag it would ignore (an output, faults, a wire format, live endpoints), naming it", async () => {
+    for (const [flag, ...value] of [["--routing"], ["--format", "avro"], ["--delivery", "{drop: {prob: 1}}"], ["-o", join(dir, "never.jsonl")], ["--truth", join(dir, "never.jsonl")], ["--kafka-bootstrap", "127.0.0.1:1"], ["--metrics", "127.0.0.1:0"]]) {
+      const name = flag === "-o" ? "--output" : flag!;
+      assert.match(oneLine(await runCli(["run", "--scenario", PAYMENTS, "--sample", flag!, ...value])), new RegExp(`^wfsim: --sample .* takes no ${name} `));
+    }
+    // What shapes the records is taken: the seed and blindness change what the sample shows.
+    assert.notEqual(await wfsim(["run", "--scenario", PAYMENTS, "--sample", "--seed", "3"]), await wfsim(["run", "--scenario", PAYMENTS, "--sample", "--seed", "4"]));
+  });
 });
