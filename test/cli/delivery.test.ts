@@ -120,5 +120,11 @@ describe("wfsim run --delivery", () => {
     assert.equal(report.violations.never_closed!.count, 0);
     assert.equal(report.transactions.open, 0);
     assert.equal(report.transactions.total, 3000);
+
+    // The text's drop row sets its findings beside every record lost, corrupted ones included.
+    const text = await runCli(["analyze", events, "--truth", truth]);
+    const lost = injected("drop") + injected("corrupt");
+    const dropRow = text.stdout.split("\n").find((line) => line.trimStart().startsWith("drop "));
+    assert.match(dropRow ?? "", new RegExp(` ${injected("drop").toLocaleString("en-US")} injected \\(with corrupt's, ${lost.toLocaleString("en-US")} records lost\\), ${d.drop!.found!.toLocaleString("en-US")} found `));
   });
 });

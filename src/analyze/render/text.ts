@@ -330,7 +330,10 @@ function deliveryFaultLines(d: DeliveryFaultsReport): string[] {
   const row = (kind: string, f: FaultFinding) =>
     `  ${kind.padEnd(9)} ${n(f.injected).padStart(9)} injected, ${f.found === null ? "no stream check sees it" : `${n(f.found)} found (${f.checks.join(" + ")})`}`;
   const lines = ["Delivery faults (truth file: records injected; stream checks: what they found):"];
-  lines.push(row("drop", d.drop), row("duplicate", d.duplicate), row("delay", d.delay), row("skew", d.skew), row("corrupt", d.corrupt));
+  // The checks that see a dropped record see a corrupted one too (both are missing as events): the
+  // drop row's findings are compared with the records lost either way, said so on the row.
+  const drop = d.drop.found === null || d.corrupt.injected === 0 ? row("drop", d.drop) : row("drop", d.drop).replace(" injected, ", ` injected (with corrupt's, ${n(d.drop.injected + d.corrupt.injected)} records lost), `);
+  lines.push(drop, row("duplicate", d.duplicate), row("delay", d.delay), row("skew", d.skew), row("corrupt", d.corrupt));
   if (d.ends_lost > 0) lines.push(`  ${n(d.ends_lost)} transactions ended though their ending record was dropped or corrupted: not counted as never closed`);
   return lines;
 }
