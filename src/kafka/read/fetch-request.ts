@@ -6,7 +6,7 @@
  * v13 names topics by id).
  */
 import type { AbortedTransaction } from "./batch-decoder.ts";
-import type { FetchAnswer, FetchedPartition } from "./fetched-partition.ts";
+import type { FetchAnswer, FetchedBytes, FetchedPartition } from "./fetched-partition.ts";
 import { Writer, type Connection, type Reader } from "@platformatic/kafka";
 import { BufferPool } from "../record-batch.ts";
 
@@ -19,7 +19,29 @@ export type { FetchAnswer, FetchedPartition };
  */
 export const FETCH_BUFFERS = new BufferPool(8 << 20);
 
-const FETCH_API_KEY = 1;
+/**
+ * A buffer taken from FETCH_BUFFERS, given back when every hold on it is released: one per
+ * partition whose records are a view of it, and the parser's own while it reads.
+ */
+export class PooledBytes implements FetchedBytes {
+  readonly buffer: Buffer;
+  private holds = 1;
+
+  constructor(atLeast: number) {
+    this.buffer = FETCH_BUFFERS.take(atLeast);
+  }
+
+  hold(): this {
+    this.holds++;
+    return this;
+  }
+
+  release(): void {
+    if (--this.holds === 0) FETCH_BUFFERS.give(this.buffer);
+  }
+}
+
+export const FETCH_API_KEY = 1;
 export const FETCH_MIN_VERSION = 12;
 export const FETCH_MAX_VERSION = 17;
 const READ_COMMITTED = 1;
@@ -65,7 +87,8 @@ export function sendFetch(connection: Connection, version: number, settings: Fet
   });
 }
 
-function encodeRequest(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Writer {
+/** The body of a Fetch request (what follows the request header). */
+export function encodeRequest(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Writer {
   const writer = Writer.create();
   if (version < 15) writer.appendInt32(-1); // replica_id: a consumer
   writer
@@ -98,7 +121,11 @@ function encodeRequest(version: number, settings: FetchSettings, topics: readonl
   return writer;
 }
 
-function parseResponse(version: number, reader: Reader): FetchAnswer {
+/**
+ * Reads a Fetch answer's body. `whole`: the pooled buffer the reader reads, when the whole answer
+ * is in one (wfsim's own connection): records are then views of it, each partition holding it.
+ */
+export function parseResponse(version: number, reader: Reader, whole?: PooledBytes): FetchAnswer {
   reader.readInt32(); // throttle_time_ms
   const errorCode = reader.readInt16();
   reader.readInt32(); // session_id
@@ -125,18 +152,20 @@ function parseResponse(version: number, reader: Reader): FetchAnswer {
       reader.readInt32(); // preferred_read_replica
       const size = reader.readUnsignedVarInt() - 1;
       let records: Buffer | null = null;
-      let backing: Buffer | null = null;
+      let backing: FetchedBytes | null = null;
       if (size > 0) {
         const chunks = reader.buffer.subarray(reader.position, reader.position + size).buffers;
         if (chunks.length === 1) {
-          // Within one chunk the socket read: a view of it.
+          // Within one chunk the socket read (or the one buffer of the answer): a view of it.
           records = chunks[0]!;
+          backing = whole?.hold() ?? null;
         } else {
           // One contiguous copy of the socket's chunks, in a pooled buffer.
-          backing = FETCH_BUFFERS.take(size);
+          const copy = new PooledBytes(size);
           let at = 0;
-          for (const chunk of chunks) at += chunk.copy(backing, at);
-          records = backing.subarray(0, size);
+          for (const chunk of chunks) at += chunk.copy(copy.buffer, at);
+          records = copy.buffer.subarray(0, size);
+          backing = copy;
         }
         reader.skip(size);
       }
@@ -149,7 +178,7 @@ function parseResponse(version: number, reader: Reader): FetchAnswer {
   return { errorCode, partitions };
 }
 
-function skipTaggedFields(reader: Reader): void {
+export function skipTaggedFields(reader: Reader): void {
   const count = reader.readUnsignedVarInt();
   for (let i = 0; i < count; i++) {
     reader.readUnsignedVarInt(); // tag
