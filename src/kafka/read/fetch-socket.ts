@@ -1,10 +1,12 @@
 /**
  * Fetch requests over wfsim's own connection to a partition's leader, read straight into pooled
  * buffers: Node's `onread` with a buffer function reads the socket into the buffer it names, so
- * an answer's 4-byte size is read first, then its body into a FETCH_BUFFERS buffer of that size.
- * Through the client's connection every socket read is a fresh Buffer (garbage that most of a read's
- * memory above a file's was, docs/benchmarks.md) and an answer spanning reads is copied once more
- * into a contiguous buffer; here neither happens.
+ * the answer's parser (fetch-answer.ts) is handed its fields a few bytes at a time, and each
+ * partition's record bytes are read into a FETCH_BUFFERS buffer of their own, given back when those
+ * records are read. Through the client's connection every socket read is a fresh Buffer (garbage,
+ * most of a read's memory above a file's, docs/benchmarks.md) and records spanning reads are copied
+ * once more; here neither happens. One buffer per partition, not per answer: a partition whose
+ * records wait in the merge (the transactions topic's, far ahead in time) holds its own bytes only.
  *
  * Only metadata is needed to reach a leader: metadata, offsets and group membership stay on the
  * client. Plain TCP and TLS (node:tls takes `onread` too when it dials); not SASL: logging in is the
@@ -13,9 +15,10 @@
  */
 import { connect as connectTcp, type OnReadOpts, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
-import { NetworkError, Reader, TimeoutError, Writer } from "@platformatic/kafka";
+import { NetworkError, TimeoutError, Writer } from "@platformatic/kafka";
 import type { FetchAnswer } from "./fetched-partition.ts";
-import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, PooledBytes, encodeRequest, parseResponse, skipTaggedFields, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
+import { PooledBytes, parseFrame, type Need, type Parse } from "./fetch-answer.ts";
+import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, encodeRequest, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
 
 export interface FetchSocketOptions {
   readonly host: string;
@@ -52,10 +55,16 @@ export class FetchSocket {
   private pending: Pending | undefined;
   /** Why the connection ended, once it has. */
   private ended: Error | undefined;
-  private readonly size = Buffer.alloc(SIZE_BYTES);
-  /** The answer being read: its size's bytes, then its body. */
-  private body: PooledBytes | undefined;
-  private target: Buffer = this.size;
+  /** Where fields are read (an answer's size, then what its parser asks for): its parser reads them before it asks again. */
+  private scratch = Buffer.allocUnsafe(64);
+  /** The answer being read, after its size; undefined between answers. */
+  private parse: Parse<FetchAnswer> | undefined;
+  /** Bytes of the answer its parser has not asked for yet. */
+  private remaining = 0;
+  /** The pooled buffer a partition's records are being read into. */
+  private records: PooledBytes | undefined;
+  /** What the socket reads into next, and how much of it is filled. */
+  private target: Buffer = this.scratch.subarray(0, SIZE_BYTES);
   private filled = 0;
 
   constructor(options: FetchSocketOptions) {
@@ -78,8 +87,11 @@ export class FetchSocket {
     });
     this.socket.on("close", () => {
       this.ended ??= new NetworkError("Connection closed");
-      this.body?.release();
-      this.body = undefined;
+      // An answer cut short: what its partitions took from the pool goes back.
+      this.records?.release();
+      this.records = undefined;
+      this.parse?.return(undefined as never);
+      this.parse = undefined;
       this.fail(this.ended);
     });
     this.connected = new Promise((resolve, reject) => {
@@ -136,39 +148,47 @@ export class FetchSocket {
   private onRead(read: number): void {
     this.filled += read;
     if (this.filled < this.target.length) return;
-    if (this.body === undefined) {
-      const size = this.size.readInt32BE(0);
-      if (size < SIZE_BYTES || size > MAX_ANSWER_BYTES) return this.broken(`an answer of ${size} bytes`);
-      this.body = new PooledBytes(size);
-      this.target = this.body.buffer.subarray(0, size);
-      this.filled = 0;
-      return;
-    }
-    const body = this.body;
-    const bytes = this.target;
-    this.body = undefined;
-    this.target = this.size;
-    this.filled = 0;
-    const pending = this.pending;
-    const correlationId = bytes.readInt32BE(0);
-    if (pending === undefined || correlationId !== pending.correlationId) {
-      body.release();
-      return this.broken(`an answer with correlation id ${correlationId}, expected ${pending?.correlationId ?? "none"}`);
-    }
-    this.settle();
-    let answer: FetchAnswer;
+    let step: IteratorResult<Need, FetchAnswer>;
     try {
-      const reader = Reader.from(bytes);
-      reader.skip(SIZE_BYTES);
-      skipTaggedFields(reader); // response header v1
-      answer = parseResponse(pending.version, reader, body);
+      if (this.parse === undefined) {
+        // An answer's size: its parser starts.
+        const size = this.target.readInt32BE(0);
+        if (this.pending === undefined) return this.broken(`an answer of ${size} bytes to no request`);
+        if (size < SIZE_BYTES || size > MAX_ANSWER_BYTES) return this.broken(`an answer of ${size} bytes`);
+        this.remaining = size;
+        this.parse = parseFrame(this.pending.version, this.pending.correlationId);
+        step = this.parse.next();
+      } else if (this.records !== undefined) {
+        const backing = this.records;
+        this.records = undefined;
+        step = this.parse.next({ bytes: this.target, backing });
+      } else {
+        step = this.parse.next(this.target);
+      }
     } catch (error) {
-      pending.reject(error);
-      return;
-    } finally {
-      body.release();
+      return this.broken(error instanceof Error ? error.message : String(error));
     }
-    pending.resolve(answer);
+    this.filled = 0;
+    if (step.done !== true) {
+      const { bytes, records } = step.value;
+      if (bytes > this.remaining) return this.broken(`an answer longer than its size`);
+      this.remaining -= bytes;
+      if (records) {
+        this.records = new PooledBytes(bytes);
+        this.target = this.records.buffer.subarray(0, bytes);
+      } else {
+        if (bytes > this.scratch.length) this.scratch = Buffer.allocUnsafe(bytes);
+        this.target = this.scratch.subarray(0, bytes);
+      }
+      return;
+    }
+    this.parse = undefined;
+    this.target = this.scratch.subarray(0, SIZE_BYTES);
+    if (this.remaining !== 0) {
+      for (const partition of step.value.partitions) partition.backing?.release();
+      return this.broken(`${this.remaining} bytes after the answer`);
+    }
+    this.settle()?.resolve(step.value);
   }
 
   /** The stream does not read as Kafka's: end the connection, and the request with it. */

@@ -24,9 +24,8 @@ export interface FetchedPartition {
 }
 
 /**
- * A buffer of FETCH_BUFFERS (fetch-request.ts) that fetched records are views of. The partitions of
- * one answer read over wfsim's own connection share the answer's buffer: each releases its hold, and
- * the last one gives the buffer back.
+ * A buffer of FETCH_BUFFERS (fetch-answer.ts) that fetched records are views of, given back when
+ * they are read.
  */
 export interface FetchedBytes {
   release(): void;
