@@ -136,7 +136,8 @@ export class FetchSocket {
         this.socket.destroy();
       }, this.options.requestTimeoutMs);
       this.pending = { correlationId, version, resolve, reject, timer };
-      for (const chunk of writer.buffers) this.socket.write(chunk);
+      // One write: the writer holds a chunk per field, and each write is a packet (no Nagle).
+      this.socket.write(writer.buffer);
     });
   }
 
