@@ -30,10 +30,10 @@ export type Parse<T> = Generator<Need, T, Got>;
 /**
  * Buffers the fetched record bytes are read (or copied) into, back in the pool once their records
  * are released (DecodedRecords.recycle): fresh megabytes per answer would cost page faults and
- * garbage collections. Power-of-two sizes; what the reader holds at most (MAX_PENDING_BYTES and one
- * answer per partition, topics-reader.ts) is kept.
+ * garbage collections. Power-of-two sizes; what a few rounds of fetches hold at most is kept (a
+ * larger pool measured no lower peak RSS: what waits in the merge is what counts).
  */
-export const FETCH_BUFFERS = new BufferPool(16 << 20);
+export const FETCH_BUFFERS = new BufferPool(8 << 20);
 
 /** A buffer taken from FETCH_BUFFERS, given back when its records are released. */
 export class PooledBytes implements FetchedBytes {
