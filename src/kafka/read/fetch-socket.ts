@@ -72,7 +72,9 @@ export class FetchSocket {
     this.host = options.host;
     this.port = options.port;
     this.clientId = options.clientId;
-    const onread = { buffer: () => this.target.subarray(this.filled), callback: (read: number): boolean => {
+    const onread = {
+      buffer: () => this.target.subarray(this.filled),
+      callback: (read: number): boolean => {
         this.onRead(read);
         return true;
       },
@@ -116,9 +118,9 @@ export class FetchSocket {
   /** Sends one Fetch request (see fetch-request.ts) and resolves with its answer. */
   async fetch(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Promise<FetchAnswer> {
     if (version < FETCH_MIN_VERSION || version > FETCH_MAX_VERSION) throw new RangeError(`Fetch v${version} is not supported`);
-    if (this.pending !== undefined) throw new Error(`a Fetch request to ${this.host}:${this.port} is already waiting for its answer`);
     await this.connected;
     if (this.ended !== undefined) throw this.ended;
+    if (this.pending !== undefined) throw new Error(`a Fetch request to ${this.host}:${this.port} is already waiting for its answer`);
     const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
     const writer = Writer.create()
       .appendInt16(FETCH_API_KEY)
