@@ -18,7 +18,7 @@ import { createRequire } from "node:module";
 import { compressionsAlgorithmsByBitmask, crc32c as clientCrc32c } from "@platformatic/kafka";
 import { WfsimError } from "../../errors.ts";
 import { EVENT_TYPE_HEADER } from "../layout.ts";
-import { FETCH_BUFFERS } from "./fetch-request.ts";
+import type { FetchedBytes } from "./fetched-partition.ts";
 
 /**
  * A transaction the broker lists as aborted in a fetch answer. Defined here, not beside the fetch
@@ -147,8 +147,8 @@ export class DecodedRecords {
   readonly keyEnd: Int32Array;
   readonly lineBreaks: Uint8Array;
   private readonly columns: Columns;
-  /** The pooled buffer `buffers[0]` is a view of (see FETCH_BUFFERS), if any. */
-  private readonly backing: Buffer | null;
+  /** The pooled bytes `buffers[0]` is a view of (see FETCH_BUFFERS), if any. */
+  private readonly backing: FetchedBytes | null;
   count = 0;
   /** Bytes held: the fetched bytes and what was decompressed, for the reader's bound on what waits. */
   heldBytes = 0;
@@ -156,7 +156,7 @@ export class DecodedRecords {
   /** performance.now() when the fetch that brought them was answered. */
   arrived = 0;
 
-  constructor(fetched: Buffer, capacity: number, backing: Buffer | null = null) {
+  constructor(fetched: Buffer, capacity: number, backing: FetchedBytes | null = null) {
     this.buffers = [fetched];
     this.backing = backing;
     this.heldBytes = fetched.length;
@@ -178,7 +178,7 @@ export class DecodedRecords {
    */
   recycle(): void {
     if (pool.length < POOLED) pool.push(this.columns);
-    if (this.backing !== null) FETCH_BUFFERS.give(this.backing);
+    this.backing?.release();
   }
 }
 
@@ -192,8 +192,8 @@ export interface DecodeSettings {
   readonly topicIndex: number;
   readonly aborted: readonly AbortedTransaction[] | null;
   readonly arrived: number;
-  /** The pooled buffer `bytes` is a view of: given back with the records, or at once when none is kept. */
-  readonly backing?: Buffer | null;
+  /** The pooled bytes `bytes` is a view of: released with the records, or at once when none is kept. */
+  readonly backing?: FetchedBytes | null;
 }
 
 export interface Decoded {
@@ -225,7 +225,7 @@ export function decodeBatches(bytes: Buffer, settings: DecodeSettings): Decoded 
   }
   const backing = settings.backing ?? null;
   if (wholeEnd === 0) {
-    if (backing !== null) FETCH_BUFFERS.give(backing);
+    backing?.release();
     return { records: undefined, next: settings.from };
   }
   const records = new DecodedRecords(bytes, capacity, backing);

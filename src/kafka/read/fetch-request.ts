@@ -2,24 +2,16 @@
  * Fetch requests sent through @platformatic/kafka's connections, with wfsim's own answer parser: the
  * client's parser decodes every record into objects (a Buffer per key, value and header, BigInt
  * offsets), which costs most of a read's time and memory; this one hands each partition's record
- * bytes on as they came, for batch-decoder.ts to read in place. Fetch v12 to v17 (Kafka 2.7 and later;
+ * bytes on as they came (fetch-answer.ts), for batch-decoder.ts to read in place. Fetch v12 to v17 (Kafka 2.7 and later;
  * v13 names topics by id).
  */
-import type { AbortedTransaction } from "./batch-decoder.ts";
 import type { FetchAnswer, FetchedPartition } from "./fetched-partition.ts";
 import { Writer, type Connection, type Reader } from "@platformatic/kafka";
-import { BufferPool } from "../record-batch.ts";
+import { parseBody, readAnswer } from "./fetch-answer.ts";
 
 export type { FetchAnswer, FetchedPartition };
 
-/**
- * Buffers the fetched record bytes are copied into, back in the pool once their records are
- * released (DecodedRecords.recycle): fresh megabytes per answer would cost page faults and garbage
- * collections. Power-of-two sizes; what a few rounds of fetches hold at most is kept.
- */
-export const FETCH_BUFFERS = new BufferPool(8 << 20);
-
-const FETCH_API_KEY = 1;
+export const FETCH_API_KEY = 1;
 export const FETCH_MIN_VERSION = 12;
 export const FETCH_MAX_VERSION = 17;
 const READ_COMMITTED = 1;
@@ -57,7 +49,7 @@ export function sendFetch(connection: Connection, version: number, settings: Fet
       FETCH_API_KEY,
       version,
       () => encodeRequest(version, settings, topics),
-      (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader) => parseResponse(apiVersion, reader),
+      (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader) => readAnswer(parseBody(apiVersion), reader),
       true,
       true,
       (error: unknown, answer: unknown) => (error == null ? resolve(answer as FetchAnswer) : reject(error)),
@@ -65,7 +57,8 @@ export function sendFetch(connection: Connection, version: number, settings: Fet
   });
 }
 
-function encodeRequest(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Writer {
+/** The body of a Fetch request (what follows the request header). */
+export function encodeRequest(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Writer {
   const writer = Writer.create();
   if (version < 15) writer.appendInt32(-1); // replica_id: a consumer
   writer
@@ -96,63 +89,4 @@ function encodeRequest(version: number, settings: FetchSettings, topics: readonl
   writer.appendString("", true); // rack_id
   writer.appendUnsignedVarInt(0);
   return writer;
-}
-
-function parseResponse(version: number, reader: Reader): FetchAnswer {
-  reader.readInt32(); // throttle_time_ms
-  const errorCode = reader.readInt16();
-  reader.readInt32(); // session_id
-  const partitions: FetchedPartition[] = [];
-  const topicCount = reader.readUnsignedVarInt() - 1;
-  for (let t = 0; t < topicCount; t++) {
-    const topic = version >= 13 ? reader.readUUID() : reader.readString(true);
-    const count = reader.readUnsignedVarInt() - 1;
-    for (let i = 0; i < count; i++) {
-      const partition = reader.readInt32();
-      const partitionError = reader.readInt16();
-      const highWatermark = Number(reader.readInt64());
-      const lastStableOffset = Number(reader.readInt64());
-      const logStartOffset = Number(reader.readInt64());
-      let aborted: AbortedTransaction[] | null = null;
-      const abortedCount = reader.readUnsignedVarInt() - 1;
-      if (abortedCount >= 0) {
-        aborted = [];
-        for (let a = 0; a < abortedCount; a++) {
-          aborted.push({ producerId: reader.readInt64(), firstOffset: Number(reader.readInt64()) });
-          skipTaggedFields(reader);
-        }
-      }
-      reader.readInt32(); // preferred_read_replica
-      const size = reader.readUnsignedVarInt() - 1;
-      let records: Buffer | null = null;
-      let backing: Buffer | null = null;
-      if (size > 0) {
-        const chunks = reader.buffer.subarray(reader.position, reader.position + size).buffers;
-        if (chunks.length === 1) {
-          // Within one chunk the socket read: a view of it.
-          records = chunks[0]!;
-        } else {
-          // One contiguous copy of the socket's chunks, in a pooled buffer.
-          backing = FETCH_BUFFERS.take(size);
-          let at = 0;
-          for (const chunk of chunks) at += chunk.copy(backing, at);
-          records = backing.subarray(0, size);
-        }
-        reader.skip(size);
-      }
-      skipTaggedFields(reader);
-      partitions.push({ topic, partition, errorCode: partitionError, highWatermark, lastStableOffset, logStartOffset, aborted, records, backing });
-    }
-    skipTaggedFields(reader);
-  }
-  skipTaggedFields(reader);
-  return { errorCode, partitions };
-}
-
-function skipTaggedFields(reader: Reader): void {
-  const count = reader.readUnsignedVarInt();
-  for (let i = 0; i < count; i++) {
-    reader.readUnsignedVarInt(); // tag
-    reader.skip(reader.readUnsignedVarInt());
-  }
 }

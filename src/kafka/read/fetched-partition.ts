@@ -19,8 +19,16 @@ export interface FetchedPartition {
   readonly aborted: readonly AbortedTransaction[] | null;
   /** The record batches as they came (the last one may be cut short), or null. */
   readonly records: Buffer | null;
-  /** The buffer of FETCH_BUFFERS that `records` is a view of: to give back when they are read. */
-  readonly backing: Buffer | null;
+  /** The pooled bytes `records` is a view of: released when they are read. */
+  readonly backing: FetchedBytes | null;
+}
+
+/**
+ * A buffer of FETCH_BUFFERS (fetch-answer.ts) that fetched records are views of, given back when
+ * they are read.
+ */
+export interface FetchedBytes {
+  release(): void;
 }
 
 export interface FetchAnswer {

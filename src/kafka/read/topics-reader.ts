@@ -8,12 +8,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, ResponseError } from "@platformatic/kafka";
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
-import { clientOptions } from "../client-options.ts";
+import { clientOptions, tlsOptions } from "../client-options.ts";
 import { DeadlineError, kafkaError, retrying, setUpWithin, type NameOf } from "../connect.ts";
 import { describeKafkaFailure } from "../errors.ts";
 import { PartitionInput, Slot } from "./record-merge.ts";
 import { addAnswer } from "./records.ts";
-import { FETCH_MAX_VERSION, FETCH_MIN_VERSION, pickFetchVersion, sendFetch, type FetchAnswer, type FetchTopic } from "./fetch-request.ts";
+import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, pickFetchVersion, sendFetch, type FetchAnswer, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
+import { FetchSocket } from "./fetch-socket.ts";
 
 /**
  * One topic to read: what a stream's layout says of it. wfsim's own layout is the list of its two
@@ -91,7 +92,8 @@ const RETRY_MAX_MS = 1_000;
 
 /** Retention deleted the offset asked for: the answer's log start says where to go on. */
 const OFFSET_OUT_OF_RANGE = 1;
-const FETCH_API_KEY = 1;
+/** Longest a connect of wfsim's own fetch connection may take (as the client's, client-options.ts). */
+const CONNECT_TIMEOUT_MS = 5_000;
 
 export class TopicsReader {
   readonly connection: KafkaConnection;
@@ -111,13 +113,22 @@ export class TopicsReader {
   private readonly client: Consumer;
   private readonly nameOf: NameOf;
   private readonly fetchVersion: number;
+  /**
+   * wfsim's own connections to the leaders, by "host:port" (fetch-socket.ts), or undefined with
+   * SASL: logging in is the client's, so fetches then go through its connections.
+   */
+  private readonly sockets: Map<string, FetchSocket> | undefined;
+  private readonly clientId: string;
+  private closed = false;
   private slots: readonly Slot[] = [];
   private failingSince = NaN;
   private lastError: unknown;
   private failures = 0;
 
-  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number) {
+  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number, role: string) {
     this.connection = connection;
+    this.sockets = connection.sasl === undefined ? new Map() : undefined;
+    this.clientId = `${connection.clientId}-${role}`;
     this.list = list;
     this.fetchVersion = fetchVersion;
     this.client = client;
@@ -134,7 +145,8 @@ export class TopicsReader {
    */
   static async open(connection: KafkaConnection, list: TopicList, settings: OpenReaderSettings): Promise<TopicsReader> {
     const nameOf = settings.nameOf ?? ((key) => key);
-    const base = { ...clientOptions(connection, settings.role ?? "reader"), retries: 0 };
+    const role = settings.role ?? "reader";
+    const base = { ...clientOptions(connection, role), retries: 0 };
     const client = new Consumer({ ...base, groupId: `${connection.clientId}-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
     const admin = new Admin(base);
     const names = list.topics.map((topic) => topic.name);
@@ -174,7 +186,7 @@ export class TopicsReader {
           ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : Number(last.get(name)?.[p] ?? 0n)))),
         };
       });
-      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf, fetchVersion);
+      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf, fetchVersion, role);
     } catch (error) {
       await client.close().catch(() => {});
       throw error;
@@ -247,9 +259,8 @@ export class TopicsReader {
         }
         const broker = metadata.brokers.get(leader);
         if (broker === undefined) throw new Error(`the leader of ${inputs[0]!.topic}-${inputs[0]!.partition} (node ${leader}) is not in the cluster metadata`);
-        const connection = await this.client.connections.get(broker);
         const asked: FetchTopic[] = [...topics.values()];
-        const answer = await sendFetch(connection, this.fetchVersion, { maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES }, asked);
+        const answer = await this.send(broker, { maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES }, asked);
         const arrived = performance.now();
         throwErrors(answer, this.fetchVersion);
         const byTopic = new Map(asked.map((topic) => [this.fetchVersion >= 13 ? topic.id : topic.name, topic.name]));
@@ -290,6 +301,31 @@ export class TopicsReader {
     return added;
   }
 
+  /** wfsim's own fetch connections open now (none with SASL): to tell which path fetches take. */
+  get ownConnections(): number {
+    return this.sockets === undefined ? 0 : [...this.sockets.values()].filter((socket) => !socket.closed).length;
+  }
+
+  /** One Fetch to a leader: over wfsim's own connection to it, or with SASL through the client's. */
+  private async send(broker: { host: string; port: number }, settings: FetchSettings, topics: readonly FetchTopic[]): Promise<FetchAnswer> {
+    if (this.sockets === undefined) return sendFetch(await this.client.connections.get(broker), this.fetchVersion, settings, topics);
+    if (this.closed) throw new Error("the reader is closed");
+    const key = `${broker.host}:${broker.port}`;
+    let socket = this.sockets.get(key);
+    if (socket === undefined || socket.closed) {
+      socket = new FetchSocket({
+        host: broker.host,
+        port: broker.port,
+        tls: tlsOptions(this.connection),
+        clientId: this.clientId,
+        connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, this.connection.timeoutMs),
+        requestTimeoutMs: this.connection.timeoutMs,
+      });
+      this.sockets.set(key, socket);
+    }
+    return socket.fetch(this.fetchVersion, settings, topics);
+  }
+
   /** Where each partition ends now (read committed): for the lag. */
   async endOffsets(): Promise<number[][]> {
     const names = this.layout.topics.map((topic) => topic.name);
@@ -298,6 +334,9 @@ export class TopicsReader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    for (const socket of this.sockets?.values() ?? []) socket.close();
+    this.sockets?.clear();
     await this.client.close(true).catch(() => {});
   }
 }
