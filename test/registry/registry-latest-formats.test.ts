@@ -83,6 +83,11 @@ const FORMATS = [
     steps: () => renumbered(ownProto),
     missingSteps: () => protoChanged("TransactionClose", (message) => message.replace(/^\s+int64 steps = \d+;\n/m, "")),
     missingMessage: "it has no field steps",
+    // TransactionOpen's optional `stuck` made always present, and ts_ms as a string.
+    refusals: () => [
+      { schema: protoChanged("TransactionOpen", (message) => message.replace("optional bool stuck", "bool stuck")), why: "its field stuck has no presence (proto3 optional), so wfsim's absent stuck would read as its default" },
+      { schema: protoChanged("TransactionOpen", (message) => message.replace("int64 ts_ms", "string ts_ms")), why: "its field ts_ms is string, which does not hold int64" },
+    ],
   },
   {
     format: "json-schema",
@@ -95,10 +100,14 @@ const FORMATS = [
         branch.required = branch.required.filter((name) => name !== "steps");
       }),
     missingMessage: "it has no field steps and allows no other",
+    refusals: () => [
+      { schema: jsonChanged("transaction_open", (branch) => void branch.required.push("stuck")), why: "it requires field stuck, which wfsim leaves out of some events" },
+      { schema: jsonChanged("transaction_open", (branch) => void (branch.properties["ts_ms"] = { type: "string" } as never)), why: "its field ts_ms is string, which does not hold wfsim's integer" },
+    ],
   },
 ] as const;
 
-for (const { format, schemaType, evolved, steps, missingSteps, missingMessage } of FORMATS) {
+for (const { format, schemaType, evolved, steps, missingSteps, missingMessage, refusals } of FORMATS) {
   describe(`wfsim run --format ${format} --schema-registry-use-latest (wfsim's own events)`, { skip, timeout: TIMEOUT_MS }, () => {
     test("each subject's latest version, evolved from wfsim's own: every record decodes with it to the JSON line of the same seed", async (t) => {
       const { bootstrap, options } = plaintext();
@@ -161,6 +170,21 @@ for (const { format, schemaType, evolved, steps, missingSteps, missingMessage } 
       );
       const records = await consumeAll(t, options, [topics.transactions, topics.steps]).catch(() => []);
       assert.equal(records.length, 0, "nothing sent");
+    });
+
+    test("a latest version that would lose an absent field, requires one wfsim leaves out, or has a narrower type: refused by name", async (t) => {
+      const { bootstrap, options } = plaintext();
+      const topics = testTopics(`reg-latest-${format}-refused`);
+      deleteTopicsAfter(t, options, topics);
+      await register(`${topics.steps}-value`, schemaType, steps());
+      const args = ["run", "--samples", "10", ...VIRTUAL, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", format, "--schema-registry", registryUrl(), "--schema-registry-use-latest"];
+      for (const { schema, why } of refusals()) {
+        const id = await register(`${topics.transactions}-value`, schemaType, schema);
+        assert.equal(
+          oneLineError(await runCli(args, { timeoutMs: TIMEOUT_MS }), 2),
+          `wfsim: subject ${topics.transactions}-value's latest version (id ${id}) at ${registryUrl()} cannot hold wfsim's transaction_open events: ${why}`,
+        );
+      }
     });
   });
 }
