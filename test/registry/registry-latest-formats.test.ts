@@ -4,9 +4,13 @@
 // renumbered and the `type` enum given another number, so the user's numbers must be the ones
 // written), is used as it is: every record decodes with it (an independent reader: protobufjs with the
 // registry's .proto; for JSON Schema the JSON) to the JSON line of the same seed. A version missing a
-// field wfsim writes is refused in one line naming the subject and the field, exit 2, nothing sent.
+// field wfsim writes is refused in one line naming the subject and the field, exit 2, nothing sent;
+// wfsim analyze reads the records back (with the same versions) to the figures of the JSON Lines.
 import assert from "node:assert/strict";
-import { before, describe, test } from "node:test";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
 import { EVENT_TYPES } from "../../src/events/schema.ts";
 import { runCli } from "../helpers/cli.ts";
 import { assertExactlyOnceInOrder, consumeAll } from "../kafka/consume.ts";
@@ -24,7 +28,9 @@ type JsonNode = { anyOf: { properties: Record<string, { const?: string }>; requi
 
 let ownProto = "";
 let ownJson = "";
+let dir = "";
 before(async () => {
+  dir = await mkdtemp(join(tmpdir(), "wfsim-registry-latest-formats-"));
   // wfsim's own schemas as a user gets them.
   const proto = await runCli(["schema", "--format", "protobuf"]);
   assert.equal(proto.code, 0, proto.stderr);
@@ -34,6 +40,8 @@ before(async () => {
   assert.equal(json.code, 0, json.stderr);
   ownJson = json.stdout;
 });
+
+after(() => rm(dir, { recursive: true, force: true }));
 
 function plaintext() {
   const { bootstrap } = kafkaTarget("plaintext");
@@ -138,6 +146,19 @@ for (const { format, schemaType, evolved, steps, missingSteps, missingMessage, r
       }
       assertExactlyOnceInOrder(decoded, { lines, topics, partitions: { transactions: 2, steps: 2 } });
       assert.ok(lines.some((line) => line.includes('"outlier_injected":true')), "the optional fields were exercised");
+
+      // wfsim analyze reads them back with the same versions: the figures of the JSON Lines.
+      const file = join(dir, `${format}.jsonl`);
+      await writeFile(file, `${lines.join("\n")}\n`);
+      const fromFile = await runCli(["analyze", file, "--format", "json"], { timeoutMs: TIMEOUT_MS });
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      const fromKafka = await runCli(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--schema-registry", registryUrl(), "--format", "json"], { timeoutMs: TIMEOUT_MS });
+      assert.equal(fromKafka.code, 0, fromKafka.stderr);
+      const figures = (text: string) => {
+        const { sources: _sources, kafka: _kafka, ...rest } = JSON.parse(text) as Record<string, unknown>;
+        return rest;
+      };
+      assert.deepEqual(figures(fromKafka.stdout), figures(fromFile.stdout));
     });
 
     test("--subject-strategy topic-record: the versions a run registered are used again, with the same ids", async (t) => {
