@@ -52,7 +52,7 @@ export const REGISTRY_FLAGS = {
   },
   schemaRegistryUseLatest: {
     syntax: "--schema-registry-use-latest",
-    help: "write with each subject's latest registered schema instead of registering one, refused if it cannot hold the records (wfsim's own events: --format avro; a scenario's records: all three)",
+    help: "write with each subject's latest registered schema instead of registering one (any of the three formats, wfsim's own events or a scenario's records), found by record or message name; refused before anything is sent if it cannot hold the records",
     group: GROUP,
   },
   valueSchema: {
@@ -142,12 +142,6 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
     throw new WfsimError("INVALID_OPTION", `${flagName("subjectStrategy")} must be one of ${SUBJECT_STRATEGIES.join(", ")}, got ${JSON.stringify(rawStrategy)}`);
   }
   const useLatest = flags.schemaRegistryUseLatest === true;
-  if (useLatest && !shaped && format !== "avro") {
-    throw new WfsimError(
-      "INVALID_OPTION",
-      `${flagName("schemaRegistryUseLatest")} with wfsim's own events takes ${flagName("format")} avro, got ${format} (a scenario with an output section takes it in avro, protobuf and json-schema)`,
-    );
-  }
   let source: SchemaSource = useLatest ? { kind: "latest" } : { kind: "derived" };
   if (flags.valueSchema !== undefined) {
     if (useLatest) throw new WfsimError("INVALID_OPTION", `${flagName("valueSchema")} and ${flagName("schemaRegistryUseLatest")} exclude each other: register your schema, or use the registered one`);
@@ -187,9 +181,8 @@ export async function openRegistryRecords(
   const { RegistryEventRecords } = await import("../sinks/kafka/registry/registry-records.ts");
   const client = new SchemaRegistryClient(output.registry);
   const latest = output.source.kind === "latest";
-  // Only Avro gets here with use-latest: registryOutputFromFlags refuses the others for wfsim's own events.
   const { encoders, schemas } = latest
-    ? await (await import("../sinks/kafka/registry/latest-schemas.ts")).latestEventSchemas(client, kafka.topics, output.strategy)
+    ? await (await import("../sinks/kafka/registry/latest-schemas.ts")).latestEventSchemas(output.format, client, kafka.topics, output.strategy)
     : await registerEventSchemas(output.format, client, kafka.topics, output.strategy);
   if (!io.quiet) {
     for (const schema of schemas) {

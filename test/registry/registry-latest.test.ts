@@ -12,7 +12,7 @@ import { EVENT_TYPES } from "../../src/events/schema.ts";
 import { runCli } from "../helpers/cli.ts";
 import { assertExactlyOnceInOrder, consumeAll } from "../kafka/consume.ts";
 import { kafkaTarget } from "../kafka/env.ts";
-import { closedPort, deleteTopicsAfter, jsonLines, oneLineError, RECENT_START, testTopics, topicFlags } from "../kafka/wfsim.ts";
+import { deleteTopicsAfter, jsonLines, oneLineError, RECENT_START, testTopics, topicFlags } from "../kafka/wfsim.ts";
 import { IndependentReader } from "./decode.ts";
 import { kafkaAndRegistry } from "./env.ts";
 
@@ -145,18 +145,5 @@ describe("wfsim run --format avro --schema-registry-use-latest (wfsim's own even
       { timeoutMs: TIMEOUT_MS },
     );
     assert.match(oneLineError(result, 2), new RegExp(`has no subject ${topics.transactions}-value: register a schema under it, or leave out --schema-registry-use-latest`));
-  });
-});
-
-describe("--schema-registry-use-latest for wfsim's own events in Protobuf or JSON Schema", () => {
-  test("refused when the flags are read, before broker or registry is asked", async () => {
-    const port = await closedPort();
-    for (const format of ["protobuf", "json-schema"]) {
-      const result = await runCli(["run", "--samples", "5", "--kafka-bootstrap", `127.0.0.1:${port}`, "--format", format, "--schema-registry", `http://127.0.0.1:${port}`, "--schema-registry-use-latest"]);
-      assert.equal(
-        oneLineError(result, 2),
-        `wfsim: --schema-registry-use-latest with wfsim's own events takes --format avro, got ${format} (a scenario with an output section takes it in avro, protobuf and json-schema)`,
-      );
-    }
   });
 });

@@ -161,7 +161,7 @@ function protobufWriters(text: string, id: number, records: readonly RecordType[
     if (index < 0) throw cannotHold(where, record, `it has no message named ${record.name}`);
     const target = messages[index]!;
     const ours = protobuf.parse(`syntax = "proto3";\n${shapedProtoMessage(record, shape)}`, { keepCase: true }).root.lookupType(record.name);
-    checkProtoFits(ours, target, record, where, "");
+    checkProtoFits(ours, target, (why) => cannotHold(where, record, why));
     const header = wireHeader(id, messageIndexBytes([index]));
     return (json) => {
       const message = target.encode(JSON.parse(json) as Record<string, unknown>).finish();
@@ -181,19 +181,29 @@ const PROTO_HOLDS: Record<string, readonly string[]> = {
   bool: ["bool"],
 };
 
-function checkProtoFits(ours: protobuf.Type, target: protobuf.Type, record: RecordType, where: string, path: string): void {
+/**
+ * Every field of `ours` has a place in `target`, by name (field numbers may differ: values are encoded
+ * with the target's), of a type that holds it, down nested messages; an enum of ours needs an enum with
+ * all its value names. Shared with wfsim's own events under --schema-registry-use-latest.
+ */
+export function checkProtoFits(ours: protobuf.Type, target: protobuf.Type, refuse: (why: string) => Error, path = ""): void {
   ours.resolveAll();
   target.resolveAll();
   for (const field of ours.fieldsArray) {
     const at = path === "" ? field.name : `${path}.${field.name}`;
     const place = target.fields[field.name];
-    if (place === undefined) throw cannotHold(where, record, `it has no field ${at}`);
-    if (field.repeated !== place.repeated) throw cannotHold(where, record, `its field ${at} is ${place.repeated ? "" : "not "}repeated`);
+    if (place === undefined) throw refuse(`it has no field ${at}`);
+    if (field.repeated !== place.repeated) throw refuse(`its field ${at} is ${place.repeated ? "" : "not "}repeated`);
     if (field.resolvedType instanceof protobuf.Type) {
-      if (!(place.resolvedType instanceof protobuf.Type)) throw cannotHold(where, record, `its field ${at} is ${place.type}, not a message`);
-      checkProtoFits(field.resolvedType, place.resolvedType, record, where, at);
+      if (!(place.resolvedType instanceof protobuf.Type)) throw refuse(`its field ${at} is ${place.type}, not a message`);
+      checkProtoFits(field.resolvedType, place.resolvedType, refuse, at);
+    } else if (field.resolvedType instanceof protobuf.Enum) {
+      if (!(place.resolvedType instanceof protobuf.Enum)) throw refuse(`its field ${at} is ${place.type}, not an enum`);
+      const theirs = place.resolvedType.values;
+      const missing = Object.keys(field.resolvedType.values).find((name) => theirs[name] === undefined);
+      if (missing !== undefined) throw refuse(`its field ${at}'s enum ${place.type} has no value ${missing}`);
     } else if (!(PROTO_HOLDS[field.type] ?? [field.type]).includes(place.type)) {
-      throw cannotHold(where, record, `its field ${at} is ${place.type}, which does not hold the shape's ${field.type}`);
+      throw refuse(`its field ${at} is ${place.type}, which does not hold ${field.type}`);
     }
   }
 }
@@ -232,7 +242,8 @@ function jsonWriters(text: string, id: number, records: readonly RecordType[], s
   });
 }
 
-const JSON_HOLDS: Record<string, readonly string[]> = { integer: ["integer", "number"], number: ["number"], string: ["string"], boolean: ["boolean"], object: ["object"], array: ["array"] };
+/** JSON Schema types that hold a value of ours, by our type. */
+export const JSON_HOLDS: Record<string, readonly string[]> = { integer: ["integer", "number"], number: ["number"], string: ["string"], boolean: ["boolean"], object: ["object"], array: ["array"] };
 
 function checkJsonFits(record: RecordType, target: JsonNode, shape: Shape, where: string): void {
   const events = [...new Set(record.moments.map((m) => m.event))];

@@ -1,8 +1,9 @@
 /**
- * `--schema-registry-use-latest` for wfsim's own events (--format avro): nothing is registered; each
- * subject's latest version (per the subject strategy) is fetched, each event type's record found in
- * it by name (a branch of a union, or the schema itself), checked to hold what wfsim writes, and the
- * events written with that record and the version's id. A registered schema may have evolved from
+ * `--schema-registry-use-latest` for wfsim's own events: nothing is registered; each subject's latest
+ * version (per the subject strategy) is fetched, each event type found in it by name, checked to hold
+ * what wfsim writes, and the events written with it and the version's id. Avro is here (the record: a
+ * branch of a union, or the schema itself); Protobuf in latest-protobuf.ts, JSON Schema in
+ * latest-json-schema.ts. A registered schema may have evolved from
  * wfsim's own (`wfsim schema --format avro`): more fields with defaults, wider types, an optional
  * field made required is not fine. Refusals are one line naming the subject, its version's id and
  * the field, before anything is sent.
@@ -13,40 +14,32 @@ import { WfsimError } from "../../../errors.ts";
 import type { WfEvent } from "../../../events/schema.ts";
 import { AVRO_NAMESPACE, avroRecord } from "../../../events/wire/avro.ts";
 import type { EventShape } from "../../../events/wire/event-shapes.ts";
-import { valueSubjectOf, type SubjectStrategy } from "../../../events/wire/formats.ts";
+import { valueSubjectOf, type RegistryFormat, type SubjectStrategy } from "../../../events/wire/formats.ts";
+import { PROTO_PACKAGE } from "../../../events/wire/protobuf.ts";
 import { TOPIC_KINDS, topicShapes } from "../../../events/wire/topic-events.ts";
-import type { RegisteredSchema, SchemaRegistryClient } from "../../../kafka/registry/client.ts";
+import type { SchemaRegistryClient } from "../../../kafka/registry/client.ts";
 import { wireHeader } from "../../../kafka/registry/wire-format.ts";
+import { jsonSchemaEncoders } from "./latest-json-schema.ts";
+import { protobufEncoders } from "./latest-protobuf.ts";
+import { cannotHold, fetchLatest, type LatestVersion } from "./latest-version.ts";
 import type { TopicSchema, ValueEncoder } from "./value-encoders.ts";
 
-/** A subject's latest version, parsed once however many event types it holds. */
-interface LatestVersion {
-  readonly subject: string;
-  readonly schema: RegisteredSchema;
-  /** The records it offers: the union's branches, or the schema alone. */
+/** An Avro version parsed: the records it offers (the union's branches, or the schema alone). */
+interface AvroVersion extends LatestVersion {
   readonly branches: readonly avro.Type[];
   readonly union: boolean;
-  /** How messages name it. */
-  readonly where: string;
 }
 
-async function latestVersion(client: SchemaRegistryClient, subject: string): Promise<LatestVersion> {
-  const schema = await client.latest(subject);
-  const where = `subject ${subject}'s latest version (id ${schema.id}) at ${client.url}`;
-  if (schema.schemaType !== "AVRO") throw new WfsimError("REGISTRY_SCHEMA", `${where} is ${schema.schemaType}, not AVRO (--format avro)`);
+function avroVersion(version: LatestVersion): AvroVersion {
   let type: avro.Type;
   try {
     // avsc's default: a union of records is wrapped (one branch per record), a union with null is not.
-    type = avro.Type.forSchema(JSON.parse(schema.schema) as avro.Schema);
+    type = avro.Type.forSchema(JSON.parse(version.schema.schema) as avro.Schema);
   } catch (error) {
-    throw new WfsimError("REGISTRY_SCHEMA", `${where} is not an Avro schema: ${error instanceof Error ? error.message : String(error)}`);
+    throw new WfsimError("REGISTRY_SCHEMA", `${version.where} is not an Avro schema: ${error instanceof Error ? error.message : String(error)}`);
   }
   const union = avro.Type.isType(type, "union");
-  return { subject, schema, branches: union ? (type as unknown as { types: avro.Type[] }).types : [type], union, where };
-}
-
-function cannotHold(version: LatestVersion, shape: EventShape, why: string): WfsimError {
-  return new WfsimError("REGISTRY_SCHEMA", `${version.where} cannot hold wfsim's ${shape.type} events: ${why}`);
+  return { ...version, branches: union ? (type as unknown as { types: avro.Type[] }).types : [type], union };
 }
 
 /** A type without its null branch (an optional field's); other types as they are. */
@@ -61,7 +54,7 @@ function withoutNull(type: avro.Type): avro.Type {
  * write has a default, down nested records; the types are then checked by Avro's own schema
  * resolution (long into long or double, the `type` symbol into the enum, optional into optional).
  */
-function checkFields(ours: avro.types.RecordType, target: avro.types.RecordType, version: LatestVersion, shape: EventShape, path: string): void {
+function checkFields(ours: avro.types.RecordType, target: avro.types.RecordType, version: AvroVersion, shape: EventShape, path: string): void {
   const theirs = new Map(target.fields.map((field) => [field.name, field]));
   const written = new Set<string>();
   for (const field of ours.fields) {
@@ -92,7 +85,7 @@ function branchPrefix(index: number): Buffer {
 }
 
 /** The encoder of one event type's values with the record it has in `version`. */
-function eventEncoder(version: LatestVersion, shape: EventShape): ValueEncoder {
+function avroEncoder(version: AvroVersion, shape: EventShape): ValueEncoder {
   const fullName = `${AVRO_NAMESPACE}.${shape.name}`;
   let index = version.branches.findIndex((branch) => branch.name === fullName);
   if (index < 0) index = version.branches.findIndex((branch) => branch.name?.split(".").at(-1) === shape.name);
@@ -122,31 +115,45 @@ function eventEncoder(version: LatestVersion, shape: EventShape): ValueEncoder {
   };
 }
 
+/** Per format: a subject's latest version made into the encoder of each event type it holds (refusing those it cannot). */
+const ENCODERS: Record<RegistryFormat, (version: LatestVersion) => (shape: EventShape) => ValueEncoder> = {
+  avro(version) {
+    const parsed = avroVersion(version);
+    return (shape) => avroEncoder(parsed, shape);
+  },
+  protobuf: protobufEncoders,
+  "json-schema": jsonSchemaEncoders,
+};
+
 /**
  * Looks up both topics' subjects' latest versions (TopicNameStrategy: one per topic; the record
  * strategies: one per event type) and returns the encoders, transactions topic first. An unknown
- * subject, a version that is not Avro or cannot hold an event type's fields: one-line WfsimErrors.
+ * subject, a version of another schema type or one that cannot hold an event type's fields: one-line
+ * WfsimErrors, before anything is sent.
  */
 export async function latestEventSchemas(
+  format: RegistryFormat,
   client: SchemaRegistryClient,
   topics: KafkaTopics,
   strategy: SubjectStrategy,
 ): Promise<{ readonly encoders: readonly [ValueEncoder, ValueEncoder]; readonly schemas: readonly TopicSchema[] }> {
-  const versions = new Map<string, LatestVersion>();
+  const versions = new Map<string, (shape: EventShape) => ValueEncoder>();
   const schemas: TopicSchema[] = [];
   const encoders: ValueEncoder[] = [];
+  const namespace = format === "protobuf" ? PROTO_PACKAGE : AVRO_NAMESPACE;
   for (const kind of TOPIC_KINDS) {
     const topic = kind === "transactions" ? topics.transactions : topics.steps;
     const byType = new Map<string, ValueEncoder>();
     for (const shape of topicShapes(kind)) {
-      const subject = valueSubjectOf(strategy, topic, `${AVRO_NAMESPACE}.${shape.name}`);
-      let version = versions.get(subject);
-      if (version === undefined) {
-        version = await latestVersion(client, subject);
-        versions.set(subject, version);
+      const subject = valueSubjectOf(strategy, topic, `${namespace}.${shape.name}`);
+      let encoderOf = versions.get(subject);
+      if (encoderOf === undefined) {
+        const version = await fetchLatest(client, subject, format);
+        encoderOf = ENCODERS[format](version);
+        versions.set(subject, encoderOf);
         schemas.push({ topic, subject, schemaId: version.schema.id });
       }
-      byType.set(shape.type, eventEncoder(version, shape));
+      byType.set(shape.type, encoderOf(shape));
     }
     encoders.push({ encode: (event) => byType.get(event.type)!.encode(event) });
   }

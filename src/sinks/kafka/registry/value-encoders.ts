@@ -72,20 +72,24 @@ function shapesEncoder(format: RegistryFormat, shapes: readonly EventShape[], sc
         },
       };
     }
-    case "json-schema": {
-      const header = wireHeader(schemaId);
-      return {
-        encode(event) {
-          const line = serializeEvent(event);
-          const bytes = Buffer.byteLength(line, "utf8") - 1;
-          const out = Buffer.allocUnsafe(header.length + bytes);
-          header.copy(out, 0);
-          out.write(line, header.length, bytes, "utf8");
-          return out;
-        },
-      };
-    }
+    case "json-schema":
+      return jsonValueEncoder(schemaId);
   }
+}
+
+/** JSON Schema values: the event's JSON line (without its newline) after the header of this schema id. */
+export function jsonValueEncoder(schemaId: number): ValueEncoder {
+  const header = wireHeader(schemaId);
+  return {
+    encode(event) {
+      const line = serializeEvent(event);
+      const bytes = Buffer.byteLength(line, "utf8") - 1;
+      const out = Buffer.allocUnsafe(header.length + bytes);
+      header.copy(out, 0);
+      out.write(line, header.length, bytes, "utf8");
+      return out;
+    },
+  };
 }
 
 /**
