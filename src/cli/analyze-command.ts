@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { open, stat, unlink, type FileHandle } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { resolveOutlierOptions } from "../analyze/options.ts";
 import { analyze, analyzeWithWindows, type AnalyzeOptions } from "../analyze/analyze.ts";
 import { parseWindowSize, WINDOW_GROUPINGS, type WindowOptions } from "../analyze/score/golden-windows.ts";
@@ -17,7 +17,8 @@ import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } 
 import { invalidOption } from "../config/sim-options.ts";
 import { number, oneOf, timeZone } from "../config/values.ts";
 import { AnalyzeStatus } from "./analyze-status.ts";
-import { describeSystemError, WfsimError } from "../errors.ts";
+import { WfsimError } from "../errors.ts";
+import { checkWritable, writeResult } from "./output.ts";
 import { analyzeFlagName, ANALYZE_KAFKA_FLAGS, FOLLOW_FLAGS } from "./analyze-flags.ts";
 import { shapedInput } from "./shaped-input.ts";
 import { alertFieldsFromFlags } from "./alert-field-flags.ts";
@@ -127,13 +128,11 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
   const htmlOutput = flags.html === undefined ? undefined : { path: String(flags.html), what: "--html" };
   const reportOutput = flags.report === undefined ? undefined : { path: String(flags.report), what: "--report" };
   const windowsOutput = windows === undefined || windows.path === "-" ? undefined : { path: windows.path, what: "--windows-out" };
-  await refuseOverwriting([htmlOutput, reportOutput, windowsOutput].filter((output) => output !== undefined), inputs);
-  // Opened before the analysis, so a bad path fails at once and not after reading 10 GB.
-  const html = htmlOutput === undefined ? undefined : await openForWriting(htmlOutput);
-  const reportFile = reportOutput === undefined ? undefined : await openForWriting(reportOutput);
-  // Not emptied until the windows are there: refused windows (longer than the run) leave the file as it was.
-  const windowsFile = windowsOutput === undefined ? undefined : await openKeeping(windowsOutput);
-  let windowsWritten = false;
+  const outputs = [htmlOutput, reportOutput, windowsOutput].filter((output) => output !== undefined);
+  await refuseOverwriting(outputs, inputs);
+  // Checked now, so that a bad path fails at once and not after reading 10 GB; opened (emptied) only
+  // when what goes in is there: a refused analysis (a bad flag, windows longer than the run) leaves them as they were.
+  for (const output of outputs) await checkWritable({ flag: output.what, path: output.path });
   try {
     const truth = truthPath === undefined ? undefined : await TruthFile.load(fileSource(truthPath));
     if (truth !== undefined && truth.file.invalid_lines > 0) {
@@ -162,7 +161,7 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
       interval: text(flags.interval),
       alerts,
       truth,
-      charts: html !== undefined,
+      charts: htmlOutput !== undefined,
       nameOf,
       scenario,
     };
@@ -202,14 +201,11 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
           const result = await analyzeWithWindows(sources, { ...given, windows: windows.options });
           report = result.report;
           const parts = windowParts(result.windows.rows, result.windows.by, windows.format);
-          if (windowsFile === undefined) {
+          if (windowsOutput === undefined) {
             for (const part of parts) if (!context.stdout.write(part)) await once(context.stdout, "drain");
           } else {
-            await windowsFile.handle.truncate(0);
-            let position = 0;
-            for (const part of parts) position += (await windowsFile.handle.write(part, position)).bytesWritten;
-            windowsWritten = true;
-            context.stderr.write(`wfsim: ${result.windows.rows.length} windows written to ${windowsFile.path}\n`);
+            await writeResult({ flag: windowsOutput.what, path: windowsOutput.path }, parts);
+            context.stderr.write(`wfsim: ${result.windows.rows.length} windows written to ${windowsOutput.path}\n`);
           }
           if (result.windows.late_completions > 0) {
             context.stderr.write(
@@ -223,16 +219,16 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     }
     for (const warning of report.warnings) context.stderr.write(`wfsim: warning: ${warning}\n`);
     if (report.kafka !== undefined && report.kafka.deleted_before_read > 0) context.stderr.write(`wfsim: warning: ${deletedBeforeRead(report.kafka)}\n`);
-    if (html !== undefined) {
-      await html.handle.writeFile(await renderHtml(report, { timeZone: zone }));
-      context.stderr.write(`wfsim: HTML report written to ${html.path}\n`);
+    if (htmlOutput !== undefined) {
+      await writeResult({ flag: htmlOutput.what, path: htmlOutput.path }, await renderHtml(report, { timeZone: zone }));
+      context.stderr.write(`wfsim: HTML report written to ${htmlOutput.path}\n`);
     }
     const rendered = format === "json" ? renderJson(report) : renderText(report);
-    if (windows?.path === "-" && reportFile === undefined) {
+    if (windows?.path === "-" && reportOutput === undefined) {
       // stdout carried the windows: the report is not mixed into them.
-    } else if (reportFile !== undefined) {
-      await reportFile.handle.writeFile(rendered);
-      context.stderr.write(`wfsim: report written to ${reportFile.path}\n`);
+    } else if (reportOutput !== undefined) {
+      await writeResult({ flag: reportOutput.what, path: reportOutput.path }, rendered);
+      context.stderr.write(`wfsim: report written to ${reportOutput.path}\n`);
     } else if (followOptions !== undefined) {
       context.stderr.write(rendered);
     } else {
@@ -244,11 +240,6 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
     // Stopped while connecting to Kafka: nothing was read, there is nothing to report.
     if (context.signal.aborted && !(error instanceof WfsimError)) return 0;
     throw error;
-  } finally {
-    await html?.handle.close();
-    await reportFile?.handle.close();
-    await windowsFile?.handle.close();
-    if (windowsFile !== undefined && !windowsWritten && !windowsFile.existed) await unlink(windowsFile.path).catch(() => {});
   }
 }
 
@@ -274,20 +265,6 @@ function windowsInput(flags: AnalyzeFlags, following: boolean): { options: Windo
 
 const GROUPINGS = oneOf(WINDOW_GROUPINGS);
 const WINDOW_FORMAT = oneOf(WINDOW_FORMATS);
-
-/** Opens an output without emptying it (that waits until there is something to write); says whether it was there. */
-async function openKeeping({ path, what: flag }: NamedPath): Promise<{ handle: FileHandle; path: string; existed: boolean }> {
-  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
-  const existed = await stat(path).then(
-    () => true,
-    () => false,
-  );
-  try {
-    return { handle: await open(path, existed ? "r+" : "w"), path, existed };
-  } catch (error) {
-    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
-  }
-}
 
 /**
  * The Kafka connection to read events (no FILE arguments) or alerts (`--alerts kafka:TOPIC`) from, or
@@ -412,14 +389,5 @@ async function refuseOverwriting(outputs: readonly NamedPath[], inputs: readonly
       throw new WfsimError("INVALID_OPTION", `${output.what} ${output.path} is ${role} (${other.path}): refusing to overwrite it`);
     }
     seen.set(id, output);
-  }
-}
-
-async function openForWriting({ path, what: flag }: NamedPath): Promise<{ handle: FileHandle; path: string }> {
-  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
-  try {
-    return { handle: await open(path, "w"), path };
-  } catch (error) {
-    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
   }
 }

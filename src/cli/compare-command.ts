@@ -3,14 +3,15 @@
  * windows of `wfsim analyze --windows`. The text report on stdout, --report FILE (JSON), --html FILE.
  * Exit 0: every window and figure within tolerance; 1: differences; 2: bad input.
  */
-import { open, type FileHandle } from "node:fs/promises";
 import { compareWindows } from "../compare/compare.ts";
 import { resolveMapping } from "../compare/mapping.ts";
 import { renderCompareHtml, renderCompareJson, renderCompareText } from "../compare/render.ts";
 import { checkReadable, fileSource, type EventSource } from "../analyze/read/source.ts";
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { resolveKafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
-import { describeSystemError, WfsimError } from "../errors.ts";
+import { WfsimError } from "../errors.ts";
+import { writeResult } from "./output.ts";
+import { checkRunPaths } from "./run-paths.ts";
 import { analyzeFlagName, COMPARE_KAFKA_FLAGS } from "./analyze-flags.ts";
 import type { CommandContext } from "./run-command.ts";
 
@@ -43,38 +44,30 @@ export async function compareCommand(flags: CompareFlags, context: CommandContex
   });
   await checkReadable(expectedPath, "--expected");
   if (topic === undefined) await checkReadable(actualRaw, "--actual");
-  const reportFile = await openOutput(text(flags.report), "--report");
-  const htmlFile = await openOutput(text(flags.html), "--html");
-  try {
-    let actual: EventSource = fileSource(actualRaw);
-    if (topic !== undefined) {
-      const source = await openKafkaAlerts(connection!, topic, { signal: context.signal, flag: "--actual", nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string });
-      if (source.deletedBeforeRead > 0) context.stderr.write(`wfsim: warning: --actual kafka:${topic}: ${source.deletedBeforeRead} records were deleted from the topic before it was read (retention.ms)\n`);
-      actual = source;
-    }
-    const { report, series } = await compareWindows(fileSource(expectedPath), actual, mapping);
-    if (reportFile !== undefined) {
-      await reportFile.writeFile(renderCompareJson(report));
-      context.stderr.write(`wfsim: comparison written to ${String(flags.report)}\n`);
-    }
-    if (htmlFile !== undefined) {
-      await htmlFile.writeFile(await renderCompareHtml(report, series));
-      context.stderr.write(`wfsim: HTML comparison written to ${String(flags.html)}\n`);
-    }
-    context.stdout.write(renderCompareText(report));
-    return report.verdict === "pass" ? 0 : 1;
-  } finally {
-    await reportFile?.close();
-    await htmlFile?.close();
+  const reportPath = text(flags.report);
+  const htmlPath = text(flags.html);
+  // Checked now (writable, not one of the inputs), written when the comparison is done: a refused
+  // comparison (a figure with no tolerance, a window start in another unit, found while reading)
+  // leaves existing files as they were.
+  await checkRunPaths(
+    [...(reportPath === undefined ? [] : [{ flag: "--report", path: reportPath }]), ...(htmlPath === undefined ? [] : [{ flag: "--html", path: htmlPath }])],
+    [{ flag: "--expected", path: expectedPath }, ...(topic === undefined ? [{ flag: "--actual", path: actualRaw }] : []), ...(typeof flags.mapping === "string" ? [{ flag: "--mapping", path: flags.mapping }] : [])],
+  );
+  let actual: EventSource = fileSource(actualRaw);
+  if (topic !== undefined) {
+    const source = await openKafkaAlerts(connection!, topic, { signal: context.signal, flag: "--actual", nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string });
+    if (source.deletedBeforeRead > 0) context.stderr.write(`wfsim: warning: --actual kafka:${topic}: ${source.deletedBeforeRead} records were deleted from the topic before it was read (retention.ms)\n`);
+    actual = source;
   }
-}
-
-async function openOutput(path: string | undefined, flag: string): Promise<FileHandle | undefined> {
-  if (path === undefined) return undefined;
-  if (path.trim() === "") throw new WfsimError("INVALID_OPTION", `${flag} must be a file path, got an empty value`);
-  try {
-    return await open(path, "w");
-  } catch (error) {
-    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
+  const { report, series } = await compareWindows(fileSource(expectedPath), actual, mapping);
+  if (reportPath !== undefined) {
+    await writeResult({ flag: "--report", path: reportPath }, renderCompareJson(report));
+    context.stderr.write(`wfsim: comparison written to ${reportPath}\n`);
   }
+  if (htmlPath !== undefined) {
+    await writeResult({ flag: "--html", path: htmlPath }, await renderCompareHtml(report, series));
+    context.stderr.write(`wfsim: HTML comparison written to ${htmlPath}\n`);
+  }
+  context.stdout.write(renderCompareText(report));
+  return report.verdict === "pass" ? 0 : 1;
 }

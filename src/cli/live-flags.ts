@@ -9,6 +9,7 @@ import type { LiveScores, OverdueAnomaly } from "../live/live-scorer.ts";
 import type { AlertFeed, LiveSession, LiveSettings } from "../live/live-session.ts";
 import type { HttpEndpoint } from "../live/http-endpoint.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
+import { writeResult } from "./output.ts";
 import type { KafkaConnection } from "../config/kafka-options.ts";
 import type { FollowSummary } from "../follow/follow.ts";
 import { KAFKA_ALERTS_PREFIX, kafkaAlertsTopic } from "../analyze/read/kafka-alerts.ts";
@@ -54,7 +55,7 @@ export const LIVE_FLAGS = {
   ...alertFieldFlags("--score-alerts", LIVE),
   report: {
     syntax: "--report <file>",
-    help: "with --score-alerts: write the final scores to this file as JSON (the alerts section of analyze --format json, and the overdue anomalies)",
+    help: "with --score-alerts: write the final scores to this file as JSON when the run ends (the alerts section of analyze --format json, and the overdue anomalies)",
     group: LIVE,
   },
 } as const satisfies Record<string, FlagSpec>;
@@ -111,7 +112,6 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
       deadlineMs,
       graceMs,
       fields: alertFieldsFromFlags(flags, true, FLAG.scoreAlerts),
-      ...(typeof flags.report === "string" ? { report: { path: flags.report, flag: FLAG.report } } : {}),
     };
   }
   const { LiveSession } = await import("../live/live-session.ts");
@@ -130,7 +130,12 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
     },
     async finish(signal) {
       const scores = await session.finish(signal);
-      if (scores !== undefined && !io.quiet) io.stderr.write(formatScores(scores));
+      if (scores === undefined) return;
+      if (!io.quiet) io.stderr.write(formatScores(scores));
+      // Checked writable with the run's other paths, written only now: a refused or failed start leaves it as it was.
+      if (typeof flags.report === "string") {
+        await writeResult({ flag: FLAG.report, path: flags.report }, `${JSON.stringify({ ...scores, grace_ms: settings.scoring!.graceMs }, null, 2)}\n`);
+      }
     },
     close: () => session.close(),
   };

@@ -14,7 +14,7 @@ import { FdJsonlSink } from "../sinks/fast-jsonl/fd-jsonl-sink.ts";
 import { TruthSink } from "../sinks/truth-sink.ts";
 import { formatSummary, ProgressLine } from "./feedback.ts";
 import { checkDelivery, formatDelivery, kafkaOptionsFromFlags, openKafkaDestination, writeUndelivered } from "./kafka-output.ts";
-import { describeSystemError, openOutput } from "./output.ts";
+import { describeSystemError, openOutput, type OutputTarget } from "./output.ts";
 import { describeRun } from "./dry-run.ts";
 import { onForcedExit } from "./forced-exit.ts";
 import { STALL_DEFAULTS, StallWatch } from "./kafka-stall.ts";
@@ -93,15 +93,11 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     context.stderr.write(`wfsim: --dry-run: the flags are valid; ${describeRun(options, kafka, flags)}; nothing was opened or sent\n`);
     return 0;
   }
+  if (flags.truth === "-") throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
   const live = await openLive(flags, { stderr: context.stderr, quiet, signal: context.signal, kafka });
   if (live !== undefined) watching.push(live);
   const output = kafka === undefined ? await openOutput(flags.output as string | undefined, flagName("output")) : undefined;
-  const truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
-  if (truthTarget !== undefined && !truthTarget.owned) {
-    throw new WfsimError("INVALID_OPTION", `${flagName("truth")} must be a file: stdout carries the events`);
-  }
-  const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
-  const shaper = createShaper(options, { inlineLabels: truth === undefined, ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}) });
+  const shaper = createShaper(options, { inlineLabels: flags.truth === undefined, ...(typeof flags.blind === "boolean" ? { blind: flags.blind } : {}) });
 
   // Even with --quiet: without it, the run cannot be repeated.
   if (flags.seed === "random") {
@@ -171,6 +167,17 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
       destination = target.description;
     }
   }
+
+  // Opened (emptied) only now that the output is set up (the broker reached, the topics ready, the
+  // schemas registered): a run refused before its first event leaves an existing truth file as it was.
+  let truthTarget: OutputTarget | undefined;
+  try {
+    truthTarget = flags.truth === undefined ? undefined : await openOutput(flags.truth as string, flagName("truth"));
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
 
   const simulation = createSimulation(options, {
     sink: live?.tap(sink) ?? sink,

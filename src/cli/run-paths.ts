@@ -1,17 +1,13 @@
 /**
- * The files `wfsim run` reads and writes, checked together before any of them is opened: a run refused
- * for its second path must not already have emptied the first one (opening for writing truncates).
+ * The files `wfsim run` (and `wfsim compare`) read and write, checked together before any of them is
+ * opened: a run refused for its second path must not already have emptied the first one (opening for
+ * writing truncates).
  */
-import { constants, type Stats } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
-import { describeSystemError, WfsimError } from "../errors.ts";
+import { resolve } from "node:path";
+import { WfsimError } from "../errors.ts";
+import { checkWritable, statOrUndefined, type FlagPath } from "./output.ts";
 
-/** A path given on the command line and the flag that gave it, for messages: "--truth", "--scenario". */
-export interface FlagPath {
-  readonly flag: string;
-  readonly path: string;
-}
+export type { FlagPath };
 
 /**
  * Refuses, in one line naming both flags, an output that is one of the inputs or the same file as
@@ -44,32 +40,7 @@ export async function checkRunPaths(outputs: readonly FlagPath[], inputs: readon
   for (const output of outputs) if (output.path !== "-") await checkWritable(output);
 }
 
-async function statOrUndefined(path: string): Promise<Stats | undefined> {
-  try {
-    return await stat(path);
-  } catch {
-    return undefined; // not there (yet): compared by its resolved path
-  }
-}
-
-/** What opening `path` for writing would say, found without opening (and so without truncating) it. */
-async function checkWritable({ flag, path }: FlagPath): Promise<void> {
-  const refuse = (error: unknown): never => {
-    throw new WfsimError("FILE", `${flag} ${path}: cannot open for writing (${describeSystemError(error)})`, { cause: error });
-  };
-  const info = await statOrUndefined(path);
-  if (info !== undefined) {
-    if (info.isDirectory()) refuse(Object.assign(new Error("is a directory"), { code: "EISDIR" }));
-    await access(path, constants.W_OK).catch(refuse);
-    return;
-  }
-  const parent = dirname(resolve(path));
-  const parentInfo = await stat(parent).catch(refuse);
-  if (!parentInfo.isDirectory()) refuse(Object.assign(new Error("not a directory"), { code: "ENOTDIR" }));
-  await access(parent, constants.W_OK | constants.X_OK).catch(refuse);
-}
-
-/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth, --undelivered) and what it reads. */
+/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth, --undelivered, --report) and what it reads. */
 export function runPathsOf(
   flags: { readonly [key: string]: string | boolean | undefined },
   nameOf: (key: string) => string,
@@ -77,7 +48,7 @@ export function runPathsOf(
   const pick = (keys: readonly string[]): FlagPath[] =>
     keys.flatMap((key) => (typeof flags[key] === "string" ? [{ flag: nameOf(key), path: flags[key] }] : []));
   return {
-    outputs: pick(["output", "truth", "undelivered"]),
+    outputs: pick(["output", "truth", "undelivered", "report"]),
     inputs: pick(["scenario", "kafkaCa", "kafkaCert", "kafkaKey", "kafkaPasswordFile"]),
   };
 }

@@ -5,11 +5,9 @@
  * late alerts, then gives the final scores.
  */
 import type { AlertFields } from "../analyze/score/alert-fields.ts";
-import { open, type FileHandle } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { EventSink } from "../engine/simulation.ts";
 import type { TruthRecord } from "../events/truth.ts";
-import { describeSystemError, WfsimError } from "../errors.ts";
 import type { HttpEndpoint } from "./http-endpoint.ts";
 import type { ListenAddress } from "./listen-address.ts";
 import { LiveScorer, type LiveScores, type OverdueAnomaly } from "./live-scorer.ts";
@@ -36,8 +34,6 @@ export interface LiveSettings {
     readonly graceMs: number;
     /** Where the alerts hold the transaction id and the time (txn_id and ts_ms unless given). */
     readonly fields?: AlertFields | undefined;
-    /** Where the final scores go as JSON, opened (created) at the start so that a bad path fails before the run. */
-    readonly report?: { readonly path: string; readonly flag: string };
   };
   /** Told of each overdue anomaly as it becomes one. */
   readonly onOverdue?: (anomaly: OverdueAnomaly) => void;
@@ -59,7 +55,6 @@ export class LiveSession {
   private readonly metrics: RunMetrics | undefined;
   private readonly endpoints: HttpEndpoint[] = [];
   private readonly scorer: LiveScorer | undefined;
-  private report: FileHandle | undefined;
   private latest: LiveScores | undefined;
   private timer: NodeJS.Timeout | undefined;
   private run: WatchedRun | undefined;
@@ -101,14 +96,6 @@ export class LiveSession {
         const endpoint = await serveUi(view, settings.ui.address, settings.ui.flag);
         session.endpoints.push(endpoint);
         settings.onListening?.("live page", `${endpoint.url}/`);
-      }
-      const report = settings.scoring?.report;
-      if (report !== undefined) {
-        try {
-          session.report = await open(report.path, "w");
-        } catch (error) {
-          throw new WfsimError("FILE", `${report.flag}: cannot write ${report.path}: ${describeSystemError(error)}`, { cause: error });
-        }
       }
     } catch (error) {
       await session.close();
@@ -161,7 +148,7 @@ export class LiveSession {
 
   /**
    * The run is over: waits the grace for late alerts (cut short by `signal`), reads the alert source
-   * to its end, and returns the final scores, written to the report file when asked. Then closes.
+   * to its end, closes, and returns the final scores (the caller writes them where they are asked for).
    */
   async finish(signal: AbortSignal): Promise<LiveScores | undefined> {
     const scoring = this.settings.scoring;
@@ -175,18 +162,7 @@ export class LiveSession {
     await this.closeFeed();
     if (this.run !== undefined) scorer.advance(this.run.now());
     const scores = (this.latest = scorer.scores());
-    if (this.report !== undefined) {
-      const report = { ...scores, grace_ms: scoring.graceMs };
-      try {
-        await this.report.writeFile(`${JSON.stringify(report, null, 2)}\n`);
-      } catch (error) {
-        throw new WfsimError("OUTPUT", `${scoring.report!.flag}: cannot write ${scoring.report!.path}: ${describeSystemError(error)}`, { cause: error });
-      } finally {
-        await this.close();
-      }
-    } else {
-      await this.close();
-    }
+    await this.close();
     return scores;
   }
 
@@ -198,13 +174,10 @@ export class LiveSession {
     return this.feedClosed;
   }
 
-  /** Stops everything: endpoints, timers, the alert source, the report file. Safe to call again. */
+  /** Stops everything: endpoints, timers, the alert source. Safe to call again. */
   async close(): Promise<void> {
     clearInterval(this.timer);
     await this.closeFeed().catch(() => {});
     await Promise.all(this.endpoints.splice(0).map((endpoint) => endpoint.close()));
-    const report = this.report;
-    this.report = undefined;
-    await report?.close();
   }
 }

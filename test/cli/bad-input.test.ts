@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CLI, runCli } from "../helpers/cli.ts";
@@ -117,4 +117,85 @@ describe("bad input", () => {
       assert.doesNotMatch(result.stderr, /hunter2/, "a password given on the command line is not echoed");
     });
   }
+});
+
+/** The files a refused analyze or compare must leave as they were, and the inputs they read. */
+interface Paths {
+  readonly events: string;
+  readonly golden: string;
+  /** The golden windows as a pipeline writes them: its own field names, ISO-8601 window starts. */
+  readonly iso: string;
+  readonly html: string;
+  readonly report: string;
+  readonly windows: string;
+}
+
+const KEEP = "keep me\n";
+
+/** Each row: what is refused, the arguments, the single stderr line. Every output given exists beforehand, holding KEEP. */
+const REFUSED_KEEPING: [string, (p: Paths) => string[], RegExp][] = [
+  ["--mad-k -1", (p) => ["analyze", p.events, "--html", p.html, "--mad-k", "-1"], /^wfsim: --mad-k must be a number greater than 0 and at most 1000000, got -1$/],
+  ["--list -3", (p) => ["analyze", p.events, "--html", p.html, "--list", "-3"], /^wfsim: --list must be a whole number from 0 to 100000, got -3$/],
+  ["--threshold-ms abc", (p) => ["analyze", p.events, "--html", p.html, "--threshold-ms", "abc"], /^wfsim: --threshold-ms must be a number from 0 to \d+, got abc$/],
+  ["--interval 0", (p) => ["analyze", p.events, "--html", p.html, "--interval", "0"], /^wfsim: --interval must be auto or a duration .*, got 0$/],
+  // Found only once the events are read: the outputs must not have been opened before.
+  ["windows longer than the run", (p) => ["analyze", p.events, "--html", p.html, "--windows", "1h", "--windows-out", p.windows], /^wfsim: --windows 3600000ms is larger than the run: its events span \d+ms/],
+  ["--follow --mad-k -1", (p) => ["analyze", p.events, "--follow", "--report", p.report, "--mad-k", "-1"], /^wfsim: --mad-k must be a number greater than 0/],
+  ["a percentile without a tolerance", (p) => ["compare", "--expected", p.golden, "--actual", p.golden, "--html", p.html, "--report", p.report, "--field", "duration_p95_ms=duration_p95_ms"], /^wfsim: duration_p95_ms needs a tolerance/],
+  ["ISO window starts read as seconds", (p) => ["compare", "--expected", p.golden, "--actual", p.iso, "--window-field", "minute", "--window-unit", "s", "--html", p.html, "--report", p.report], /^wfsim: --actual .* line 1: minute \(the window's start\) must be epoch seconds, got "/],
+  ["--report naming the --expected file", (p) => ["compare", "--expected", p.golden, "--actual", p.golden, "--html", p.html, "--report", p.golden], /^wfsim: --report and --expected name the same file .*: it would be overwritten; give --report another path$/],
+];
+
+describe("refused analyze and compare: the output files stay as they were", () => {
+  let dir = "";
+  let paths: Paths;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), "wfsim-keep-"));
+    const at = (name: string) => join(dir, name);
+    paths = { events: at("events.jsonl"), golden: at("golden.jsonl"), iso: at("iso.jsonl"), html: at("report.html"), report: at("report.json"), windows: at("windows.jsonl") };
+    const run = await runCli(["run", "--samples", "50", "--clock", "virtual", "--seed", "7", "--quiet", "--output", paths.events]);
+    assert.equal(run.code, 0, run.stderr);
+    const golden = await runCli(["analyze", paths.events, "--windows", "1s", "--windows-out", paths.golden]);
+    assert.equal(golden.code, 0, golden.stderr);
+    const rows = (await readFile(paths.golden, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { window_start: string; workflow: string; completed: number });
+    await writeFile(paths.iso, rows.map((r) => `${JSON.stringify({ minute: r.window_start, workflow: r.workflow, completed: r.completed })}\n`).join(""));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  for (const [what, args, message] of REFUSED_KEEPING) {
+    it(`keeps --html, --report, --windows-out and the inputs when refused: ${what}`, async () => {
+      const inputs = await Promise.all([paths.events, paths.golden, paths.iso].map((path) => readFile(path, "utf8")));
+      for (const output of [paths.html, paths.report, paths.windows]) await writeFile(output, KEEP);
+      const result = await runCli(args(paths));
+      assert.equal(result.code, 2, result.stderr);
+      assert.equal(result.stdout, "", "nothing on stdout");
+      const lines = result.stderr.split("\n").filter((line) => line !== "");
+      assert.equal(lines.length, 1, `one line on stderr, got:\n${result.stderr}`);
+      assert.match(lines[0]!, message);
+      for (const output of [paths.html, paths.report, paths.windows]) assert.equal(await readFile(output, "utf8"), KEEP, `${output} survived`);
+      assert.deepEqual(await Promise.all([paths.events, paths.golden, paths.iso].map((path) => readFile(path, "utf8"))), inputs, "the inputs survived");
+    });
+  }
+
+  it("creates no output file when refused after reading (windows longer than the run)", async () => {
+    const html = join(dir, "new.html");
+    const windows = join(dir, "new-windows.jsonl");
+    const result = await runCli(["analyze", paths.events, "--html", html, "--windows", "1h", "--windows-out", windows]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(existsSync(html), false, "no --html file");
+    assert.equal(existsSync(windows), false, "no --windows-out file");
+  });
+
+  it("replaces the existing files once the analysis and the comparison are done", async () => {
+    for (const output of [paths.html, paths.report, paths.windows]) await writeFile(output, KEEP);
+    const analyzed = await runCli(["analyze", paths.events, "--html", paths.html, "--windows", "1s", "--windows-out", paths.windows]);
+    assert.equal(analyzed.code, 0, analyzed.stderr);
+    assert.match(await readFile(paths.html, "utf8"), /^<!doctype html>/i);
+    assert.equal(await readFile(paths.windows, "utf8"), await readFile(paths.golden, "utf8"), "the same windows as the golden ones, nothing of KEEP left");
+    await writeFile(paths.html, KEEP);
+    const compared = await runCli(["compare", "--expected", paths.golden, "--actual", paths.iso, "--window-field", "minute", "--window-unit", "iso", "--html", paths.html, "--report", paths.report]);
+    assert.equal(compared.code, 0, compared.stderr);
+    assert.equal((JSON.parse(await readFile(paths.report, "utf8")) as { verdict: string }).verdict, "pass");
+    assert.match(await readFile(paths.html, "utf8"), /^<!doctype html>/i);
+  });
 });

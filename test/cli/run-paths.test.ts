@@ -108,13 +108,53 @@ describe("wfsim run: no file lost", () => {
     const dir = folder(t);
     const events = join(dir, "events.jsonl");
     const truth = join(dir, "truth.jsonl");
+    const report = join(dir, "report.json");
+    const alerts = join(dir, "alerts.jsonl");
     writeFileSync(events, KEEP);
     writeFileSync(truth, KEEP);
-    const result = await runCli([...RUN, "--output", events, "--truth", truth]);
+    writeFileSync(report, KEEP);
+    writeFileSync(alerts, "");
+    const result = await runCli([...RUN, "--output", events, "--truth", truth, "--score-alerts", `file:${alerts}`, "--score-grace", "0", "--report", report]);
     assert.equal(result.code, 0, result.stderr);
     assert.ok(!readFileSync(events, "utf8").includes('"keep"'));
     assert.ok(!readFileSync(truth, "utf8").includes('"keep"'));
     assert.ok(readFileSync(events, "utf8").includes('"transaction_open"'));
+    assert.equal((JSON.parse(readFileSync(report, "utf8")) as { alerts: { lines: number } }).alerts.lines, 0, "the live scores replaced KEEP");
+  });
+
+  it("refuses --report (live scores) naming the --truth file, and leaves it as it was", async (t) => {
+    const dir = folder(t);
+    const file = join(dir, "keep.jsonl");
+    writeFileSync(file, KEEP);
+    writeFileSync(join(dir, "alerts.jsonl"), "");
+    const result = await runCli([...RUN, "--output", join(dir, "events.jsonl"), "--truth", file, "--score-alerts", `file:${join(dir, "alerts.jsonl")}`, "--report", file]);
+    assertRefused(result, /^wfsim: --report and --truth name the same file .*keep\.jsonl.*\n$/);
+    assert.equal(readFileSync(file, "utf8"), KEEP);
+  });
+
+  // 127.0.0.1:1: nothing listens there, so the connection is refused at once: no broker or registry needed.
+  const UNREACHABLE = ["--kafka-bootstrap", "127.0.0.1:1", "--kafka-timeout", "2000"];
+  for (const [what, more, message] of [
+    ["the broker cannot be reached", [], /^wfsim: cannot connect to Kafka at 127\.0\.0\.1:1: /],
+    ["the Schema Registry cannot be reached", ["--format", "avro", "--schema-registry", "http://127.0.0.1:1/apis/ccompat/v7"], /^wfsim: cannot reach the Schema Registry at http:\/\/127\.0\.0\.1:1\/apis\/ccompat\/v7: /],
+  ] as const) {
+    it(`keeps the existing --truth, --report and --undelivered when ${what}`, async (t) => {
+      const dir = folder(t);
+      const [truth, report, undelivered] = ["truth.jsonl", "report.json", "undelivered.txt"].map((name) => join(dir, name)) as [string, string, string];
+      for (const file of [truth, report, undelivered]) writeFileSync(file, KEEP);
+      writeFileSync(join(dir, "alerts.jsonl"), "");
+      const result = await runCli([...RUN, ...UNREACHABLE, ...more, "--truth", truth, "--score-alerts", `file:${join(dir, "alerts.jsonl")}`, "--report", report, "--undelivered", undelivered]);
+      assertRefused(result, message);
+      for (const file of [truth, report, undelivered]) assert.equal(readFileSync(file, "utf8"), KEEP, `${file} survived the refused run`);
+    });
+  }
+
+  it("creates no --truth or --report file when the broker cannot be reached", async (t) => {
+    const dir = folder(t);
+    writeFileSync(join(dir, "alerts.jsonl"), "");
+    const result = await runCli([...RUN, ...UNREACHABLE, "--truth", join(dir, "truth.jsonl"), "--score-alerts", `file:${join(dir, "alerts.jsonl")}`, "--report", join(dir, "report.json")]);
+    assertRefused(result, /cannot connect to Kafka/);
+    for (const name of ["truth.jsonl", "report.json"]) assert.throws(() => readFileSync(join(dir, name)), { code: "ENOENT" }, name);
   });
 
   it("lets /dev/null take both outputs: a device, not a file two writers corrupt", async () => {

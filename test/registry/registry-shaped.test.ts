@@ -3,7 +3,7 @@
 // decodes with the registry's schema (an independent reader) to the JSON Lines of the same seed, and
 // the checks before anything is sent: a user's schema missing a field, use-latest on an unknown subject.
 import assert from "node:assert/strict";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -112,13 +112,19 @@ describe("wfsim run --scenario (output section) --format ... --schema-registry",
 });
 
 describe("--value-schema, checked before anything is sent", { timeout: TIMEOUT_MS }, () => {
-  test("a field the schema requires that the shape does not give: one line, exit 2, neither broker nor registry asked", async () => {
+  test("a field the schema requires that the shape does not give: one line, exit 2, neither broker nor registry asked, no file emptied", async () => {
     const { file } = await scenario("shaped-user");
     const avsc = join(dir, "mine.avsc");
     await writeFile(avsc, JSON.stringify({ type: "record", name: "Opened", fields: [{ name: "id", type: "string" }, { name: "region", type: "string" }] }));
+    const kept = ["truth.jsonl", "report.json", "undelivered.txt"].map((name) => join(dir, `shaped-user-${name}`));
+    for (const path of kept) await writeFile(path, "keep me\n");
+    const alerts = join(dir, "shaped-user-alerts.jsonl");
+    await writeFile(alerts, "");
     const port = await closedPort();
-    const result = await runCli(["run", "--scenario", file, "--samples", "5", "--clock", "virtual", "--kafka-bootstrap", `127.0.0.1:${port}`, "--format", "avro", "--schema-registry", `http://127.0.0.1:${port}`, "--value-schema", avsc, "--subject-strategy", "topic-record"]);
+    const result = await runCli(["run", "--scenario", file, "--samples", "5", "--clock", "virtual", "--quiet", "--kafka-bootstrap", `127.0.0.1:${port}`, "--format", "avro", "--schema-registry", `http://127.0.0.1:${port}`, "--value-schema", avsc, "--subject-strategy", "topic-record",
+      "--truth", kept[0]!, "--score-alerts", `file:${alerts}`, "--report", kept[1]!, "--undelivered", kept[2]!]);
     assert.match(oneLineError(result, 2), /^wfsim: --value-schema .*mine\.avsc cannot hold output\.records\.\w+: /);
+    for (const path of kept) assert.equal(await readFile(path, "utf8"), "keep me\n", `${path} survived the refused run`);
   });
 
   test("a type that cannot hold the value (Protobuf int32 for the shape's double)", async () => {
