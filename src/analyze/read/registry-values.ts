@@ -161,7 +161,7 @@ class UnparsableSchema extends WfsimError {
     super(
       "REGISTRY_SCHEMA",
       `schema id ${schema.id} at ${url}${where === "" ? "" : ` (${where})`} is reported as ${schema.schemaType} but its text does not parse as ${schema.schemaType} (${why}): ` +
-        `a schema of another type registered as a version of a ${schema.schemaType} subject?`,
+        `a schema of another type registered as a version of a subject of type ${schema.schemaType}?`,
       { cause: error },
     );
   }
