@@ -17,6 +17,8 @@ import type { ShapedValueEncoder } from "./registry-values.ts";
 interface Key {
   readonly bytes: Buffer;
   readonly hash: number;
+  /** Its encodings by topic index (--key-format avro), made once per transaction. */
+  wire?: (Buffer | undefined)[];
 }
 
 export class ShapedKafkaRecords implements KafkaRecordMapper {
@@ -66,7 +68,7 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
     const event = this.event!;
     const context = this.context!;
     this.key = this.keyOf(plan, event, context);
-    this.wireKey = this.keyEncoder === undefined ? this.key.bytes : this.keyEncoder.encode(plan.topicIndex, this.key.bytes);
+    this.wireKey = this.keyEncoder === undefined ? this.key.bytes : ((this.key.wire ??= [])[plan.topicIndex] ??= this.keyEncoder.encode(plan.topicIndex, this.key.bytes));
     this.value = this.malformed ?? plan.serialize(event, context, this.plans.helpers);
     if (this.values === undefined || this.malformed !== undefined) this.valueBytes = Buffer.byteLength(this.value, "utf8");
     else {

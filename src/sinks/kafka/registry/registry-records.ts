@@ -1,7 +1,7 @@
 import type { KafkaTopics } from "../../../config/kafka-options.ts";
 import { isTransactionEvent, type WfEvent } from "../../../events/schema.ts";
 import type { RecordBatchBuilder } from "../../../kafka/record-batch.ts";
-import { EVENT_HEADERS, TxnKeys, type KafkaRecordMapper } from "../records.ts";
+import { EVENT_HEADERS, TxnKeys, type KafkaRecordMapper, type TxnKey } from "../records.ts";
 import type { KeyEncoder } from "./avro-keys.ts";
 import type { ValueEncoder } from "./value-encoders.ts";
 
@@ -32,12 +32,17 @@ export class RegistryEventRecords implements KafkaRecordMapper {
   prepare(event: WfEvent): number {
     const key = this.keys.of(event);
     this.topicIndex = isTransactionEvent(event) ? 0 : 1;
-    this.key = this.keyEncoder === undefined ? key.key : this.keyEncoder.encode(this.topicIndex, key.key);
+    this.key = this.keyEncoder === undefined ? key.key : this.wireKey(key);
     this.keyHash = key.hash;
     this.value = this.encoders[this.topicIndex].encode(event);
     this.headers = EVENT_HEADERS.get(event.type)!;
     this.timestamp = event.ts_ms;
     return 1;
+  }
+
+  /** The key's encoding for the prepared record's topic: made once per transaction and topic, as TxnKeys makes the text's bytes. */
+  private wireKey(key: TxnKey): Buffer {
+    return ((key.wire ??= [undefined, undefined])[this.topicIndex] ??= this.keyEncoder!.encode(this.topicIndex, key.key));
   }
 
   select(_i: number): number {
