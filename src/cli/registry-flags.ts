@@ -13,6 +13,7 @@ import type { RegistryOptions } from "../kafka/registry/client.ts";
 import type { KafkaRecordMapper } from "../sinks/kafka/records.ts";
 import type { DecodedRecords, RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { flagName, type FlagSpec } from "./run-flags.ts";
+import { KEY_FORMATS, type KeyFormat } from "../sinks/kafka/registry/avro-keys.ts";
 
 const GROUP = "Schema Registry:";
 
@@ -55,6 +56,12 @@ export const REGISTRY_FLAGS = {
     help: "write with each subject's latest registered schema instead of registering one (any of the three formats, wfsim's own events or a scenario's records), found by record or message name; refused before anything is sent if it cannot hold the records",
     group: GROUP,
   },
+  keyFormat: {
+    syntax: "--key-format <format>",
+    help: "record keys: string (the transaction id's UTF-8 text, or a shaped record's key field), or avro: an Avro \"string\" in the wire format, registered under <topic>-key (partitions unchanged)",
+    defaultText: "string",
+    group: GROUP,
+  },
   valueSchema: {
     syntax: "--value-schema <file>",
     help: "a scenario's records written with this schema (.avsc, .proto, or a JSON Schema .json), fields mapped by name; checked before anything is sent",
@@ -71,6 +78,8 @@ export interface RegistryOutput {
   readonly strategy: SubjectStrategy;
   /** Which schema values are written with: derived from the events or shape, each subject's latest, or the user's file. */
   readonly source: SchemaSource;
+  /** --key-format: keys as their text, or as an Avro string in the wire format. */
+  readonly keyFormat: KeyFormat;
 }
 
 const VALUE_SCHEMA_EXTENSIONS = { avro: [".avsc", ".json"], protobuf: [".proto"], "json-schema": [".json"] } as const satisfies Record<RegistryFormat, readonly string[]>;
@@ -116,7 +125,7 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
   }
   const format = raw ?? "json";
   if (format === "json") {
-    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema"].find((key) => flags[key] !== undefined);
+    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema", "keyFormat"].find((key) => flags[key] !== undefined);
     if (stray !== undefined) {
       throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to ${flagName("format")} avro, json-schema or protobuf; the records are plain JSON without it`);
     }
@@ -124,7 +133,7 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
   }
   if (kafka === undefined && (format === "avro" || format === "protobuf")) {
     // An Avro container file carries its schema in its header; a Protobuf file's is wfsim schema --format protobuf.
-    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema"].find((key) => flags[key] !== undefined);
+    const stray = givenConnectionFlag(flags) ?? ["subjectStrategy", "schemaRegistryUseLatest", "valueSchema", "keyFormat"].find((key) => flags[key] !== undefined);
     if (stray !== undefined) {
       throw new WfsimError("INVALID_OPTION", `${flagName(stray)} applies to the Kafka output, not to ${flagName("format")} ${format} in a file (${format === "avro" ? "an Avro file carries its schema in its header" : "its .proto is wfsim schema --format protobuf"})`);
     }
@@ -142,6 +151,10 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
     throw new WfsimError("INVALID_OPTION", `${flagName("subjectStrategy")} must be one of ${SUBJECT_STRATEGIES.join(", ")}, got ${JSON.stringify(rawStrategy)}`);
   }
   const useLatest = flags.schemaRegistryUseLatest === true;
+  const keyFormat = flags.keyFormat ?? "string";
+  if (typeof keyFormat !== "string" || !(KEY_FORMATS as readonly string[]).includes(keyFormat)) {
+    throw new WfsimError("INVALID_OPTION", `${flagName("keyFormat")} must be one of ${KEY_FORMATS.join(", ")}, got ${JSON.stringify(keyFormat)}`);
+  }
   let source: SchemaSource = useLatest ? { kind: "latest" } : { kind: "derived" };
   if (flags.valueSchema !== undefined) {
     if (useLatest) throw new WfsimError("INVALID_OPTION", `${flagName("valueSchema")} and ${flagName("schemaRegistryUseLatest")} exclude each other: register your schema, or use the registered one`);
@@ -152,6 +165,7 @@ export function registryOutputFromFlags(flags: Flags, kafka: KafkaOptions | unde
     format,
     strategy: rawStrategy as SubjectStrategy,
     source,
+    keyFormat: keyFormat as KeyFormat,
     registry: resolveRegistryOptions(connectionInput(flags), { nameOf: flagName, env, timeoutMs: kafka.timeoutMs }),
   };
 }
@@ -189,7 +203,8 @@ export async function openRegistryRecords(
       io.stderr.write(`wfsim: ${output.format} schema id ${schema.schemaId}${latest ? " (the latest version)" : ""} for subject ${schema.subject} at ${client.url}\n`);
     }
   }
-  return new RegistryEventRecords(kafka.topics, encoders);
+  const keys = await registerKeys(output, client, [kafka.topics.transactions, kafka.topics.steps], io);
+  return new RegistryEventRecords(kafka.topics, encoders, keys);
 }
 
 /**
@@ -211,7 +226,21 @@ export async function openShapedRegistryRecords(
   if (!io.quiet) {
     for (const unit of units) io.stderr.write(`wfsim: ${output.format} schema id ${unit.schemaId} for subject ${unit.subject} at ${client.url}\n`);
   }
-  return new ShapedKafkaRecords(plans, encoder);
+  return new ShapedKafkaRecords(plans, encoder, await registerKeys(output, client, plans.shaper.shape.topics, io));
+}
+
+/** --key-format avro: the key schema registered under each topic's `<topic>-key`, said on stderr; undefined for string keys. */
+async function registerKeys(
+  output: RegistryOutput,
+  client: import("../kafka/registry/client.ts").SchemaRegistryClient,
+  topics: readonly string[],
+  io: { readonly stderr: NodeJS.WritableStream; readonly quiet: boolean },
+): Promise<import("../sinks/kafka/registry/avro-keys.ts").KeyEncoder | undefined> {
+  if (output.keyFormat === "string") return undefined;
+  const { registerAvroKeys } = await import("../sinks/kafka/registry/avro-keys.ts");
+  const { encoder, schemas } = await registerAvroKeys(client, topics);
+  if (!io.quiet) for (const schema of schemas) io.stderr.write(`wfsim: avro key schema id ${schema.schemaId} for subject ${schema.subject} at ${client.url}\n`);
+  return encoder;
 }
 
 /** `wfsim analyze --kafka-bootstrap ... --schema-registry URL`: the decoder of wire-format values, or undefined. */

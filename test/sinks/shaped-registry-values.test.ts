@@ -114,3 +114,25 @@ describe("shaped values in the wire format", () => {
     });
   });
 });
+
+describe("--value-schema: a type that cannot hold a field's value", () => {
+  it("Avro: the line names the field (money.amount), its type and the shape's", async () => {
+    // The derived records, one per record type; the user's copy has an int where the shape gives doubles.
+    const { registered } = await run(SHAPE.replaceAll("TOPIC", "pay"), "avro", { kind: "derived" }, "record");
+    const records = [...registered.values()].map((text) => JSON.parse(text) as { name: string; fields: { name: string; type: unknown }[] });
+    const opened = records.find((r) => r.name.endsWith("Opened"))!;
+    const money = opened.fields.find((f) => f.name === "money")!;
+    const moneyType = (Array.isArray(money.type) ? money.type.find((t) => t !== "null") : money.type) as { fields: { name: string; type: unknown }[] };
+    const amount = moneyType.fields.find((f) => f.name === "amount")!;
+    assert.ok(JSON.stringify(amount.type).includes("double"), JSON.stringify(amount.type));
+    amount.type = "int";
+    await assert.rejects(
+      run(SHAPE.replaceAll("TOPIC", "pay"), "avro", { kind: "file", path: "mine.avsc", text: JSON.stringify(records) }),
+      (error) => {
+        assert.ok(error instanceof WfsimError);
+        assert.match(error.message, /^--value-schema mine\.avsc cannot hold output\.records\.Opened: its field money\.amount is "int", which cannot hold the shape's (\["null","double"\]|"double") \(.*\)$/);
+        return true;
+      },
+    );
+  });
+});

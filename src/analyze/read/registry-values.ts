@@ -102,7 +102,16 @@ export class RegistryValueDecoder {
   /** Fetches the schemas with these ids (missingId's), so that toLine decodes their values at once. */
   async prepareIds(ids: Iterable<number>): Promise<void> {
     for (const id of ids) {
-      if (!this.decoders.has(id)) this.decoders.set(id, readerFor(await this.client.schemaById(id), this.client.url, this.records));
+      if (this.decoders.has(id)) continue;
+      const schema = await this.client.schemaById(id);
+      try {
+        this.decoders.set(id, readerFor(schema, this.client.url, this.records));
+      } catch (error) {
+        if (!(error instanceof UnparsableSchema)) throw error;
+        // Said with the subject that holds it, when the registry tells: where the user can look.
+        const versions = await this.client.versionsOf(id).catch(() => []);
+        throw new UnparsableSchema(schema, this.client.url, error.cause, versions.map((v) => `subject ${v.subject} version ${v.version}`).join(", "));
+      }
     }
   }
 
@@ -138,6 +147,23 @@ export class RegistryValueDecoder {
     const reader = this.decoders.get(id);
     if (reader === undefined) throw new Error(`schema id ${id} was not prepared`);
     return reader;
+  }
+}
+
+/**
+ * A schema whose text does not parse as the type the registry reports for it: a schema of one type
+ * registered as a version of a subject of another (a registry that lets a subject mix types says the
+ * subject's type for every version).
+ */
+class UnparsableSchema extends WfsimError {
+  constructor(schema: RegisteredSchema, url: string, error: unknown, where = "") {
+    const why = error instanceof Error ? error.message : String(error);
+    super(
+      "REGISTRY_SCHEMA",
+      `schema id ${schema.id} at ${url}${where === "" ? "" : ` (${where})`} is reported as ${schema.schemaType} but its text does not parse as ${schema.schemaType} (${why}): ` +
+        `a schema of another type registered as a version of a subject of type ${schema.schemaType}?`,
+      { cause: error },
+    );
   }
 }
 
@@ -201,7 +227,7 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
       try {
         type = avro.Type.forSchema(JSON.parse(schema.schema) as avro.Schema);
       } catch (error) {
-        throw bad(error instanceof Error ? error.message : String(error));
+        throw new UnparsableSchema(schema, url, error);
       }
       const read = (record: avro.Type, bytes: Buffer, offset: number, end: number) => {
         const decoded = record.decode(bytes, offset);
@@ -225,7 +251,7 @@ function decoderFor(schema: RegisteredSchema, url: string): Decode {
       try {
         root = protobuf.parse(schema.schema, { keepCase: true }).root;
       } catch (error) {
-        throw bad(error instanceof Error ? error.message : String(error));
+        throw new UnparsableSchema(schema, url, error);
       }
       const top = topLevelMessages(root);
       return (bytes, offset, end) => {
@@ -281,7 +307,7 @@ function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
       try {
         type = avro.Type.forSchema(JSON.parse(schema.schema) as avro.Schema);
       } catch (error) {
-        throw bad(error instanceof Error ? error.message : String(error));
+        throw new UnparsableSchema(schema, url, error);
       }
       const wrapped = type.typeName === "union:wrapped";
       const branches = wrapped ? (type as unknown as { types: avro.Type[] }).types : [type];
@@ -300,7 +326,7 @@ function shapedDecoderFor(schema: RegisteredSchema, url: string): Decode {
         root = protobuf.parse(schema.schema, { keepCase: true }).root;
         root.resolveAll();
       } catch (error) {
-        throw bad(error instanceof Error ? error.message : String(error));
+        throw new UnparsableSchema(schema, url, error);
       }
       const top = topLevelMessages(root);
       return (bytes, offset, end) => {

@@ -53,10 +53,19 @@ export class SchemaRegistryClient {
    * the subject's compatibility rule refuses is a REGISTRY_SCHEMA error naming the rule.
    */
   async register(subject: string, schemaType: SchemaType, schema: string): Promise<number> {
+    // A registry may take a schema of another type as a new version of a subject (Apicurio does) and
+    // then report the subject's type for it: its values could not be read. Refused before, and checked after.
+    const held = await this.latestType(subject);
+    if (held !== undefined && held.schemaType !== schemaType) throw this.otherType(subject, held.schemaType, schemaType, `its latest version ${held.version}, id ${held.id}`);
     const answer = await this.call("POST", `/subjects/${encodeURIComponent(subject)}/versions`, { schema, schemaType });
     if (answer.status === 200) {
       const id = (answer.body as { id?: unknown }).id;
-      if (typeof id === "number") return id;
+      if (typeof id === "number") {
+        // A registry that cannot show the id it just gave leaves the check undone, not the run.
+        const registered = await this.schemaById(id).catch(() => undefined);
+        if (registered !== undefined && registered.schemaType !== schemaType) throw this.otherType(subject, registered.schemaType, schemaType, `schema id ${id}`);
+        return id;
+      }
       throw this.notARegistry(`answered a registration without an id`);
     }
     if (answer.status === 409) {
@@ -93,6 +102,22 @@ export class SchemaRegistryClient {
     return { id: body.id, schemaType, schema: body.schema };
   }
 
+  /** The type, version and id of the subject's latest version, or undefined when the subject has none. */
+  private async latestType(subject: string): Promise<{ readonly schemaType: SchemaType; readonly version: unknown; readonly id: unknown } | undefined> {
+    const answer = await this.call("GET", `/subjects/${encodeURIComponent(subject)}/versions/latest`);
+    if (answer.status !== 200) return undefined; // unknown subject; anything worse shows when registering
+    const body = answer.body as { schemaType?: unknown; version?: unknown; id?: unknown };
+    return { schemaType: (typeof body.schemaType === "string" ? body.schemaType : "AVRO") as SchemaType, version: body.version, id: body.id };
+  }
+
+  private otherType(subject: string, found: SchemaType, wanted: SchemaType, which: string): WfsimError {
+    return new WfsimError(
+      "REGISTRY_SCHEMA",
+      `the Schema Registry at ${this.url} holds subject ${subject} as ${found} (${which}), not ${wanted}: a subject keeps one schema type; ` +
+        `write ${found} to it, or choose other subjects (--subject-strategy topic or topic-record)`,
+    );
+  }
+
   /** The schema with this id (fetched once, then cached). */
   schemaById(id: number): Promise<RegisteredSchema> {
     let found = this.byId.get(id);
@@ -102,6 +127,15 @@ export class SchemaRegistryClient {
       found.catch(() => this.byId.delete(id));
     }
     return found;
+  }
+
+  /** The subjects and versions that hold the schema with this id (empty when the registry does not say). */
+  async versionsOf(id: number): Promise<readonly { readonly subject: string; readonly version: number }[]> {
+    const answer = await this.call("GET", `/schemas/ids/${id}/versions`);
+    if (answer.status !== 200 || !Array.isArray(answer.body)) return [];
+    return (answer.body as { subject?: unknown; version?: unknown }[]).filter(
+      (v): v is { subject: string; version: number } => typeof v.subject === "string" && typeof v.version === "number",
+    );
   }
 
   /** The subject's compatibility rule, or the registry's global one when the subject has none. */
@@ -203,6 +237,13 @@ function describeNetworkError(error: NodeJS.ErrnoException): string {
       return error.message;
     case "ECONNRESET":
       return "the connection was reset (an https URL for an http registry, or the reverse?)";
+    case "EPROTO": {
+      // OpenSSL's own text (codes, a source path, a trailing newline) reduced to its reason.
+      const reason = /error:[0-9A-F]+:[^:]*:[^:]*:([^:\n]+)/.exec(error.message)?.[1]?.trim() ?? error.message.trim().split("\n")[0]!;
+      // A plain HTTP listener answers the TLS hello with HTTP text, which OpenSSL reads as a record of a wrong version.
+      if (/wrong version number|packet length too long|http request/i.test(reason)) return `it did not answer TLS (${reason}): is it an http:// registry?`;
+      return `TLS: ${reason}`;
+    }
     default: {
       const code = error.code ?? "";
       // Node's own hint (--use-system-ca) is not what a wfsim user can act on: the CA file is.

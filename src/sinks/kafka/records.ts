@@ -46,15 +46,22 @@ const KEY_CACHE_LIMIT = 1 << 16;
 /** Each event type's encoded header list, built once. */
 export const EVENT_HEADERS: ReadonlyMap<EventType, Buffer> = new Map(EVENT_TYPES.map((type) => [type, encodeHeaders([[EVENT_TYPE_HEADER, type]])]));
 
+export interface TxnKey {
+  readonly key: Buffer;
+  readonly hash: number;
+  /** The key's encodings by topic index (--key-format avro), made once per transaction by their user. */
+  wire?: [Buffer | undefined, Buffer | undefined];
+}
+
 /**
  * Each open transaction's key (txn_id as UTF-8) and its hash, computed once and reused for its ~16
  * events; let go when the transaction ends, and bounded by KEY_CACHE_LIMIT whatever the stream.
  */
 export class TxnKeys {
-  private readonly keys = new Map<string, { readonly key: Buffer; readonly hash: number }>();
+  private readonly keys = new Map<string, TxnKey>();
 
   /** The key of `event`'s transaction. */
-  of(event: WfEvent): { readonly key: Buffer; readonly hash: number } {
+  of(event: WfEvent): TxnKey {
     const id = event.txn_id;
     let key = this.keys.get(id);
     if (key === undefined) {

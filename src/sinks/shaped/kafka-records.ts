@@ -10,12 +10,15 @@ import type { WfEvent } from "../../events/schema.ts";
 import { keyHash } from "../../kafka/partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import type { KafkaRecordMapper } from "../kafka/records.ts";
+import type { KeyEncoder } from "../kafka/registry/avro-keys.ts";
 import type { EmissionPlan, ShapedPlans } from "./plans.ts";
 import type { ShapedValueEncoder } from "./registry-values.ts";
 
 interface Key {
   readonly bytes: Buffer;
   readonly hash: number;
+  /** Its encodings by topic index (--key-format avro), made once per transaction. */
+  wire?: (Buffer | undefined)[];
 }
 
 export class ShapedKafkaRecords implements KafkaRecordMapper {
@@ -27,6 +30,9 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   private emissions: readonly Emission[] = [];
   private context: TxnContext | undefined;
   private key: Key = { bytes: Buffer.alloc(0), hash: 0 };
+  /** The key as the record carries it: the text's bytes, or with a key encoder (--key-format avro) its encoding. */
+  private wireKey: Buffer = Buffer.alloc(0);
+  private readonly keyEncoder: KeyEncoder | undefined;
   private value = "";
   private valueBytes = 0;
   private headers: Buffer = Buffer.alloc(0);
@@ -36,9 +42,10 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   /** A delivery fault's malformed value in place of the prepared record's (prepareMalformed), or undefined. */
   private malformed: string | undefined;
 
-  constructor(plans: ShapedPlans, values?: ShapedValueEncoder) {
+  constructor(plans: ShapedPlans, values?: ShapedValueEncoder, keyEncoder?: KeyEncoder) {
     this.plans = plans;
     this.values = values;
+    this.keyEncoder = keyEncoder;
     this.topics = plans.shaper.shape.topics;
     this.fixedHeaders = plans.plans.map((plan) =>
       plan.headers.every((h) => h.constant !== undefined) ? encodeHeaders(plan.headers.map((h) => [h.name, h.constant!])) : undefined,
@@ -61,6 +68,7 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
     const event = this.event!;
     const context = this.context!;
     this.key = this.keyOf(plan, event, context);
+    this.wireKey = this.keyEncoder === undefined ? this.key.bytes : ((this.key.wire ??= [])[plan.topicIndex] ??= this.keyEncoder.encode(plan.topicIndex, this.key.bytes));
     this.value = this.malformed ?? plan.serialize(event, context, this.plans.helpers);
     if (this.values === undefined || this.malformed !== undefined) this.valueBytes = Buffer.byteLength(this.value, "utf8");
     else {
@@ -106,11 +114,11 @@ export class ShapedKafkaRecords implements KafkaRecordMapper {
   }
 
   get size(): number {
-    return this.key.bytes.length + this.valueBytes + this.headers.length + 16;
+    return this.wireKey.length + this.valueBytes + this.headers.length + 16;
   }
 
   appendTo(batch: RecordBatchBuilder): void {
-    if (this.values === undefined || this.malformed !== undefined) batch.append(this.key.bytes, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
-    else batch.appendBytes(this.key.bytes, this.valueBuffer!, this.headers, this.event!.ts_ms);
+    if (this.values === undefined || this.malformed !== undefined) batch.append(this.wireKey, this.value, this.valueBytes, this.headers, this.event!.ts_ms);
+    else batch.appendBytes(this.wireKey, this.valueBuffer!, this.headers, this.event!.ts_ms);
   }
 }

@@ -142,7 +142,17 @@ function checkAvroFits(ours: avro.Type, target: avro.Type, record: RecordType, w
       const place = theirs.get(field.name);
       const at = path === "" ? field.name : `${path}.${field.name}`;
       if (place === undefined) throw cannotHold(where, record, `it has no field ${at}`);
-      checkAvroFits(field.type, place.type, record, where, at);
+      if (avro.Type.isType(unwrapNull(field.type), "record") && avro.Type.isType(unwrapNull(place.type), "record")) {
+        checkAvroFits(field.type, place.type, record, where, at);
+        continue;
+      }
+      // Resolved field by field, so that the line names the field (the record's resolver does not).
+      try {
+        place.type.createResolver(field.type);
+      } catch (error) {
+        const why = error instanceof Error ? error.message.split("\n")[0]! : String(error);
+        throw cannotHold(where, record, `its field ${at} is ${JSON.stringify(place.type.schema())}, which cannot hold the shape's ${JSON.stringify(field.type.schema())} (${why})`);
+      }
     }
   }
 }

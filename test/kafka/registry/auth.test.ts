@@ -92,3 +92,11 @@ describe("wfsim run --schema-registry-user / --schema-registry-token-file", () =
     }
   });
 });
+
+describe("an https:// URL for a plain http registry", () => {
+  test("one line saying the registry did not answer TLS, without OpenSSL's codes or source path", async () => {
+    const https = url.replace(/^http:/, "https:");
+    const line = oneLineError(await runCli(["run", "--samples", "1", "--clock", "virtual", "--kafka-bootstrap", "127.0.0.1:1", "--format", "avro", "--schema-registry", https]), 2);
+    assert.equal(line, `wfsim: cannot reach the Schema Registry at ${https}: it did not answer TLS (wrong version number): is it an http:// registry?`);
+  });
+});
