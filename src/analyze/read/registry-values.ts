@@ -14,7 +14,7 @@ import { serializeEvent } from "../../events/serialize.ts";
 import type { RegisteredSchema, SchemaRegistryClient } from "../../kafka/registry/client.ts";
 import { topLevelMessages } from "../../events/wire/proto-messages.ts";
 import { MAGIC_BYTE, readMessageIndexes } from "../../kafka/registry/wire-format.ts";
-import type { LineChunk } from "../../kafka/read/records.ts";
+import { withRoom, type LineChunk } from "../../kafka/read/records.ts";
 import type { PartitionInput } from "../../kafka/read/record-merge.ts";
 import { compileAvroLines, UnsupportedAvro, type AvroLineReader, type LineRoom } from "./avro-lines.ts";
 
@@ -34,12 +34,7 @@ type Reader = { readonly decode: Decode; readonly lines?: undefined } | { readon
 class ScratchRoom implements LineRoom {
   buffer = Buffer.allocUnsafe(4096);
   room(at: number, need: number): Buffer {
-    if (at + need > this.buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(at + need, this.buffer.length * 2));
-      this.buffer.copy(bigger, 0, 0, at);
-      this.buffer = bigger;
-    }
-    return this.buffer;
+    return (this.buffer = withRoom(this.buffer, at, need));
   }
 }
 

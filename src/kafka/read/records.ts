@@ -77,12 +77,7 @@ export class LineChunk {
    * least `need` bytes free after `at`; the bytes before `at` (the lines so far and the line begun) are kept.
    */
   room(at: number, need: number): Buffer {
-    if (at + need > this.buffer.length) {
-      const bigger = Buffer.allocUnsafe(Math.max(at + need, this.buffer.length * 2));
-      this.buffer.copy(bigger, 0, 0, at);
-      this.buffer = bigger;
-    }
-    return this.buffer;
+    return (this.buffer = withRoom(this.buffer, at, need));
   }
 
   /** Ends the line written in place from `length` to `end` (in room's buffer; without line breaks). */
@@ -170,4 +165,15 @@ export class RecordLines implements LineRanges {
     this.byteLength = 0;
     this.copies.reset();
   }
+}
+
+/**
+ * `buffer` when it has `need` bytes free after `at`, or a bigger one (twice as big at least) holding
+ * its first `at` bytes: the room of a line written in place.
+ */
+export function withRoom<B extends Buffer>(buffer: B, at: number, need: number): B | Buffer<ArrayBuffer> {
+  if (at + need <= buffer.length) return buffer;
+  const bigger = Buffer.allocUnsafe(Math.max(at + need, buffer.length * 2));
+  buffer.copy(bigger, 0, 0, at);
+  return bigger;
 }
