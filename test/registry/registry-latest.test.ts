@@ -8,7 +8,6 @@ import { after, before, describe, test } from "node:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EVENT_TYPES } from "../../src/events/schema.ts";
 import { runCli } from "../helpers/cli.ts";
 import { assertExactlyOnceInOrder, consumeAll } from "../kafka/consume.ts";
 import { kafkaTarget } from "../kafka/env.ts";
@@ -86,20 +85,6 @@ describe("wfsim run --format avro --schema-registry-use-latest (wfsim's own even
     }
     assertExactlyOnceInOrder(decoded, { lines, topics, partitions: { transactions: 2, steps: 2 } });
     assert.ok(lines.some((line) => line.includes('"outlier_injected":true')), "the optional fields were exercised");
-  });
-
-  test("--subject-strategy topic-record: the versions a run registered are used again, with the same ids", async (t) => {
-    const { bootstrap, options } = plaintext();
-    const topics = testTopics("reg-latest-record");
-    deleteTopicsAfter(t, options, topics);
-    const args = ["run", "--samples", "20", "--seed", "3", ...VIRTUAL, "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "avro", "--subject-strategy", "topic-record", "--schema-registry", registryUrl()];
-    const first = await runCli(args, { timeoutMs: TIMEOUT_MS });
-    assert.equal(first.code, 0, first.stderr);
-    const latest = await runCli([...args, "--schema-registry-use-latest"], { timeoutMs: TIMEOUT_MS });
-    assert.equal(latest.code, 0, latest.stderr);
-    const ids = (text: string) => [...text.matchAll(/schema id (\d+) .*for subject (\S+)/g)].map((m) => `${m[2]}=${m[1]}`).sort();
-    assert.equal(ids(first.stderr).length, EVENT_TYPES.length, "a subject per event type");
-    assert.deepEqual(ids(latest.stderr), ids(first.stderr));
   });
 
   test("a latest version without a field wfsim writes: one line naming the subject and the field, exit 2, nothing sent", async (t) => {
