@@ -176,7 +176,21 @@ export class SchemaRegistryClient {
     );
   }
 
-  private call(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<Answer> {
+  private async call(method: "GET" | "POST" | "PUT", path: string, body?: unknown): Promise<Answer> {
+    if (method !== "GET") return this.send(method, path, body);
+    try {
+      return await this.send(method, path, body);
+    } catch (error) {
+      // A lookup is asked once more, on a connection of its own, when its answer never came or its
+      // kept-alive connection was reset: a request lost on a reused connection would otherwise stop
+      // a long follow. Registering (POST, PUT) is not repeated: its first attempt may have landed.
+      const code = ((error as { cause?: NodeJS.ErrnoException }).cause ?? {}).code;
+      if (code !== "ETIMEDOUT" && code !== "ECONNRESET") throw error;
+      return this.send(method, path, body, true);
+    }
+  }
+
+  private send(method: "GET" | "POST" | "PUT", path: string, body: unknown, fresh = false): Promise<Answer> {
     const target = new URL(this.url + path);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const headers: Record<string, string> = { accept: `${CONTENT_TYPE}, application/json` };
@@ -191,7 +205,7 @@ export class SchemaRegistryClient {
     return new Promise<Answer>((resolve, reject) => {
       const req = send(
         target,
-        { method, headers, timeout: this.options.timeoutMs, ...(this.options.ca === undefined ? {} : { ca: this.options.ca }) },
+        { method, headers, timeout: this.options.timeoutMs, ...(fresh ? { agent: false } : {}), ...(this.options.ca === undefined ? {} : { ca: this.options.ca }) },
         (res: IncomingMessage) => {
           const chunks: Buffer[] = [];
           res.on("data", (chunk: Buffer) => chunks.push(chunk));
