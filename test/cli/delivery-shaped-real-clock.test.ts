@@ -12,6 +12,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runCli } from "../helpers/cli.ts";
+import { isJson } from "../helpers/json.ts";
 
 // shop-orders: a record is known by its transaction, its record type (eventType) and its time, as a
 // fault record's txn_id, record and due_ms (or with a skew, ts_ms) tell it; stuck orders and retries.
@@ -44,14 +45,6 @@ function normalized(line: string, offset = 0): string {
   return JSON.stringify({ ...record, occurredAt: Date.parse(record.occurredAt) + offset });
 }
 
-const isJson = (line: string) => {
-  try {
-    JSON.parse(line);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("delivery faults on a shaped output, on the real clock", () => {
   let dir: string;

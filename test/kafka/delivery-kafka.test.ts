@@ -12,18 +12,11 @@ import { runCli } from "../helpers/cli.ts";
 import { consumeAll } from "./consume.ts";
 import { kafkaSkip, kafkaTarget } from "./env.ts";
 import { deleteTopicsAfter, RECENT_START, testTopics, topicFlags } from "./wfsim.ts";
+import { isJson } from "../helpers/json.ts";
 
 const TIMEOUT_MS = 120_000;
 const DELIVERY = "{drop: {prob: 0.02}, duplicate: {prob: 0.02, after: 3s}, delay: {prob: 0.02, by: {dist: uniform, min: 1s, max: 20s}}, skew: {prob: 0.02, offset: 5s}, corrupt: {prob: 0.02}}";
 
-const isJson = (text: string) => {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("wfsim run --delivery --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, () => {
   test("publishes the faulty stream the file gets, record for record, and the truth says what was done", async (t) => {

@@ -15,20 +15,13 @@ import { runCli } from "../helpers/cli.ts";
 import { consumeAll } from "./consume.ts";
 import { kafkaSkip, kafkaTarget } from "./env.ts";
 import { RECENT_START } from "./wfsim.ts";
+import { isJson } from "../helpers/json.ts";
 
 const TIMEOUT_MS = 180_000;
 const PAYMENTS = new URL("../../examples/payments-cloudevents.yaml", import.meta.url).pathname;
 const DELIVERY =
   "{drop: {prob: 0.03}, duplicate: {prob: 0.03, after: 3s}, delay: {prob: 0.03, by: {dist: uniform, min: 1s, max: 20s}}, skew: {prob: 0.03, offset: 5s}, corrupt: {prob: 0.03}}";
 
-const isJson = (text: string) => {
-  try {
-    JSON.parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe("wfsim run --scenario (output section) --delivery --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, () => {
   test("publishes the faulty shaped stream the file gets, and analyze undoes it from the topics", async (t) => {
