@@ -185,6 +185,8 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
                 signal: context.signal,
                 nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
                 registry: await registryDecoderFromFlags(flags, kafka.timeoutMs, process.env, decodedRecords),
+                // A shaped stream's faults are undone transaction by transaction (read/shaped/fault-repair.ts), its keys are the shape's.
+                clockOffsets: scenario?.output === undefined ? truth?.clockOffsets() : undefined,
               }),
             ]
           : paths.map(fileSource);

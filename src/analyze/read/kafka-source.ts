@@ -30,6 +30,12 @@ export interface KafkaSourceSettings {
   readonly registry?: RegistryValueDecoder | undefined;
   /** The topics to read; wfsim's own two (--topic-txn, --topic-steps) unless given. */
   readonly topics?: TopicList | undefined;
+  /**
+   * Transactions whose producer clock was off (skew faults from --truth): transaction id to ms. Their
+   * records are merged at their true time: merged at the time they carry, they would land among
+   * other records out of their transaction's order.
+   */
+  readonly clockOffsets?: ReadonlyMap<string, number> | undefined;
 }
 
 /** A bounded read waits this long for data from a broker that has none yet (it always has some). */
@@ -48,7 +54,9 @@ export function kafkaSourceName(connection: KafkaConnection, list: TopicList = w
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
   const reader = await TopicsReader.open(connection, settings.topics ?? wfsimTopics(connection), { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
-  return new KafkaSource(reader, settings.registry);
+  const source = new KafkaSource(reader, settings.registry);
+  if (settings.clockOffsets !== undefined && settings.clockOffsets.size > 0) source.undoClockOffsets(settings.clockOffsets);
+  return source;
 }
 
 /** Maps the lines of the chunk being analysed back to records. */
@@ -111,6 +119,10 @@ class KafkaSource implements EventSource {
     this.slots = [reader.slot(-1)];
     reader.setSlots(this.slots);
     if (registry === undefined) this.lines = (signal) => this.recordLines(signal);
+  }
+
+  undoClockOffsets(offsets: ReadonlyMap<string, number>): void {
+    for (const slot of this.slots) for (const input of slot.inputs) input.clockOffsets = offsets;
   }
 
   private async *recordLines(signal?: AbortSignal): AsyncIterable<LineRanges> {
