@@ -1,7 +1,7 @@
 // Delivery faults through the Kafka output, against the real broker: the topics hold exactly the
 // records (malformed ones included) the same run writes to a file, in the same order per key; a
 // delayed or duplicated record keeps its event time as the Kafka timestamp. Read back with the
-// truth, they give the file's figures (skewed transactions merged at their true time).
+// truth, bounded or followed, they give the file's figures (skewed transactions merged at their true time).
 
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -14,6 +14,7 @@ import { consumeAll } from "./consume.ts";
 import { kafkaSkip, kafkaTarget } from "./env.ts";
 import { deleteTopicsAfter, RECENT_START, testTopics, topicFlags } from "./wfsim.ts";
 import { isJson } from "../helpers/json.ts";
+import { FollowerProcess, waitFor } from "../follow/helpers.ts";
 
 const TIMEOUT_MS = 120_000;
 const DELIVERY = "{drop: {prob: 0.02}, duplicate: {prob: 0.02, after: 3s}, delay: {prob: 0.02, by: {dist: uniform, min: 1s, max: 20s}}, skew: {prob: 0.02, offset: 5s}, corrupt: {prob: 0.02}}";
@@ -110,5 +111,16 @@ describe("wfsim run --delivery --kafka-bootstrap", { skip: kafkaSkip(), timeout:
     const fromLines = await analyzed([file]);
     assert.equal((fromLines.violations as { out_of_order: { count: number } }).out_of_order.count, 0);
     assert.deepEqual(fromTopics, fromLines);
+
+    // Following the topics with the truth: the same order, no transaction's records out of it.
+    const report = join(dir, "follow.json");
+    const follower = new FollowerProcess(t, ["--kafka-bootstrap", bootstrap.join(","), ...topicFlags(topics), "--truth", truth, "--summary-ms", "200", "--format", "json", "--report", report]);
+    const events = (fromLines as { events: number }).events;
+    await waitFor("every event followed", () => follower.events === events, 60_000, () => follower.stderr);
+    const stopped = await follower.stop("SIGINT");
+    assert.equal(stopped.code, 130, stopped.stderr);
+    const followed = JSON.parse(await readFile(report, "utf8")) as { violations: { out_of_order: { count: number } }; transactions: unknown };
+    assert.equal(followed.violations.out_of_order.count, 0);
+    assert.deepEqual(followed.transactions, fromLines.transactions);
   });
 });

@@ -54,9 +54,8 @@ export function kafkaSourceName(connection: KafkaConnection, list: TopicList = w
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
   const reader = await TopicsReader.open(connection, settings.topics ?? wfsimTopics(connection), { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
-  const source = new KafkaSource(reader, settings.registry);
-  if (settings.clockOffsets !== undefined && settings.clockOffsets.size > 0) source.undoClockOffsets(settings.clockOffsets);
-  return source;
+  reader.clockOffsets = settings.clockOffsets;
+  return new KafkaSource(reader, settings.registry);
 }
 
 /** Maps the lines of the chunk being analysed back to records. */
@@ -119,10 +118,6 @@ class KafkaSource implements EventSource {
     this.slots = [reader.slot(-1)];
     reader.setSlots(this.slots);
     if (registry === undefined) this.lines = (signal) => this.recordLines(signal);
-  }
-
-  undoClockOffsets(offsets: ReadonlyMap<string, number>): void {
-    for (const slot of this.slots) for (const input of slot.inputs) input.clockOffsets = offsets;
   }
 
   private async *recordLines(signal?: AbortSignal): AsyncIterable<LineRanges> {

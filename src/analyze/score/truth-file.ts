@@ -118,13 +118,6 @@ export class TruthFile implements GroundTruth {
     return new TruthFile(source.name, byTxn, { lines, records, invalid_lines: invalid, invalid_examples: examples }, faults, reasons);
   }
 
-  /** Transaction id to the ms its records' times were off (skew faults): a merge of partitions puts them back at their true time. */
-  clockOffsets(): ReadonlyMap<string, number> {
-    const offsets = new Map<string, number>();
-    for (const record of this.faultRecords) if (record.kind === "skew" && record.offset_ms !== undefined) offsets.set(record.txn_id, record.offset_ms);
-    return offsets;
-  }
-
   labelsOf(txn: ObservedTransaction): TransactionLabels | undefined {
     const entry = this.byTxn.get(txn.key);
     return entry === undefined ? undefined : entryLabels(entry);
