@@ -11,6 +11,7 @@ import { deletedBeforeRead, renderJson, renderText } from "../analyze/render/tex
 import { checkReadable, fileSource, type EventSource } from "../analyze/read/source.ts";
 import { kafkaAlertsTopic, openKafkaAlerts } from "../analyze/read/kafka-alerts.ts";
 import { TruthFile } from "../analyze/score/truth-file.ts";
+import { clockOffsetsOf } from "../analyze/score/truth.ts";
 import { checkRegistryInput, registryDecoderFromFlags } from "./registry-flags.ts";
 import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { resolveKafkaConnection, type KafkaConnection, type KafkaOptionsInput } from "../config/kafka-options.ts";
@@ -185,6 +186,8 @@ export async function analyzeCommand(files: readonly string[], flags: AnalyzeFla
                 signal: context.signal,
                 nameOf: analyzeFlagName as (key: keyof KafkaOptionsInput) => string,
                 registry: await registryDecoderFromFlags(flags, kafka.timeoutMs, process.env, decodedRecords),
+                // A shaped stream's faults are undone transaction by transaction (read/shaped/fault-repair.ts), its keys are the shape's.
+                clockOffsets: scenario?.output === undefined ? clockOffsetsOf(truth?.faultRecords) : undefined,
               }),
             ]
           : paths.map(fileSource);

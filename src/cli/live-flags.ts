@@ -101,12 +101,14 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
   };
   if (flags.metrics !== undefined) settings.metrics = { address: parseListenAddress(String(flags.metrics), FLAG.metrics), flag: FLAG.metrics };
   if (flags.ui !== undefined) settings.ui = { address: parseListenAddress(String(flags.ui), FLAG.ui), flag: FLAG.ui };
+  let scoringLine: string | undefined;
   if (scoring) {
     const deadlineMs = durationFlag(flags, "alertDeadline", LIVE_DEFAULTS.alertDeadlineMs);
     const graceMs = durationFlag(flags, "scoreGrace", LIVE_DEFAULTS.scoreGraceMs);
     const group = flags.scoreAlertsGroup === undefined ? undefined : groupName(flags.scoreAlertsGroup);
     const feed = await openFeed(String(flags.scoreAlerts), io, group);
-    if (!io.quiet) io.stderr.write(`wfsim: scoring alerts from ${feed.name} (overdue after ${deadlineMs} ms, ${graceMs} ms of grace at the end)\n`);
+    // Said when the run starts (attach): a run refused after this (an unreachable broker, a port in use) prints its error alone.
+    scoringLine = `wfsim: scoring alerts from ${feed.name} (overdue after ${deadlineMs} ms, ${graceMs} ms of grace at the end)\n`;
     settings.scoring = {
       feed,
       deadlineMs,
@@ -126,6 +128,7 @@ export async function openLive(flags: Flags, io: LiveIo): Promise<LiveRun | unde
     tap: (sink) => session.tap(sink),
     onLabel: session.onLabel,
     attach(simulation, kafka) {
+      if (scoringLine !== undefined && !io.quiet) io.stderr.write(scoringLine);
       session.attach(simulation, kafka);
     },
     async finish(signal) {

@@ -40,15 +40,18 @@ export async function checkRunPaths(outputs: readonly FlagPath[], inputs: readon
   for (const output of outputs) if (output.path !== "-") await checkWritable(output);
 }
 
-/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth, --undelivered, --report) and what it reads. */
+/** `wfsim run`'s own paths from its flags: what it writes (--output, --truth, --undelivered, --report) and what it reads (--score-alerts file:PATH among them). */
 export function runPathsOf(
   flags: { readonly [key: string]: string | boolean | undefined },
   nameOf: (key: string) => string,
 ): { outputs: FlagPath[]; inputs: FlagPath[] } {
   const pick = (keys: readonly string[]): FlagPath[] =>
     keys.flatMap((key) => (typeof flags[key] === "string" ? [{ flag: nameOf(key), path: flags[key] }] : []));
+  // A followed alert file (--score-alerts file:PATH) is read while the run writes: an output into it would feed the scorer its own lines.
+  const alerts = flags.scoreAlerts;
+  const alertFile = typeof alerts === "string" && alerts.startsWith("file:") && alerts.length > "file:".length ? [{ flag: nameOf("scoreAlerts"), path: alerts.slice("file:".length) }] : [];
   return {
     outputs: pick(["output", "truth", "undelivered", "report"]),
-    inputs: pick(["scenario", "kafkaCa", "kafkaCert", "kafkaKey", "kafkaPasswordFile"]),
+    inputs: [...pick(["scenario", "kafkaCa", "kafkaCert", "kafkaKey", "kafkaPasswordFile"]), ...alertFile],
   };
 }

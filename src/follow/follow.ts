@@ -31,7 +31,7 @@ import type { AnalyzeOptions } from "../analyze/analyze.ts";
 import { resolveOutlierOptions } from "../analyze/options.ts";
 import type { AnalysisReport, FollowReport } from "../analyze/report.ts";
 import { StreamAnalysis } from "../analyze/stream-analysis.ts";
-import { IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
+import { clockOffsetsOf, IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
 import type { FollowOptions } from "./follow-options.ts";
 import { GroupMember, type Assignment, type Committed, type OffsetToCommit } from "../kafka/read/group-member.ts";
 import { fetchedPerTopic, kafkaReport, kafkaSourceName, RecordLocator, wireFormatWithoutRegistry } from "../analyze/read/kafka-source.ts";
@@ -189,6 +189,8 @@ class Follower {
     }
     const list = settings.topics ?? (plan !== undefined ? shapedTopics(plan.scenario) : wfsimTopics(settings.connection));
     this.reader = await TopicsReader.open(settings.connection, list, { signal: settings.signal, nameOf: this.nameOf as NameOf, bounded: false, role: "follow" });
+    // Skewed transactions merged at their true time (see PartitionInput.clockOffsets); a shaped stream's faults are undone by its rebuild.
+    if (plan === undefined) this.reader.clockOffsets = clockOffsetsOf(analysis.truth?.faultRecords);
     this.fetchedBefore = list.topics.map(() => 0);
     this.analysis.beginSource(kafkaSourceName(settings.connection, list), this.locator);
     const layout = this.reader.layout;

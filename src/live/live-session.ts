@@ -9,6 +9,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { EventSink } from "../engine/simulation.ts";
 import type { TruthRecord } from "../events/truth.ts";
 import type { HttpEndpoint } from "./http-endpoint.ts";
+import type { LiveView } from "./live-view.ts";
 import type { ListenAddress } from "./listen-address.ts";
 import { LiveScorer, type LiveScores, type OverdueAnomaly } from "./live-scorer.ts";
 import { OpenTap } from "./open-tap.ts";
@@ -58,6 +59,7 @@ export class LiveSession {
   private latest: LiveScores | undefined;
   private timer: NodeJS.Timeout | undefined;
   private run: WatchedRun | undefined;
+  private view: LiveView | undefined;
 
   private constructor(settings: LiveSettings, metrics: RunMetrics | undefined) {
     this.settings = settings;
@@ -92,7 +94,7 @@ export class LiveSession {
       if (settings.ui !== undefined) {
         const { LiveView } = await import("./live-view.ts");
         const { serveUi } = await import("./ui-endpoint.ts");
-        const view = new LiveView({ run: () => session.run, scores: () => session.latest });
+        const view = (session.view = new LiveView({ run: () => session.run, scores: () => session.latest }));
         const endpoint = await serveUi(view, settings.ui.address, settings.ui.flag);
         session.endpoints.push(endpoint);
         settings.onListening?.("live page", `${endpoint.url}/`);
@@ -124,6 +126,7 @@ export class LiveSession {
   /** The run exists: metrics read it, live scoring follows its time. */
   attach(run: WatchedRun, kafka?: KafkaProbe): void {
     this.run = run;
+    this.view?.runStarted();
     this.metrics?.attach(run, kafka);
     if (kafka !== undefined && this.metrics !== undefined) {
       const metrics = this.metrics;

@@ -68,6 +68,11 @@ export class LiveView {
     this.now = sources.now ?? Date.now;
   }
 
+  /** The run begins, with no events yet: the first snapshot's rate is measured from here, not shown as 0. */
+  runStarted(): void {
+    this.last = { at: this.now(), events: 0 };
+  }
+
   snapshot(): LiveSnapshot {
     const at = this.now();
     const run = this.run();
@@ -128,8 +133,10 @@ export class FollowView {
     this.now = now;
   }
 
+  /** The follower begins: the first snapshot's rate is measured from here, not shown as 0. */
   attach(read: () => FollowSummary): void {
     this.read = read;
+    this.last = { at: this.now(), events: read().events };
   }
 
   snapshot(): LiveSnapshot {

@@ -139,7 +139,7 @@ const REFUSED_KEEPING: [string, (p: Paths) => string[], RegExp][] = [
   ["--threshold-ms abc", (p) => ["analyze", p.events, "--html", p.html, "--threshold-ms", "abc"], /^wfsim: --threshold-ms must be a number from 0 to \d+, got abc$/],
   ["--interval 0", (p) => ["analyze", p.events, "--html", p.html, "--interval", "0"], /^wfsim: --interval must be auto or a duration .*, got 0$/],
   // Found only once the events are read: the outputs must not have been opened before.
-  ["windows longer than the run", (p) => ["analyze", p.events, "--html", p.html, "--windows", "1h", "--windows-out", p.windows], /^wfsim: --windows 3600000ms is larger than the run: its events span \d+ms/],
+  ["windows longer than the run", (p) => ["analyze", p.events, "--html", p.html, "--windows", "1h", "--windows-out", p.windows], /^wfsim: --windows 1h is larger than the run: its events span [\d.]+[a-z]+ \(first/],
   ["--follow --mad-k -1", (p) => ["analyze", p.events, "--follow", "--report", p.report, "--mad-k", "-1"], /^wfsim: --mad-k must be a number greater than 0/],
   ["a percentile without a tolerance", (p) => ["compare", "--expected", p.golden, "--actual", p.golden, "--html", p.html, "--report", p.report, "--field", "duration_p95_ms=duration_p95_ms"], /^wfsim: duration_p95_ms needs a tolerance/],
   ["ISO window starts read as seconds", (p) => ["compare", "--expected", p.golden, "--actual", p.iso, "--window-field", "minute", "--window-unit", "s", "--html", p.html, "--report", p.report], /^wfsim: --actual .* line 1: minute \(the window's start\) must be epoch seconds, got "/],

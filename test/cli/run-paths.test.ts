@@ -47,6 +47,17 @@ describe("wfsim run: no file lost", () => {
     assertRefused(folderPath, /^wfsim: --undelivered .*: cannot open for writing \(.*directory.*\)\n$/);
   });
 
+  it("refuses an output into the alert file --score-alerts follows, and leaves it as it was", async (t) => {
+    const dir = folder(t);
+    const file = join(dir, "alerts.jsonl");
+    writeFileSync(file, KEEP);
+    for (const flag of ["--output", "--truth", "--report"]) {
+      const result = await runCli([...RUN, "--score-alerts", `file:${file}`, flag, file]);
+      assertRefused(result, new RegExp(`^wfsim: ${flag} and --score-alerts name the same file .*alerts\\.jsonl.*: it would be overwritten`));
+    }
+    assert.equal(readFileSync(file, "utf8"), KEEP);
+  });
+
   it("refuses the same file under another name: a hard link, a symbolic link", async (t) => {
     const dir = folder(t);
     const file = join(dir, "keep.jsonl");

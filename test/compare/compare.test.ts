@@ -169,7 +169,7 @@ describe("compare and analyze --windows: bad input, one line, exit 2", () => {
     const windows = (size: string, ...more: string[]) => runCli(["analyze", events, "--windows", size, "--windows-out", out, ...more]);
     assert.match(oneLine(await windows("soon")), /^wfsim: --windows must be a duration such as 250ms, .*, got "soon"$/);
     assert.equal(oneLine(await windows("0.5ms")), 'wfsim: --windows must be at least 1ms, got "0.5ms"');
-    assert.equal(oneLine(await windows("2s")), "wfsim: --windows 2000ms is larger than the run: its events span 1000ms (first to last ts_ms)");
+    assert.equal(oneLine(await windows("2s")), "wfsim: --windows 2s is larger than the run: its events span 1s (first to last ts_ms)");
     assert.equal(await readFile(out, "utf8"), "keep me\n");
     assert.match(oneLine(await windows("1s", "--by", "txn")), /^wfsim: --by must be one of workflow, step/);
     assert.match(oneLine(await runCli(["analyze", events, "--windows", "1s"])), /^wfsim: --windows needs --windows-out FILE/);

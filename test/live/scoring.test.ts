@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { appendFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -132,5 +133,13 @@ describe("wfsim run --score-alerts", () => {
     const deadline = await runCli(["run", "--samples", "5", "--score-alerts", `file:${join(dir, "a.jsonl")}`, "--alert-deadline", "soon"]);
     assert.equal(deadline.code, 2);
     assert.match(deadline.stderr, /^wfsim: --alert-deadline must be a duration such as .*, got 'soon'\n$/);
+    // Refused after the alert file was opened (the metrics port is taken): the error alone, no "scoring alerts from".
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    t.after(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+    const port = (taken.address() as AddressInfo).port;
+    const busy = await runCli(["run", "--samples", "5", "-o", join(dir, "e.jsonl"), "--metrics", `127.0.0.1:${port}`, "--score-alerts", `file:${join(dir, "a.jsonl")}`]);
+    assert.equal(busy.code, 2);
+    assert.equal(busy.stderr, `wfsim: --metrics cannot listen on 127.0.0.1:${port}: the port is in use\n`);
   });
 });

@@ -30,6 +30,12 @@ export interface KafkaSourceSettings {
   readonly registry?: RegistryValueDecoder | undefined;
   /** The topics to read; wfsim's own two (--topic-txn, --topic-steps) unless given. */
   readonly topics?: TopicList | undefined;
+  /**
+   * Transactions whose producer clock was off (skew faults from --truth): transaction id to ms. Their
+   * records are merged at their true time: merged at the time they carry, they would land among
+   * other records out of their transaction's order.
+   */
+  readonly clockOffsets?: ReadonlyMap<string, number> | undefined;
 }
 
 /** A bounded read waits this long for data from a broker that has none yet (it always has some). */
@@ -48,6 +54,7 @@ export function kafkaSourceName(connection: KafkaConnection, list: TopicList = w
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
   const reader = await TopicsReader.open(connection, settings.topics ?? wfsimTopics(connection), { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
+  reader.clockOffsets = settings.clockOffsets;
   return new KafkaSource(reader, settings.registry);
 }
 

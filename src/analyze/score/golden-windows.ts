@@ -21,7 +21,7 @@
  */
 import { percentile } from "../measure/frequency.ts";
 import { WfsimError } from "../../errors.ts";
-import { DURATION_EXPECTED, parseDuration } from "../../config/units.ts";
+import { DURATION_EXPECTED, formatMs, parseDuration } from "../../config/units.ts";
 
 export const WINDOW_GROUPINGS = ["workflow", "step"] as const;
 export type WindowGrouping = (typeof WINDOW_GROUPINGS)[number];
@@ -299,6 +299,6 @@ export function parseWindowSize(raw: unknown, name = "--windows"): number {
 export function checkWindowsFitRun(sizeMs: number, spanMs: number | null, name = "--windows"): void {
   if (spanMs === null) throw new WfsimError("INVALID_OPTION", `${name}: the stream has no events to put in windows`);
   if (sizeMs > spanMs) {
-    throw new WfsimError("INVALID_OPTION", `${name} ${sizeMs}ms is larger than the run: its events span ${spanMs}ms (first to last ts_ms)`);
+    throw new WfsimError("INVALID_OPTION", `${name} ${formatMs(sizeMs)} is larger than the run: its events span ${formatMs(spanMs)} (first to last ts_ms)`);
   }
 }

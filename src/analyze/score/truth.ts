@@ -74,6 +74,18 @@ export interface GroundTruth {
   readonly failureReasons?: ReadonlyMap<string, string>;
 }
 
+/**
+ * Transaction id to the ms its records' times were off (the skew faults among `records`): a merge of
+ * Kafka partitions puts those records back at their true time. Undefined when there are none.
+ */
+export function clockOffsetsOf(records: readonly FaultRecord[] | undefined): ReadonlyMap<string, number> | undefined {
+  let offsets: Map<string, number> | undefined;
+  for (const record of records ?? []) {
+    if (record.kind === "skew" && record.offset_ms !== undefined) (offsets ??= new Map()).set(record.txn_id, record.offset_ms);
+  }
+  return offsets;
+}
+
 /** What a truth file says was done to the stream on its way out. */
 export interface FaultTruth {
   /** Records per fault kind (skew: transactions stamped off, one truth record each). */

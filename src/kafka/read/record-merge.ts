@@ -90,6 +90,11 @@ export class PartitionInput {
   fetched = 0;
   /** The slot it belongs to (its index: the partition number, or -1). */
   slot = -1;
+  /**
+   * Per record key (a transaction id), ms its producer's clock was off (a skew from --truth): taken
+   * off the record's time before the merge, so that the partition is in time order again.
+   */
+  clockOffsets: ReadonlyMap<string, number> | undefined;
   /** Fetch answers waiting, oldest first; the head record is `at` of `current` (queue[0]). */
   private queue: DecodedRecords[] = [];
   private current: DecodedRecords | undefined;

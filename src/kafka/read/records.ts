@@ -2,7 +2,8 @@
  * From a fetch answer's record batches to what the merge needs (batch-decoder.ts), and from released
  * records back to JSON Lines for the analysis: one record's value, one line.
  */
-import { decodeBatches } from "./batch-decoder.ts";
+import { decodeBatches, type DecodedRecords } from "./batch-decoder.ts";
+import { HEADER_BYTES, MAGIC_BYTE } from "../registry/wire-format.ts";
 import type { FetchedPartition } from "./fetched-partition.ts";
 import type { InputRecord, PartitionInput } from "./record-merge.ts";
 import type { LineRanges } from "../../analyze/read/source.ts";
@@ -26,6 +27,7 @@ export function addAnswer(input: PartitionInput, answer: FetchedPartition, arriv
       backing: answer.backing,
     });
     if (decoded.records !== undefined) {
+      if (input.clockOffsets !== undefined) undoClockOffsets(decoded.records, input.clockOffsets);
       added = decoded.records.count;
       input.add(decoded.records);
     }
@@ -36,6 +38,33 @@ export function addAnswer(input: PartitionInput, answer: FetchedPartition, arriv
   input.highWatermark = answer.lastStableOffset >= 0 ? answer.lastStableOffset : answer.highWatermark;
   input.caughtUp = input.next >= input.highWatermark;
   return added;
+}
+
+/**
+ * Takes each skewed transaction's clock offset off its records' times (the merge's order; values
+ * are left as they are). A key is the transaction id's UTF-8 text, or the same as an Avro string in
+ * a Schema Registry's wire format (--key-format avro): magic byte, schema id, length, text.
+ */
+function undoClockOffsets(records: DecodedRecords, offsets: ReadonlyMap<string, number>): void {
+  let maxTs = -Infinity;
+  for (let i = 0; i < records.count; i++) {
+    let start = records.keyStart[i]!;
+    const end = records.keyEnd[i]!;
+    if (start >= 0) {
+      const bytes = records.buffers[records.buffer[i]!]!;
+      if (bytes[start] === MAGIC_BYTE && end - start > HEADER_BYTES) start = avroStringStart(bytes, start + HEADER_BYTES, end);
+      const offset = offsets.get(bytes.toString("utf8", start, end));
+      if (offset !== undefined) records.ts[i] = records.ts[i]! - offset;
+    }
+    if (records.ts[i]! > maxTs) maxTs = records.ts[i]!;
+  }
+  records.maxTs = maxTs;
+}
+
+/** Where an Avro string's text starts, past its zig-zag varint length. */
+function avroStringStart(bytes: Buffer, at: number, end: number): number {
+  while (at < end && bytes[at]! >= 0x80) at++;
+  return at + 1;
 }
 
 /**

@@ -125,6 +125,9 @@ export class TopicsReader {
   private lastError: unknown;
   private failures = 0;
 
+  /** Given to every input a slot is made of (see PartitionInput.clockOffsets): set before the first slot. */
+  clockOffsets: ReadonlyMap<string, number> | undefined;
+
   private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number, role: string) {
     this.connection = connection;
     this.sockets = connection.sasl === undefined ? new Map() : undefined;
@@ -202,7 +205,9 @@ export class TopicsReader {
     this.layout.topics.forEach((topic, t) => {
       for (let p = 0; p < topic.partitions; p++) {
         if (index >= 0 && p !== index) continue;
-        inputs.push(new PartitionInput(topic.name, p, t, start[t]![p]!, this.ends[t]![p]!));
+        const input = new PartitionInput(topic.name, p, t, start[t]![p]!, this.ends[t]![p]!);
+        input.clockOffsets = this.clockOffsets;
+        inputs.push(input);
       }
     });
     return new Slot(index, inputs);
