@@ -165,19 +165,9 @@ export class RecordBatchBuilder {
   }
 
   /**
-   * Appends a record whose value is `source[start, start + valueBytes)`, already UTF-8 (a line the
-   * WebAssembly line writer formatted): one copy, no string. The same layout as append().
+   * Appends a record whose value is bytes: a Schema Registry's wire format, or a line the WebAssembly
+   * line writer formatted (one copy, no string). The same layout as append().
    */
-  appendFrom(key: Buffer, source: Buffer, start: number, valueBytes: number, headers: Buffer, timestamp: number): void {
-    let at = this.startRecord(key, valueBytes, headers.length, timestamp, 0);
-    const buffer = this.buffer;
-    source.copy(buffer, at, start, start + valueBytes);
-    at += valueBytes;
-    this.end = copySmall(headers, buffer, at);
-    this.count++;
-  }
-
-  /** Appends a record whose value is binary (a Schema Registry's wire format): the same layout as append(). */
   appendBytes(key: Buffer, value: Uint8Array, headers: Buffer, timestamp: number): void {
     let at = this.startRecord(key, value.length, headers.length, timestamp, 0);
     const buffer = this.buffer;
