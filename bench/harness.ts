@@ -29,6 +29,8 @@ export interface ProcessResult {
   readonly wallMs: number;
   /** Highest resident set size seen while it ran (sampled from /proc every 50 ms), in bytes. */
   readonly peakRssBytes: number;
+  /** CPU time (user + sys, all threads) at the last sample from /proc, in ms: short by up to 50 ms. */
+  readonly cpuMs: number;
   readonly stdout: string;
   readonly stderr: string;
 }
@@ -51,6 +53,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     let stdout = "";
     let stderr = "";
     let peak = 0;
+    let cpuMs = 0;
     child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
     child.stderr?.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
     const sample = () => {
@@ -58,6 +61,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
         const status = readFileSync(`/proc/${child.pid}/status`, "utf8");
         const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
         peak = Math.max(peak, kb * 1024);
+        cpuMs = cpuMsOf(child.pid!) ?? cpuMs;
       } catch {
         // The process has already gone.
       }
@@ -72,9 +76,25 @@ export function runProcess(command: string, args: readonly string[], options: Ru
     child.on("close", (code) => {
       clearInterval(sampler);
       clearTimeout(timeout);
-      resolve({ code, wallMs: performance.now() - started, peakRssBytes: peak, stdout, stderr });
+      resolve({ code, wallMs: performance.now() - started, peakRssBytes: peak, cpuMs, stdout, stderr });
     });
   });
+}
+
+/**
+ * A running process's CPU time so far (user + sys, all its threads) from /proc/PID/stat, in ms;
+ * undefined once it is gone. Linux counts it in clock ticks of 1/100 s (USER_HZ on every architecture
+ * Node runs on).
+ */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after the command name (in parentheses, which may hold spaces): utime and stime are 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
 }
 
 export function median(values: readonly number[]): number {

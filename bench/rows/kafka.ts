@@ -1,21 +1,29 @@
 /**
- * Issue #3's goal: events/s wfsim delivers to a local broker with acks=all and idempotence, beside
+ * Issue #14's goal: events/s wfsim delivers to a local broker with acks=all and idempotence, at least
+ * 1,000,000 a second, beside `kcat -P` (librdkafka) sending the same events, keyed the same, and
  * Kafka's own org.apache.kafka.tools.ProducerPerformance sending as many records of the same average
- * size, with the same acks and idempotence, to the same broker in the same run. Goal: at least 70%
- * of ProducerPerformance's records/s.
+ * size, with the same acks and idempotence, to the same broker in the same run, alternated.
+ *
+ * Each program gets topics made beforehand (ProducerPerformance's by TopicCommand, wfsim's and
+ * kcat's by `wfsim topics create`), with the same partition count, so that no one times a topic's
+ * creation. wfsim's figure is its delivery (from the first event to the last acknowledgement: the
+ * time its summary gives), as ProducerPerformance times itself from its first send; the whole
+ * process (Node.js start, connecting, the producer id) is in the note, and so is kcat's, which is
+ * timed whole. CPU time of each program and of the broker (when the bench started it) is in the
+ * note too: the broker shares the machine's cores, which bounds what any producer can reach.
  *
  * The broker: KAFKA_BOOTSTRAP if set, else one started here with Kafka's usual JVM settings.
- * Topics are fresh for every run, with the same partition count for both programs.
  *
  * Then `wfsim analyze` reads the last round's topics back, beside `wfsim analyze` of the same run's
  * JSON Lines file.
  */
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
-import { loadavg, tmpdir } from "node:os";
+import { mkdtemp, open, readFile, rm } from "node:fs/promises";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { javaCommand, kafkaClasspath, startBroker, type BrokerHandle } from "../../test/kafka/broker.ts";
-import { median, runProcess, type BenchRow } from "../harness.ts";
+import { cpuMsOf, median, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
 
 const SAMPLES = 100_000;
@@ -23,59 +31,174 @@ const EVENTS_PER_TRANSACTION = 16;
 const PARTITIONS = 3;
 const ROUNDS = 3;
 const HEADER_KEY = "event_type";
+const GOAL_EVENTS_PER_S = 1_000_000;
+
+/** One program's runs: events/s as judged, whole-process events/s, CPU ms, broker CPU ms. */
+interface Runs {
+  rate: number[];
+  whole: number[];
+  cpuMs: number[];
+  brokerCpuMs: number[];
+}
+
+const noRuns = (): Runs => ({ rate: [], whole: [], cpuMs: [], brokerCpuMs: [] });
 
 export async function kafkaRows(): Promise<BenchRow[]> {
   const external = process.env["KAFKA_BOOTSTRAP"];
   let broker: BrokerHandle | undefined;
   if (external === undefined || external === "") broker = await startBroker({ jvm: "throughput" });
   const bootstrap = external || broker!.bootstrap.plaintext;
+  const brokerCpu = () => (broker?.pid === undefined ? undefined : cpuMsOf(broker.pid));
+  const dir = await mkdtemp(join(tmpdir(), "wfsim-bench-kafka-"));
   try {
     // Simulated time starts a day back, so that no timestamp lies far ahead of the broker's clock.
     const start = String(Date.now() - 86_400_000);
-    const workload = ["run", "--clock", "virtual", "--samples", `${SAMPLES}`, "--start-time", start, "--quiet"];
+    const workload = ["run", "--clock", "virtual", "--samples", `${SAMPLES}`, "--start-time", start];
     const recordSize = await averageRecordSize(workload);
     const events = SAMPLES * EVENTS_PER_TRANSACTION;
+    const kcatInput = kcatAvailable() ? await writeKcatInput(workload, join(dir, "events.tsv")) : undefined;
 
-    const ours: number[] = [];
-    const theirs: number[] = [];
+    const ours = noRuns();
+    const kcat = noRuns();
+    const theirs = noRuns();
     let peakRss = 0;
     let lastTopics: string[] = [];
+    const loads: number[] = [];
+    /** Runs `measure`, adding the broker's CPU time over it to `runs`. */
+    const withBroker = async <T>(runs: Runs, measure: () => Promise<T>): Promise<T> => {
+      const before = brokerCpu();
+      const result = await measure();
+      const after = brokerCpu();
+      if (before !== undefined && after !== undefined) runs.brokerCpuMs.push(after - before);
+      return result;
+    };
+    // A broker just started runs its first requests before the JVM compiled its hot paths: one run
+    // first, not counted, so that the first program timed does not pay for that.
+    const warmUp = ["--topic-txn", `bench-warm-${randomBytes(4).toString("hex")}`, "--topic-steps", `bench-warm-steps-${randomBytes(4).toString("hex")}`];
+    await createTopics(bootstrap, warmUp);
+    await runProcess(NODE, [WFSIM, ...workload, "--kafka-bootstrap", bootstrap, ...warmUp]);
     // Alternated, so that a slow moment of a shared machine does not fall on one side only.
     for (let round = 0; round < ROUNDS; round++) {
+      loads.push(loadavg()[0]!);
       const suffix = randomBytes(4).toString("hex");
-      const run = await runProcess(NODE, [
-        WFSIM,
-        ...workload,
-        "--kafka-bootstrap", bootstrap,
-        "--topic-txn", `bench-txn-${suffix}`,
-        "--topic-steps", `bench-steps-${suffix}`,
-        "--partitions", `${PARTITIONS}`,
-      ]);
+      const topics = ["--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`];
+      await createTopics(bootstrap, topics);
+      const run = await withBroker(ours, () => runProcess(NODE, [WFSIM, ...workload, "--kafka-bootstrap", bootstrap, ...topics]));
       if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
-      lastTopics = ["--topic-txn", `bench-txn-${suffix}`, "--topic-steps", `bench-steps-${suffix}`];
-      ours.push(events / (run.wallMs / 1000));
+      if (!run.stderr.includes(`${events.toLocaleString("en-US")} events delivered`)) throw new Error(`wfsim did not deliver every event: ${run.stderr}`);
+      lastTopics = topics;
+      ours.rate.push(events / (deliverySeconds(run.stderr) ?? run.wallMs / 1000));
+      ours.whole.push(events / (run.wallMs / 1000));
+      ours.cpuMs.push(run.cpuMs);
       peakRss = Math.max(peakRss, run.peakRssBytes);
-      theirs.push(await producerPerformance(bootstrap, `bench-pp-${suffix}`, events, recordSize));
+
+      if (kcatInput !== undefined) {
+        const topic = `bench-kcat-${suffix}`;
+        await createTopics(bootstrap, ["--topic-txn", topic, "--topic-steps", `${topic}-unused`]);
+        const sent = await withBroker(kcat, () => runKcat(bootstrap, topic, kcatInput));
+        kcat.rate.push(events / (sent.wallMs / 1000));
+        kcat.whole.push(events / (sent.wallMs / 1000));
+        kcat.cpuMs.push(sent.cpuMs);
+      }
+
+      const pp = await withBroker(theirs, () => producerPerformance(bootstrap, `bench-pp-${suffix}`, events, recordSize));
+      theirs.rate.push(pp.rate);
+      theirs.whole.push(pp.whole);
+      theirs.cpuMs.push(pp.cpuMs);
     }
-    const wfsim = median(ours);
-    const reference = median(theirs);
+    const load = `load average ${Math.min(...loads).toFixed(1)} to ${Math.max(...loads, loadavg()[0]!).toFixed(1)} on ${availableParallelism()} cores`;
+    const name = `Kafka: ${events.toLocaleString("en-US")} events delivered, acks=all, idempotent, ${PARTITIONS} partitions per topic (wfsim: first event to last acknowledgement)`;
+    const wfsimNote =
+      `wfsim ${describe(ours)}, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB`;
+    const brokerNote = `broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}; ${load}`;
     return [
       {
-        name: `Kafka: ${events.toLocaleString("en-US")} events delivered, acks=all, idempotent, ${PARTITIONS} partitions per topic (wfsim: whole process)`,
-        unit: "records/s",
-        wfsim,
-        reference,
-        referenceLabel: `ProducerPerformance (${recordSize} B records, acks=all, enable.idempotence=true)`,
+        name,
+        unit: "events/s",
+        wfsim: median(ours.rate),
+        goal: { value: GOAL_EVENTS_PER_S, better: "higher", on: "wfsim" },
+        ...(kcatInput === undefined
+          ? { note: `kcat -P skipped: kcat is not installed (Debian/Ubuntu: apt-get install kcat); ${wfsimNote}; ${brokerNote}` }
+          : {
+              reference: median(kcat.rate),
+              referenceLabel: "kcat -P (librdkafka; the same events keyed by txn_id, without the event_type header; whole process)",
+              ratio: median(ours.rate.map((rate, i) => rate / kcat.rate[i]!)),
+              note: `${wfsimNote}; kcat ${describe(kcat)}; ${brokerNote}`,
+            }),
+      },
+      {
+        name: `${name}, beside ProducerPerformance`,
+        unit: "events/s",
+        wfsim: median(ours.rate),
+        reference: median(theirs.rate),
+        referenceLabel: `ProducerPerformance (${recordSize} B records, acks=all, enable.idempotence=true; its own timing, from its first send)`,
+        ratio: median(ours.rate.map((rate, i) => rate / theirs.rate[i]!)),
         goal: { value: 0.7, better: "higher", on: "ratio" },
-        note:
-          `runs: wfsim ${ours.map(format).join(", ")}; ProducerPerformance ${theirs.map(format).join(", ")}; ` +
-          `wfsim peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB; broker ${external ? `KAFKA_BOOTSTRAP=${external}` : "started by the bench"}`,
+        note: `ProducerPerformance ${describe(theirs, "whole JVM")}; ${brokerNote}`,
       },
       ...(await analyzeFromKafkaRows(bootstrap, lastTopics, workload, events)),
     ];
   } finally {
+    await rm(dir, { recursive: true, force: true });
     await broker?.stop();
   }
+}
+
+/** A program's runs in a few words: rates, whole-process rates, CPU time, the broker's CPU time. */
+function describe(runs: Runs, whole = "whole process"): string {
+  const seconds = (ms: number[]) => ms.map((value) => (value / 1000).toFixed(2)).join(", ");
+  const parts = [`runs ${runs.rate.map(format).join(", ")} events/s`];
+  if (runs.whole.some((value, i) => value !== runs.rate[i])) parts.push(`${whole} ${runs.whole.map(format).join(", ")}`);
+  parts.push(`CPU ${seconds(runs.cpuMs)} s`);
+  if (runs.brokerCpuMs.length > 0) parts.push(`broker CPU meanwhile ${seconds(runs.brokerCpuMs)} s`);
+  return parts.join(", ");
+}
+
+/** The seconds wfsim's summary gives for its run: from the first event to the last acknowledgement. */
+function deliverySeconds(stderr: string): number | undefined {
+  // "in 1.23 s wall time", or "in 950 ms wall time" below a second (cli/feedback.ts formatDuration).
+  const match = / in ([\d.]+) (s|ms) wall time/.exec(stderr);
+  return match === null ? undefined : Number(match[1]) / (match[2] === "ms" ? 1000 : 1);
+}
+
+async function createTopics(bootstrap: string, topics: readonly string[]): Promise<void> {
+  const made = await runProcess(NODE, [WFSIM, "topics", "create", "--kafka-bootstrap", bootstrap, ...topics, "--partitions", `${PARTITIONS}`]);
+  if (made.code !== 0) throw new Error(`wfsim topics create failed: ${made.stderr}`);
+}
+
+function kcatAvailable(): boolean {
+  return spawnSync("kcat", ["-V"], { stdio: "ignore" }).status === 0;
+}
+
+/** The workload's events as kcat reads them with -K: txn_id, a tab, the JSON line. */
+async function writeKcatInput(workload: readonly string[], file: string): Promise<string> {
+  const jsonl = `${file}.jsonl`;
+  const run = await runProcess(NODE, [WFSIM, ...workload, "--quiet", "--output", jsonl]);
+  if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
+  const lines = (await readFile(jsonl, "utf8")).split("\n").filter((line) => line !== "");
+  const out = await open(file, "w");
+  try {
+    for (let i = 0; i < lines.length; i += 10_000) {
+      const chunk = lines.slice(i, i + 10_000);
+      await out.write(chunk.map((line) => `${(JSON.parse(line) as { txn_id: string }).txn_id}\t${line}\n`).join(""));
+    }
+  } finally {
+    await out.close();
+  }
+  await rm(jsonl);
+  return file;
+}
+
+/** `kcat -P` of the keyed lines, acks=all and idempotent, librdkafka's defaults otherwise: the whole process. */
+async function runKcat(bootstrap: string, topic: string, input: string): Promise<{ wallMs: number; cpuMs: number }> {
+  const run = await runProcess("kcat", [
+    "-P", "-b", bootstrap, "-t", topic, "-K", "\t",
+    "-X", "acks=all", "-X", "enable.idempotence=true",
+    "-l", input,
+  ]);
+  // kcat reports failed deliveries on stderr (and may still exit 0).
+  if (run.code !== 0 || run.stderr.includes("Delivery failed") || run.stderr.includes("ERROR")) throw new Error(`kcat -P failed: ${run.stderr.slice(0, 2000)}`);
+  return { wallMs: run.wallMs, cpuMs: run.cpuMs };
 }
 
 const format = (value: number) => Math.round(value).toLocaleString("en-US");
@@ -136,7 +259,7 @@ async function analyzeFromKafkaRows(bootstrap: string, topics: readonly string[]
 
 /** Key, value and header bytes of the average record wfsim sends for this workload. */
 async function averageRecordSize(workload: readonly string[]): Promise<number> {
-  const run = await runProcess(NODE, [WFSIM, ...workload.map((arg) => (arg === `${SAMPLES}` ? "10000" : arg))], { stdout: "capture" });
+  const run = await runProcess(NODE, [WFSIM, ...workload.map((arg) => (arg === `${SAMPLES}` ? "10000" : arg)), "--quiet"], { stdout: "capture" });
   if (run.code !== 0) throw new Error(`wfsim failed: ${run.stderr}`);
   let bytes = 0;
   let records = 0;
@@ -149,8 +272,11 @@ async function averageRecordSize(workload: readonly string[]): Promise<number> {
   return Math.round(bytes / records);
 }
 
-/** Creates the topic, runs ProducerPerformance, and returns the records/s it reports. */
-async function producerPerformance(bootstrap: string, topic: string, records: number, recordSize: number): Promise<number> {
+/**
+ * Creates the topic, runs ProducerPerformance, and returns the records/s it reports (timed by itself,
+ * from its first send), those of its whole process (the JVM's start included), and its CPU time.
+ */
+async function producerPerformance(bootstrap: string, topic: string, records: number, recordSize: number): Promise<{ rate: number; whole: number; cpuMs: number }> {
   const classpath = kafkaClasspath();
   const create = await runProcess(javaCommand(), [
     "-cp", classpath,
@@ -176,5 +302,5 @@ async function producerPerformance(bootstrap: string, topic: string, records: nu
   // Its last line: "1600000 records sent, 412345.6 records/sec (54.43 MB/sec), ..."
   const rate = /^\d+ records sent, ([\d.]+) records\/sec/m.exec(run.stdout.trim().split("\n").at(-1) ?? "");
   if (run.code !== 0 || rate === null) throw new Error(`ProducerPerformance failed: ${run.stderr}\n${run.stdout.slice(-2000)}`);
-  return Number(rate[1]);
+  return { rate: Number(rate[1]), whole: records / (run.wallMs / 1000), cpuMs: run.cpuMs };
 }

@@ -15,7 +15,8 @@
  *   keyLength varint | key | valueLength varint | value | headerCount varint | headers
  * (varints zigzag-encoded, as in protobuf).
  */
-import { compressionsAlgorithms, crc32c } from "@platformatic/kafka";
+import { compressionsAlgorithms } from "@platformatic/kafka";
+import { crc32c } from "./crc32c.ts";
 import type { Compression } from "../config/kafka-options.ts";
 
 export const BATCH_HEADER_BYTES = 61;
@@ -159,17 +160,20 @@ export class RecordBatchBuilder {
     const buffer = this.buffer;
     buffer.write(line, at, "utf8");
     at += valueBytes;
-    this.end = at + headers.copy(buffer, at);
+    this.end = copySmall(headers, buffer, at);
     this.count++;
   }
 
-  /** Appends a record whose value is binary (a Schema Registry's wire format): the same layout as append(). */
+  /**
+   * Appends a record whose value is bytes: a Schema Registry's wire format, or a line the WebAssembly
+   * line writer formatted (one copy, no string). The same layout as append().
+   */
   appendBytes(key: Buffer, value: Uint8Array, headers: Buffer, timestamp: number): void {
     let at = this.startRecord(key, value.length, headers.length, timestamp, 0);
     const buffer = this.buffer;
     buffer.set(value, at);
     at += value.length;
-    this.end = at + headers.copy(buffer, at);
+    this.end = copySmall(headers, buffer, at);
     this.count++;
   }
 
@@ -204,7 +208,7 @@ export class RecordBatchBuilder {
     at = writeVarint(buffer, at, timestampDelta);
     at = writeVarint(buffer, at, offsetDelta);
     at = writeVarint(buffer, at, key.length);
-    at += key.copy(buffer, at);
+    at = copySmall(key, buffer, at);
     return writeVarint(buffer, at, valueBytes);
   }
 
@@ -268,6 +272,18 @@ export class RecordBatchBuilder {
     this.pool.give(this.buffer);
     this.buffer = bigger;
   }
+}
+
+/**
+ * Copies `source` (a key, a header list: a few dozen bytes) to `target` at `at`; returns the offset
+ * after it. A loop, because Buffer.copy's call costs more than the copy at these sizes (two per
+ * record, a sixth of the producer's time before).
+ */
+function copySmall(source: Buffer, target: Buffer, at: number): number {
+  const length = source.length;
+  if (length > 64) return at + source.copy(target, at);
+  for (let i = 0; i < length; i++) target[at + i] = source[i]!;
+  return at + length;
 }
 
 /** The zigzag varint at `offset` and the offset after it. */

@@ -83,6 +83,18 @@ describe("LineWriter (WebAssembly)", () => {
     assertSameLines(text, events.map(serializeEvent).join(""));
   });
 
+  it("formats one line at a time (formatOne) as serializeEvent does, across string-table resets", async () => {
+    const { events } = await simulateVirtual({ samples: 2000, outlierProb: 0.2, concurrency: 50 });
+    // Long distinct ids fill the string table every few thousand lines.
+    for (let i = 0; i < 30_000; i++) events.push({ type: "step_done", txn_id: `txn_${i}_${"z".repeat(200)}`, step: 1, ts_ms: i, workflow: "é", step_name: "pay" });
+    const writer = new LineWriter<WfEvent>(() => {});
+    const lines = writer.lineBytes;
+    for (const event of events) {
+      const length = writer.formatOne(event);
+      assert.equal(lines.toString("utf8", 0, length), serializeEvent(event));
+    }
+  });
+
   it("writes negative and large integers like JavaScript does", () => {
     const values = [0, 7, 10, 99, 100, 65_535, 2 ** 31, 2 ** 32, 2 ** 32 + 1, 1e15, 2 ** 53 - 1, -1, -(2 ** 40)];
     const events: WfEvent[] = values.map((ts_ms) => ({ type: "step_done", txn_id: "t", step: 1, ts_ms }));

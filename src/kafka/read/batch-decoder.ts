@@ -14,8 +14,8 @@
  *  - a batch cut short at the end of the fetch (partition_max_bytes) is left for the next fetch.
  * Layout: see record-batch.ts.
  */
-import { createRequire } from "node:module";
-import { compressionsAlgorithmsByBitmask, crc32c as clientCrc32c } from "@platformatic/kafka";
+import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
+import { crc32c } from "../crc32c.ts";
 import { WfsimError } from "../../errors.ts";
 import { EVENT_TYPE_HEADER } from "../layout.ts";
 import type { FetchedBytes } from "./fetched-partition.ts";
@@ -53,21 +53,6 @@ const TRANSACTION = Buffer.from("transaction_");
 /** Where the type's value starts in `{"type":"…` (wfsim) and `{"type": "…` (the reference script's layout). */
 const TYPE_AT_COMPACT = 9;
 const TYPE_AT_SPACED = 10;
-
-/**
- * CRC-32C: @platformatic/kafka's own native implementation (@node-rs/crc32, its optional dependency,
- * SSE 4.2), called directly, because the client's wrapper copies every input first, which makes it
- * 15 times slower (900 ms against 60 for 200 MB); the wrapper (with its WebAssembly fallback) where
- * the native package is not installed.
- */
-const crc32c: (bytes: Uint8Array) => number = (() => {
-  try {
-    const native = createRequire(import.meta.url)("@node-rs/crc32") as { crc32c(input: Uint8Array): number };
-    return (bytes: Uint8Array) => native.crc32c(bytes);
-  } catch {
-    return (bytes: Uint8Array) => clientCrc32c(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-})();
 
 /** A fetched batch does not read as Kafka wrote it (a CRC mismatch, an unknown format). */
 export function corruptBatch(where: string, offset: number, what: string): WfsimError {

@@ -290,6 +290,7 @@ export class LineWriter<T = WfEvent> {
   /** The template index of a line of text as it is (after the program's). */
   private readonly textTemplate: number;
   protected count = 0;
+  private outputView: Buffer | undefined;
 
   /**
    * `onChunk` receives formatted lines, whole lines only, in order, as a view of the module's output
@@ -332,6 +333,30 @@ export class LineWriter<T = WfEvent> {
       }
     }
     if (++this.count === this.recordCapacity) this.flush();
+  }
+
+  /**
+   * Formats `item` alone, outside any batch (none may be pending): its line, newline included, is
+   * then at `lineBytes[0, returned length)`, valid until the next call. For writers that place each
+   * line themselves: the Kafka output copies each into its partition's record batch.
+   */
+  formatOne(item: T): number {
+    const slot = LAYOUT.records >> 3;
+    if (!this.encode(item, this.f64, slot, this.strings)) {
+      this.strings.reset();
+      if (!this.encode(item, this.f64, slot, this.strings)) {
+        throw new RangeError(`a string field of ${this.program.describe(item)} is too long to write`);
+      }
+    }
+    if (this.exports.format(LAYOUT.records, 1, LAYOUT.output, LAYOUT.outputEnd) === 0) {
+      throw new RangeError("an event line is longer than the line writer's output area");
+    }
+    return this.resultCell[0]!;
+  }
+
+  /** The module's output area, where formatOne() leaves its line. */
+  get lineBytes(): Buffer {
+    return (this.outputView ??= Buffer.from(this.bytes.buffer, LAYOUT.output, LAYOUT.outputEnd - LAYOUT.output));
   }
 
   /**

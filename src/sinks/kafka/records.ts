@@ -1,5 +1,5 @@
 import { EVENT_TYPES, isTransactionEvent, type EventType, type WfEvent } from "../../events/schema.ts";
-import { serializeEvent } from "../../events/serialize.ts";
+import { LineWriter } from "../fast-jsonl/line-writer.ts";
 import { EVENT_TYPE_HEADER } from "../../kafka/layout.ts";
 import { keyHash } from "../../kafka/partition.ts";
 import { encodeHeaders, type RecordBatchBuilder } from "../../kafka/record-batch.ts";
@@ -36,6 +36,9 @@ export interface KafkaRecordMapper {
 }
 
 export { EVENT_TYPE_HEADER };
+
+/** Lines longer than this get a view of their own (see EventRecords.valueView). */
+const MAX_KEPT_VIEW = 4096;
 
 /**
  * Keys kept at most. Transactions that never end (stuck ones, or a stream cut short) would otherwise
@@ -84,15 +87,22 @@ export class TxnKeys {
 /**
  * Turns events into records: key = txn_id (UTF-8), value = the JSON line without its newline (the
  * same bytes as the JSON Lines output), timestamp = ts_ms, the event_type header, the topic by kind.
- * A transaction's key bytes and hash are computed once and reused for its ~16 events.
+ * A transaction's key bytes and hash are computed once and reused for its ~16 events. Each line is
+ * formatted by the JSON Lines output's WebAssembly line writer, one event at a time, and copied
+ * from there into its batch: no string per event (building, measuring and encoding those strings,
+ * and collecting them, was half of the producer's time).
  */
 export class EventRecords implements KafkaRecordMapper {
   readonly topics: readonly [string, string];
   private topicIndex: 0 | 1 = 0;
   private readonly keys = new TxnKeys();
   private key: Buffer = Buffer.alloc(0);
-  private line = "";
+  private readonly lines = new LineWriter<WfEvent>(() => {});
+  private readonly lineBytes = this.lines.lineBytes;
+  /** A malformed record's value (a delivery fault), newline included; undefined: the line writer's line. */
+  private malformed: string | undefined;
   private valueBytes = 0;
+  private readonly views: Uint8Array[] = [];
   private headers: Buffer = Buffer.alloc(0);
   private timestamp = 0;
   private keyHash = 0;
@@ -117,8 +127,8 @@ export class EventRecords implements KafkaRecordMapper {
   prepareEvent(event: WfEvent): 0 | 1 {
     const key = this.keys.of(event);
     this.key = key.key;
-    this.line = serializeEvent(event);
-    this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
+    this.malformed = undefined;
+    this.valueBytes = this.lines.formatOne(event) - 1;
     this.headers = EVENT_HEADERS.get(event.type)!;
     this.timestamp = event.ts_ms;
     this.keyHash = key.hash;
@@ -127,9 +137,19 @@ export class EventRecords implements KafkaRecordMapper {
 
   prepareMalformed(event: WfEvent, text: string): number {
     this.topicIndex = this.prepareEvent(event);
-    this.line = `${text}\n`;
-    this.valueBytes = Buffer.byteLength(this.line, "utf8") - 1;
+    this.malformed = `${text}\n`;
+    this.valueBytes = Buffer.byteLength(this.malformed, "utf8") - 1;
     return 1;
+  }
+
+  /**
+   * The formatted line's first `length` bytes, as a view kept for that length: a line is copied into
+   * its batch by TypedArray.set, which costs less than Buffer.copy's call, and a view per length
+   * (lines of a run have a few hundred lengths at most) spares making one per event.
+   */
+  private valueView(length: number): Uint8Array {
+    if (length > MAX_KEPT_VIEW) return this.lineBytes.subarray(0, length);
+    return (this.views[length] ??= this.lineBytes.subarray(0, length));
   }
 
   /** Keys held in the cache now (bounded, whatever the stream). */
@@ -152,6 +172,7 @@ export class EventRecords implements KafkaRecordMapper {
   }
 
   appendTo(batch: RecordBatchBuilder): void {
-    batch.append(this.key, this.line, this.valueBytes, this.headers, this.timestamp);
+    if (this.malformed === undefined) batch.appendBytes(this.key, this.valueView(this.valueBytes), this.headers, this.timestamp);
+    else batch.append(this.key, this.malformed, this.valueBytes, this.headers, this.timestamp);
   }
 }

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { Reader, readRecordsBatch } from "@platformatic/kafka";
 import { keyHash } from "../../../src/kafka/partition.ts";
+import { NO_PRODUCER, RecordBatchBuilder } from "../../../src/kafka/record-batch.ts";
+import { serializeEvent } from "../../../src/events/serialize.ts";
+import { SAMPLE_EVENTS } from "../../events/serialize.test.ts";
 import { EventRecords } from "../../../src/sinks/kafka/records.ts";
 
 const meta = { timezone: "UTC", sim_version: "x" };
@@ -17,6 +21,30 @@ describe("EventRecords", () => {
     records.prepare({ type: "transaction_close", txn_id: "txn_a", ts_ms: 3, duration_ms: 2, steps: 1 });
     assert.equal(records.select(0), 0);
     assert.equal(records.cachedKeys, 0, "a closed transaction's key is let go");
+  });
+
+  it("writes each event's JSON line (without its newline) as the value, malformed records in place, with key, header and timestamp", () => {
+    const records = new EventRecords({ transactions: "t", steps: "s" });
+    const builder = new RecordBatchBuilder();
+    const expected: { key: string; value: string; type: string; ts: number }[] = [];
+    for (const [i, event] of SAMPLE_EVENTS.entries()) {
+      const malformed = i % 3 === 2;
+      if (malformed) records.prepareMalformed(event, `{"broken ✓ ${i}`);
+      else records.prepare(event);
+      records.select(0);
+      records.appendTo(builder);
+      expected.push({ key: event.txn_id, value: malformed ? `{"broken ✓ ${i}` : serializeEvent(event).slice(0, -1), type: event.type, ts: event.ts_ms });
+    }
+    const decoded = readRecordsBatch(Reader.from(builder.finish(NO_PRODUCER, "none")));
+    assert.deepEqual(
+      decoded.records.map((record) => ({
+        key: String(record.key),
+        value: String(record.value),
+        type: String(record.headers[0]![1]),
+        ts: Number(decoded.firstTimestamp + record.timestampDelta),
+      })),
+      expected,
+    );
   });
 
   it("keeps its key cache bounded when transactions never end (stuck ones)", () => {
