@@ -48,6 +48,14 @@ export interface FaultOutput {
    * Absent: the output cannot carry one (the library's iterator of typed events).
    */
   writeMalformed?(event: WfEvent, text: string): void;
+  /**
+   * Writes `event`'s JSON text (no newline) cut to its `cut(length)` first characters of `length`,
+   * made from the line's bytes where the output writes them itself (no string, no serializeEvent).
+   * False when it cannot: nothing written and `cut` not called (writeMalformed is then used).
+   */
+  writeTruncated?(event: WfEvent, cut: (length: number) => number): boolean;
+  /** Writes notJsonText(event) from the event's fields, without the string; false when it cannot (nothing written). */
+  writeNotJson?(event: WfEvent): boolean;
 }
 
 export type FaultCounts = Record<FaultKind, number>;
@@ -279,7 +287,7 @@ export class DeliveryFaults {
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
-          this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
+          this.writeCorrupt(out, truncated, random);
           this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
           return false;
         }
@@ -288,6 +296,19 @@ export class DeliveryFaults {
       }
     }
     return true;
+  }
+
+  /**
+   * A corrupt record's malformed line: by the output's own ways when it has them (the JSON Lines
+   * writer makes it from its bytes, with no string), else as text. The cut is drawn the same either way.
+   */
+  private writeCorrupt(event: WfEvent, truncated: boolean, random: Random): void {
+    const output = this.output;
+    if (truncated) {
+      if (output.writeTruncated?.(event, (length) => random.int(1, length - 1)) !== true) output.writeMalformed!(event, truncate(event, random));
+    } else if (output.writeNotJson?.(event) !== true) {
+      output.writeMalformed!(event, notJsonText(event));
+    }
   }
 
   /** One lifecycle event of the current transaction, its shaped records on their way out one by one. */
@@ -472,8 +493,8 @@ function notJsonRecord(event: WfEvent, record: string): string {
   return `txn_id=${event.txn_id} record=${record} ts_ms=${event.ts_ms}`;
 }
 
-/** The record as key=value text, as a producer writing the wrong format would. */
-function notJson(event: WfEvent): string {
+/** The record as key=value text, as a producer writing the wrong format would (a not_json corrupt record). */
+export function notJsonText(event: WfEvent): string {
   const step = "step" in event ? ` step=${event.step}` : "";
   return `txn_id=${event.txn_id} type=${event.type} ts_ms=${event.ts_ms}${step}`;
 }

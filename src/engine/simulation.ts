@@ -22,6 +22,9 @@ export interface EventSink {
    * delivery fault (corrupt). Optional: a run with corrupt faults refuses a sink without it.
    */
   writeMalformed?(event: WfEvent, text: string): void;
+  /** Optional, cheaper ways to write a corrupt fault's line: see FaultOutput (delivery.ts). */
+  writeTruncated?(event: WfEvent, cut: (length: number) => number): boolean;
+  writeNotJson?(event: WfEvent): boolean;
 }
 
 /** Where ground-truth labels go when they do not go inline (a truth file). Same contract as EventSink. */
