@@ -98,11 +98,23 @@ class TxnFaults {
   events = 0;
   /** Past its first record, not skewed, wfsim's own events, per-record faults: a record needs its draw only. */
   plain = false;
+  /** Records ahead whose draws are made and hit no fault (DeliveryFaults.clear while the transaction is current). */
+  clear = 0;
+  /** The draw made ahead for the record after those, which falls where the faults are; -1: not made yet. */
+  drawn = -1;
 
   constructor(random: Random) {
     this.random = random;
   }
 }
+
+/**
+ * How far ahead a plain transaction's draws are made: its expected records left (the mean number of
+ * records of the transactions so far, at first this), at most DRAWS_AHEAD_MAX. Draws past a
+ * transaction's last record are wasted (its stream is its own), and draws too few cost calls.
+ */
+const DRAWS_AHEAD_FIRST = 16;
+const DRAWS_AHEAD_MAX = 64;
 
 /** A record held back (delay) or to be emitted again (duplicate). */
 class Held implements Timed {
@@ -133,6 +145,16 @@ export class DeliveryFaults {
   private readonly held = new TimerQueue<Held>();
   /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
   nextDue = Infinity;
+  /**
+   * The current transaction's next records that go out as they are: their draws are made ahead and
+   * hit no fault. The engine counts them down itself (`clear-- > 0 || pass(event)`), so that such a
+   * record costs it a decrement, where a call of `pass` is too big for the wake to take in.
+   */
+  clear = 0;
+  /** Records of the transactions ended so far (counted when their objects start over), and how many: see drawAhead. */
+  private recordsEnded = 0;
+  private transactionsEnded = 0;
+  private typicalRecords = DRAWS_AHEAD_FIRST;
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
@@ -162,22 +184,39 @@ export class DeliveryFaults {
 
   /** A transaction opens and is about to emit: its fault state starts (over, on a recycled object). */
   begin(txn: FaultHolder): void {
+    this.leave();
     let state = txn.faults as TxnFaults | undefined;
     if (state === undefined) txn.faults = state = new TxnFaults(faultState(this.keys, txn.index, undefined));
     else {
+      // The transaction it held has ended: its records (drawn ahead and not made left out) tell how far ahead to draw.
+      this.recordsEnded += state.seq - state.clear - (state.drawn >= 0 ? 1 : 0);
+      this.transactionsEnded++;
+      this.typicalRecords = Math.min(DRAWS_AHEAD_MAX, Math.ceil(this.recordsEnded / this.transactionsEnded));
       faultState(this.keys, txn.index, state.random);
       state.seq = 0;
       state.skew = 0;
       state.skewed = false;
       state.events = 0;
       state.plain = false;
+      state.clear = 0;
+      state.drawn = -1;
     }
     this.current = state;
+    this.clear = 0;
   }
 
   /** The transaction is about to emit again (the engine runs one at a time). */
   enter(txn: FaultHolder): void {
-    this.current = txn.faults as TxnFaults;
+    this.leave();
+    const state = txn.faults as TxnFaults;
+    this.current = state;
+    this.clear = state.clear;
+  }
+
+  /** The current transaction keeps its records drawn ahead for its next turn. */
+  private leave(): void {
+    const state = this.current;
+    if (state !== undefined) state.clear = this.clear;
   }
 
   /** Records held for later. */
@@ -206,21 +245,50 @@ export class DeliveryFaults {
   }
 
   /**
-   * Does what the faults do to one record of the current transaction; true when it then goes out as
-   * it is, which the caller does (the engine: so that its call of the output is the one it makes
-   * without faults, inlined as deep). Kept small for the same reason: a fault is the rare case,
-   * handled apart.
+   * Does what the faults do to one record of the current transaction, once `clear` is counted down
+   * (`clear-- > 0 || pass(event)`: the records drawn ahead that hit no fault pass without a call);
+   * true when it then goes out as it is, which the caller does (the engine: so that its call of the
+   * output is the one it makes without faults, inlined as deep).
    */
   pass(event: WfEvent): boolean {
+    this.clear = 0;
     const state = this.current!;
-    if (state.plain) {
-      // Most records: small enough for the engine's call to take in. No fault, and no need to walk
-      // the faults to know it, unless the draw falls where they are.
-      const seq = state.seq++;
-      const u = state.random.nextU32() / 4294967296;
-      return u >= this.hitEdge || this.writeDrawn(event, state, seq, event.ts_ms, u);
+    if (!state.plain) {
+      const passed = this.passOther(event, state);
+      if (state.plain) this.drawAhead(state);
+      return passed;
     }
-    return this.passOther(event, state);
+    const seq = state.seq++;
+    let u = state.drawn;
+    state.drawn = -1;
+    if (u < 0) u = state.random.nextU32() / 4294967296;
+    const passed = u >= this.hitEdge || this.writeDrawn(event, state, seq, event.ts_ms, u);
+    // After the fault's own draws, if any: the next record's draw comes next on the stream.
+    this.drawAhead(state);
+    return passed;
+  }
+
+  /**
+   * Makes the draws of a plain transaction's next records, in their order on its stream, up to the
+   * first that falls where the faults are (kept for its record) or as many as it is expected to
+   * have left (at least one): those before it go out as they are, counted by `clear` (and by `seq`
+   * at once). How many are made changes no draw, only when they are made.
+   */
+  private drawAhead(state: TxnFaults): void {
+    const random = state.random;
+    const edge = this.hitEdge;
+    const ahead = Math.max(1, this.typicalRecords - state.seq);
+    let clear = 0;
+    while (clear < ahead) {
+      const u = random.nextU32() / 4294967296;
+      if (u < edge) {
+        state.drawn = u;
+        break;
+      }
+      clear++;
+    }
+    state.seq += clear;
+    this.clear = clear;
   }
 
   /** `pass` for a transaction's first record, a skewed transaction's, a shaped output's. */
