@@ -35,7 +35,7 @@ import type { FaultRecord } from "../events/truth.ts";
 import { samplerOf, type Sampler } from "./distributions.ts";
 import type { Emission, Shaper, TxnContext } from "./shape/shaper.ts";
 import { Random, RandomStreams } from "./random.ts";
-import { TimerQueue, type Timed } from "./timer-queue.ts";
+import { HeldQueue } from "./held-queue.ts";
 
 /** The RandomStreams family the delivery faults' keys come from: `new RandomStreams(seed).derived(DELIVERY_DOMAIN)`. */
 export const DELIVERY_DOMAIN = 1_000_000;
@@ -117,9 +117,9 @@ const DRAWS_AHEAD_FIRST = 16;
 const DRAWS_AHEAD_MAX = 64;
 
 /** A record held back (delay) or to be emitted again (duplicate). */
-class Held implements Timed {
+class Held {
+  /** When it goes out (set when it is held). */
   due = 0;
-  seq = 0;
   readonly event: WfEvent;
   readonly record: Omit<FaultRecord, "emitted_ms">;
   /** A shaped output's record: which, and what it renders (a copy). */
@@ -142,7 +142,7 @@ export class DeliveryFaults {
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
-  private readonly held = new TimerQueue<Held>();
+  private readonly held = new HeldQueue<Held>();
   /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
   nextDue = Infinity;
   /**
@@ -483,6 +483,7 @@ export class DeliveryFaults {
   }
 
   private push(held: Held, due: number): void {
+    held.due = due;
     this.held.push(held, due);
     if (due < this.nextDue) this.nextDue = this.held.peekDue();
   }
