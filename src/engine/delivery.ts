@@ -60,6 +60,17 @@ export interface FaultOutput {
 
 export type FaultCounts = Record<FaultKind, number>;
 
+/** Where fault records go (the truth output). */
+export interface FaultTruth {
+  write(record: FaultRecord): void;
+  /**
+   * Records with every field present (`undefined` where absent), in one shape: a sink that encodes
+   * their fields at once (the truth file's line writer) then reads objects of one shape, not of a
+   * dozen. Off: each record has only its fields (what the library's callers get).
+   */
+  readonly fullRecords: boolean;
+}
+
 /** A shaped output's part in delivery faults: its shaper, and (for corrupt) a record's JSON text. */
 export interface ShapedFaultOutput {
   readonly shaper: Shaper;
@@ -158,9 +169,10 @@ export class DeliveryFaults {
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
+  private readonly fullRecords: boolean;
   private readonly shaped: ShapedFaultOutput | undefined;
 
-  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void, shaped?: ShapedFaultOutput) {
+  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: FaultTruth, shaped?: ShapedFaultOutput) {
     const root = new RandomStreams(seed).derived(DELIVERY_DOMAIN).forDomain(0);
     this.keys = [root.nextU32(), root.nextU32(), root.nextU32(), root.nextU32()];
     const compiled = spec.faults.map(compile);
@@ -178,7 +190,8 @@ export class DeliveryFaults {
       throw new TypeError("delivery: corrupt on a shaped output needs its records' JSON text");
     }
     this.output = output;
-    this.truth = truth;
+    this.truth = truth === undefined ? undefined : (record) => truth.write(record);
+    this.fullRecords = truth?.fullRecords === true;
     this.shaped = shaped;
   }
 
@@ -323,7 +336,7 @@ export class DeliveryFaults {
     // writers' field reads polymorphic for every event after it. The max: a record before the
     // first in event time (none the engine emits) never goes before the epoch either.
     (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-    if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
+    if (seq === 0) this.truth?.(this.skewRecord(out, due, seq, state.skew));
     return due;
   }
 
@@ -340,23 +353,23 @@ export class DeliveryFaults {
       this.counts[fault.kind]++;
       switch (fault.kind) {
         case "drop":
-          this.truth?.(this.record("drop", out, due, seq, {}));
+          this.truth?.(this.record("drop", out, due, seq));
           return false;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.output.write(out);
-          this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
+          this.hold(out, due + after, this.heldRecord("duplicate", out, due, seq, after));
           return false;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
+          this.hold(out, due + by, this.heldRecord("delay", out, due, seq, by));
           return false;
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
           this.writeCorrupt(out, truncated, random);
-          this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
+          this.truth?.(this.corruptRecord(out, due, seq, truncated));
           return false;
         }
         default:
@@ -391,7 +404,7 @@ export class DeliveryFaults {
       }
       // Before the shape renders it: every time field of its records carries the error.
       (event as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-      if (first) this.truth?.(this.record("skew", event, due, state.seq, { emitted_ms: due, offset_ms: state.skew }));
+      if (first) this.truth?.(this.skewRecord(event, due, state.seq, state.skew));
     }
     const emissions = shaper.enter(event);
     if (emissions.length === 0) return;
@@ -412,17 +425,17 @@ export class DeliveryFaults {
       const name = emission.record.name;
       switch (fault.kind) {
         case "drop":
-          this.truth?.(this.record("drop", event, due, seq, {}, name));
+          this.truth?.(this.record("drop", event, due, seq, name));
           break;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.writeRecord(event, emission, context);
-          this.push(new Held(event, this.record("duplicate", event, due, seq, { delay_ms: after }, name), emission, context.snapshot()), due + after);
+          this.push(new Held(event, this.heldRecord("duplicate", event, due, seq, after, name), emission, context.snapshot()), due + after);
           break;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.push(new Held(event, this.record("delay", event, due, seq, { delay_ms: by }, name), emission, context.snapshot()), due + by);
+          this.push(new Held(event, this.heldRecord("delay", event, due, seq, by, name), emission, context.snapshot()), due + by);
           break;
         }
         case "corrupt": {
@@ -435,7 +448,7 @@ export class DeliveryFaults {
           } finally {
             shaper.unpin();
           }
-          this.truth?.(this.record("corrupt", event, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }, name));
+          this.truth?.(this.corruptRecord(event, due, seq, truncated, name));
           break;
         }
         default:
@@ -488,22 +501,63 @@ export class DeliveryFaults {
     if (due < this.nextDue) this.nextDue = this.held.peekDue();
   }
 
-  /** The truth record of a fault on `event` (as emitted), due at `due`. */
-  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>, name?: string): FaultRecord {
-    // Fields in schema order, built without spreads: skewed transactions make one per record.
+  /** A skew's truth record: told once, with the transaction's first record. */
+  private skewRecord(event: WfEvent, due: number, seq: number, offset: number): FaultRecord {
+    const record = this.record("skew", event, due, seq);
+    record.emitted_ms = due;
+    record.offset_ms = offset;
+    return record;
+  }
+
+  /** A duplicate's or a delay's truth record, its emitted_ms set when it goes out. */
+  private heldRecord(kind: "duplicate" | "delay", event: WfEvent, due: number, seq: number, delay: number, name?: string): FaultRecord {
+    const record = this.record(kind, event, due, seq, name);
+    record.delay_ms = delay;
+    return record;
+  }
+
+  private corruptRecord(event: WfEvent, due: number, seq: number, truncated: boolean, name?: string): FaultRecord {
+    const record = this.record("corrupt", event, due, seq, name);
+    record.emitted_ms = due;
+    record.as = truncated ? "truncated" : "not_json";
+    return record;
+  }
+
+  /**
+   * The truth record of a fault on `event` (as emitted), due at `due`, without the fields of its kind
+   * (emitted_ms, delay_ms, offset_ms, as), which the callers above add in that order.
+   */
+  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, name?: string): { -readonly [K in keyof FaultRecord]: FaultRecord[K] } {
+    const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
+    const attempt = name !== undefined && "attempt" in event ? event.attempt : undefined;
+    if (this.fullRecords) {
+      // Every field, in schema order, in one literal: one shape for all (the kind's fields set by the callers).
+      return {
+        kind,
+        txn_id: event.txn_id,
+        type: event.type,
+        record: name,
+        step,
+        attempt,
+        workflow: event.workflow,
+        seq,
+        ts_ms: event.ts_ms,
+        due_ms: due,
+        emitted_ms: undefined,
+        delay_ms: undefined,
+        offset_ms: undefined,
+        as: undefined,
+      };
+    }
+    // Built without spreads and without an object of extras: a run makes one per fault.
     const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
     if (name !== undefined) record.record = name;
-    const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
     if (step !== undefined) record.step = step;
-    if (name !== undefined && "attempt" in event && event.attempt !== undefined) record.attempt = event.attempt;
+    if (attempt !== undefined) record.attempt = attempt;
     if (event.workflow !== undefined) record.workflow = event.workflow;
     record.seq = seq;
     record.ts_ms = event.ts_ms;
     record.due_ms = due;
-    if (extra.emitted_ms !== undefined) record.emitted_ms = extra.emitted_ms;
-    if (extra.delay_ms !== undefined) record.delay_ms = extra.delay_ms;
-    if (extra.offset_ms !== undefined) record.offset_ms = extra.offset_ms;
-    if (extra.as !== undefined) record.as = extra.as;
     return record;
   }
 }
