@@ -8,7 +8,8 @@ import { median, runProcess, type BenchRow } from "../harness.ts";
 import { NODE, WFSIM } from "../paths.ts";
 
 const SAMPLES = 300_000;
-const EVENTS = SAMPLES * 16;
+// With --truth the run is blind (no inter_step_wait): 12 lifecycle events per transaction of the seed's 5 steps.
+const EVENTS = SAMPLES * 12;
 const RUNS = 5;
 const DELIVERY =
   "{drop: {prob: 0.01}, duplicate: {prob: 0.01, after: 2s}, delay: {prob: 0.01, by: {dist: uniform, min: 1s, max: 30s}}, " +

@@ -25,6 +25,9 @@ import { checkRunPaths, runPathsOf } from "./run-paths.ts";
 import { stoppedDuringStartup } from "./startup-signal.ts";
 import { checkShapeFlags, printSample, shapedKafkaRecords, shapedLines, withShapePartitions } from "./shaped-output.ts";
 
+/** Bytes of truth lines waiting to be written above which the engine waits (as for events). */
+const TRUTH_HIGH_WATER_BYTES = 8 * 1024 * 1024;
+
 /** What the command line gave `wfsim run`: raw text, validated here. */
 export type RunFlags = { readonly [key: string]: string | boolean | undefined };
 
@@ -177,7 +180,10 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     await close().catch(() => {});
     throw error;
   }
-  const truth = truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd }));
+  // The truth's bound on bytes waiting is the events' (FdJsonlSink's 8 MiB): at the stream's default
+  // 16 KiB every chunk of fault lines (about a megabyte) made the engine wait for its write.
+  const truth =
+    truthTarget === undefined ? undefined : new TruthSink(createWriteStream(truthTarget.description, { fd: truthTarget.fd, highWaterMark: TRUTH_HIGH_WATER_BYTES }));
 
   const simulation = createSimulation(options, {
     sink: live?.tap(sink) ?? sink,

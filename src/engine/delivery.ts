@@ -35,7 +35,7 @@ import type { FaultRecord } from "../events/truth.ts";
 import { samplerOf, type Sampler } from "./distributions.ts";
 import type { Emission, Shaper, TxnContext } from "./shape/shaper.ts";
 import { Random, RandomStreams } from "./random.ts";
-import { TimerQueue, type Timed } from "./timer-queue.ts";
+import { HeldQueue } from "./held-queue.ts";
 
 /** The RandomStreams family the delivery faults' keys come from: `new RandomStreams(seed).derived(DELIVERY_DOMAIN)`. */
 export const DELIVERY_DOMAIN = 1_000_000;
@@ -48,9 +48,28 @@ export interface FaultOutput {
    * Absent: the output cannot carry one (the library's iterator of typed events).
    */
   writeMalformed?(event: WfEvent, text: string): void;
+  /**
+   * Writes `event`'s JSON text (no newline) cut to its `cut(length)` first characters of `length`,
+   * made from the line's bytes where the output writes them itself (no string, no serializeEvent).
+   * False when it cannot: nothing written and `cut` not called (writeMalformed is then used).
+   */
+  writeTruncated?(event: WfEvent, cut: (length: number) => number): boolean;
+  /** Writes notJsonText(event) from the event's fields, without the string; false when it cannot (nothing written). */
+  writeNotJson?(event: WfEvent): boolean;
 }
 
 export type FaultCounts = Record<FaultKind, number>;
+
+/** Where fault records go (the truth output). */
+export interface FaultTruth {
+  write(record: FaultRecord): void;
+  /**
+   * Records with every field present (`undefined` where absent), in one shape: a sink that encodes
+   * their fields at once (the truth file's line writer) then reads objects of one shape, not of a
+   * dozen. Off: each record has only its fields (what the library's callers get).
+   */
+  readonly fullRecords: boolean;
+}
 
 /** A shaped output's part in delivery faults: its shaper, and (for corrupt) a record's JSON text. */
 export interface ShapedFaultOutput {
@@ -90,16 +109,28 @@ class TxnFaults {
   events = 0;
   /** Past its first record, not skewed, wfsim's own events, per-record faults: a record needs its draw only. */
   plain = false;
+  /** Records ahead whose draws are made and hit no fault (DeliveryFaults.clear while the transaction is current). */
+  clear = 0;
+  /** The draw made ahead for the record after those, which falls where the faults are; -1: not made yet. */
+  drawn = -1;
 
   constructor(random: Random) {
     this.random = random;
   }
 }
 
+/**
+ * How far ahead a plain transaction's draws are made: its expected records left (the mean number of
+ * records of the transactions so far, at first this), at most DRAWS_AHEAD_MAX. Draws past a
+ * transaction's last record are wasted (its stream is its own), and draws too few cost calls.
+ */
+const DRAWS_AHEAD_FIRST = 16;
+const DRAWS_AHEAD_MAX = 64;
+
 /** A record held back (delay) or to be emitted again (duplicate). */
-class Held implements Timed {
+class Held {
+  /** When it goes out (set when it is held). */
   due = 0;
-  seq = 0;
   readonly event: WfEvent;
   readonly record: Omit<FaultRecord, "emitted_ms">;
   /** A shaped output's record: which, and what it renders (a copy). */
@@ -122,15 +153,26 @@ export class DeliveryFaults {
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
-  private readonly held = new TimerQueue<Held>();
+  private readonly held = new HeldQueue<Held>();
   /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
   nextDue = Infinity;
+  /**
+   * The current transaction's next records that go out as they are: their draws are made ahead and
+   * hit no fault. The engine counts them down itself (`clear-- > 0 || pass(event)`), so that such a
+   * record costs it a decrement, where a call of `pass` is too big for the wake to take in.
+   */
+  clear = 0;
+  /** Records of the transactions ended so far (counted when their objects start over), and how many: see drawAhead. */
+  private recordsEnded = 0;
+  private transactionsEnded = 0;
+  private typicalRecords = DRAWS_AHEAD_FIRST;
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
+  private readonly fullRecords: boolean;
   private readonly shaped: ShapedFaultOutput | undefined;
 
-  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: (record: FaultRecord) => void, shaped?: ShapedFaultOutput) {
+  constructor(spec: DeliverySpec, seed: number, output: FaultOutput, truth?: FaultTruth, shaped?: ShapedFaultOutput) {
     const root = new RandomStreams(seed).derived(DELIVERY_DOMAIN).forDomain(0);
     this.keys = [root.nextU32(), root.nextU32(), root.nextU32(), root.nextU32()];
     const compiled = spec.faults.map(compile);
@@ -148,28 +190,46 @@ export class DeliveryFaults {
       throw new TypeError("delivery: corrupt on a shaped output needs its records' JSON text");
     }
     this.output = output;
-    this.truth = truth;
+    this.truth = truth === undefined ? undefined : (record) => truth.write(record);
+    this.fullRecords = truth?.fullRecords === true;
     this.shaped = shaped;
   }
 
   /** A transaction opens and is about to emit: its fault state starts (over, on a recycled object). */
   begin(txn: FaultHolder): void {
+    this.leave();
     let state = txn.faults as TxnFaults | undefined;
     if (state === undefined) txn.faults = state = new TxnFaults(faultState(this.keys, txn.index, undefined));
     else {
+      // The transaction it held has ended: its records (drawn ahead and not made left out) tell how far ahead to draw.
+      this.recordsEnded += state.seq - state.clear - (state.drawn >= 0 ? 1 : 0);
+      this.transactionsEnded++;
+      this.typicalRecords = Math.min(DRAWS_AHEAD_MAX, Math.ceil(this.recordsEnded / this.transactionsEnded));
       faultState(this.keys, txn.index, state.random);
       state.seq = 0;
       state.skew = 0;
       state.skewed = false;
       state.events = 0;
       state.plain = false;
+      state.clear = 0;
+      state.drawn = -1;
     }
     this.current = state;
+    this.clear = 0;
   }
 
   /** The transaction is about to emit again (the engine runs one at a time). */
   enter(txn: FaultHolder): void {
-    this.current = txn.faults as TxnFaults;
+    this.leave();
+    const state = txn.faults as TxnFaults;
+    this.current = state;
+    this.clear = state.clear;
+  }
+
+  /** The current transaction keeps its records drawn ahead for its next turn. */
+  private leave(): void {
+    const state = this.current;
+    if (state !== undefined) state.clear = this.clear;
   }
 
   /** Records held for later. */
@@ -198,21 +258,50 @@ export class DeliveryFaults {
   }
 
   /**
-   * Does what the faults do to one record of the current transaction; true when it then goes out as
-   * it is, which the caller does (the engine: so that its call of the output is the one it makes
-   * without faults, inlined as deep). Kept small for the same reason: a fault is the rare case,
-   * handled apart.
+   * Does what the faults do to one record of the current transaction, once `clear` is counted down
+   * (`clear-- > 0 || pass(event)`: the records drawn ahead that hit no fault pass without a call);
+   * true when it then goes out as it is, which the caller does (the engine: so that its call of the
+   * output is the one it makes without faults, inlined as deep).
    */
   pass(event: WfEvent): boolean {
+    this.clear = 0;
     const state = this.current!;
-    if (state.plain) {
-      // Most records: small enough for the engine's call to take in. No fault, and no need to walk
-      // the faults to know it, unless the draw falls where they are.
-      const seq = state.seq++;
-      const u = state.random.nextU32() / 4294967296;
-      return u >= this.hitEdge || this.writeDrawn(event, state, seq, event.ts_ms, u);
+    if (!state.plain) {
+      const passed = this.passOther(event, state);
+      if (state.plain) this.drawAhead(state);
+      return passed;
     }
-    return this.passOther(event, state);
+    const seq = state.seq++;
+    let u = state.drawn;
+    state.drawn = -1;
+    if (u < 0) u = state.random.nextU32() / 4294967296;
+    const passed = u >= this.hitEdge || this.writeDrawn(event, state, seq, event.ts_ms, u);
+    // After the fault's own draws, if any: the next record's draw comes next on the stream.
+    this.drawAhead(state);
+    return passed;
+  }
+
+  /**
+   * Makes the draws of a plain transaction's next records, in their order on its stream, up to the
+   * first that falls where the faults are (kept for its record) or as many as it is expected to
+   * have left (at least one): those before it go out as they are, counted by `clear` (and by `seq`
+   * at once). How many are made changes no draw, only when they are made.
+   */
+  private drawAhead(state: TxnFaults): void {
+    const random = state.random;
+    const edge = this.hitEdge;
+    const ahead = Math.max(1, this.typicalRecords - state.seq);
+    let clear = 0;
+    while (clear < ahead) {
+      const u = random.nextU32() / 4294967296;
+      if (u < edge) {
+        state.drawn = u;
+        break;
+      }
+      clear++;
+    }
+    state.seq += clear;
+    this.clear = clear;
   }
 
   /** `pass` for a transaction's first record, a skewed transaction's, a shaped output's. */
@@ -247,7 +336,7 @@ export class DeliveryFaults {
     // writers' field reads polymorphic for every event after it. The max: a record before the
     // first in event time (none the engine emits) never goes before the epoch either.
     (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-    if (seq === 0) this.truth?.(this.record("skew", out, due, seq, { emitted_ms: due, offset_ms: state.skew }));
+    if (seq === 0) this.truth?.(this.skewRecord(out, due, seq, state.skew));
     return due;
   }
 
@@ -264,23 +353,23 @@ export class DeliveryFaults {
       this.counts[fault.kind]++;
       switch (fault.kind) {
         case "drop":
-          this.truth?.(this.record("drop", out, due, seq, {}));
+          this.truth?.(this.record("drop", out, due, seq));
           return false;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.output.write(out);
-          this.hold(out, due + after, this.record("duplicate", out, due, seq, { delay_ms: after }));
+          this.hold(out, due + after, this.heldRecord("duplicate", out, due, seq, after));
           return false;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.hold(out, due + by, this.record("delay", out, due, seq, { delay_ms: by }));
+          this.hold(out, due + by, this.heldRecord("delay", out, due, seq, by));
           return false;
         }
         case "corrupt": {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
-          this.output.writeMalformed!(out, truncated ? truncate(out, random) : notJson(out));
-          this.truth?.(this.record("corrupt", out, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }));
+          this.writeCorrupt(out, truncated, random);
+          this.truth?.(this.corruptRecord(out, due, seq, truncated));
           return false;
         }
         default:
@@ -288,6 +377,19 @@ export class DeliveryFaults {
       }
     }
     return true;
+  }
+
+  /**
+   * A corrupt record's malformed line: by the output's own ways when it has them (the JSON Lines
+   * writer makes it from its bytes, with no string), else as text. The cut is drawn the same either way.
+   */
+  private writeCorrupt(event: WfEvent, truncated: boolean, random: Random): void {
+    const output = this.output;
+    if (truncated) {
+      if (output.writeTruncated?.(event, (length) => random.int(1, length - 1)) !== true) output.writeMalformed!(event, truncate(event, random));
+    } else if (output.writeNotJson?.(event) !== true) {
+      output.writeMalformed!(event, notJsonText(event));
+    }
   }
 
   /** One lifecycle event of the current transaction, its shaped records on their way out one by one. */
@@ -302,7 +404,7 @@ export class DeliveryFaults {
       }
       // Before the shape renders it: every time field of its records carries the error.
       (event as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-      if (first) this.truth?.(this.record("skew", event, due, state.seq, { emitted_ms: due, offset_ms: state.skew }));
+      if (first) this.truth?.(this.skewRecord(event, due, state.seq, state.skew));
     }
     const emissions = shaper.enter(event);
     if (emissions.length === 0) return;
@@ -323,17 +425,17 @@ export class DeliveryFaults {
       const name = emission.record.name;
       switch (fault.kind) {
         case "drop":
-          this.truth?.(this.record("drop", event, due, seq, {}, name));
+          this.truth?.(this.record("drop", event, due, seq, name));
           break;
         case "duplicate": {
           const after = fault.sampler!(random);
           this.writeRecord(event, emission, context);
-          this.push(new Held(event, this.record("duplicate", event, due, seq, { delay_ms: after }, name), emission, context.snapshot()), due + after);
+          this.push(new Held(event, this.heldRecord("duplicate", event, due, seq, after, name), emission, context.snapshot()), due + after);
           break;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.push(new Held(event, this.record("delay", event, due, seq, { delay_ms: by }, name), emission, context.snapshot()), due + by);
+          this.push(new Held(event, this.heldRecord("delay", event, due, seq, by, name), emission, context.snapshot()), due + by);
           break;
         }
         case "corrupt": {
@@ -346,7 +448,7 @@ export class DeliveryFaults {
           } finally {
             shaper.unpin();
           }
-          this.truth?.(this.record("corrupt", event, due, seq, { emitted_ms: due, as: truncated ? "truncated" : "not_json" }, name));
+          this.truth?.(this.corruptRecord(event, due, seq, truncated, name));
           break;
         }
         default:
@@ -394,26 +496,68 @@ export class DeliveryFaults {
   }
 
   private push(held: Held, due: number): void {
+    held.due = due;
     this.held.push(held, due);
     if (due < this.nextDue) this.nextDue = this.held.peekDue();
   }
 
-  /** The truth record of a fault on `event` (as emitted), due at `due`. */
-  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, extra: Partial<FaultRecord>, name?: string): FaultRecord {
-    // Fields in schema order, built without spreads: skewed transactions make one per record.
+  /** A skew's truth record: told once, with the transaction's first record. */
+  private skewRecord(event: WfEvent, due: number, seq: number, offset: number): FaultRecord {
+    const record = this.record("skew", event, due, seq);
+    record.emitted_ms = due;
+    record.offset_ms = offset;
+    return record;
+  }
+
+  /** A duplicate's or a delay's truth record, its emitted_ms set when it goes out. */
+  private heldRecord(kind: "duplicate" | "delay", event: WfEvent, due: number, seq: number, delay: number, name?: string): FaultRecord {
+    const record = this.record(kind, event, due, seq, name);
+    record.delay_ms = delay;
+    return record;
+  }
+
+  private corruptRecord(event: WfEvent, due: number, seq: number, truncated: boolean, name?: string): FaultRecord {
+    const record = this.record("corrupt", event, due, seq, name);
+    record.emitted_ms = due;
+    record.as = truncated ? "truncated" : "not_json";
+    return record;
+  }
+
+  /**
+   * The truth record of a fault on `event` (as emitted), due at `due`, without the fields of its kind
+   * (emitted_ms, delay_ms, offset_ms, as), which the callers above add in that order.
+   */
+  private record(kind: FaultKind, event: WfEvent, due: number, seq: number, name?: string): { -readonly [K in keyof FaultRecord]: FaultRecord[K] } {
+    const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
+    const attempt = name !== undefined && "attempt" in event ? event.attempt : undefined;
+    if (this.fullRecords) {
+      // Every field, in schema order, in one literal: one shape for all (the kind's fields set by the callers).
+      return {
+        kind,
+        txn_id: event.txn_id,
+        type: event.type,
+        record: name,
+        step,
+        attempt,
+        workflow: event.workflow,
+        seq,
+        ts_ms: event.ts_ms,
+        due_ms: due,
+        emitted_ms: undefined,
+        delay_ms: undefined,
+        offset_ms: undefined,
+        as: undefined,
+      };
+    }
+    // Built without spreads and without an object of extras: a run makes one per fault.
     const record: { -readonly [K in keyof FaultRecord]: FaultRecord[K] } = { kind, txn_id: event.txn_id, type: event.type, seq: 0, ts_ms: 0, due_ms: 0 };
     if (name !== undefined) record.record = name;
-    const step = "step" in event ? event.step : "from_step" in event ? event.from_step : undefined;
     if (step !== undefined) record.step = step;
-    if (name !== undefined && "attempt" in event && event.attempt !== undefined) record.attempt = event.attempt;
+    if (attempt !== undefined) record.attempt = attempt;
     if (event.workflow !== undefined) record.workflow = event.workflow;
     record.seq = seq;
     record.ts_ms = event.ts_ms;
     record.due_ms = due;
-    if (extra.emitted_ms !== undefined) record.emitted_ms = extra.emitted_ms;
-    if (extra.delay_ms !== undefined) record.delay_ms = extra.delay_ms;
-    if (extra.offset_ms !== undefined) record.offset_ms = extra.offset_ms;
-    if (extra.as !== undefined) record.as = extra.as;
     return record;
   }
 }
@@ -472,8 +616,8 @@ function notJsonRecord(event: WfEvent, record: string): string {
   return `txn_id=${event.txn_id} record=${record} ts_ms=${event.ts_ms}`;
 }
 
-/** The record as key=value text, as a producer writing the wrong format would. */
-function notJson(event: WfEvent): string {
+/** The record as key=value text, as a producer writing the wrong format would (a not_json corrupt record). */
+export function notJsonText(event: WfEvent): string {
   const step = "step" in event ? ` step=${event.step}` : "";
   return `txn_id=${event.txn_id} type=${event.type} ts_ms=${event.ts_ms}${step}`;
 }

@@ -1,10 +1,10 @@
 import type { EventType, WfEvent } from "../events/schema.ts";
-import type { TruthKind, TruthLine, TruthRecord } from "../events/truth.ts";
+import type { FaultRecord, TruthKind, TruthLine, TruthRecord } from "../events/truth.ts";
 import type { ArrivalProcess } from "./arrivals.ts";
 import type { Clock } from "./clock.ts";
 import { LatenessRecorder, type LatenessStats } from "./lateness.ts";
 import type { DeliverySpec } from "../config/scenario/model.ts";
-import { DeliveryFaults, type FaultCounts, type ShapedFaultOutput } from "./delivery.ts";
+import { DeliveryFaults, type FaultCounts, type FaultTruth, type ShapedFaultOutput } from "./delivery.ts";
 import { RandomStreams } from "./random.ts";
 import { TimerQueue, type Timed } from "./timer-queue.ts";
 import { CLOSED, type Emit, type Label, type SimTransaction, type TransactionFactory } from "./transaction.ts";
@@ -22,11 +22,20 @@ export interface EventSink {
    * delivery fault (corrupt). Optional: a run with corrupt faults refuses a sink without it.
    */
   writeMalformed?(event: WfEvent, text: string): void;
+  /** Optional, cheaper ways to write a corrupt fault's line: see FaultOutput (delivery.ts). */
+  writeTruncated?(event: WfEvent, cut: (length: number) => number): boolean;
+  writeNotJson?(event: WfEvent): boolean;
 }
 
 /** Where ground-truth labels go when they do not go inline (a truth file). Same contract as EventSink. */
 export interface LabelSink {
   write(record: TruthLine): void;
+  /**
+   * Writes a delivery fault's record whose every field is present (`undefined` where absent), all
+   * records in one shape: cheaper to encode for a sink that reads the fields at once. Optional:
+   * without it, fault records come to `write` with their fields only.
+   */
+  writeFault?(record: FaultRecord): void;
   readonly backpressured: boolean;
   drain(): Promise<void>;
   flush(): void;
@@ -180,7 +189,7 @@ export class Simulation {
     this.delivery =
       params.delivery === undefined || params.delivery.faults.length === 0
         ? undefined
-        : new DeliveryFaults(params.delivery, params.seed, params.sink, truthSink === undefined ? undefined : (record) => truthSink.write(record), params.shaped);
+        : new DeliveryFaults(params.delivery, params.seed, params.sink, truthSink === undefined ? undefined : faultTruth(truthSink), params.shaped);
     const sink = params.sink;
     const counts = this.counts;
     const count = (event: WfEvent) => {
@@ -202,6 +211,7 @@ export class Simulation {
     const delivery = this.delivery;
     // With faults, the sink is still called from here for the records that pass as they are: the same
     // call as without faults, inlined as deep (through the faults it was not, and cost every event).
+    // Most records are known to pass by a count (their draws made ahead), which costs no call.
     this.emit = delivery === undefined
       ? (event) => {
           count(event);
@@ -209,7 +219,7 @@ export class Simulation {
         }
       : (event) => {
           count(event);
-          if (delivery.pass(event)) sink.write(event);
+          if (delivery.clear-- > 0 || delivery.pass(event)) sink.write(event);
         };
     const labels = this.labelCounts;
     const truth = params.truth;
@@ -409,6 +419,14 @@ export class Simulation {
       this.recycled.push(txn);
     }
   }
+}
+
+/** A label sink as the delivery faults' truth: records of one shape when it takes them. */
+function faultTruth(sink: LabelSink): FaultTruth {
+  const writeFault = sink.writeFault;
+  return writeFault === undefined
+    ? { write: (record) => sink.write(record), fullRecords: false }
+    : { write: (record) => writeFault.call(sink, record), fullRecords: true };
 }
 
 function describeReason(reason: unknown): string {

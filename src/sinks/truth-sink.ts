@@ -25,10 +25,24 @@ export class TruthSink extends LineStream<TruthLine> implements LabelSink {
     if (this.error !== undefined) return;
     // Only once a fault comes: a run without them writes few lines, and needs no line writer.
     if (this.lines === undefined && !FAULT_KINDS.has(record.kind)) return super.write(record);
-    const lines = (this.lines ??= new FaultLineWriter((chunk) => this.writeBytes(Buffer.from(chunk))));
+    const lines = this.faultLines();
     if (FAULT_KINDS.has(record.kind) && wholeNumbers(record as FaultRecord)) lines.write(record as FaultRecord);
     else lines.writeText(serializeLine(record));
     this.written++;
+  }
+
+  /** A delivery fault's record with every field present (see LabelSink.writeFault): encoded at once, not kept. */
+  writeFault(record: FaultRecord): void {
+    if (this.error !== undefined) return;
+    const lines = this.faultLines();
+    if (wholeNumbers(record)) lines.write(record);
+    else lines.writeText(serializeFault(record).slice(0, -1));
+    this.written++;
+  }
+
+  /** The line writer, made when the first fault comes. */
+  private faultLines(): FaultLineWriter {
+    return (this.lines ??= new FaultLineWriter((chunk) => this.writeBytes(Buffer.copyBytesFrom(chunk))));
   }
 
   override flush(): void {

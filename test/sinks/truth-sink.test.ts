@@ -54,6 +54,30 @@ describe("TruthSink", () => {
     assert.equal(await written(records), records.map(serializeTruth).join(""));
   });
 
+  it("writes fault records with every field present (writeFault) as their sparse forms, among labels, whole or not", async () => {
+    const full = (record: FaultRecord): FaultRecord => ({
+      record: undefined, step: undefined, attempt: undefined, workflow: undefined,
+      emitted_ms: undefined, delay_ms: undefined, offset_ms: undefined, as: undefined, ...record,
+    });
+    const faults = [...FAULTS, { ...FAULTS[1]!, delay_ms: 2000.5 }];
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const sink = new TruthSink(stream);
+    let expected = "";
+    for (let i = 0; i < 20_000; i++) {
+      const fault = { ...faults[i % faults.length]!, txn_id: `txn_${i.toString(36)}` };
+      sink.writeFault(full(fault));
+      expected += serializeTruth(fault);
+      if (i % 5 === 0) {
+        sink.write(LABELS[i % 2]!);
+        expected += serializeTruth(LABELS[i % 2]!);
+      }
+    }
+    await sink.close({ end: true });
+    assert.equal(Buffer.concat(chunks).toString("utf8"), expected);
+  });
+
   it("writes a fault whose delay is not a whole number as serializeTruth does", async () => {
     const records: TruthLine[] = [{ ...FAULTS[1]!, delay_ms: 2000.5 }];
     assert.equal(await written(records), records.map(serializeTruth).join(""));

@@ -23,6 +23,10 @@ export interface EventLineWriter {
   write(event: WfEvent): void;
   /** A line of `text` as it is (no newline), in its place among the events'; absent: the sink flushes and writes it alone. */
   writeText?(text: string): void;
+  /** See LineWriter.writeTruncated; absent: the caller cuts the text itself. */
+  writeTruncated?(event: WfEvent, cut: (length: number) => number): boolean;
+  /** See LineWriter.writeNotJson; absent: the caller writes the text. */
+  writeNotJson?(txnId: string, type: string, tsMs: number, step: number | undefined): void;
   flush(): void;
 }
 
@@ -92,6 +96,25 @@ export class FdJsonlSink implements EventSink {
     if (this.lines.writeText !== undefined) return this.lines.writeText(text);
     this.lines.flush();
     this.enqueue(Buffer.from(`${text}\n`, "utf8"));
+  }
+
+  /** A corrupt fault's truncated line made from the event's line bytes (see FaultOutput.writeTruncated). */
+  writeTruncated(event: WfEvent, cut: (length: number) => number): boolean {
+    if (this.lines.writeTruncated === undefined) return false;
+    // After a failure nothing is written, but the cut is drawn all the same, as with the text.
+    if (this.failure !== undefined) return false;
+    return this.lines.writeTruncated(event, cut);
+  }
+
+  /** A corrupt fault's not_json line written from the event's fields (see FaultOutput.writeNotJson). */
+  writeNotJson(event: WfEvent): boolean {
+    const lines = this.lines;
+    if (lines.writeNotJson === undefined) return false;
+    const step = "step" in event ? event.step : undefined;
+    // The line writer writes safe integers only; anything else (never an event of wfsim's) as text.
+    if (!Number.isSafeInteger(event.ts_ms) || ("step" in event && !Number.isSafeInteger(step))) return false;
+    if (this.failure === undefined) lines.writeNotJson(event.txn_id, event.type, event.ts_ms, step);
+    return true;
   }
 
   drain(): Promise<void> {

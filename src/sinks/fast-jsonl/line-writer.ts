@@ -35,6 +35,32 @@ const textEncoder = new TextEncoder();
 const TEXT_LINE = { code: [OPS.STR, 1, OPS.LIT, 1, 0, 10, OPS.END], bound: 1 } as const;
 /** The string table's one-entry cache a text line uses (any field: a hit is the same text anyway). */
 const TEXT_FIELD = MAX_STRING_FIELDS - 1;
+/** The caches a not-JSON line's transaction id and type use (raw text, not JSON strings). */
+const RAW_ID_FIELD = MAX_STRING_FIELDS - 2;
+const RAW_TYPE_FIELD = MAX_STRING_FIELDS - 3;
+
+/** Template bytecode for constant text. */
+function literal(text: string): number[] {
+  const bytes = textEncoder.encode(text);
+  return [OPS.LIT, ...u16(bytes.length), ...bytes];
+}
+
+/**
+ * A corrupt fault's not_json line, `txn_id=ID type=TYPE ts_ms=MS[ step=STEP]` (delivery's
+ * notJsonText, byte for byte: a test holds them equal): slots 1 and 2 raw text, 3 and 4 integers
+ * (4 absent: NaN).
+ */
+function notJsonLine(): { code: number[]; bound: number } {
+  const step = literal(" step=");
+  const code = [
+    ...literal("txn_id="), OPS.STR, 1,
+    ...literal(" type="), OPS.STR, 2,
+    ...literal(" ts_ms="), OPS.INT, 3,
+    OPS.OPT, 4, ...u16(step.length + 2), ...step, OPS.INT, 4,
+    ...literal("\n"), OPS.END,
+  ];
+  return { code, bound: "txn_id= type= ts_ms= step=\n".length + 2 * 21 };
+}
 
 /**
  * JSON text of strings and objects, interned in the module's memory. Transaction ids repeat on every
@@ -108,6 +134,24 @@ export class StringTable {
       this.lastJson[field] = text;
       this.lastJsonIds[field] = id;
     }
+    return id;
+  }
+
+  /** True when an entry of `bytes` bytes fits in the table. */
+  fits(bytes: number): boolean {
+    return this.count < LAYOUT.stringCapacity && this.end + bytes <= LAYOUT.stringBytesEnd;
+  }
+
+  /** Adds an entry of the module's bytes [from, from + length), as they are; -1 when they do not fit. */
+  appendBytes(from: number, length: number): number {
+    if (!this.fits(length)) return -1;
+    const start = this.end;
+    this.bytes.copyWithin(start, from, from + length);
+    const id = this.count++;
+    const entry = (LAYOUT.stringIndex >> 2) + id * 2;
+    this.index[entry] = start;
+    this.index[entry + 1] = length;
+    this.end = start + length;
     return id;
   }
 
@@ -289,6 +333,8 @@ export class LineWriter<T = WfEvent> {
   protected readonly recordCapacity: number;
   /** The template index of a line of text as it is (after the program's). */
   private readonly textTemplate: number;
+  /** The template index of a not-JSON line (after the text line's). */
+  private readonly notJsonTemplate: number;
   protected count = 0;
   private outputView: Buffer | undefined;
 
@@ -314,6 +360,7 @@ export class LineWriter<T = WfEvent> {
     this.recordCapacity = (LAYOUT.recordsEnd - LAYOUT.records) >> this.program.recordShift;
     this.onChunk = onChunk;
     this.textTemplate = this.program.templates.length;
+    this.notJsonTemplate = this.textTemplate + 1;
     this.writeTemplates();
     for (let i = 0; i < 100; i++) {
       this.bytes[LAYOUT.digitPairs + 2 * i] = 48 + Math.floor(i / 10);
@@ -378,6 +425,82 @@ export class LineWriter<T = WfEvent> {
     if (++this.count === this.recordCapacity) this.flush();
   }
 
+  /**
+   * A corrupt fault's truncated line in place of `item`'s: its line without the newline, cut to the
+   * `cut(length)` first of its `length` characters. Made from the line's bytes, in the batch, with
+   * no string. False when the line is not ASCII (its characters are not its bytes): nothing is
+   * written and `cut` is not called, so the caller cuts the text itself.
+   */
+  writeTruncated(item: T, cut: (length: number) => number): boolean {
+    let slot = this.encodeNext(item);
+    let length = this.formatAlone(slot);
+    if (length < 0) return false;
+    if (!this.strings.fits(length)) {
+      // Before the cut is drawn: the table is started over and the line made again.
+      this.flush();
+      this.strings.reset();
+      slot = this.encodeNext(item);
+      length = this.formatAlone(slot);
+    }
+    const id = this.strings.appendBytes(LAYOUT.output, cut(length));
+    this.f64[slot] = this.textTemplate;
+    this.f64[slot + 1] = id;
+    if (++this.count === this.recordCapacity) this.flush();
+    return true;
+  }
+
+  /**
+   * A corrupt fault's not_json line, `txn_id=ID type=TYPE ts_ms=MS[ step=STEP]`, in the batch, with
+   * no string made. `tsMs` and `step` must be safe integers (the line writer's integers).
+   */
+  writeNotJson(txnId: string, type: string, tsMs: number, step: number | undefined): void {
+    let slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    let id = this.strings.internJson(txnId, RAW_ID_FIELD);
+    let typeId = id < 0 ? -1 : this.strings.internJson(type, RAW_TYPE_FIELD);
+    if (typeId < 0) {
+      this.flush();
+      this.strings.reset();
+      slot = LAYOUT.records >> 3;
+      id = this.strings.internJson(txnId, RAW_ID_FIELD);
+      typeId = id < 0 ? -1 : this.strings.internJson(type, RAW_TYPE_FIELD);
+      if (typeId < 0) throw new RangeError("a malformed line is too long to write");
+    }
+    const f64 = this.f64;
+    f64[slot] = this.notJsonTemplate;
+    f64[slot + 1] = id;
+    f64[slot + 2] = typeId;
+    f64[slot + 3] = tsMs;
+    f64[slot + 4] = step ?? NaN;
+    if (++this.count === this.recordCapacity) this.flush();
+  }
+
+  /** Encodes `item` as the next record (starting the string table over when full); returns its first slot. */
+  private encodeNext(item: T): number {
+    const slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    if (this.encode(item, this.f64, slot, this.strings)) return slot;
+    this.flush();
+    this.strings.reset();
+    if (!this.encode(item, this.f64, LAYOUT.records >> 3, this.strings)) {
+      throw new RangeError(`a string field of ${this.program.describe(item)} is too long to write`);
+    }
+    return LAYOUT.records >> 3;
+  }
+
+  /**
+   * Formats the record at `slot` alone into the output area (free between flushes: `onChunk`'s
+   * receivers copy at once); returns its line's length without the newline, or -1 when the line
+   * is not ASCII.
+   */
+  private formatAlone(slot: number): number {
+    if (this.exports.format(slot * 8, 1, LAYOUT.output, LAYOUT.outputEnd) === 0) {
+      throw new RangeError("an event line is longer than the line writer's output area");
+    }
+    const bytes = this.bytes;
+    const end = LAYOUT.output + this.resultCell[0]! - 1;
+    for (let i = LAYOUT.output; i < end; i++) if (bytes[i]! > 127) return -1;
+    return end - LAYOUT.output;
+  }
+
   /** Formats every record held so far and hands the lines to `onChunk`. */
   flush(): void {
     let done = 0;
@@ -396,7 +519,7 @@ export class LineWriter<T = WfEvent> {
   }
 
   private writeTemplates(): void {
-    const templates = [...this.program.templates, TEXT_LINE];
+    const templates = [...this.program.templates, TEXT_LINE, notJsonLine()];
     if (templates.length * 8 > LAYOUT.templateCode - LAYOUT.templateTable) throw new Error("too many line templates");
     const table = new Uint32Array(this.bytes.buffer, LAYOUT.templateTable, templates.length * 2);
     let offset: number = LAYOUT.templateCode;
