@@ -88,6 +88,10 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (delivery !== undefined && registry !== undefined && delivery.faults.some((fault) => fault.kind === "corrupt")) {
     throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt: not with a schema registry output (its records are encoded by the registry's schema); leave corrupt out or write JSON`);
   }
+  // Refused here, before --dry-run's verdict and before any file is opened (emptied).
+  if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf") && delivery?.faults.some((fault) => fault.kind === "corrupt" && fault.prob > 0) === true) {
+    throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt needs an output that can write a malformed record (JSON Lines or Kafka); ${flagName("format")} ${flags.format} writes typed records only`);
+  }
   if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf")) {
     (await import("./binary-file.ts")).checkFileShape(flags.format, options.scenario?.output);
   }
