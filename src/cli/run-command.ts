@@ -137,7 +137,11 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
           : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
       plan,
     );
-    if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
+    if (opened === undefined) {
+      // Stopped by a signal while connecting: runMain turns it into its exit code.
+      context.stderr.write(`wfsim: stopped by ${String(context.signal.reason)} while connecting to Kafka: nothing was sent\n`);
+      return 0;
+    }
     const openedSink = (kafkaSink = opened.sink);
     const undeliveredPath = typeof flags.undelivered === "string" ? flags.undelivered : undefined;
     const forget = onForcedExit(() => lostOnForcedExit(openedSink, undeliveredPath, shaper !== undefined));
