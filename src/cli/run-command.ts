@@ -120,6 +120,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   else context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
   let kafkaSink: KafkaSink | undefined;
+  let stalls: Closable | undefined;
   let sink: EventSink;
   let close: () => Promise<DeliveryReport | undefined>;
   let destination: string;
@@ -146,7 +147,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
     const undeliveredPath = typeof flags.undelivered === "string" ? flags.undelivered : undefined;
     const forget = onForcedExit(() => lostOnForcedExit(openedSink, undeliveredPath, shaper !== undefined));
     watching.push({ close: () => void forget() });
-    watching.push(watchStalls(openedSink, kafka.timeoutMs, context.stderr));
+    stalls = watchStalls(openedSink, kafka.timeoutMs, context.stderr);
+    watching.push(stalls);
     sink = openedSink;
     close = () => openedSink.close();
     destination = opened.description;
@@ -213,6 +215,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   progress?.start(terminal ? 250 : statusEvery * 1000);
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
+  // Its last word (a delivery that resumed) before the summary, not after it.
+  stalls?.close();
   await truth?.close({ end: true });
   await live?.finish(context.signal);
   const wallMs = performance.now() - started;
