@@ -135,6 +135,8 @@ export class StreamAnalysis implements EventHandler {
   private readonly faults: FaultTruth | undefined;
   /** Processing a record the stream lost, put back from the truth: no stream check sees it. */
   private synthetic = false;
+  /** The last transaction_open read carried steps_planned: a blind stream, which has no inter_step_wait. */
+  private blindStream = false;
   /** Transactions whose lost ending record was put back. */
   private endsRestored = 0;
   /** The next of the truth's lost records (in time order) not yet due. */
@@ -314,6 +316,8 @@ export class StreamAnalysis implements EventHandler {
       const charts = this.options.charts;
       txn = this.pool.pop()?.reset(key!, hash, seq, source, line, ts, charts) ?? new TransactionState(key!, hash, seq, source, line, ts, charts);
       txn.repair = repair;
+      // Until its own open says (a lost open never does), a transaction is as blind as the stream's last open.
+      txn.blind = this.blindStream;
       this.open.insert(txn);
       this.concurrency.record(ts, this.open.size);
       this.options.observer?.opened(txn);
@@ -466,7 +470,7 @@ export class StreamAnalysis implements EventHandler {
         else {
           txn.openSeen = true;
           txn.stuckLabelled = regs[R.stuck] === 1;
-          txn.blind = !Number.isNaN(regs[R.stepsPlanned]!);
+          txn.blind = this.blindStream = !Number.isNaN(regs[R.stepsPlanned]!);
         }
         txn.opened = ts;
         this.overTime.opened(ts);

@@ -88,6 +88,10 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   if (delivery !== undefined && registry !== undefined && delivery.faults.some((fault) => fault.kind === "corrupt")) {
     throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt: not with a schema registry output (its records are encoded by the registry's schema); leave corrupt out or write JSON`);
   }
+  // Refused here, before --dry-run's verdict and before any file is opened (emptied).
+  if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf") && delivery?.faults.some((fault) => fault.kind === "corrupt" && fault.prob > 0) === true) {
+    throw new WfsimError("INVALID_OPTION", `${delivery.source}: corrupt needs an output that can write a malformed record (JSON Lines or Kafka); ${flagName("format")} ${flags.format} writes typed records only`);
+  }
   if (kafka === undefined && (flags.format === "avro" || flags.format === "protobuf")) {
     (await import("./binary-file.ts")).checkFileShape(flags.format, options.scenario?.output);
   }
@@ -116,6 +120,7 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   else context.signal.addEventListener("abort", () => stop(String(context.signal.reason)), { once: true });
 
   let kafkaSink: KafkaSink | undefined;
+  let stalls: Closable | undefined;
   let sink: EventSink;
   let close: () => Promise<DeliveryReport | undefined>;
   let destination: string;
@@ -133,12 +138,17 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
           : await openRegistryRecords(registry, kafka, { stderr: context.stderr, quiet }),
       plan,
     );
-    if (opened === undefined) return 0; // stopped by a signal while connecting: runMain reports it
+    if (opened === undefined) {
+      // Stopped by a signal while connecting: runMain turns it into its exit code.
+      context.stderr.write(`wfsim: stopped by ${String(context.signal.reason)} while connecting to Kafka: nothing was sent\n`);
+      return 0;
+    }
     const openedSink = (kafkaSink = opened.sink);
     const undeliveredPath = typeof flags.undelivered === "string" ? flags.undelivered : undefined;
     const forget = onForcedExit(() => lostOnForcedExit(openedSink, undeliveredPath, shaper !== undefined));
     watching.push({ close: () => void forget() });
-    watching.push(watchStalls(openedSink, kafka.timeoutMs, context.stderr));
+    stalls = watchStalls(openedSink, kafka.timeoutMs, context.stderr);
+    watching.push(stalls);
     sink = openedSink;
     close = () => openedSink.close();
     destination = opened.description;
@@ -205,6 +215,8 @@ async function runWatched(flags: RunFlags, context: CommandContext, watching: Cl
   progress?.start(terminal ? 250 : statusEvery * 1000);
   const summary = await simulation.run().finally(() => progress?.stop());
   const report = await close();
+  // Its last word (a delivery that resumed) before the summary, not after it.
+  stalls?.close();
   await truth?.close({ end: true });
   await live?.finish(context.signal);
   const wallMs = performance.now() - started;

@@ -240,7 +240,8 @@ export class DeliveryFaults {
   /** Emits the held records due at or before `now`; `at` says what time they were emitted at (null: their due time). */
   release(now: number, at: number | null): void {
     const held = this.held;
-    while (held.peekDue() <= now) {
+    // size first: an empty queue's next due time is Infinity, and releaseAll's `now` is Infinity too.
+    while (held.size > 0 && held.peekDue() <= now) {
       const item = held.pop()!;
       if (item.emission === undefined) this.output.write(item.event);
       else this.writeRecord(item.event, item.emission, item.context!);

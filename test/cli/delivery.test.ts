@@ -27,6 +27,7 @@ const BAD_DELIVERY: [string, RegExp][] = [
   ["{teleport: {prob: 0.1}}", /^wfsim: --delivery:1:2: teleport: unknown key "teleport"/],
   ["/no/such/delivery.yaml", /^wfsim: --delivery \/no\/such\/delivery\.yaml: cannot read the delivery section \(no such file or directory\)$/],
   ["", /^wfsim: --delivery must be a file holding a delivery section or the section inline/],
+  ["[]", /^wfsim: --delivery:1:1: expected an object, got an empty list$/],
 ];
 
 describe("wfsim run --delivery", () => {
@@ -126,5 +127,25 @@ describe("wfsim run --delivery", () => {
     const lost = injected("drop") + injected("corrupt");
     const dropRow = text.stdout.split("\n").find((line) => line.trimStart().startsWith("drop "));
     assert.match(dropRow ?? "", new RegExp(` ${injected("drop").toLocaleString("en-US")} injected \\(with corrupt's, ${lost.toLocaleString("en-US")} records lost\\), ${d.drop!.found!.toLocaleString("en-US")} found `));
-  });
+    });
+
+  it("a blind stream's transaction whose open was lost misses no inter_step_wait (a blind stream has none)", async () => {
+    const events = join(dir, "blind.jsonl");
+    const truth = join(dir, "blind-truth.jsonl");
+    const ran = await runCli(["run", "--clock", "virtual", "--start-time", "0", "--samples", "3", "--concurrency", "1", "--seed", "4", "-o", events, "--truth", truth]);
+    assert.equal(ran.code, 0, ran.stderr);
+    // The second transaction's open lost on the way, as a drop fault records it.
+    const lines = (await readFile(events, "utf8")).split("\n").filter((l) => l !== "");
+    const opens = lines.filter((l) => l.includes('"transaction_open"'));
+    const open = JSON.parse(opens[1]!) as { txn_id: string; ts_ms: number; steps_planned?: number };
+    assert.ok(open.steps_planned !== undefined, "a run with --truth writes a blind stream");
+    await writeFile(events, lines.filter((l) => l !== opens[1]).join("\n") + "\n");
+    const drop = { kind: "drop", txn_id: open.txn_id, type: "transaction_open", seq: 0, ts_ms: open.ts_ms, due_ms: open.ts_ms };
+    await writeFile(truth, (await readFile(truth, "utf8")) + JSON.stringify(drop) + "\n");
+    const analyzed = await runCli(["analyze", events, "--truth", truth, "--format", "json"]);
+    assert.equal(analyzed.code, 0, analyzed.stderr);
+    const report = JSON.parse(analyzed.stdout) as { violations: Record<string, { count: number; examples: { detail: string }[] }> };
+    assert.equal(report.violations.close_without_open!.count, 1);
+    assert.equal(report.violations.missing_steps!.count, 0, JSON.stringify(report.violations.missing_steps!.examples));
+});
 });

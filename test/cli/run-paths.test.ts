@@ -58,6 +58,22 @@ describe("wfsim run: no file lost", () => {
     assert.equal(readFileSync(file, "utf8"), KEEP);
   });
 
+  it("refuses corrupt faults into a typed (Avro, Protobuf) file before opening anything, --dry-run too, and leaves the files as they were", async (t) => {
+    const dir = folder(t);
+    const output = join(dir, "keep.avro");
+    const truth = join(dir, "keep.jsonl");
+    writeFileSync(output, KEEP);
+    writeFileSync(truth, KEEP);
+    for (const format of ["avro", "protobuf"]) {
+      for (const dry of [[], ["--dry-run"]]) {
+        const result = await runCli([...RUN, ...dry, "--delivery", "{corrupt: {prob: 0.1}}", "--format", format, "-o", output, "--truth", truth]);
+        assertRefused(result, new RegExp(`^wfsim: --delivery: corrupt needs an output that can write a malformed record \\(JSON Lines or Kafka\\); --format ${format} writes typed records only\\n$`));
+      }
+    }
+    assert.equal(readFileSync(output, "utf8"), KEEP);
+    assert.equal(readFileSync(truth, "utf8"), KEEP);
+  });
+
   it("refuses the same file under another name: a hard link, a symbolic link", async (t) => {
     const dir = folder(t);
     const file = join(dir, "keep.jsonl");

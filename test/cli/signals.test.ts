@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { collect, firstLines, startCli } from "../helpers/cli.ts";
 
@@ -44,6 +47,33 @@ for (const [signal, code] of [
     });
   });
 }
+
+describe("SIGINT with delivery faults", () => {
+  // Drop alone holds nothing back; a delay or copy of a minute is still held when the signal comes.
+  for (const delivery of ["{drop: {prob: 0.1}}", "{drop: {prob: 0.05}, duplicate: {prob: 0.2, after: 60s}, delay: {prob: 0.2, by: 60s}}"]) {
+    it(`stops cleanly, the held records sent at once: ${delivery}`, async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), "wfsim-signal-faults-"));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const truth = join(dir, "truth.jsonl");
+      const child = startCli([...RUN, "--delivery", delivery, "--truth", truth]);
+      const done = collect(child);
+      await firstLines(child, 40);
+      child.kill("SIGINT");
+      const result = await done;
+      assert.equal(result.code, 130, result.stderr);
+      assert.ok(result.stdout.endsWith("\n"), "the output ends with a whole line");
+      const lines = result.stdout.split("\n").filter((line) => line !== "");
+      assert.ok(lines.some((line) => line.includes('"transaction_aborted"')), "transactions in flight were aborted");
+      assert.match(result.stderr, /stopped early by SIGINT\.\n$/);
+      const faults = (await readFile(truth, "utf8")).split("\n").filter((line) => line !== "").map((line) => JSON.parse(line) as { kind: string; due_ms: number; emitted_ms?: number });
+      assert.ok(faults.some((fault) => fault.kind === "drop"));
+      const held = faults.filter((fault) => fault.kind === "delay" || fault.kind === "duplicate");
+      if (delivery.includes("delay")) assert.ok(held.length > 0, "records were held back");
+      // Every held record left, at the stop at the latest: none is a minute late.
+      for (const fault of held) assert.ok(fault.emitted_ms !== undefined && fault.emitted_ms >= fault.due_ms && fault.emitted_ms < fault.due_ms + 60_000, JSON.stringify(fault));
+    });
+  }
+});
 
 describe("a second SIGINT", () => {
   it("ends the process at once even while the output is stuck", async () => {

@@ -6,6 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -113,4 +115,26 @@ describe("a signal at 0, 50, 100 and 200 ms after start", () => {
       });
     }
   }
+});
+
+describe("a signal while connecting to Kafka", () => {
+  it("ends the run with one line saying nothing was sent", async (t) => {
+    // A listener that takes the connection and never answers: wfsim is still connecting when the signal comes.
+    const silent = createServer(() => {});
+    const sockets: Socket[] = [];
+    silent.on("connection", (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    t.after(() => {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    });
+    const connected = once(silent, "connection");
+    const child = startCli(["--samples", "100", "--kafka-bootstrap", `127.0.0.1:${(silent.address() as AddressInfo).port}`, "--kafka-timeout", "60000"]);
+    const done = collect(child);
+    await connected;
+    child.kill("SIGINT");
+    const result = await done;
+    assert.equal(result.code, 130, result.stderr);
+    assert.equal(result.stderr, "wfsim: stopped by SIGINT while connecting to Kafka: nothing was sent\n");
+  });
 });

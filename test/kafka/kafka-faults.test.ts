@@ -117,6 +117,8 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
     // stderr is no terminal here: the stall and its end are told all the same.
     assert.match(result.stderr, /^wfsim: Kafka delivery stalled for \d+\.\d s: [\d,]+ records waiting \(.*\); retrying until \d\d:\d\d:\d\d UTC \(--kafka-timeout\)$/m);
     assert.match(result.stderr, /^wfsim: Kafka delivery resumed after \d+\.\d s$/m);
+    // Told before the summary, which closes the run's account.
+    assert.ok(result.stderr.indexOf("delivery resumed") < result.stderr.search(/events to Kafka/), result.stderr);
     const records = await consumeAll(t, options, [topics.transactions, topics.steps], 180_000);
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 1, steps: 1 } });
   });

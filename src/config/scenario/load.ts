@@ -60,7 +60,8 @@ export function parseDelivery(text: string, source: string, workflows: readonly 
 
 /** Reads a delivery section from a file (`--delivery FILE`), or takes the flag's text itself when it is an inline object (`{ drop: ... }`). */
 export async function loadDelivery(spec: string, workflows: readonly string[], flag = "--delivery", recordTypes?: readonly string[]): Promise<DeliverySpec> {
-  if (spec.trimStart().startsWith("{")) return parseDelivery(spec, flag, workflows, recordTypes);
+  // Inline: a flow mapping (or a flow sequence, refused by the schema with its position) rather than a path.
+  if (/^\s*[{[]/.test(spec)) return parseDelivery(spec, flag, workflows, recordTypes);
   let text: string;
   try {
     text = await readFile(spec, "utf8");
