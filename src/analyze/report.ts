@@ -437,6 +437,8 @@ export interface DeliveryFaultsReport {
    * are not counted as never_closed (nor as open in `transactions`).
    */
   readonly ends_lost: number;
+  /** Records dropped or corrupted (drop's and corrupt's injected): lost as events either way, what drop's checks see. */
+  readonly records_lost: number;
 }
 
 export interface AnalysisReport {

@@ -906,6 +906,7 @@ export class StreamAnalysis implements EventHandler {
         skew: finding("skew", [], null),
         corrupt: finding("corrupt", ["invalid_lines"], this.invalidLines),
         ends_lost: endsLost,
+        records_lost: faults.injected.drop + faults.injected.corrupt,
       } : {
         drop: finding("drop", ["missing_steps", "close_without_open", "ends_lost"], v.missing_steps.count + v.close_without_open.count + endsLost),
         duplicate: finding("duplicate", ["duplicates"], v.duplicates.count),
@@ -913,6 +914,7 @@ export class StreamAnalysis implements EventHandler {
         skew: finding("skew", [], null),
         corrupt: finding("corrupt", ["invalid_lines"], this.invalidLines),
         ends_lost: endsLost,
+        records_lost: faults.injected.drop + faults.injected.corrupt,
       };
     }
     if (!this.options.charts) return report;

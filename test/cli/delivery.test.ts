@@ -99,7 +99,7 @@ describe("wfsim run --delivery", () => {
     const analyzed = await runCli(["analyze", events, "--truth", truth, "--format", "json"]);
     assert.equal(analyzed.code, 0, analyzed.stderr);
     const report = JSON.parse(analyzed.stdout) as {
-      delivery_faults: Record<string, { injected: number; found: number | null; checks: string[] }> & { ends_lost: number };
+      delivery_faults: Record<string, { injected: number; found: number | null; checks: string[] }> & { ends_lost: number; records_lost: number };
       invalid_lines: number;
       violations: Record<string, { count: number }>;
       transactions: { total: number; open: number };
@@ -118,6 +118,7 @@ describe("wfsim run --delivery", () => {
       faults.filter((f) => (f.kind === "drop" || f.kind === "corrupt") && /^transaction_(close|failed|aborted)$/.test(f.type)).map((f) => JSON.stringify(f)),
     ).size;
     assert.equal(d.ends_lost, endsLost);
+    assert.equal(d.records_lost, injected("drop") + injected("corrupt"));
     assert.equal(report.violations.never_closed!.count, 0);
     assert.equal(report.transactions.open, 0);
     assert.equal(report.transactions.total, 3000);

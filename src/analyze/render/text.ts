@@ -332,7 +332,7 @@ function deliveryFaultLines(d: DeliveryFaultsReport): string[] {
   const lines = ["Delivery faults (truth file: records injected; stream checks: what they found):"];
   // The checks that see a dropped record see a corrupted one too (both are missing as events): the
   // drop row's findings are compared with the records lost either way, said so on the row.
-  const drop = d.drop.found === null || d.corrupt.injected === 0 ? row("drop", d.drop) : row("drop", d.drop).replace(" injected, ", ` injected (with corrupt's, ${n(d.drop.injected + d.corrupt.injected)} records lost), `);
+  const drop = d.drop.found === null || d.corrupt.injected === 0 ? row("drop", d.drop) : row("drop", d.drop).replace(" injected, ", ` injected (with corrupt's, ${n(d.records_lost)} records lost), `);
   lines.push(drop, row("duplicate", d.duplicate), row("delay", d.delay), row("skew", d.skew), row("corrupt", d.corrupt));
   if (d.ends_lost > 0) lines.push(`  ${n(d.ends_lost)} transactions ended though their ending record was dropped or corrupted: not counted as never closed`);
   return lines;
