@@ -128,21 +128,36 @@ class KafkaSource implements EventSource {
       lines.add(record);
       this.locator.add(input, record.offset);
     };
+    let fetching: Promise<number> | undefined;
     try {
-      while (!this.slots.every((slot) => slot.exhausted)) {
+      if (!this.exhausted) fetching = this.reader.fetchRound(FETCH_WAIT_MS, signal);
+      while (fetching !== undefined) {
+        await fetching;
+        fetching = undefined;
         if (signal?.aborted) return;
-        await this.reader.fetchRound(FETCH_WAIT_MS, signal);
         lines.reset();
         this.locator.begin(read + 1);
         const now = performance.now();
         for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        // The next fetch goes out before the analysis reads these lines, so that the broker reads
+        // and sends it (on another core) meanwhile. Its answer is read at the next await, never
+        // while the analysis holds these lines (sockets are read by the event loop only, and the
+        // analysis of a round is synchronous), so the fetched bytes this release gave back to the
+        // pool are not overwritten under them.
+        if (!this.exhausted) fetching = this.reader.fetchRound(FETCH_WAIT_MS, signal);
         if (lines.count === 0) continue;
         read += lines.count;
         yield lines;
       }
     } finally {
+      // A fetch still out when the analysis stops early: its failure, if any, is no one's.
+      fetching?.catch(() => {});
       await this.reader.close();
     }
+  }
+
+  private get exhausted(): boolean {
+    return this.slots.every((slot) => slot.exhausted);
   }
 
   async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {
