@@ -58,11 +58,19 @@ export async function openKafkaSource(connection: KafkaConnection, settings: Kaf
   return new KafkaSource(reader, settings.registry);
 }
 
-/** Maps the lines of the chunk being analysed back to records. */
+/**
+ * Maps the lines of the chunk being analysed back to records. Per line, the input's number (in the
+ * order inputs were first seen) and the offset, in typed arrays: a reference per line in a plain
+ * array cost more than the rest of a line's bookkeeping (the garbage collector's write barrier).
+ */
 export class RecordLocator implements LineLocator {
   private firstLine = 1;
   private count = 0;
-  private readonly inputs: (PartitionInput | undefined)[] = [];
+  /** The inputs seen, by number; a reader has a few (its partitions). */
+  private readonly known: PartitionInput[] = [];
+  private lastInput: PartitionInput | undefined;
+  private lastNumber = 0;
+  private numbers = new Uint16Array(1 << 14);
   private offsets = new Float64Array(1 << 14);
 
   /** A new chunk starts at `firstLine`. */
@@ -75,18 +83,27 @@ export class RecordLocator implements LineLocator {
   add(input: PartitionInput, offset: number): void {
     const i = this.count++;
     if (i === this.offsets.length) {
-      const bigger = new Float64Array(i * 2);
-      bigger.set(this.offsets);
-      this.offsets = bigger;
+      const offsets = new Float64Array(i * 2);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+      const numbers = new Uint16Array(i * 2);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
     }
-    this.inputs[i] = input;
+    if (input !== this.lastInput) {
+      let number = this.known.indexOf(input);
+      if (number < 0) number = this.known.push(input) - 1;
+      this.lastInput = input;
+      this.lastNumber = number;
+    }
+    this.numbers[i] = this.lastNumber;
     this.offsets[i] = offset;
   }
 
   /** The input line `line` came from. */
   inputAt(line: number): PartitionInput | undefined {
     const i = line - this.firstLine;
-    return i >= 0 && i < this.count ? this.inputs[i] : undefined;
+    return i >= 0 && i < this.count ? this.known[this.numbers[i]!] : undefined;
   }
 
   sourceOf(line: number): string {
