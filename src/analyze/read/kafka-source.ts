@@ -17,8 +17,8 @@ import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } 
 import { LineChunk, RecordLines } from "../../kafka/read/records.ts";
 import { TopicsReader, wfsimTopics, type TopicList } from "../../kafka/read/topics-reader.ts";
 import type { RegistryValueDecoder } from "./registry-values.ts";
-import { isWireFormat } from "./registry-values.ts";
-import { MAGIC_BYTE } from "../../kafka/registry/wire-format.ts";
+// Not registry-values.ts: it loads avsc and protobufjs, which a read without --schema-registry does not need.
+import { MAGIC_BYTE, isWireFormat } from "../../kafka/registry/wire-format.ts";
 import { WfsimError } from "../../errors.ts";
 
 export interface KafkaSourceSettings {
