@@ -5,6 +5,7 @@
  * answer to another request fail as the client's connection fails them (the same lines for a user).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { describe, test, type TestContext } from "node:test";
@@ -58,6 +59,33 @@ describe("fetching over wfsim's own connection", { skip: kafkaSkip(), timeout: T
     const login = await readAll(t, { kafkaBootstrap: sasl.bootstrap.join(","), kafkaSaslMechanism: "plain", kafkaUser: user.username, ...names }, { WFSIM_KAFKA_PASSWORD: user.password });
     assert.equal(login.records, events.length);
     assert.equal(login.ownConnections, 0);
+  });
+
+  test("a read without SASL does not load @platformatic/kafka (0.3 s of CPU and tens of MB to import)", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const topics = await freshTopics(t, options, "no-client", 1);
+    await produce(t, options, topics, 1, await background(10, Date.now() - 3_600_000, 5));
+    // A child that reads the topics to their end with the reader and says whether the client was ever resolved.
+    const script = `
+      import { registerHooks } from "node:module";
+      let loaded = false;
+      registerHooks({ resolve(specifier, context, next) { if (specifier.startsWith("@platformatic/kafka")) loaded = true; return next(specifier, context); } });
+      const { resolveKafkaConnection } = await import(${JSON.stringify(new URL("../../../src/config/kafka-options.ts", import.meta.url).href)});
+      const { TopicsReader, wfsimTopics } = await import(${JSON.stringify(new URL("../../../src/kafka/read/topics-reader.ts", import.meta.url).href)});
+      const connection = resolveKafkaConnection({ kafkaBootstrap: ${JSON.stringify(bootstrap)}, topicTxn: ${JSON.stringify(topics.transactions)}, topicSteps: ${JSON.stringify(topics.steps)}, kafkaTimeout: 30000 }, { env: {} });
+      const reader = await TopicsReader.open(connection, wfsimTopics(connection), { bounded: true });
+      const slots = reader.allSlots();
+      reader.setSlots(slots);
+      let records = 0;
+      while (!slots.every((slot) => slot.inputs.every((input) => input.next >= input.end))) records += await reader.fetchRound(100);
+      await reader.close();
+      console.log(JSON.stringify({ records, loaded }));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    const { records, loaded } = JSON.parse(child.stdout) as { records: number; loaded: boolean };
+    assert.ok(records > 0, "records were read");
+    assert.equal(loaded, false, "@platformatic/kafka was loaded");
   });
 });
 
