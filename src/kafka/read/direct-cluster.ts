@@ -45,6 +45,7 @@ export class DirectCluster implements Cluster {
   private readonly sockets = new Map<string, BrokerSocket>();
   private versions: { readonly metadata: number; readonly listOffsets: number } | undefined;
   private view: ClusterView | undefined;
+  private justAsked: MetadataAnswer | undefined;
   private closed = false;
 
   constructor(connection: KafkaConnection, role: string) {
@@ -74,13 +75,16 @@ export class DirectCluster implements Cluster {
 
   async existingTopics(names: readonly string[]): Promise<ReadonlySet<string>> {
     const answer = await this.askMetadata(names);
+    this.justAsked = answer;
     const missing = new Set(answer.topics.filter((topic) => topic.errorCode === UNKNOWN_TOPIC_OR_PARTITION || topic.errorCode === TOPIC_AUTHORIZATION_FAILED).map((topic) => topic.name));
     return new Set(names.filter((name) => !missing.has(name)));
   }
 
   async metadata(names: readonly string[], refresh: boolean): Promise<ClusterView> {
     if (this.view !== undefined && !refresh) return this.view;
-    const answer = await this.askMetadata(names);
+    // The answer existingTopics just had serves once: a reader asks for the metadata right after (one round trip less).
+    const answer = this.justAsked ?? (await this.askMetadata(names));
+    this.justAsked = undefined;
     const errors: Record<string, number> = {};
     answer.topics.forEach((topic, i) => {
       if (topic.errorCode !== 0) errors[`/topics/${i}`] = topic.errorCode;
