@@ -16,6 +16,7 @@ export class ClientCluster implements Cluster {
   private readonly connection: KafkaConnection;
   private readonly role: string;
   private readonly client: Consumer;
+  private tracked = false;
 
   constructor(connection: KafkaConnection, role: string) {
     this.connection = connection;
@@ -38,7 +39,9 @@ export class ClientCluster implements Cluster {
   }
 
   async metadata(names: readonly string[], refresh: boolean): Promise<ClusterView> {
-    this.client.topics.trackAll(...names);
+    // Once: the client counts each track (a reader asks for the metadata every fetch round).
+    if (!this.tracked) this.client.topics.trackAll(...names);
+    this.tracked = true;
     const metadata = await this.client.metadata({ topics: [...names], forceUpdate: refresh });
     return { brokers: metadata.brokers, topics: metadata.topics };
   }
