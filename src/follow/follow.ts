@@ -33,7 +33,7 @@ import type { AnalysisReport, FollowReport } from "../analyze/report.ts";
 import { StreamAnalysis } from "../analyze/stream-analysis.ts";
 import { clockOffsetsOf, IN_STREAM_TRUTH } from "../analyze/score/truth.ts";
 import type { FollowOptions } from "./follow-options.ts";
-import { GroupMember, type Assignment, type Committed, type OffsetToCommit } from "../kafka/read/group-member.ts";
+import type { Assignment, Committed, GroupMember, OffsetToCommit } from "../kafka/read/group-member.ts";
 import { fetchedPerTopic, kafkaReport, kafkaSourceName, RecordLocator, wireFormatWithoutRegistry } from "../analyze/read/kafka-source.ts";
 import type { RegistryValueDecoder } from "../analyze/read/registry-values.ts";
 import { MAGIC_BYTE } from "../kafka/registry/wire-format.ts";
@@ -207,6 +207,8 @@ class Follower {
           );
         }
         try {
+          // Imported here: group membership is the Kafka client's, which a follower without a group does not load.
+          const { GroupMember } = await import("../kafka/read/group-member.ts");
           this.member = await GroupMember.join(settings.connection, layout.topics.map((topic) => topic.name), options.group, { signal: settings.signal, nameOf: this.nameOf as NameOf });
         this.member.onRebalance(() => this.rebalancing());
         } catch (error) {

@@ -1,10 +1,12 @@
 /**
- * From @platformatic/kafka's errors to what a user can act on. The client nests its errors (a
- * MultipleErrors of retries, each a NetworkError whose `cause` is Node's socket or TLS error, or a
- * ResponseError whose `errors` carry Kafka's protocol error ids), so the facts are gathered from the
- * whole tree and the most specific one speaks.
+ * From @platformatic/kafka's errors (and those of wfsim's own connections, connection-error.ts) to
+ * what a user can act on. The client nests its errors (a MultipleErrors of retries, each a
+ * NetworkError whose `cause` is Node's socket or TLS error, or a ResponseError whose `errors` carry
+ * Kafka's protocol error ids), so the facts are gathered from the whole tree and the most specific
+ * one speaks. No import of the client here: a read over wfsim's own connections does not load it
+ * (kafka-client.ts), and its errors are told apart by their codes.
  */
-import { TimeoutError } from "@platformatic/kafka";
+import { BrokerConnectionError, TlsRequiredError } from "./connection-error.ts";
 
 export type KafkaFailureKind =
   /** The network: refused, reset, timed out, unknown host. */
@@ -42,19 +44,42 @@ interface Facts {
   readonly hostnames: string[];
   /** A connection or a request timed out (the client's TimeoutError carries PLT_KFK_NETWORK as code). */
   readonly timedOut: boolean;
+  /** A network failure of the client's (PLT_KFK_NETWORK) or of wfsim's own connection. */
+  readonly network: boolean;
+  /** wfsim's own connection made without TLS met a listener that speaks it. */
+  readonly tlsRequired: boolean;
   /** Some error in the tree says it cannot be retried. */
   readonly notRetriable: boolean;
 }
 
 function gather(error: unknown): Facts {
-  const facts: Facts = { codes: [], apiIds: [], serverMessages: [], messages: [], userMessages: [], hostnames: [], timedOut: false, notRetriable: false };
+  const facts: Facts = {
+    codes: [],
+    apiIds: [],
+    serverMessages: [],
+    messages: [],
+    userMessages: [],
+    hostnames: [],
+    timedOut: false,
+    network: false,
+    tlsRequired: false,
+    notRetriable: false,
+  };
   const seen = new Set<unknown>();
   let notRetriable = false;
   let timedOut = false;
+  let network = false;
+  let tlsRequired = false;
   const visit = (e: unknown): void => {
     if (typeof e !== "object" || e === null || seen.has(e)) return;
     seen.add(e);
-    if (e instanceof TimeoutError) timedOut = true;
+    // The client's TimeoutError: its class names PLT_KFK_TIMEOUT, its instances PLT_KFK_NETWORK.
+    if ((e.constructor as { code?: unknown } | undefined)?.code === "PLT_KFK_TIMEOUT") timedOut = true;
+    if (e instanceof BrokerConnectionError) {
+      network = true;
+      if (e.timedOut) timedOut = true;
+    }
+    if (e instanceof TlsRequiredError) tlsRequired = true;
     const fields = e as {
       code?: unknown;
       apiId?: unknown;
@@ -66,6 +91,7 @@ function gather(error: unknown): Facts {
       errors?: unknown;
     };
     if (typeof fields.code === "string") facts.codes.push(fields.code);
+    if (fields.code === "PLT_KFK_NETWORK") network = true;
     if (typeof fields.apiId === "string") facts.apiIds.push(fields.apiId);
     if (typeof fields.serverErrorMessage === "string" && fields.serverErrorMessage !== "") facts.serverMessages.push(fields.serverErrorMessage);
     if (typeof fields.message === "string" && fields.message !== "") {
@@ -78,7 +104,7 @@ function gather(error: unknown): Facts {
     if (Array.isArray(fields.errors)) fields.errors.forEach(visit);
   };
   visit(error);
-  return { ...facts, timedOut, notRetriable };
+  return { ...facts, timedOut, network, tlsRequired, notRetriable };
 }
 
 /**
@@ -190,7 +216,7 @@ export function describeKafkaFailure(error: unknown): KafkaFailure {
   }
 
   const userMessage = facts.userMessages[0];
-  if (userMessage !== undefined && TLS_REQUIRED_MESSAGE.test(userMessage)) {
+  if (facts.tlsRequired || (userMessage !== undefined && TLS_REQUIRED_MESSAGE.test(userMessage))) {
     return { kind: "tls", reason: "the listener speaks TLS and the connection did not", retriable: false, apiIds, code: TLS_REQUIRED };
   }
   if (userMessage !== undefined) {
@@ -206,7 +232,7 @@ export function describeKafkaFailure(error: unknown): KafkaFailure {
   if (facts.timedOut) {
     return { kind: "connect", reason: "no answer in time", retriable: true, apiIds, code: "TIMEOUT" };
   }
-  if (codes.includes("PLT_KFK_NETWORK") && !facts.notRetriable) {
+  if (facts.network && !facts.notRetriable) {
     return { kind: "connect", reason: `the connection failed (${innermost(facts)})`, retriable: true, apiIds };
   }
   const apiId = apiIds[0];

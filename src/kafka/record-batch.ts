@@ -18,45 +18,13 @@
 import { compressionsAlgorithms } from "@platformatic/kafka";
 import { crc32c } from "./crc32c.ts";
 import type { Compression } from "../config/kafka-options.ts";
+import { BufferPool } from "./buffer-pool.ts";
 
 export const BATCH_HEADER_BYTES = 61;
 const ATTRIBUTES_OFFSET = 21;
 const CRC_OFFSET = 17;
 
 const INITIAL_CAPACITY = 16 * 1024;
-
-/**
- * Batch buffers for reuse, by power-of-two capacity. A batch's buffer comes back once Kafka has the
- * batch, so that a long run allocates its batch memory once instead of hundreds of megabytes a
- * second of large buffers for the garbage collector (and the kernel, which zeroes fresh pages).
- */
-export class BufferPool {
-  private readonly free = new Map<number, Buffer[]>();
-  private readonly maxBytes: number;
-  private pooledBytes = 0;
-
-  /** Keeps at most `maxBytes` of free buffers. */
-  constructor(maxBytes: number) {
-    this.maxBytes = maxBytes;
-  }
-
-  take(atLeast: number): Buffer {
-    let capacity = INITIAL_CAPACITY;
-    while (capacity < atLeast) capacity *= 2;
-    const buffer = this.free.get(capacity)?.pop();
-    if (buffer === undefined) return Buffer.allocUnsafeSlow(capacity);
-    this.pooledBytes -= capacity;
-    return buffer;
-  }
-
-  give(buffer: Buffer): void {
-    if (this.pooledBytes + buffer.length > this.maxBytes) return;
-    const list = this.free.get(buffer.length);
-    if (list === undefined) this.free.set(buffer.length, [buffer]);
-    else list.push(buffer);
-    this.pooledBytes += buffer.length;
-  }
-}
 
 const NO_POOL = new BufferPool(0);
 

@@ -17,8 +17,8 @@ import { type InputRecord, type MergeSettings, type PartitionInput, type Slot } 
 import { LineChunk, RecordLines } from "../../kafka/read/records.ts";
 import { TopicsReader, wfsimTopics, type TopicList } from "../../kafka/read/topics-reader.ts";
 import type { RegistryValueDecoder } from "./registry-values.ts";
-import { isWireFormat } from "./registry-values.ts";
-import { MAGIC_BYTE } from "../../kafka/registry/wire-format.ts";
+// Not registry-values.ts: it loads avsc and protobufjs, which a read without --schema-registry does not need.
+import { MAGIC_BYTE, isWireFormat } from "../../kafka/registry/wire-format.ts";
 import { WfsimError } from "../../errors.ts";
 
 export interface KafkaSourceSettings {
@@ -58,11 +58,19 @@ export async function openKafkaSource(connection: KafkaConnection, settings: Kaf
   return new KafkaSource(reader, settings.registry);
 }
 
-/** Maps the lines of the chunk being analysed back to records. */
+/**
+ * Maps the lines of the chunk being analysed back to records. Per line, the input's number (in the
+ * order inputs were first seen) and the offset, in typed arrays: a reference per line in a plain
+ * array cost more than the rest of a line's bookkeeping (the garbage collector's write barrier).
+ */
 export class RecordLocator implements LineLocator {
   private firstLine = 1;
   private count = 0;
-  private readonly inputs: (PartitionInput | undefined)[] = [];
+  /** The inputs seen, by number; a reader has a few (its partitions). */
+  private readonly known: PartitionInput[] = [];
+  private lastInput: PartitionInput | undefined;
+  private lastNumber = 0;
+  private numbers = new Uint16Array(1 << 14);
   private offsets = new Float64Array(1 << 14);
 
   /** A new chunk starts at `firstLine`. */
@@ -75,18 +83,27 @@ export class RecordLocator implements LineLocator {
   add(input: PartitionInput, offset: number): void {
     const i = this.count++;
     if (i === this.offsets.length) {
-      const bigger = new Float64Array(i * 2);
-      bigger.set(this.offsets);
-      this.offsets = bigger;
+      const offsets = new Float64Array(i * 2);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+      const numbers = new Uint16Array(i * 2);
+      numbers.set(this.numbers);
+      this.numbers = numbers;
     }
-    this.inputs[i] = input;
+    if (input !== this.lastInput) {
+      let number = this.known.indexOf(input);
+      if (number < 0) number = this.known.push(input) - 1;
+      this.lastInput = input;
+      this.lastNumber = number;
+    }
+    this.numbers[i] = this.lastNumber;
     this.offsets[i] = offset;
   }
 
   /** The input line `line` came from. */
   inputAt(line: number): PartitionInput | undefined {
     const i = line - this.firstLine;
-    return i >= 0 && i < this.count ? this.inputs[i] : undefined;
+    return i >= 0 && i < this.count ? this.known[this.numbers[i]!] : undefined;
   }
 
   sourceOf(line: number): string {
@@ -128,21 +145,36 @@ class KafkaSource implements EventSource {
       lines.add(record);
       this.locator.add(input, record.offset);
     };
+    let fetching: Promise<number> | undefined;
     try {
-      while (!this.slots.every((slot) => slot.exhausted)) {
+      if (!this.exhausted) fetching = this.reader.fetchRound(FETCH_WAIT_MS, signal);
+      while (fetching !== undefined) {
+        await fetching;
+        fetching = undefined;
         if (signal?.aborted) return;
-        await this.reader.fetchRound(FETCH_WAIT_MS, signal);
         lines.reset();
         this.locator.begin(read + 1);
         const now = performance.now();
         for (const slot of this.slots) slot.release(BOUNDED, now, emit);
+        // The next fetch goes out before the analysis reads these lines, so that the broker reads
+        // and sends it (on another core) meanwhile. Its answer is read at the next await, never
+        // while the analysis holds these lines (sockets are read by the event loop only, and the
+        // analysis of a round is synchronous), so the fetched bytes this release gave back to the
+        // pool are not overwritten under them.
+        if (!this.exhausted) fetching = this.reader.fetchRound(FETCH_WAIT_MS, signal);
         if (lines.count === 0) continue;
         read += lines.count;
         yield lines;
       }
     } finally {
+      // A fetch still out when the analysis stops early: its failure, if any, is no one's.
+      fetching?.catch(() => {});
       await this.reader.close();
     }
+  }
+
+  private get exhausted(): boolean {
+    return this.slots.every((slot) => slot.exhausted);
   }
 
   async *chunks(signal?: AbortSignal): AsyncIterable<Uint8Array> {

@@ -40,11 +40,6 @@ class ScratchRoom implements LineRoom {
 
 const KNOWN_TYPES = new Set<string>(EVENT_TYPES);
 
-/** A value that may be in the wire format: magic byte 0 (a JSON line starts with `{` or a space). */
-export function isWireFormat(value: Uint8Array): boolean {
-  return value.length >= 5 && value[0] === MAGIC_BYTE;
-}
-
 /**
  * What the values hold: wfsim's own events (checked to be one, and written as serializeEvent writes
  * them), or a scenario's shaped records (written as the JSON Lines writer writes them: the schema's

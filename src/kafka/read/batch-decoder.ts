@@ -14,9 +14,9 @@
  *  - a batch cut short at the end of the fetch (partition_max_bytes) is left for the next fetch.
  * Layout: see record-batch.ts.
  */
-import { compressionsAlgorithmsByBitmask } from "@platformatic/kafka";
 import { crc32c } from "../crc32c.ts";
 import { WfsimError } from "../../errors.ts";
+import { kafkaClient } from "../kafka-client.ts";
 import { EVENT_TYPE_HEADER } from "../layout.ts";
 import type { FetchedBytes } from "./fetched-partition.ts";
 
@@ -246,7 +246,8 @@ export function decodeBatches(bytes: Buffer, settings: DecodeSettings): Decoded 
     let dataEnd = batchEnd;
     let bufferIndex = 0;
     if (codec !== 0) {
-      const algorithm = compressionsAlgorithmsByBitmask[codec];
+      // The client's codecs: loaded with the client at the first compressed batch (kafka-client.ts).
+      const algorithm = kafkaClient().compressionsAlgorithmsByBitmask[codec];
       if (algorithm === undefined) throw corruptBatch(settings.where, base, `record batch compressed with an unknown codec (${codec})`);
       data = algorithm.decompressSync(bytes.subarray(position, batchEnd)) as Buffer;
       position = 0;

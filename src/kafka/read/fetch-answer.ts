@@ -2,14 +2,14 @@
  * The Fetch answer's parser (v12 to v17, flexible versions), written as a generator that asks for
  * its bytes: a few at a time for the fields, and a partition's record bytes whole, in a buffer of
  * their own. Two drivers feed it: wfsim's own connection reads the socket straight into what it asks
- * for (fetch-socket.ts), so each partition's records land in a pooled buffer of their size, given back
+ * for (broker-socket.ts), so each partition's records land in a pooled buffer of their size, given back
  * when those records are read, whatever the other partitions of the answer do; and the client's
  * connection hands it the answer it buffered (readAnswer, below).
  */
 import type { Reader } from "@platformatic/kafka";
 import type { AbortedTransaction } from "./batch-decoder.ts";
 import type { FetchAnswer, FetchedBytes, FetchedPartition } from "./fetched-partition.ts";
-import { BufferPool } from "../record-batch.ts";
+import { BufferPool } from "../buffer-pool.ts";
 
 /** What the parser asks for next: `bytes` bytes of fields, or a partition's record bytes. */
 export interface Need {
@@ -48,25 +48,25 @@ export class PooledBytes implements FetchedBytes {
   }
 }
 
-function* fixed(bytes: number): Parse<Buffer> {
+export function* fixed(bytes: number): Parse<Buffer> {
   const got = yield { bytes, records: false };
   if (!Buffer.isBuffer(got)) throw new TypeError("Fetch answer parser: the driver gave records for a field");
   return got;
 }
 
-function* int16(): Parse<number> {
+export function* int16(): Parse<number> {
   return (yield* fixed(2)).readInt16BE(0);
 }
 
-function* int32(): Parse<number> {
+export function* int32(): Parse<number> {
   return (yield* fixed(4)).readInt32BE(0);
 }
 
-function* int64(): Parse<bigint> {
+export function* int64(): Parse<bigint> {
   return (yield* fixed(8)).readBigInt64BE(0);
 }
 
-function* unsignedVarInt(): Parse<number> {
+export function* unsignedVarInt(): Parse<number> {
   let value = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     const byte = (yield* fixed(1))[0]!;
@@ -76,17 +76,17 @@ function* unsignedVarInt(): Parse<number> {
   throw new RangeError("Fetch answer: a varint longer than 5 bytes");
 }
 
-function* uuid(): Parse<string> {
+export function* uuid(): Parse<string> {
   const hex = (yield* fixed(16)).toString("hex");
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function* compactString(): Parse<string> {
+export function* compactString(): Parse<string> {
   const length = (yield* unsignedVarInt()) - 1;
   return length <= 0 ? "" : (yield* fixed(length)).toString("utf8");
 }
 
-function* skipTaggedFields(): Parse<void> {
+export function* skipTaggedFields(): Parse<void> {
   const count = yield* unsignedVarInt();
   for (let i = 0; i < count; i++) {
     yield* unsignedVarInt(); // tag
@@ -95,12 +95,12 @@ function* skipTaggedFields(): Parse<void> {
   }
 }
 
-/** Response header v1 (correlation id, tagged fields) then the Fetch answer's body. */
-export function* parseFrame(version: number, expectedCorrelationId: number): Parse<FetchAnswer> {
+/** The response header (v1: correlation id, tagged fields; v0 without them) then the answer's body. */
+export function* parseFrame<T>(expectedCorrelationId: number, taggedHeader: boolean, body: Parse<T>): Parse<T> {
   const correlationId = yield* int32();
   if (correlationId !== expectedCorrelationId) throw new CorrelationMismatch(correlationId, expectedCorrelationId);
-  yield* skipTaggedFields();
-  return yield* parseBody(version);
+  if (taggedHeader) yield* skipTaggedFields();
+  return yield* body;
 }
 
 /** An answer to another request than the one waiting: the stream is not what was asked for. */

@@ -1,12 +1,15 @@
 /**
- * Fetch requests sent through @platformatic/kafka's connections, with wfsim's own answer parser: the
- * client's parser decodes every record into objects (a Buffer per key, value and header, BigInt
- * offsets), which costs most of a read's time and memory; this one hands each partition's record
- * bytes on as they came (fetch-answer.ts), for batch-decoder.ts to read in place. Fetch v12 to v17 (Kafka 2.7 and later;
- * v13 names topics by id).
+ * Fetch requests, written by wfsim and answered to wfsim's own parser: the client's parser decodes
+ * every record into objects (a Buffer per key, value and header, BigInt offsets), which costs most
+ * of a read's time and memory; this one hands each partition's record bytes on as they came
+ * (fetch-answer.ts), for batch-decoder.ts to read in place. Sent over wfsim's own connection
+ * (broker-socket.ts), or with SASL through @platformatic/kafka's (sendFetch). Fetch v12 to v17
+ * (Kafka 2.7 and later; v13 names topics by id).
  */
 import type { FetchAnswer, FetchedPartition } from "./fetched-partition.ts";
-import { Writer, type Connection, type Reader } from "@platformatic/kafka";
+import type { Connection, Reader } from "@platformatic/kafka";
+import { kafkaClient } from "../kafka-client.ts";
+import { RequestWriter } from "../request-writer.ts";
 import { parseBody, readAnswer } from "./fetch-answer.ts";
 
 export type { FetchAnswer, FetchedPartition };
@@ -48,7 +51,7 @@ export function sendFetch(connection: Connection, version: number, settings: Fet
     connection.send(
       FETCH_API_KEY,
       version,
-      () => encodeRequest(version, settings, topics),
+      () => kafkaClient().Writer.create().append(writeFetchRequest(new RequestWriter(), version, settings, topics).contents()),
       (_correlationId: number, _apiKey: number, apiVersion: number, reader: Reader) => readAnswer(parseBody(apiVersion), reader),
       true,
       true,
@@ -57,36 +60,34 @@ export function sendFetch(connection: Connection, version: number, settings: Fet
   });
 }
 
-/** The body of a Fetch request (what follows the request header). */
-export function encodeRequest(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Writer {
-  const writer = Writer.create();
-  if (version < 15) writer.appendInt32(-1); // replica_id: a consumer
+/** The body of a Fetch request (what follows the request header), written into `writer`. */
+export function writeFetchRequest(writer: RequestWriter, version: number, settings: FetchSettings, topics: readonly FetchTopic[]): RequestWriter {
+  if (version < 15) writer.int32(-1); // replica_id: a consumer
   writer
-    .appendInt32(settings.maxWaitMs)
-    .appendInt32(settings.minBytes)
-    .appendInt32(settings.maxBytes)
-    .appendInt8(READ_COMMITTED)
-    .appendInt32(0) // session_id: none
-    .appendInt32(-1); // session_epoch: a full fetch, no session
-  writer.appendUnsignedVarInt(topics.length + 1);
+    .int32(settings.maxWaitMs)
+    .int32(settings.minBytes)
+    .int32(settings.maxBytes)
+    .int8(READ_COMMITTED)
+    .int32(0) // session_id: none
+    .int32(-1); // session_epoch: a full fetch, no session
+  writer.compactArrayLength(topics.length);
   for (const topic of topics) {
-    if (version >= 13) writer.appendUUID(topic.id);
-    else writer.appendString(topic.name, true);
-    writer.appendUnsignedVarInt(topic.partitions.length + 1);
+    if (version >= 13) writer.uuid(topic.id);
+    else writer.compactString(topic.name);
+    writer.compactArrayLength(topic.partitions.length);
     for (const p of topic.partitions) {
       writer
-        .appendInt32(p.partition)
-        .appendInt32(-1) // current_leader_epoch: unknown
-        .appendInt64(BigInt(p.fetchOffset))
-        .appendInt32(-1) // last_fetched_epoch
-        .appendInt64(-1n) // log_start_offset (followers only)
-        .appendInt32(p.maxBytes)
-        .appendUnsignedVarInt(0);
+        .int32(p.partition)
+        .int32(-1) // current_leader_epoch: unknown
+        .int64(p.fetchOffset)
+        .int32(-1) // last_fetched_epoch
+        .int64(-1) // log_start_offset (followers only)
+        .int32(p.maxBytes)
+        .taggedFields();
     }
-    writer.appendUnsignedVarInt(0);
+    writer.taggedFields();
   }
-  writer.appendUnsignedVarInt(1); // forgotten_topics_data: none
-  writer.appendString("", true); // rack_id
-  writer.appendUnsignedVarInt(0);
-  return writer;
+  writer.compactArrayLength(0); // forgotten_topics_data: none
+  writer.compactString(""); // rack_id
+  return writer.taggedFields();
 }

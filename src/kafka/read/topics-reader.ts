@@ -1,20 +1,21 @@
 /**
- * Reads a list of topics with @platformatic/kafka's Consumer as a plain fetcher (no group: which
- * partitions to read, and from where, is decided by its owner): checks the topics at the start,
- * finds where each partition begins (and, for a bounded read, where it ends now), and fetches the
- * partitions of its slots from each partition's leader, one request per broker at a time.
+ * Reads a list of topics as a plain fetcher (no group: which partitions to read, and from where, is
+ * decided by its owner): checks the topics at the start, finds where each partition begins (and,
+ * for a bounded read, where it ends now), and fetches the partitions of its slots from each
+ * partition's leader, one request per broker at a time. Over wfsim's own connections
+ * (direct-cluster.ts), or with SASL through @platformatic/kafka's (client-cluster.ts, loaded then only).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Admin, Consumer, FetchIsolationLevels, ListOffsetTimestamps, ResponseError } from "@platformatic/kafka";
 import type { KafkaConnection } from "../../config/kafka-options.ts";
 import { WfsimError } from "../../errors.ts";
-import { clientOptions, tlsOptions } from "../client-options.ts";
 import { DeadlineError, kafkaError, retrying, setUpWithin, type NameOf } from "../connect.ts";
 import { describeKafkaFailure } from "../errors.ts";
+import { kafkaClient } from "../kafka-client.ts";
+import type { Cluster } from "./cluster.ts";
+import { DirectCluster } from "./direct-cluster.ts";
 import { PartitionInput, Slot } from "./record-merge.ts";
 import { addAnswer } from "./records.ts";
-import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, pickFetchVersion, sendFetch, type FetchAnswer, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
-import { FetchSocket } from "./fetch-socket.ts";
+import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, pickFetchVersion, type FetchAnswer, type FetchTopic } from "./fetch-request.ts";
 
 /**
  * One topic to read: what a stream's layout says of it. wfsim's own layout is the list of its two
@@ -92,8 +93,6 @@ const RETRY_MAX_MS = 1_000;
 
 /** Retention deleted the offset asked for: the answer's log start says where to go on. */
 const OFFSET_OUT_OF_RANGE = 1;
-/** Longest a connect of wfsim's own fetch connection may take (as the client's, client-options.ts). */
-const CONNECT_TIMEOUT_MS = 5_000;
 
 export class TopicsReader {
   readonly connection: KafkaConnection;
@@ -110,16 +109,9 @@ export class TopicsReader {
   get deletedBeforeRead(): number {
     return this.starts.flat().reduce((sum, start) => sum + start, 0);
   }
-  private readonly client: Consumer;
+  private readonly cluster: Cluster;
   private readonly nameOf: NameOf;
   private readonly fetchVersion: number;
-  /**
-   * wfsim's own connections to the leaders, by "host:port" (fetch-socket.ts), or undefined with
-   * SASL: logging in is the client's, so fetches then go through its connections.
-   */
-  private readonly sockets: Map<string, FetchSocket> | undefined;
-  private readonly clientId: string;
-  private closed = false;
   private slots: readonly Slot[] = [];
   private failingSince = NaN;
   private lastError: unknown;
@@ -128,13 +120,11 @@ export class TopicsReader {
   /** Given to every input a slot is made of (see PartitionInput.clockOffsets): set before the first slot. */
   clockOffsets: ReadonlyMap<string, number> | undefined;
 
-  private constructor(connection: KafkaConnection, list: TopicList, client: Consumer, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number, role: string) {
+  private constructor(connection: KafkaConnection, list: TopicList, cluster: Cluster, layout: TopicLayout, starts: number[][], ends: number[][], nameOf: NameOf, fetchVersion: number) {
     this.connection = connection;
-    this.sockets = connection.sasl === undefined ? new Map() : undefined;
-    this.clientId = `${connection.clientId}-${role}`;
     this.list = list;
     this.fetchVersion = fetchVersion;
-    this.client = client;
+    this.cluster = cluster;
     this.layout = layout;
     this.starts = starts;
     this.ends = ends;
@@ -149,14 +139,12 @@ export class TopicsReader {
   static async open(connection: KafkaConnection, list: TopicList, settings: OpenReaderSettings): Promise<TopicsReader> {
     const nameOf = settings.nameOf ?? ((key) => key);
     const role = settings.role ?? "reader";
-    const base = { ...clientOptions(connection, role), retries: 0 };
-    const client = new Consumer({ ...base, groupId: `${connection.clientId}-reader`, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
-    const admin = new Admin(base);
+    const cluster: Cluster =
+      connection.sasl === undefined ? new DirectCluster(connection, role) : new (await import("./client-cluster.ts")).ClientCluster(connection, role);
     const names = list.topics.map((topic) => topic.name);
-    client.topics.trackAll(...names);
     try {
       const { layout, starts, ends, fetchVersion } = await setUpWithin(connection, { signal: settings.signal, nameOf }, async (deadline, seen) => {
-        const apis = await retrying(deadline, settings.signal, seen, () => client.listApis());
+        const apis = await retrying(deadline, settings.signal, seen, () => cluster.apis());
         const offered = apis.find((api) => api.apiKey === FETCH_API_KEY);
         const fetchVersion = offered === undefined ? undefined : pickFetchVersion(offered.minVersion, offered.maxVersion);
         if (fetchVersion === undefined) {
@@ -165,17 +153,16 @@ export class TopicsReader {
             `Kafka at ${connection.bootstrap.join(",")} does not speak Fetch v${FETCH_MIN_VERSION} to v${FETCH_MAX_VERSION} (Kafka 2.7 and later do)`,
           );
         }
-        const existing = new Set(await retrying(deadline, settings.signal, seen, () => admin.listTopics()));
-        const missing = [...names].filter((name) => !existing.has(name));
+        const existing = await retrying(deadline, settings.signal, seen, () => cluster.existingTopics(names));
+        const missing = names.filter((name) => !existing.has(name));
         if (missing.length > 0) throw missingTopics(connection, list, missing, nameOf);
-        const metadata = await retrying(deadline, settings.signal, seen, () => client.metadata({ topics: [...names], forceUpdate: true }));
-        const shapes = list.topics.map(({ name, role }) => ({ name, role, partitions: metadata.topics.get(name)?.partitionsCount ?? 0 }));
-        const first = await retrying(deadline, settings.signal, seen, () => client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.EARLIEST }));
-        const last = settings.bounded
-          ? await retrying(deadline, settings.signal, seen, () =>
-              client.listOffsets({ topics: [...names], timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED }),
-            )
-          : undefined;
+        const view = await retrying(deadline, settings.signal, seen, () => cluster.metadata(names, true));
+        const shapes = list.topics.map(({ name, role }) => ({ name, role, partitions: view.topics.get(name)?.partitions.length ?? 0 }));
+        // Both asked at once: one round trip to each leader instead of two.
+        const [first, last] = await Promise.all([
+          retrying(deadline, settings.signal, seen, () => cluster.offsets(view, names, "earliest")),
+          settings.bounded ? retrying(deadline, settings.signal, seen, () => cluster.offsets(view, names, "latest")) : undefined,
+        ]);
         const counts = shapes.map((shape) => shape.partitions);
         const layout: TopicLayout = {
           topics: shapes,
@@ -185,16 +172,14 @@ export class TopicsReader {
         return {
           layout,
           fetchVersion,
-          starts: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => Number(first.get(name)?.[p] ?? 0n))),
-          ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : Number(last.get(name)?.[p] ?? 0n)))),
+          starts: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => first.get(name)?.[p] ?? 0)),
+          ends: names.map((name, t) => Array.from({ length: shapes[t]!.partitions }, (_, p) => (last === undefined ? Infinity : (last.get(name)?.[p] ?? 0)))),
         };
       });
-      return new TopicsReader(connection, list, client, layout, starts, ends, nameOf, fetchVersion, role);
+      return new TopicsReader(connection, list, cluster, layout, starts, ends, nameOf, fetchVersion);
     } catch (error) {
-      await client.close().catch(() => {});
+      await cluster.close();
       throw error;
-    } finally {
-      await admin.close().catch(() => {});
     }
   }
 
@@ -247,7 +232,10 @@ export class TopicsReader {
     let added = 0;
     let failed: unknown;
     try {
-      const metadata = await this.client.metadata({ topics: this.layout.topics.map((topic) => topic.name), forceUpdate: this.failures > 0 });
+      const metadata = await this.cluster.metadata(
+        this.layout.topics.map((topic) => topic.name),
+        this.failures > 0,
+      );
       const byLeader = new Map<number, PartitionInput[]>();
       for (const input of wanted) {
         const leader = metadata.topics.get(input.topic)?.partitions[input.partition]?.leader ?? -1;
@@ -265,7 +253,7 @@ export class TopicsReader {
         const broker = metadata.brokers.get(leader);
         if (broker === undefined) throw new Error(`the leader of ${inputs[0]!.topic}-${inputs[0]!.partition} (node ${leader}) is not in the cluster metadata`);
         const asked: FetchTopic[] = [...topics.values()];
-        const answer = await this.send(broker, { maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES }, asked);
+        const answer = await this.cluster.fetch(broker, this.fetchVersion, { maxWaitMs, minBytes: 1, maxBytes: FETCH_MAX_BYTES }, asked);
         const arrived = performance.now();
         throwErrors(answer, this.fetchVersion);
         const byTopic = new Map(asked.map((topic) => [this.fetchVersion >= 13 ? topic.id : topic.name, topic.name]));
@@ -306,43 +294,13 @@ export class TopicsReader {
     return added;
   }
 
-  /** wfsim's own fetch connections open now (none with SASL): to tell which path fetches take. */
+  /** wfsim's own connections open now (none with SASL): to tell which path requests take. */
   get ownConnections(): number {
-    return this.sockets === undefined ? 0 : [...this.sockets.values()].filter((socket) => !socket.closed).length;
-  }
-
-  /** One Fetch to a leader: over wfsim's own connection to it, or with SASL through the client's. */
-  private async send(broker: { host: string; port: number }, settings: FetchSettings, topics: readonly FetchTopic[]): Promise<FetchAnswer> {
-    if (this.sockets === undefined) return sendFetch(await this.client.connections.get(broker), this.fetchVersion, settings, topics);
-    if (this.closed) throw new Error("the reader is closed");
-    const key = `${broker.host}:${broker.port}`;
-    let socket = this.sockets.get(key);
-    if (socket === undefined || socket.closed) {
-      socket = new FetchSocket({
-        host: broker.host,
-        port: broker.port,
-        tls: tlsOptions(this.connection),
-        clientId: this.clientId,
-        connectTimeoutMs: Math.min(CONNECT_TIMEOUT_MS, this.connection.timeoutMs),
-        requestTimeoutMs: this.connection.timeoutMs,
-      });
-      this.sockets.set(key, socket);
-    }
-    return socket.fetch(this.fetchVersion, settings, topics);
-  }
-
-  /** Where each partition ends now (read committed): for the lag. */
-  async endOffsets(): Promise<number[][]> {
-    const names = this.layout.topics.map((topic) => topic.name);
-    const last = await this.client.listOffsets({ topics: names, timestamp: ListOffsetTimestamps.LATEST, isolationLevel: FetchIsolationLevels.READ_COMMITTED });
-    return names.map((name) => (last.get(name) ?? []).map(Number));
+    return this.cluster.ownConnections;
   }
 
   async close(): Promise<void> {
-    this.closed = true;
-    for (const socket of this.sockets?.values() ?? []) socket.close();
-    this.sockets?.clear();
-    await this.client.close(true).catch(() => {});
+    await this.cluster.close();
   }
 }
 
@@ -359,7 +317,8 @@ function throwErrors(answer: FetchAnswer, version: number): void {
     errors[`/partitions/${i}`] = [partition.errorCode, null];
     any = true;
   });
-  if (any) throw new ResponseError(FETCH_API_KEY, version, errors, answer);
+  // The client's error (loaded now: errors are rare), so that messages and retries stay its own.
+  if (any) throw new (kafkaClient().ResponseError)(FETCH_API_KEY, version, errors, answer);
 }
 
 function missingTopics(connection: KafkaConnection, list: TopicList, missing: readonly string[], nameOf: NameOf): WfsimError {

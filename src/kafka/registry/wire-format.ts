@@ -7,6 +7,11 @@
 export const MAGIC_BYTE = 0;
 export const HEADER_BYTES = 5;
 
+/** A value that may be in the wire format: magic byte 0 (a JSON line starts with `{` or a space). */
+export function isWireFormat(value: Uint8Array): boolean {
+  return value.length >= HEADER_BYTES && value[0] === MAGIC_BYTE;
+}
+
 export class WireFormatError extends Error {
   override readonly name = "WireFormatError";
 }

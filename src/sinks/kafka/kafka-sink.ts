@@ -4,7 +4,8 @@ import type { WfEvent } from "../../events/schema.ts";
 import { DeliveryLedger, type DeliveryReport } from "./delivery.ts";
 import { describeKafkaFailure, type KafkaFailure } from "../../kafka/errors.ts";
 import type { BrokerErrorEvent, PartitionBatch, RecordSender } from "../../kafka/sender.ts";
-import { BufferPool, RecordBatchBuilder } from "../../kafka/record-batch.ts";
+import { BufferPool } from "../../kafka/buffer-pool.ts";
+import { RecordBatchBuilder } from "../../kafka/record-batch.ts";
 import { EventRecords, type KafkaRecordMapper } from "./records.ts";
 
 export interface KafkaSinkSettings {

@@ -169,6 +169,15 @@ describe("wfsim analyze --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOU
     assert.ok(performance.now() - started < 2 * (2_000 + 8_000));
   });
 
+  test("a listener that wants TLS or a SASL login, reached over wfsim's own connection: the same lines as the Kafka output's", { skip: kafkaSkip("ssl") || kafkaSkip("sasl") }, async () => {
+    const ssl = kafkaTarget("ssl").bootstrap.join(",");
+    const tls = await runCli(["analyze", "--kafka-bootstrap", ssl, "--kafka-timeout", "600000"], { timeoutMs: 60_000 });
+    assert.equal(oneLineError(tls, 2), `wfsim: cannot connect to Kafka at ${ssl}: its listener speaks TLS; add --kafka-ssl (and --kafka-ca FILE unless the system's CAs trust the broker's certificate)`);
+    const sasl = kafkaTarget("sasl").bootstrap.join(",");
+    const login = await runCli(["analyze", "--kafka-bootstrap", sasl, "--kafka-timeout", "600000"], { timeoutMs: 60_000 });
+    assert.match(oneLineError(login, 2), new RegExp(`^wfsim: Kafka at ${sasl} closed the connection: its listener at ${sasl} wants a SASL login \\(it offers [A-Z0-9, -]*PLAIN[A-Z0-9, -]*\\); give --kafka-sasl-mechanism, --kafka-user and the password$`));
+  });
+
   test("a wrong password: one line naming the user, never the password, exit 2", { skip: kafkaSkip("sasl") }, async () => {
     const sasl = kafkaTarget("sasl");
     const user = sasl.users["SCRAM-SHA-256"];

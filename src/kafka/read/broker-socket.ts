@@ -1,26 +1,28 @@
 /**
- * Fetch requests over wfsim's own connection to a partition's leader, read straight into pooled
- * buffers: Node's `onread` with a buffer function reads the socket into the buffer it names, so
- * the answer's parser (fetch-answer.ts) is handed its fields a few bytes at a time, and each
+ * wfsim's own connection to a broker, for the reader's requests (Fetch, and the Metadata,
+ * ListOffsets and ApiVersions that find where to fetch: cluster-requests.ts), read straight into
+ * pooled buffers: Node's `onread` with a buffer function reads the socket into the buffer it names,
+ * so an answer's parser (fetch-answer.ts) is handed its fields a few bytes at a time, and each
  * partition's record bytes are read into a FETCH_BUFFERS buffer of their own, given back when those
  * records are read. Through the client's connection every socket read is a fresh Buffer (garbage,
  * most of a read's memory above a file's, docs/benchmarks.md) and records spanning reads are copied
  * once more; here neither happens. One buffer per partition, not per answer: a partition whose
  * records wait in the merge (the transactions topic's, far ahead in time) holds its own bytes only.
  *
- * Only metadata is needed to reach a leader: metadata, offsets and group membership stay on the
- * client. Plain TCP and TLS (node:tls takes `onread` too when it dials); not SASL: logging in is the
- * client's (SASL handshakes, SCRAM, re-authentication), so with SASL topics-reader.ts fetches through
- * the client's connections as before. One request at a time per connection, as the reader asks.
+ * Plain TCP and TLS (node:tls takes `onread` too when it dials); not SASL: logging in is the
+ * client's (SASL handshakes, SCRAM, re-authentication), so with SASL the reader goes through the
+ * client (client-cluster.ts). Requests may wait for their answers several at a time: Kafka answers
+ * a connection's requests in the order they were sent.
  */
 import { connect as connectTcp, type OnReadOpts, type Socket } from "node:net";
 import { connect as connectTls, type ConnectionOptions } from "node:tls";
-import { NetworkError, TimeoutError, Writer } from "@platformatic/kafka";
+import { BrokerConnectionError, TlsRequiredError } from "../connection-error.ts";
+import { RequestWriter } from "../request-writer.ts";
 import type { FetchAnswer } from "./fetched-partition.ts";
-import { PooledBytes, parseFrame, type Need, type Parse } from "./fetch-answer.ts";
-import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, encodeRequest, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
+import { PooledBytes, parseBody, parseFrame, type Need, type Parse } from "./fetch-answer.ts";
+import { FETCH_API_KEY, FETCH_MAX_VERSION, FETCH_MIN_VERSION, writeFetchRequest, type FetchSettings, type FetchTopic } from "./fetch-request.ts";
 
-export interface FetchSocketOptions {
+export interface BrokerSocketOptions {
   readonly host: string;
   readonly port: number;
   /** node:tls options (ca, cert, key), or undefined for plain TCP. */
@@ -28,14 +30,27 @@ export interface FetchSocketOptions {
   readonly clientId: string;
   /** Longest a connect may take. */
   readonly connectTimeoutMs: number;
-  /** Longest a request may wait for its answer; then it fails as the client's do (TimeoutError) and the connection is closed. */
+  /** Longest a request may wait for its answer; then it fails (timed out, retriable) and the connection is closed. */
   readonly requestTimeoutMs: number;
+}
+
+/** One request: how its answer is read. */
+export interface BrokerRequest<T> {
+  readonly apiKey: number;
+  readonly version: number;
+  /** Writes the request's body after its header. */
+  readonly write: (writer: RequestWriter) => void;
+  /** The answer's body parser. */
+  readonly parse: () => Parse<T>;
+  /** Response header v1 (tagged fields after the correlation id): flexible versions but ApiVersions. */
+  readonly taggedHeader: boolean;
 }
 
 interface Pending {
   readonly correlationId: number;
-  readonly version: number;
-  readonly resolve: (answer: FetchAnswer) => void;
+  readonly parse: () => Parse<unknown>;
+  readonly taggedHeader: boolean;
+  readonly resolve: (answer: unknown) => void;
   readonly reject: (error: unknown) => void;
   readonly timer: NodeJS.Timeout;
 }
@@ -44,21 +59,23 @@ const SIZE_BYTES = 4;
 /** Larger than any answer a Fetch of FETCH_MAX_BYTES gets (one batch beyond the bound at most): a broken stream. */
 const MAX_ANSWER_BYTES = 1 << 30;
 
-export class FetchSocket {
+export class BrokerSocket {
   readonly host: string;
   readonly port: number;
-  private readonly options: FetchSocketOptions;
+  private readonly options: BrokerSocketOptions;
   private readonly socket: Socket;
   private readonly connected: Promise<void>;
-  private readonly clientId: string;
   private correlationId = 0;
-  private pending: Pending | undefined;
+  /** Requests waiting for their answers, in the order they were sent (and are answered). */
+  private readonly pending: Pending[] = [];
   /** Why the connection ended, once it has. */
   private ended: Error | undefined;
+  /** A plain connection's first bytes are checked for a TLS record (a listener that speaks TLS). */
+  private firstAnswer: boolean;
   /** Where fields are read (an answer's size, then what its parser asks for): its parser reads them before it asks again. */
   private scratch = Buffer.allocUnsafe(64);
   /** The answer being read, after its size; undefined between answers. */
-  private parse: Parse<FetchAnswer> | undefined;
+  private parse: Parse<unknown> | undefined;
   /** Bytes of the answer its parser has not asked for yet. */
   private remaining = 0;
   /** The pooled buffer a partition's records are being read into. */
@@ -67,11 +84,11 @@ export class FetchSocket {
   private target: Buffer = this.scratch.subarray(0, SIZE_BYTES);
   private filled = 0;
 
-  constructor(options: FetchSocketOptions) {
+  constructor(options: BrokerSocketOptions) {
     this.options = options;
     this.host = options.host;
     this.port = options.port;
-    this.clientId = options.clientId;
+    this.firstAnswer = options.tls === undefined;
     const onread = {
       buffer: () => this.target.subarray(this.filled),
       callback: (read: number): boolean => {
@@ -85,19 +102,19 @@ export class FetchSocket {
         ? connectTcp({ host, port, timeout: options.connectTimeoutMs, noDelay: true, onread })
         : connectTls(withOnRead({ ...options.tls, host, port, timeout: options.connectTimeoutMs }, onread));
     this.socket.on("error", (error) => {
-      this.ended ??= new NetworkError(`Connection to ${host}:${port} failed.`, { cause: error });
+      this.ended ??= new BrokerConnectionError(`Connection to ${host}:${port} failed.`, { cause: error });
     });
     this.socket.on("close", () => {
-      this.ended ??= new NetworkError("Connection closed");
+      this.ended ??= new BrokerConnectionError("Connection closed");
       // An answer cut short: what its partitions took from the pool goes back.
       this.records?.release();
       this.records = undefined;
-      this.parse?.return(undefined as never);
+      this.parse?.return(undefined);
       this.parse = undefined;
-      this.fail(this.ended);
+      this.failAll(this.ended);
     });
     this.connected = new Promise((resolve, reject) => {
-      const onTimeout = () => this.socket.destroy(new TimeoutError(`Connection to ${host}:${port} timed out.`, { canRetry: true }));
+      const onTimeout = () => this.socket.destroy(new BrokerConnectionError(`Connection to ${host}:${port} timed out.`, { timedOut: true }));
       this.socket.once(options.tls === undefined ? "connect" : "secureConnect", () => {
         this.socket.setTimeout(0);
         this.socket.off("timeout", onTimeout);
@@ -106,7 +123,7 @@ export class FetchSocket {
       this.socket.once("timeout", onTimeout);
       this.socket.once("close", () => reject(this.ended));
     });
-    // A failed connect is reported by the first fetch; an unhandled rejection would end the process.
+    // A failed connect is reported by the first request; an unhandled rejection would end the process.
     this.connected.catch(() => {});
   }
 
@@ -116,50 +133,63 @@ export class FetchSocket {
   }
 
   /** Sends one Fetch request (see fetch-request.ts) and resolves with its answer. */
-  async fetch(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Promise<FetchAnswer> {
-    if (version < FETCH_MIN_VERSION || version > FETCH_MAX_VERSION) throw new RangeError(`Fetch v${version} is not supported`);
-    await this.connected;
-    if (this.ended !== undefined) throw this.ended;
-    if (this.pending !== undefined) throw new Error(`a Fetch request to ${this.host}:${this.port} is already waiting for its answer`);
-    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
-    const writer = Writer.create()
-      .appendInt16(FETCH_API_KEY)
-      .appendInt16(version)
-      .appendInt32(correlationId)
-      .appendString(this.clientId, false)
-      .appendTaggedFields()
-      .appendFrom(encodeRequest(version, settings, topics))
-      .prependLength();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const error = new TimeoutError("Request timed out", { canRetry: true });
-        this.ended ??= error;
-        this.fail(error);
-        this.socket.destroy();
-      }, this.options.requestTimeoutMs);
-      this.pending = { correlationId, version, resolve, reject, timer };
-      // One write: the writer holds a chunk per field, and each write is a packet (no Nagle).
-      this.socket.write(writer.buffer);
+  fetch(version: number, settings: FetchSettings, topics: readonly FetchTopic[]): Promise<FetchAnswer> {
+    if (version < FETCH_MIN_VERSION || version > FETCH_MAX_VERSION) return Promise.reject(new RangeError(`Fetch v${version} is not supported`));
+    return this.request({
+      apiKey: FETCH_API_KEY,
+      version,
+      write: (writer) => writeFetchRequest(writer, version, settings, topics),
+      parse: () => parseBody(version),
+      taggedHeader: true,
     });
   }
 
-  /** Closes the connection; a request waiting for its answer fails with "Connection closed". */
+  /** Sends a request and resolves with its parsed answer; rejects when the connection fails first or the answer is late. */
+  async request<T>(request: BrokerRequest<T>): Promise<T> {
+    await this.connected;
+    if (this.ended !== undefined) throw this.ended;
+    const correlationId = (this.correlationId = (this.correlationId + 1) & 0x7fffffff);
+    const writer = RequestWriter.header(request.apiKey, request.version, correlationId, this.options.clientId);
+    request.write(writer);
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const error = new BrokerConnectionError("Request timed out", { timedOut: true });
+        this.ended ??= error;
+        this.failAll(error);
+        this.socket.destroy();
+      }, this.options.requestTimeoutMs);
+      this.pending.push({ correlationId, parse: request.parse, taggedHeader: request.taggedHeader, resolve: resolve as (answer: unknown) => void, reject, timer });
+      // One write: each write is a packet (no Nagle).
+      this.socket.write(writer.frame());
+    });
+  }
+
+  /** Closes the connection; requests waiting for their answers fail with "Connection closed". */
   close(): void {
     this.socket.destroy();
   }
 
   private onRead(read: number): void {
     this.filled += read;
+    if (this.firstAnswer && this.filled >= 3) {
+      this.firstAnswer = false;
+      if (isTlsRecord(this.target)) {
+        this.ended ??= new TlsRequiredError();
+        this.socket.destroy();
+        return;
+      }
+    }
     if (this.filled < this.target.length) return;
-    let step: IteratorResult<Need, FetchAnswer>;
+    let step: IteratorResult<Need, unknown>;
     try {
       if (this.parse === undefined) {
         // An answer's size: its parser starts.
         const size = this.target.readInt32BE(0);
-        if (this.pending === undefined) return this.broken(`an answer of ${size} bytes to no request`);
+        const head = this.pending[0];
+        if (head === undefined) return this.broken(`an answer of ${size} bytes to no request`);
         if (size < SIZE_BYTES || size > MAX_ANSWER_BYTES) return this.broken(`an answer of ${size} bytes`);
         this.remaining = size;
-        this.parse = parseFrame(this.pending.version, this.pending.correlationId);
+        this.parse = parseFrame(head.correlationId, head.taggedHeader, head.parse());
         step = this.parse.next();
       } else if (this.records !== undefined) {
         const backing = this.records;
@@ -188,28 +218,31 @@ export class FetchSocket {
     this.parse = undefined;
     this.target = this.scratch.subarray(0, SIZE_BYTES);
     if (this.remaining !== 0) {
-      for (const partition of step.value.partitions) partition.backing?.release();
+      for (const partition of (step.value as Partial<FetchAnswer>).partitions ?? []) partition.backing?.release();
       return this.broken(`${this.remaining} bytes after the answer`);
     }
-    this.settle()?.resolve(step.value);
+    const answered = this.pending.shift()!;
+    clearTimeout(answered.timer);
+    answered.resolve(step.value);
   }
 
-  /** The stream does not read as Kafka's: end the connection, and the request with it. */
+  /** The stream does not read as Kafka's: end the connection, and the requests with it. */
   private broken(what: string): void {
-    this.ended ??= new NetworkError(`Connection to ${this.host}:${this.port}: unexpected data (${what})`);
+    this.ended ??= new BrokerConnectionError(`Connection to ${this.host}:${this.port}: unexpected data (${what})`);
     this.socket.destroy();
   }
 
-  private fail(error: unknown): void {
-    this.settle()?.reject(error);
+  private failAll(error: unknown): void {
+    for (const request of this.pending.splice(0)) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
   }
+}
 
-  private settle(): Pending | undefined {
-    const pending = this.pending;
-    if (pending !== undefined) clearTimeout(pending.timer);
-    this.pending = undefined;
-    return pending;
-  }
+/** A TLS record's first bytes (alert, handshake, …, TLS 1.0 to 1.3), as the client checks them. */
+function isTlsRecord(bytes: Buffer): boolean {
+  return bytes[0]! >= 0x14 && bytes[0]! <= 0x17 && bytes[1] === 0x03 && bytes[2]! <= 0x04;
 }
 
 /** tls.connect takes `onread` as net.connect does (Node 14.5 and later); @types/node does not declare it. */

@@ -1,17 +1,18 @@
 /**
- * Fetches over wfsim's own connection to each leader (fetch-socket.ts): used over plain TCP and
+ * Requests over wfsim's own connection to each broker (broker-socket.ts): used over plain TCP and
  * TLS against the real broker, not with SASL (the client's connections then, as before); and against
  * a real TCP server that misbehaves, a request unanswered in time, a connection closed and an
- * answer to another request fail as the client's connection fails them.
+ * answer to another request fail as the client's connection fails them (the same lines for a user).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { once } from "node:events";
 import { createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { describe, test, type TestContext } from "node:test";
-import { NetworkError, TimeoutError } from "@platformatic/kafka";
 import { resolveKafkaConnection, type KafkaOptionsInput } from "../../../src/config/kafka-options.ts";
+import { BrokerConnectionError } from "../../../src/kafka/connection-error.ts";
 import { describeKafkaFailure } from "../../../src/kafka/errors.ts";
-import { FetchSocket } from "../../../src/kafka/read/fetch-socket.ts";
+import { BrokerSocket } from "../../../src/kafka/read/broker-socket.ts";
 import { TopicsReader, wfsimTopics } from "../../../src/kafka/read/topics-reader.ts";
 import { background, freshTopics, plaintext, produce } from "../../follow/helpers.ts";
 import { kafkaSkip, kafkaTarget } from "../env.ts";
@@ -38,7 +39,7 @@ async function readAll(t: TestContext, input: KafkaOptionsInput, env: Record<str
 describe("fetching over wfsim's own connection", { skip: kafkaSkip(), timeout: TIMEOUT_MS }, () => {
   test("plain TCP and TLS: every record is fetched over wfsim's own connection; SASL: through the client's", async (t) => {
     const { bootstrap, options } = plaintext();
-    const topics = await freshTopics(t, options, "fetch-socket", PARTITIONS);
+    const topics = await freshTopics(t, options, "broker-socket", PARTITIONS);
     const events = await background(60, Date.now() - 3_600_000, 5);
     await produce(t, options, topics, PARTITIONS, events);
     const names = { topicTxn: topics.transactions, topicSteps: topics.steps };
@@ -58,6 +59,33 @@ describe("fetching over wfsim's own connection", { skip: kafkaSkip(), timeout: T
     const login = await readAll(t, { kafkaBootstrap: sasl.bootstrap.join(","), kafkaSaslMechanism: "plain", kafkaUser: user.username, ...names }, { WFSIM_KAFKA_PASSWORD: user.password });
     assert.equal(login.records, events.length);
     assert.equal(login.ownConnections, 0);
+  });
+
+  test("a read without SASL does not load @platformatic/kafka (0.3 s of CPU and tens of MB to import)", async (t) => {
+    const { bootstrap, options } = plaintext();
+    const topics = await freshTopics(t, options, "no-client", 1);
+    await produce(t, options, topics, 1, await background(10, Date.now() - 3_600_000, 5));
+    // A child that reads the topics to their end with the reader and says whether the client was ever resolved.
+    const script = `
+      import { registerHooks } from "node:module";
+      let loaded = false;
+      registerHooks({ resolve(specifier, context, next) { if (specifier.startsWith("@platformatic/kafka")) loaded = true; return next(specifier, context); } });
+      const { resolveKafkaConnection } = await import(${JSON.stringify(new URL("../../../src/config/kafka-options.ts", import.meta.url).href)});
+      const { TopicsReader, wfsimTopics } = await import(${JSON.stringify(new URL("../../../src/kafka/read/topics-reader.ts", import.meta.url).href)});
+      const connection = resolveKafkaConnection({ kafkaBootstrap: ${JSON.stringify(bootstrap)}, topicTxn: ${JSON.stringify(topics.transactions)}, topicSteps: ${JSON.stringify(topics.steps)}, kafkaTimeout: 30000 }, { env: {} });
+      const reader = await TopicsReader.open(connection, wfsimTopics(connection), { bounded: true });
+      const slots = reader.allSlots();
+      reader.setSlots(slots);
+      let records = 0;
+      while (!slots.every((slot) => slot.inputs.every((input) => input.next >= input.end))) records += await reader.fetchRound(100);
+      await reader.close();
+      console.log(JSON.stringify({ records, loaded }));
+    `;
+    const child = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
+    assert.equal(child.status, 0, child.stderr);
+    const { records, loaded } = JSON.parse(child.stdout) as { records: number; loaded: boolean };
+    assert.ok(records > 0, "records were read");
+    assert.equal(loaded, false, "@platformatic/kafka was loaded");
   });
 });
 
@@ -86,8 +114,8 @@ async function server(t: TestContext, answer: (socket: Socket, request: Buffer) 
   return (listening.address() as AddressInfo).port;
 }
 
-function fetchSocket(t: TestContext, port: number, requestTimeoutMs = 30_000): FetchSocket {
-  const socket = new FetchSocket({ host: "127.0.0.1", port, tls: undefined, clientId: "wfsim-test", connectTimeoutMs: 5_000, requestTimeoutMs });
+function brokerSocket(t: TestContext, port: number, requestTimeoutMs = 30_000): BrokerSocket {
+  const socket = new BrokerSocket({ host: "127.0.0.1", port, tls: undefined, clientId: "wfsim-test", connectTimeoutMs: 5_000, requestTimeoutMs });
   t.after(() => socket.close());
   return socket;
 }
@@ -117,19 +145,19 @@ describe("wfsim's own fetch connection against a server that misbehaves", () => 
       };
       next(0);
     });
-    const socket = fetchSocket(t, port);
+    const socket = brokerSocket(t, port);
     for (let i = 0; i < 3; i++) assert.deepEqual(await socket.fetch(13, FETCH, [TOPIC]), { errorCode: 0, partitions: [] });
   });
 
   test("a request unanswered within the request timeout fails as the client's do (no answer in time), and the connection is closed", async (t) => {
     const seen: { apiKey: number; version: number; correlationId: number }[] = [];
     const port = await server(t, (_socket, request) => seen.push(header(request)));
-    const socket = fetchSocket(t, port, 300);
+    const socket = brokerSocket(t, port, 300);
     const error = await socket.fetch(13, FETCH, [TOPIC]).then(
       () => assert.fail("the fetch was answered"),
       (e: unknown) => e,
     );
-    assert.ok(error instanceof TimeoutError, String(error));
+    assert.ok(error instanceof BrokerConnectionError && error.timedOut, String(error));
     assert.deepEqual(seen, [{ apiKey: 1, version: 13, correlationId: 1 }]);
     const failure = describeKafkaFailure(error);
     assert.deepEqual([failure.kind, failure.reason, failure.retriable], ["connect", "no answer in time", true]);
@@ -138,12 +166,12 @@ describe("wfsim's own fetch connection against a server that misbehaves", () => 
 
   test("a connection the broker closes fails the request waiting on it as the client's does (retriable)", async (t) => {
     const port = await server(t, (socket) => socket.destroy());
-    const socket = fetchSocket(t, port);
+    const socket = brokerSocket(t, port);
     const error = await socket.fetch(13, FETCH, [TOPIC]).then(
       () => assert.fail("the fetch was answered"),
       (e: unknown) => e,
     );
-    assert.ok(error instanceof NetworkError, String(error));
+    assert.ok(error instanceof BrokerConnectionError, String(error));
     const failure = describeKafkaFailure(error);
     assert.deepEqual([failure.kind, failure.retriable], ["connect", true]);
     assert.equal(socket.closed, true);
@@ -151,12 +179,12 @@ describe("wfsim's own fetch connection against a server that misbehaves", () => 
 
   test("an answer to another request ends the connection and fails the request", async (t) => {
     const port = await server(t, (socket, request) => socket.write(emptyAnswer(header(request).correlationId + 7)));
-    const socket = fetchSocket(t, port);
+    const socket = brokerSocket(t, port);
     const error = await socket.fetch(13, FETCH, [TOPIC]).then(
       () => assert.fail("the fetch was answered"),
       (e: unknown) => e,
     );
-    assert.ok(error instanceof NetworkError, String(error));
+    assert.ok(error instanceof BrokerConnectionError, String(error));
     assert.match((error as Error).message, /correlation id 8, expected 1/);
   });
 });
