@@ -28,6 +28,7 @@ const BAD_DELIVERY: [string, RegExp][] = [
   ["/no/such/delivery.yaml", /^wfsim: --delivery \/no\/such\/delivery\.yaml: cannot read the delivery section \(no such file or directory\)$/],
   ["", /^wfsim: --delivery must be a file holding a delivery section or the section inline/],
   ["[]", /^wfsim: --delivery:1:1: expected an object, got an empty list$/],
+  ["{drop: {prob: 0.1, records: [OrderPlaced]}}", /^wfsim: --delivery:1:\d+: drop\.records: expected no records filter: records are the record types of a scenario's output section, and a run without a scenario has none$/],
 ];
 
 describe("wfsim run --delivery", () => {

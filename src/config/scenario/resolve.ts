@@ -233,7 +233,8 @@ export function resolveDelivery(raw: DeliveryInput, path: Path, workflows: reado
   const filters = (fault: { workflows?: string[] | undefined; types?: string[] | undefined; records?: string[] | undefined }, at: Path) => {
     fault.records?.forEach((name, i) => {
       if (recordTypes === undefined) {
-        throw new ScenarioIssue([...at, "records"], "expected no records filter: records are the record types of an output section, and this scenario has none");
+        const without = workflows.length === 0 ? "a run without a scenario has none" : "this scenario has none";
+        throw new ScenarioIssue([...at, "records"], `expected no records filter: records are the record types of a scenario's output section, and ${without}`);
       }
       if (!recordTypes.includes(name)) {
         throw new ScenarioIssue([...at, "records", i], `expected one of the output section's record types (${recordTypes.join(", ")}), got ${JSON.stringify(name)}${didYouMean(name, recordTypes)}`);
