@@ -118,6 +118,11 @@ class CalendarQueue<T extends Timed> {
   private readonly occupied = new Uint32Array(RING_MS / 32);
   /** Buckets that may not be in (due, seq) order. */
   private readonly unsorted = new Uint8Array(RING_MS);
+  /**
+   * The due of each bucket's last item: whether a push keeps its bucket in order is told from here,
+   * not from that item, another transaction's object and a cache miss with a million in flight.
+   */
+  private readonly lastDue = new Float64Array(RING_MS);
   /** Items due beyond the ring; every one of them has floor(due) >= base + RING_MS. */
   private readonly overflow = new TimerHeap<T>();
   /** The current millisecond: the ring holds items with floor(due) in [base, base + RING_MS), past dues in base's bucket. */
@@ -209,6 +214,7 @@ class CalendarQueue<T extends Timed> {
         if (this.unsorted[index] === 1) {
           sortBetween(bucket, this.head, this.lengths[index]!);
           this.unsorted[index] = 0;
+          this.lastDue[index] = bucket[this.lengths[index]! - 1]!.due;
         }
         return bucket;
       }
@@ -265,7 +271,9 @@ class CalendarQueue<T extends Timed> {
     const bucket = this.buckets[index]!;
     const length = this.lengths[index]!;
     if (length === 0) this.occupied[index >>> 5]! |= 1 << (index & 31);
-    else if ((bucket[length - 1]?.due ?? -Infinity) > item.due) this.unsorted[index] = 1; // (a slot that has left is empty)
+    // (In the bucket being emptied, once every item has left there is none to be out of order with.)
+    else if (this.lastDue[index]! > item.due && !(key === this.base && this.head >= length)) this.unsorted[index] = 1;
+    this.lastDue[index] = item.due;
     bucket[length] = item;
     this.lengths[index] = length + 1;
   }
@@ -276,7 +284,7 @@ class CalendarQueue<T extends Timed> {
     const bucket = this.buckets[index]!;
     if (item.due < this.base) this.holdsPast = true;
     const length = this.lengths[index]!;
-    if (this.unsorted[index] === 1 || this.head >= length || bucket[length - 1]!.due <= item.due) {
+    if (this.unsorted[index] === 1 || this.head >= length || this.lastDue[index]! <= item.due) {
       this.append(item, this.base);
       return;
     }
