@@ -98,6 +98,15 @@ export class Random {
     return this;
   }
 
+  /** Takes over another generator's state: both then give the same draws. */
+  copyFrom(other: Random): this {
+    this.s0 = other.s0;
+    this.s1 = other.s1;
+    this.s2 = other.s2;
+    this.s3 = other.s3;
+    return this;
+  }
+
   /** The next 32-bit unsigned integer. */
   nextU32(): number {
     const s1 = this.s1;
