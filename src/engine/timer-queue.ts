@@ -6,11 +6,15 @@ export interface Timed {
 
 /**
  * Buckets of the ring: one per simulated millisecond, for the next RING_MS ms from the earliest.
- * 4,096 ms holds the seed's ordinary waits (at most 3.2 s); a longer one (an outlier's 15 s) waits in
- * the overflow heap until its millisecond comes within the ring. Each bucket keeps its array from one
- * turn to the next, so a ring much longer than the waits would hold memory that nothing uses.
+ * 16,384 ms holds the seed's ordinary waits (at most 3.2 s) even when a real-clock run has fallen
+ * 13 s behind: the ring starts at the earliest item, an overdue one, while the engine pushes at the
+ * time it really is plus the wait, and what lands beyond the ring waits in the overflow heap, whose
+ * every push and pop is a walk over scattered items. With 4,096 ms, a run of a million in flight that
+ * fell a second behind sent nearly every wake through that heap and fell further behind for it. A
+ * longer wait waits in the overflow heap until its millisecond comes within the ring. Each bucket keeps its array from one turn to the next, so a ring much longer than that would
+ * hold memory that nothing uses.
  */
-const RING_BITS = 12;
+const RING_BITS = 14;
 const RING_MS = 1 << RING_BITS;
 const RING_MASK = RING_MS - 1;
 
