@@ -6,17 +6,20 @@ export interface Timed {
 
 /**
  * Buckets of the ring: one per simulated millisecond, for the next RING_MS ms from the earliest.
- * 16,384 ms holds the seed's ordinary waits (at most 3.2 s) even when a real-clock run has fallen
- * 13 s behind: the ring starts at the earliest item, an overdue one, while the engine pushes at the
- * time it really is plus the wait, and what lands beyond the ring waits in the overflow heap, whose
- * every push and pop is a walk over scattered items. With 4,096 ms, a run of a million in flight that
- * fell a second behind sent nearly every wake through that heap and fell further behind for it. A
- * longer wait waits in the overflow heap until its millisecond comes within the ring. Each bucket keeps its array from one turn to the next, so a ring much longer than that would
- * hold memory that nothing uses.
+ * 65,536 ms holds the seed's ordinary waits (at most 3.2 s) even when a real-clock run has fallen
+ * a minute behind: the ring starts at the earliest item, an overdue one, while the engine pushes at
+ * the time it really is plus the wait, and what lands beyond the ring waits in the overflow heap,
+ * whose every push and pop is a walk over scattered items. With 4,096 ms, a run of a million in
+ * flight that fell a second behind sent nearly every wake through that heap and fell further behind
+ * for it (16,384 ms held until it fell 13 s behind). A longer wait waits in the overflow heap until
+ * its millisecond comes within the ring. Only the buckets in use hold an array (see `spare`), so the
+ * ring's length costs memory only while a run is that far behind.
  */
-const RING_BITS = 14;
+const RING_BITS = 16;
 const RING_MS = 1 << RING_BITS;
 const RING_MASK = RING_MS - 1;
+/** Where a bucket without items points: never written (a bucket takes an array when its first item comes). */
+const NO_ITEMS: never[] = [];
 
 /** Queue lengths at which TimerQueue changes its structure (apart, so it does not flap between them). */
 export interface TimerQueueThresholds {
@@ -116,7 +119,13 @@ class CalendarQueue<T extends Timed> {
   // A bucket's array is kept from one turn of the ring to the next (allocating it again each
   // millisecond was a tenth of a small run's time); its items are `lengths[i]` long, and a slot is
   // emptied when its item leaves, so the queue holds on to nothing that has left.
-  private readonly buckets: (T | undefined)[][] = Array.from({ length: RING_MS }, () => []);
+  private readonly buckets: (T | undefined)[][] = Array.from({ length: RING_MS }, () => NO_ITEMS);
+  /**
+   * Arrays of buckets left behind, all slots emptied, for the next bucket to fill: the arrays in use
+   * are as many as the milliseconds that hold items, however long the ring (each keeping the room
+   * it grew to: allocating arrays each millisecond was a tenth of a small run's time).
+   */
+  private readonly spare: (T | undefined)[][] = [];
   private readonly lengths = new Int32Array(RING_MS);
   /** Bit b of word w: bucket 32w+b holds items. */
   private readonly occupied = new Uint32Array(RING_MS / 32);
@@ -194,7 +203,8 @@ class CalendarQueue<T extends Timed> {
   }
 
   clear(): void {
-    for (const bucket of this.buckets) bucket.length = 0;
+    this.buckets.fill(NO_ITEMS);
+    this.spare.length = 0;
     this.lengths.fill(0);
     this.occupied.fill(0);
     this.unsorted.fill(0);
@@ -245,6 +255,10 @@ class CalendarQueue<T extends Timed> {
     if (to !== this.base) {
       const index = this.base & RING_MASK;
       if (this.head >= this.lengths[index]!) {
+        if (this.lengths[index]! > 0) {
+          this.spare.push(this.buckets[index]!);
+          this.buckets[index] = NO_ITEMS;
+        }
         this.lengths[index] = 0;
         this.occupied[index >>> 5]! &= ~(1 << (index & 31));
         this.unsorted[index] = 0;
@@ -272,9 +286,12 @@ class CalendarQueue<T extends Timed> {
    */
   private append(item: T, key: number): void {
     const index = key & RING_MASK;
-    const bucket = this.buckets[index]!;
+    let bucket = this.buckets[index]!;
     const length = this.lengths[index]!;
-    if (length === 0) this.occupied[index >>> 5]! |= 1 << (index & 31);
+    if (length === 0) {
+      this.occupied[index >>> 5]! |= 1 << (index & 31);
+      bucket = this.buckets[index] = this.spare.pop() ?? [];
+    }
     // (In the bucket being emptied, once every item has left there is none to be out of order with.)
     else if (this.lastDue[index]! > item.due && !(key === this.base && this.head >= length)) this.unsorted[index] = 1;
     this.lastDue[index] = item.due;
