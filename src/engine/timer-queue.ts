@@ -6,13 +6,20 @@ export interface Timed {
 
 /**
  * Buckets of the ring: one per simulated millisecond, for the next RING_MS ms from the earliest.
- * 4,096 ms holds the seed's ordinary waits (at most 3.2 s); a longer one (an outlier's 15 s) waits in
- * the overflow heap until its millisecond comes within the ring. Each bucket keeps its array from one
- * turn to the next, so a ring much longer than the waits would hold memory that nothing uses.
+ * 65,536 ms holds the seed's ordinary waits (at most 3.2 s) even when a real-clock run has fallen
+ * a minute behind: the ring starts at the earliest item, an overdue one, while the engine pushes at
+ * the time it really is plus the wait, and what lands beyond the ring waits in the overflow heap,
+ * whose every push and pop is a walk over scattered items. With 4,096 ms, a run of a million in
+ * flight that fell a second behind sent nearly every wake through that heap and fell further behind
+ * for it (16,384 ms held until it fell 13 s behind). A longer wait waits in the overflow heap until
+ * its millisecond comes within the ring. Only the buckets in use hold an array (see `spare`), so the
+ * ring's length costs memory only while a run is that far behind.
  */
-const RING_BITS = 12;
+const RING_BITS = 16;
 const RING_MS = 1 << RING_BITS;
 const RING_MASK = RING_MS - 1;
+/** Where a bucket without items points: never written (a bucket takes an array when its first item comes). */
+const NO_ITEMS: never[] = [];
 
 /** Queue lengths at which TimerQueue changes its structure (apart, so it does not flap between them). */
 export interface TimerQueueThresholds {
@@ -112,12 +119,23 @@ class CalendarQueue<T extends Timed> {
   // A bucket's array is kept from one turn of the ring to the next (allocating it again each
   // millisecond was a tenth of a small run's time); its items are `lengths[i]` long, and a slot is
   // emptied when its item leaves, so the queue holds on to nothing that has left.
-  private readonly buckets: (T | undefined)[][] = Array.from({ length: RING_MS }, () => []);
+  private readonly buckets: (T | undefined)[][] = Array.from({ length: RING_MS }, () => NO_ITEMS);
+  /**
+   * Arrays of buckets left behind, all slots emptied, for the next bucket to fill: the arrays in use
+   * are as many as the milliseconds that hold items, however long the ring (each keeping the room
+   * it grew to: allocating arrays each millisecond was a tenth of a small run's time).
+   */
+  private readonly spare: (T | undefined)[][] = [];
   private readonly lengths = new Int32Array(RING_MS);
   /** Bit b of word w: bucket 32w+b holds items. */
   private readonly occupied = new Uint32Array(RING_MS / 32);
   /** Buckets that may not be in (due, seq) order. */
   private readonly unsorted = new Uint8Array(RING_MS);
+  /**
+   * The due of each bucket's last item: whether a push keeps its bucket in order is told from here,
+   * not from that item, another transaction's object and a cache miss with a million in flight.
+   */
+  private readonly lastDue = new Float64Array(RING_MS);
   /** Items due beyond the ring; every one of them has floor(due) >= base + RING_MS. */
   private readonly overflow = new TimerHeap<T>();
   /** The current millisecond: the ring holds items with floor(due) in [base, base + RING_MS), past dues in base's bucket. */
@@ -185,7 +203,8 @@ class CalendarQueue<T extends Timed> {
   }
 
   clear(): void {
-    for (const bucket of this.buckets) bucket.length = 0;
+    this.buckets.fill(NO_ITEMS);
+    this.spare.length = 0;
     this.lengths.fill(0);
     this.occupied.fill(0);
     this.unsorted.fill(0);
@@ -209,6 +228,7 @@ class CalendarQueue<T extends Timed> {
         if (this.unsorted[index] === 1) {
           sortBetween(bucket, this.head, this.lengths[index]!);
           this.unsorted[index] = 0;
+          this.lastDue[index] = bucket[this.lengths[index]! - 1]!.due;
         }
         return bucket;
       }
@@ -235,6 +255,10 @@ class CalendarQueue<T extends Timed> {
     if (to !== this.base) {
       const index = this.base & RING_MASK;
       if (this.head >= this.lengths[index]!) {
+        if (this.lengths[index]! > 0) {
+          this.spare.push(this.buckets[index]!);
+          this.buckets[index] = NO_ITEMS;
+        }
         this.lengths[index] = 0;
         this.occupied[index >>> 5]! &= ~(1 << (index & 31));
         this.unsorted[index] = 0;
@@ -262,10 +286,15 @@ class CalendarQueue<T extends Timed> {
    */
   private append(item: T, key: number): void {
     const index = key & RING_MASK;
-    const bucket = this.buckets[index]!;
+    let bucket = this.buckets[index]!;
     const length = this.lengths[index]!;
-    if (length === 0) this.occupied[index >>> 5]! |= 1 << (index & 31);
-    else if ((bucket[length - 1]?.due ?? -Infinity) > item.due) this.unsorted[index] = 1; // (a slot that has left is empty)
+    if (length === 0) {
+      this.occupied[index >>> 5]! |= 1 << (index & 31);
+      bucket = this.buckets[index] = this.spare.pop() ?? [];
+    }
+    // (In the bucket being emptied, once every item has left there is none to be out of order with.)
+    else if (this.lastDue[index]! > item.due && !(key === this.base && this.head >= length)) this.unsorted[index] = 1;
+    this.lastDue[index] = item.due;
     bucket[length] = item;
     this.lengths[index] = length + 1;
   }
@@ -276,7 +305,7 @@ class CalendarQueue<T extends Timed> {
     const bucket = this.buckets[index]!;
     if (item.due < this.base) this.holdsPast = true;
     const length = this.lengths[index]!;
-    if (this.unsorted[index] === 1 || this.head >= length || bucket[length - 1]!.due <= item.due) {
+    if (this.unsorted[index] === 1 || this.head >= length || this.lastDue[index]! <= item.due) {
       this.append(item, this.base);
       return;
     }
