@@ -190,6 +190,12 @@ export class DeliveryFaults {
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
+  /**
+   * Per-record faults on wfsim's own events, and a skew (if any) that does not hang on the first
+   * record's workflow: a transaction's skew is drawn when it begins, and an unskewed one's draws are
+   * made ahead at once, so that its first record too goes out on the count (no call of `pass`).
+   */
+  private readonly early: boolean;
   private readonly held = new HeldQueue<Held>();
   /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
   nextDue = Infinity;
@@ -219,6 +225,7 @@ export class DeliveryFaults {
     this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
     const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined || fault.records !== undefined);
     this.hitEdge = filtered ? 1 : this.perRecord.reduce((sum, fault) => sum + fault.prob, 0);
+    this.early = shaped === undefined && this.perRecord.length > 0 && (this.skew === undefined || (this.skew.workflows === undefined && this.skew.types === undefined));
     if (compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0) && output.writeMalformed === undefined) {
       throw new TypeError("delivery: corrupt needs an output that can write a malformed record (JSON Lines or Kafka)");
     }
@@ -262,6 +269,14 @@ export class DeliveryFaults {
     }
     this.current = state;
     this.clear = 0;
+    if (this.early) {
+      // The draws its first record would make (see passOther), in their order, made now.
+      if (this.skew !== undefined) this.drawSkew(state, this.skew);
+      if (!state.skewed) {
+        state.plain = true;
+        this.drawAhead(state);
+      }
+    }
   }
 
   /** The transaction is about to emit again (the engine runs one at a time). */
@@ -368,7 +383,7 @@ export class DeliveryFaults {
       return false;
     }
     const seq = state.seq++;
-    if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
+    if (seq === 0 && !this.early && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
     // The event time (when the record is due, whatever its producer's clock says) is read only when
     // needed: events of many shapes make the read a slow one.
     const due = state.skewed ? this.stamp(event, state, seq) : -1;
