@@ -11,7 +11,8 @@
  * the seed, its index and the section: not on clock, speed, concurrency or --instance.
  *
  * Draw order on a transaction's delivery stream (part of the output contract, like the seed's):
- *  1. at its first record, when a skew fault applies to its workflow: one float; if it hits, the
+ *  1. first (at its first record, or when it begins where that changes nothing: see `early`), when a
+ *     skew fault applies to its workflow: one float; if it hits, the
  *     offset (its distribution's draws), then with direction `either` one float (below 0.5: ahead);
  *     a skew is one offset for all the transaction's records (cut at its first record so that none
  *     goes before the epoch), told to the truth once, with the first record;
