@@ -11,7 +11,8 @@
  * the seed, its index and the section: not on clock, speed, concurrency or --instance.
  *
  * Draw order on a transaction's delivery stream (part of the output contract, like the seed's):
- *  1. at its first record, when a skew fault applies to its workflow: one float; if it hits, the
+ *  1. first (at its first record, or when it begins where that changes nothing: see `early`), when a
+ *     skew fault applies to its workflow: one float; if it hits, the
  *     offset (its distribution's draws), then with direction `either` one float (below 0.5: ahead);
  *     a skew is one offset for all the transaction's records (cut at its first record so that none
  *     goes before the epoch), told to the truth once, with the first record;
@@ -28,7 +29,7 @@
  * field carries the error. A held record keeps a copy of what it renders (its transaction goes on
  * changing), and the writers are handed one record at a time (Shaper.pin).
  */
-import type { DeliverySpec, FaultKind, FaultSpec } from "../config/scenario/model.ts";
+import { FAULT_KINDS, type DeliverySpec, type FaultKind, type FaultSpec } from "../config/scenario/model.ts";
 import type { EventType, WfEvent } from "../events/schema.ts";
 import { serializeEvent } from "../events/serialize.ts";
 import type { FaultRecord } from "../events/truth.ts";
@@ -69,7 +70,25 @@ export interface FaultTruth {
    * dozen. Off: each record has only its fields (what the library's callers get).
    */
   readonly fullRecords: boolean;
+  /**
+   * A fault record of wfsim's own events (not a shaped output's: no `record`, no `attempt`) given as
+   * its fields, with no object made: the truth file's line writer puts them in its record at once.
+   * `kind` is the kind's index in FAULT_KINDS; an absent number is NaN, an absent string undefined.
+   * False when it cannot take them so (a delay or offset that is not a whole number): nothing is
+   * written, and the record is made and goes to `write`. Optional.
+   */
+  writeFields?(
+    kind: number, txnId: string, type: string, step: number, workflow: string | undefined, seq: number,
+    tsMs: number, dueMs: number, emittedMs: number, delayMs: number, offsetMs: number, as: string | undefined,
+  ): boolean;
 }
+
+/** The kinds' indices in FAULT_KINDS (FaultTruth.writeFields). */
+const DROP = FAULT_KINDS.indexOf("drop");
+const DUPLICATE = FAULT_KINDS.indexOf("duplicate");
+const DELAY = FAULT_KINDS.indexOf("delay");
+const SKEW = FAULT_KINDS.indexOf("skew");
+const CORRUPT = FAULT_KINDS.indexOf("corrupt");
 
 /** A shaped output's part in delivery faults: its shaper, and (for corrupt) a record's JSON text. */
 export interface ShapedFaultOutput {
@@ -80,6 +99,8 @@ export interface ShapedFaultOutput {
 
 interface CompiledFault {
   readonly kind: FaultKind;
+  /** Its index in FAULT_KINDS: what the per-record path switches on and counts by (no string compared, no keyed store). */
+  readonly code: number;
   readonly prob: number;
   /** undefined: every workflow. */
   readonly workflows: ReadonlySet<string | undefined> | undefined;
@@ -132,27 +153,50 @@ class Held {
   /** When it goes out (set when it is held). */
   due = 0;
   readonly event: WfEvent;
-  readonly record: Omit<FaultRecord, "emitted_ms">;
+  /**
+   * Its truth record, emitted_ms set when it goes out; undefined when the truth takes fields
+   * (FaultTruth.writeFields), told from those below then: no object kept while it waits.
+   */
+  readonly record: Omit<FaultRecord, "emitted_ms"> | undefined;
+  /** DUPLICATE or DELAY; the record's place, event time, and the delay drawn. */
+  readonly code: number;
+  readonly seq: number;
+  readonly eventDue: number;
+  readonly delay: number;
   /** A shaped output's record: which, and what it renders (a copy). */
   readonly emission: Emission | undefined;
   readonly context: TxnContext | undefined;
 
-  constructor(event: WfEvent, record: Omit<FaultRecord, "emitted_ms">, emission?: Emission, context?: TxnContext) {
+  constructor(
+    event: WfEvent, record: Omit<FaultRecord, "emitted_ms"> | undefined, code: number, seq: number, eventDue: number, delay: number,
+    emission?: Emission, context?: TxnContext,
+  ) {
     this.event = event;
     this.record = record;
+    this.code = code;
+    this.seq = seq;
+    this.eventDue = eventDue;
+    this.delay = delay;
     this.emission = emission;
     this.context = context;
   }
 }
 
 export class DeliveryFaults {
-  readonly counts: FaultCounts = { drop: 0, duplicate: 0, delay: 0, skew: 0, corrupt: 0 };
+  /** Faults so far by kind, indexed as FAULT_KINDS. */
+  private readonly tally = new Float64Array(FAULT_KINDS.length);
   /** Four 32-bit keys from the seed: a transaction's fault state is hashed from them and its index. */
   private readonly keys: readonly [number, number, number, number];
   private readonly perRecord: readonly CompiledFault[];
   /** Without filters: the share of [0, 1) that hits some per-record fault (a draw above it is a clean record). */
   private readonly hitEdge: number;
   private readonly skew: CompiledFault | undefined;
+  /**
+   * Per-record faults on wfsim's own events, and a skew (if any) that does not hang on the first
+   * record's workflow: a transaction's skew is drawn when it begins, and an unskewed one's draws are
+   * made ahead at once, so that its first record too goes out on the count (no call of `pass`).
+   */
+  private readonly early: boolean;
   private readonly held = new HeldQueue<Held>();
   /** When the next held record is due (Infinity: none is): read by the engine at every turn, so a field. */
   nextDue = Infinity;
@@ -169,6 +213,8 @@ export class DeliveryFaults {
   private current: TxnFaults | undefined;
   private readonly output: FaultOutput;
   private readonly truth: ((record: FaultRecord) => void) | undefined;
+  /** The truth when it takes fault records as fields (FaultTruth.writeFields) and the records are wfsim's events (no shaped output). */
+  private readonly truthFields: FaultTruth | undefined;
   private readonly fullRecords: boolean;
   private readonly shaped: ShapedFaultOutput | undefined;
 
@@ -180,6 +226,7 @@ export class DeliveryFaults {
     this.skew = compiled.find((fault) => fault.kind === "skew" && fault.prob > 0);
     const filtered = this.perRecord.some((fault) => fault.workflows !== undefined || fault.types !== undefined || fault.records !== undefined);
     this.hitEdge = filtered ? 1 : this.perRecord.reduce((sum, fault) => sum + fault.prob, 0);
+    this.early = shaped === undefined && this.perRecord.length > 0 && (this.skew === undefined || (this.skew.workflows === undefined && this.skew.types === undefined));
     if (compiled.some((fault) => fault.kind === "corrupt" && fault.prob > 0) && output.writeMalformed === undefined) {
       throw new TypeError("delivery: corrupt needs an output that can write a malformed record (JSON Lines or Kafka)");
     }
@@ -191,8 +238,15 @@ export class DeliveryFaults {
     }
     this.output = output;
     this.truth = truth === undefined ? undefined : (record) => truth.write(record);
+    this.truthFields = truth?.writeFields !== undefined && shaped === undefined ? truth : undefined;
     this.fullRecords = truth?.fullRecords === true;
     this.shaped = shaped;
+  }
+
+  /** Faults injected so far, by kind (skew: transactions stamped off). */
+  get counts(): FaultCounts {
+    const tally = this.tally;
+    return { drop: tally[DROP]!, duplicate: tally[DUPLICATE]!, delay: tally[DELAY]!, skew: tally[SKEW]!, corrupt: tally[CORRUPT]! };
   }
 
   /** A transaction opens and is about to emit: its fault state starts (over, on a recycled object). */
@@ -216,6 +270,14 @@ export class DeliveryFaults {
     }
     this.current = state;
     this.clear = 0;
+    if (this.early) {
+      // The draws its first record would make (see passOther), in their order, made now.
+      if (this.skew !== undefined) this.drawSkew(state, this.skew);
+      if (!state.skewed) {
+        state.plain = true;
+        this.drawAhead(state);
+      }
+    }
   }
 
   /** The transaction is about to emit again (the engine runs one at a time). */
@@ -245,9 +307,19 @@ export class DeliveryFaults {
       const item = held.pop()!;
       if (item.emission === undefined) this.output.write(item.event);
       else this.writeRecord(item.event, item.emission, item.context!);
+      const emitted = at ?? Math.floor(item.due);
+      const record = item.record as FaultRecord | undefined;
+      if (record === undefined) {
+        const event = item.event;
+        if (this.truthFields === undefined) continue;
+        if (this.truthFields.writeFields!(item.code, event.txn_id, event.type, stepNumber(event), event.workflow, item.seq, event.ts_ms, item.eventDue, emitted, item.delay, NaN, undefined)) continue;
+        const made = this.heldRecord(item.code === DUPLICATE ? "duplicate" : "delay", event, item.eventDue, item.seq, item.delay);
+        made.emitted_ms = emitted;
+        this.truth!(made);
+        continue;
+      }
       // In place (the record is the held item's alone): its fields as a copy with emitted_ms last would have them.
-      const record = item.record as FaultRecord;
-      record.emitted_ms = at ?? Math.floor(item.due);
+      record.emitted_ms = emitted;
       this.truth?.(record);
     }
     this.nextDue = held.peekDue();
@@ -312,7 +384,7 @@ export class DeliveryFaults {
       return false;
     }
     const seq = state.seq++;
-    if (seq === 0 && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
+    if (seq === 0 && !this.early && this.skew !== undefined && passes(this.skew, event)) this.drawSkew(state, this.skew);
     // The event time (when the record is due, whatever its producer's clock says) is read only when
     // needed: events of many shapes make the read a slow one.
     const due = state.skewed ? this.stamp(event, state, seq) : -1;
@@ -331,13 +403,18 @@ export class DeliveryFaults {
       // Cut once, at the first record (the transaction's earliest): one offset for all its records,
       // so one truth record tells them all and analyze can put every ts_ms back.
       if (state.skew < -due) state.skew = -due;
-      this.counts.skew++;
+      this.tally[SKEW] = this.tally[SKEW]! + 1;
     }
     // In place: events are made fresh for each emit, and a copy of another shape would make the
     // writers' field reads polymorphic for every event after it. The max: a record before the
     // first in event time (none the engine emits) never goes before the epoch either.
-    (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
-    if (seq === 0) this.truth?.(this.skewRecord(out, due, seq, state.skew));
+    const ts = (out as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
+    if (seq === 0) {
+      const fields = this.truthFields;
+      if (fields === undefined || !fields.writeFields!(SKEW, out.txn_id, out.type, stepNumber(out), out.workflow, seq, ts, due, due, NaN, state.skew, undefined)) {
+        this.truth?.(this.skewRecord(out, due, seq, state.skew));
+      }
+    }
     return due;
   }
 
@@ -351,26 +428,33 @@ export class DeliveryFaults {
       if (!passes(fault, out)) continue;
       edge += fault.prob;
       if (u >= edge) continue;
-      this.counts[fault.kind]++;
-      switch (fault.kind) {
-        case "drop":
-          this.truth?.(this.record("drop", out, due, seq));
+      const code = fault.code;
+      this.tally[code] = this.tally[code]! + 1;
+      const fields = this.truthFields;
+      switch (code) {
+        case DROP:
+          if (fields === undefined || !fields.writeFields!(DROP, out.txn_id, out.type, stepNumber(out), out.workflow, seq, out.ts_ms, due, NaN, NaN, NaN, undefined)) {
+            this.truth?.(this.record("drop", out, due, seq));
+          }
           return false;
-        case "duplicate": {
+        case DUPLICATE: {
           const after = fault.sampler!(random);
           this.output.write(out);
-          this.hold(out, due + after, this.heldRecord("duplicate", out, due, seq, after));
+          this.push(new Held(out, this.heldTruth("duplicate", out, due, seq, after), DUPLICATE, seq, due, after), due + after);
           return false;
         }
-        case "delay": {
+        case DELAY: {
           const by = fault.sampler!(random);
-          this.hold(out, due + by, this.heldRecord("delay", out, due, seq, by));
+          this.push(new Held(out, this.heldTruth("delay", out, due, seq, by), DELAY, seq, due, by), due + by);
           return false;
         }
-        case "corrupt": {
+        case CORRUPT: {
           const truncated = fault.choice === "either" ? random.float() < 0.5 : fault.choice === "truncated";
           this.writeCorrupt(out, truncated, random);
-          this.truth?.(this.corruptRecord(out, due, seq, truncated));
+          const as = truncated ? "truncated" : "not_json";
+          if (fields === undefined || !fields.writeFields!(CORRUPT, out.txn_id, out.type, stepNumber(out), out.workflow, seq, out.ts_ms, due, due, NaN, NaN, as)) {
+            this.truth?.(this.corruptRecord(out, due, seq, truncated));
+          }
           return false;
         }
         default:
@@ -401,7 +485,7 @@ export class DeliveryFaults {
     if (state.skewed) {
       if (first) {
         if (state.skew < -due) state.skew = -due;
-        this.counts.skew++;
+        this.tally[SKEW] = this.tally[SKEW]! + 1;
       }
       // Before the shape renders it: every time field of its records carries the error.
       (event as { ts_ms: number }).ts_ms = Math.max(0, due + state.skew);
@@ -422,7 +506,7 @@ export class DeliveryFaults {
         this.writeRecord(event, emission, context);
         continue;
       }
-      this.counts[fault.kind]++;
+      this.tally[fault.code] = this.tally[fault.code]! + 1;
       const name = emission.record.name;
       switch (fault.kind) {
         case "drop":
@@ -431,12 +515,12 @@ export class DeliveryFaults {
         case "duplicate": {
           const after = fault.sampler!(random);
           this.writeRecord(event, emission, context);
-          this.push(new Held(event, this.heldRecord("duplicate", event, due, seq, after, name), emission, context.snapshot()), due + after);
+          this.push(new Held(event, this.heldRecord("duplicate", event, due, seq, after, name), DUPLICATE, seq, due, after, emission, context.snapshot()), due + after);
           break;
         }
         case "delay": {
           const by = fault.sampler!(random);
-          this.push(new Held(event, this.heldRecord("delay", event, due, seq, by, name), emission, context.snapshot()), due + by);
+          this.push(new Held(event, this.heldRecord("delay", event, due, seq, by, name), DELAY, seq, due, by, emission, context.snapshot()), due + by);
           break;
         }
         case "corrupt": {
@@ -492,10 +576,6 @@ export class DeliveryFaults {
     state.skew = ahead ? offset : -offset;
   }
 
-  private hold(event: WfEvent, due: number, record: Omit<FaultRecord, "emitted_ms">): void {
-    this.push(new Held(event, record), due);
-  }
-
   private push(held: Held, due: number): void {
     held.due = due;
     this.held.push(held, due);
@@ -508,6 +588,11 @@ export class DeliveryFaults {
     record.emitted_ms = due;
     record.offset_ms = offset;
     return record;
+  }
+
+  /** What a held record keeps for its truth: its record, or nothing when the truth takes fields or there is no truth. */
+  private heldTruth(kind: "duplicate" | "delay", event: WfEvent, due: number, seq: number, delay: number): FaultRecord | undefined {
+    return this.truth === undefined || this.truthFields !== undefined ? undefined : this.heldRecord(kind, event, due, seq, delay);
   }
 
   /** A duplicate's or a delay's truth record, its emitted_ms set when it goes out. */
@@ -593,6 +678,7 @@ function compile(fault: FaultSpec): CompiledFault {
   const choice = fault.kind === "corrupt" ? fault.as : fault.kind === "skew" ? (fault.direction === "either" ? "either" : fault.direction) : undefined;
   return {
     kind: fault.kind,
+    code: FAULT_KINDS.indexOf(fault.kind),
     prob: fault.prob,
     workflows: fault.workflows === undefined ? undefined : new Set(fault.workflows),
     types: fault.types === undefined ? undefined : new Set(fault.types as EventType[]),
@@ -600,6 +686,11 @@ function compile(fault: FaultSpec): CompiledFault {
     sampler,
     choice,
   };
+}
+
+/** A record's step (`from_step` for inter_step_wait), NaN for a transaction event (FaultTruth.writeFields' absent number). */
+function stepNumber(event: WfEvent): number {
+  return "step" in event ? event.step : "from_step" in event ? event.from_step : NaN;
 }
 
 function passes(fault: CompiledFault, event: WfEvent): boolean {

@@ -36,6 +36,8 @@ export interface LabelSink {
    * without it, fault records come to `write` with their fields only.
    */
   writeFault?(record: FaultRecord): void;
+  /** A delivery fault's record as its fields, no object made (see FaultTruth.writeFields, delivery.ts). Optional. */
+  writeFaultFields?: FaultTruth["writeFields"];
   readonly backpressured: boolean;
   drain(): Promise<void>;
   flush(): void;
@@ -424,9 +426,11 @@ export class Simulation {
 /** A label sink as the delivery faults' truth: records of one shape when it takes them. */
 function faultTruth(sink: LabelSink): FaultTruth {
   const writeFault = sink.writeFault;
-  return writeFault === undefined
-    ? { write: (record) => sink.write(record), fullRecords: false }
-    : { write: (record) => writeFault.call(sink, record), fullRecords: true };
+  if (writeFault === undefined) return { write: (record) => sink.write(record), fullRecords: false };
+  const writeFields = sink.writeFaultFields;
+  return writeFields === undefined
+    ? { write: (record) => writeFault.call(sink, record), fullRecords: true }
+    : { write: (record) => writeFault.call(sink, record), fullRecords: true, writeFields: writeFields.bind(sink) };
 }
 
 function describeReason(reason: unknown): string {

@@ -40,6 +40,22 @@ export class TruthSink extends LineStream<TruthLine> implements LabelSink {
     this.written++;
   }
 
+  /**
+   * A delivery fault's record as its fields (see FaultTruth.writeFields in delivery.ts): encoded at
+   * once, no object made. False, with nothing written, when a delay or offset is not a whole number
+   * (the line writer writes integers): the record then comes to writeFault.
+   */
+  writeFaultFields(
+    kind: number, txnId: string, type: string, step: number, workflow: string | undefined, seq: number,
+    tsMs: number, dueMs: number, emittedMs: number, delayMs: number, offsetMs: number, as: string | undefined,
+  ): boolean {
+    if (!wholeOrAbsent(delayMs) || !wholeOrAbsent(offsetMs)) return false;
+    if (this.error !== undefined) return true;
+    this.faultLines().writeFields(kind, txnId, type, step, workflow, seq, tsMs, dueMs, emittedMs, delayMs, offsetMs, as);
+    this.written++;
+    return true;
+  }
+
   /** The line writer, made when the first fault comes. */
   private faultLines(): FaultLineWriter {
     return (this.lines ??= new FaultLineWriter((chunk) => this.writeBytes(Buffer.copyBytesFrom(chunk))));
@@ -54,6 +70,11 @@ export class TruthSink extends LineStream<TruthLine> implements LabelSink {
 /** The line writer writes integers; a fault's drawn delay or offset always is one, but a line must never depend on it. */
 function wholeNumbers(record: FaultRecord): boolean {
   return (record.delay_ms === undefined || Number.isInteger(record.delay_ms)) && (record.offset_ms === undefined || Number.isInteger(record.offset_ms));
+}
+
+/** writeFaultFields' numbers: NaN is absent. */
+function wholeOrAbsent(value: number): boolean {
+  return Number.isInteger(value) || Number.isNaN(value);
 }
 
 function serializeLine(record: TruthLine): string {

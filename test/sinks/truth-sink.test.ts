@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { describe, it } from "node:test";
+import { FAULT_KINDS } from "../../src/config/scenario/model.ts";
 import { serializeTruth, type FaultRecord, type TruthLine } from "../../src/events/truth.ts";
 import { LineWriter } from "../../src/sinks/fast-jsonl/line-writer.ts";
 import { TruthSink } from "../../src/sinks/truth-sink.ts";
@@ -74,6 +75,38 @@ describe("TruthSink", () => {
         expected += serializeTruth(LABELS[i % 2]!);
       }
     }
+    await sink.close({ end: true });
+    assert.equal(Buffer.concat(chunks).toString("utf8"), expected);
+  });
+
+  it("writes fault records given as fields (writeFaultFields) as serializeTruth writes them, among labels and records, and refuses a delay that is not whole", async () => {
+    // The fields path carries wfsim's own events' records: no `record`, no `attempt`.
+    const own = FAULTS.map(({ record: _record, attempt: _attempt, ...rest }) => rest as FaultRecord);
+    const stream = new PassThrough();
+    const chunks: Buffer[] = [];
+    stream.on("data", (chunk: Buffer) => chunks.push(chunk));
+    const sink = new TruthSink(stream);
+    const num = (value: number | undefined) => value ?? NaN;
+    let expected = "";
+    for (let i = 0; i < 20_000; i++) {
+      const fault = { ...own[i % own.length]!, txn_id: `txn_${i.toString(36)}${i % 7 === 0 ? "é" : ""}` };
+      if (i % 3 === 0) {
+        sink.writeFault({ record: undefined, attempt: undefined, step: undefined, workflow: undefined, emitted_ms: undefined, delay_ms: undefined, offset_ms: undefined, as: undefined, ...fault });
+      } else {
+        const taken = sink.writeFaultFields(
+          FAULT_KINDS.indexOf(fault.kind), fault.txn_id, fault.type, num(fault.step), fault.workflow, fault.seq,
+          fault.ts_ms, fault.due_ms, num(fault.emitted_ms), num(fault.delay_ms), num(fault.offset_ms), fault.as,
+        );
+        assert.equal(taken, true);
+      }
+      expected += serializeTruth(fault);
+      if (i % 5 === 0) {
+        sink.write(LABELS[i % 2]!);
+        expected += serializeTruth(LABELS[i % 2]!);
+      }
+    }
+    assert.equal(sink.writeFaultFields(FAULT_KINDS.indexOf("delay"), "txn_x", "step_open", 1, undefined, 0, 0, 0, 5, 2.5, NaN, undefined), false);
+    assert.equal(sink.writeFaultFields(FAULT_KINDS.indexOf("skew"), "txn_x", "step_open", 1, undefined, 0, 0, 0, 0, NaN, -0.5, undefined), false);
     await sink.close({ end: true });
     assert.equal(Buffer.concat(chunks).toString("utf8"), expected);
   });

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { WfEvent } from "../../events/schema.ts";
 import { FAULT_LINE_TEMPLATES, LINE_TEMPLATES, type LineTemplate } from "../../events/templates.ts";
 import type { FaultRecord } from "../../events/truth.ts";
+import { FAULT_KINDS } from "../../config/scenario/model.ts";
 import { LAYOUT, MAX_FIELDS, OPS, RECORD_SHIFT } from "./layout.ts";
 
 interface LineWriterExports {
@@ -303,6 +304,24 @@ export function eventLineProgram(): LineProgram<WfEvent> {
 
 let faultProgram: LineProgram<FaultRecord> | undefined;
 
+/**
+ * The fault record's fields in the templates' order, each at slot (its place here + 1); its string
+ * fields take the string table's caches 0 to 4 in this order (compileEncoder's numbering). What
+ * FaultLineWriter.writeFields fills: checked against the templates once, so that a field added to the
+ * schema fails here and not in a line.
+ */
+const FAULT_FIELDS = ["txn_id", "type", "record", "step", "attempt", "workflow", "seq", "ts_ms", "due_ms", "emitted_ms", "delay_ms", "offset_ms", "as"];
+const FAULT_STRING_FIELDS = ["txn_id", "type", "record", "workflow", "as"];
+
+function checkFaultFields(): void {
+  const fields = FAULT_LINE_TEMPLATES[0]!.fields;
+  const same = FAULT_LINE_TEMPLATES.length === FAULT_KINDS.length && FAULT_LINE_TEMPLATES.every((template, i) => template.type === FAULT_KINDS[i] && template.fields === fields);
+  const strings = fields.filter((field) => field.kind === "string").map((field) => field.name);
+  if (!same || fields.map((field) => field.name).join() !== FAULT_FIELDS.join() || strings.join() !== FAULT_STRING_FIELDS.join()) {
+    throw new Error("the fault record templates differ from the fields FaultLineWriter.writeFields fills");
+  }
+}
+
 /** A truth file's delivery fault records: one template per kind, from their schema. */
 export function faultLineProgram(): LineProgram<FaultRecord> {
   faultProgram ??= {
@@ -541,6 +560,66 @@ export class LineWriter<T = WfEvent> {
 export class FaultLineWriter extends LineWriter<FaultRecord> {
   constructor(onChunk: (chunk: Uint8Array) => void) {
     super(onChunk, faultLineProgram());
+    checkFaultFields();
+  }
+
+  /**
+   * A fault record of wfsim's own events from its fields (FaultTruth.writeFields): the record's slots
+   * filled as the encoder fills them from an object, with no object made and no field looked up.
+   * `kind` indexes FAULT_KINDS (the templates' order); absent numbers are NaN, absent strings undefined.
+   */
+  writeFields(
+    kind: number, txnId: string, type: string, step: number, workflow: string | undefined, seq: number,
+    tsMs: number, dueMs: number, emittedMs: number, delayMs: number, offsetMs: number, as: string | undefined,
+  ): void {
+    let slot = (LAYOUT.records >> 3) + this.count * this.recordSlots;
+    if (!this.encodeFields(slot, kind, txnId, type, step, workflow, seq, tsMs, dueMs, emittedMs, delayMs, offsetMs, as)) {
+      this.flush();
+      this.strings.reset();
+      slot = LAYOUT.records >> 3;
+      if (!this.encodeFields(slot, kind, txnId, type, step, workflow, seq, tsMs, dueMs, emittedMs, delayMs, offsetMs, as)) {
+        throw new RangeError(`a string field of a ${FAULT_KINDS[kind]} fault record is too long to write`);
+      }
+    }
+    if (++this.count === this.recordCapacity) this.flush();
+  }
+
+  private encodeFields(
+    slot: number, kind: number, txnId: string, type: string, step: number, workflow: string | undefined, seq: number,
+    tsMs: number, dueMs: number, emittedMs: number, delayMs: number, offsetMs: number, as: string | undefined,
+  ): boolean {
+    const f = this.f64;
+    const strings = this.strings;
+    // Slots and string caches as FAULT_FIELDS and FAULT_STRING_FIELDS place them (checked in the constructor).
+    const id = strings.intern(txnId, 0);
+    if (id < 0) return false;
+    const typeId = strings.intern(type, 1);
+    if (typeId < 0) return false;
+    let workflowId = NaN;
+    if (workflow !== undefined) {
+      workflowId = strings.intern(workflow, 3);
+      if (workflowId < 0) return false;
+    }
+    let asId = NaN;
+    if (as !== undefined) {
+      asId = strings.intern(as, 4);
+      if (asId < 0) return false;
+    }
+    f[slot] = kind;
+    f[slot + 1] = id;
+    f[slot + 2] = typeId;
+    f[slot + 3] = NaN; // record
+    f[slot + 4] = step;
+    f[slot + 5] = NaN; // attempt
+    f[slot + 6] = workflowId;
+    f[slot + 7] = seq;
+    f[slot + 8] = tsMs;
+    f[slot + 9] = dueMs;
+    f[slot + 10] = emittedMs;
+    f[slot + 11] = delayMs;
+    f[slot + 12] = offsetMs;
+    f[slot + 13] = asId;
+    return true;
   }
 
   override write(record: FaultRecord): void {
