@@ -243,9 +243,9 @@ function boundedKafkaRead(files: readonly string[], flags: AnalyzeFlags): boolea
  * The analysis's young generation stays at V8's first size (a 1 MiB semi-space) instead of growing to
  * 32 MiB ones: at the end of a 1.6 million-event analysis the new space held 55 to 64 MiB resident for
  * about 28 MiB of live old data, a third of the peak RSS. Measured (2026-12-06, load about 1, 5
- * alternated pairs): the 1.6M-event file 0.78 to 0.89 s against 0.83 to 0.86 s, peak RSS 114 to 120
- * against 165 to 177 MB; the 16M-event file about 5% slower (5.15 to 5.81 s against 5.18 to 5.36 s, 3
- * pairs), 129 to 154 against 179 to 183 MB. Set at run time, which V8 reads when the new space would
+ * alternated pairs): the 1.6M-event file 0.78 to 0.89 s against 0.83 to 0.86 s, peak RSS 117 to 123
+ * against 169 to 181 MB; the 16M-event file about 5% slower (5.15 to 5.81 s against 5.18 to 5.36 s, 3
+ * pairs), 132 to 158 against 184 to 187 MB. Set at run time, which V8 reads when the new space would
  * grow; left alone when the user chose a size (NODE_OPTIONS or node's own flags).
  */
 function keepYoungGenerationSmall(): void {
