@@ -148,7 +148,22 @@ export class LineChunk {
     this.used = 0;
     this.lines = 0;
   }
+
+  /** Goes on in `buffer`, emptied: a worker's chunks fill buffers that come back from the thread they were handed to. */
+  use(buffer: Buffer<ArrayBuffer>): void {
+    this.buffer = buffer;
+    this.reset();
+  }
+
+  /** The buffer the lines are in (their `length` bytes; it may have grown past the one given to `use`), to hand over. */
+  take(): Buffer<ArrayBuffer> {
+    const buffer = this.buffer;
+    this.buffer = EMPTY;
+    return buffer;
+  }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /**
  * Released records as lines in place (see LineRanges): the decoder left a newline after each value.

@@ -42,6 +42,10 @@ describe("wfsim analyze --kafka-bootstrap", { skip: kafkaSkip(), timeout: TIMEOU
     const fromKafka = await runCli(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "json"], { timeoutMs: TIMEOUT_MS });
     assert.equal(fromKafka.code, 0, fromKafka.stderr);
     assert.equal(fromKafka.stderr, "");
+    // Read in the main thread instead of a worker (kafka-worker-source.ts): the same report.
+    const inThread = await runCli(["analyze", "--kafka-bootstrap", bootstrap, ...topicFlags(topics), "--format", "json"], { timeoutMs: TIMEOUT_MS, env: { WFSIM_KAFKA_READ_THREAD: "main" } });
+    assert.equal(inThread.code, 0, inThread.stderr);
+    assert.equal(inThread.stdout, fromKafka.stdout);
     const fromFile = await runCli(["analyze", file, "--format", "json"], { timeoutMs: TIMEOUT_MS });
     assert.equal(fromFile.code, 0, fromFile.stderr);
     const kafka = JSON.parse(fromKafka.stdout);
