@@ -74,9 +74,9 @@ const BOUNDED: MergeSettings = { follow: false, mergeWaitMs: Infinity };
  * One chunk's buffers: the lines, and per line its input's number and offset. Shared memory, so that
  * handing them over and back detaches no ArrayBuffer: the first ArrayBuffer an isolate detaches (as
  * transferring one does) invalidates V8's "array buffers are never detached" protector for good,
- * and from then on its optimised code checks every typed array access for a detached buffer. That
- * made the main thread's line scanning about 30% slower (about 90 ms per 1.6 million lines) than on
- * a file's chunks.
+ * and from then on its optimised code checks every typed array access for a detached buffer. The
+ * main thread's line scanning, byte access from end to end, was 10 to 20% slower for it (about 30
+ * ms of CPU per 1.6 million lines; see docs/benchmarks.md).
  */
 interface Buffers {
   bytes: Buffer<SharedArrayBuffer>;
