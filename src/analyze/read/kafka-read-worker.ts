@@ -2,8 +2,9 @@
  * The worker thread of a bounded Kafka read (kafka-worker-source.ts starts it): connects, fetches,
  * checks and decodes the record batches and merges the partitions by time, with the same pieces as a
  * read in the main thread (TopicsReader, Slot, LineChunk), and hands the merged lines over in chunks
- * whose buffers go back and forth (transferred, not copied). The main thread only analyses them, as it
- * analyses a file's chunks, while this thread reads the next ones on the other core.
+ * whose buffers are shared with it and go back and forth (neither copied nor transferred: see Buffers).
+ * The main thread only analyses them, as it analyses a file's chunks, while this thread reads the next
+ * ones on the other core.
  *
  * It may be started before the read is known (prestartWorkerRead): its Node.js start and module
  * loading then overlap the CLI's own, and it waits for `open` with what to read. Messages to the main
@@ -36,11 +37,11 @@ export interface ReadWorkerData {
 /** A chunk of merged lines: `bytes`' first `length` bytes, `lines` lines; per line its input's number and offset. */
 export interface ChunkMessage {
   readonly type: "chunk";
-  readonly bytes: ArrayBuffer;
+  readonly bytes: SharedArrayBuffer;
   readonly length: number;
   readonly lines: number;
-  readonly numbers: Uint16Array<ArrayBuffer>;
-  readonly offsets: Float64Array<ArrayBuffer>;
+  readonly numbers: Uint16Array<SharedArrayBuffer>;
+  readonly offsets: Float64Array<SharedArrayBuffer>;
   /** The report's `kafka` section as it stands (records fetched so far). */
   readonly kafka: KafkaInputReport;
 }
@@ -62,18 +63,25 @@ export type FromReadWorker =
 
 export type ToReadWorker =
   | { readonly type: "open"; readonly data: ReadWorkerData }
-  | { readonly type: "free"; readonly bytes: ArrayBuffer; readonly numbers: Uint16Array<ArrayBuffer>; readonly offsets: Float64Array<ArrayBuffer> }
+  | { readonly type: "free"; readonly bytes: SharedArrayBuffer; readonly numbers: Uint16Array<SharedArrayBuffer>; readonly offsets: Float64Array<SharedArrayBuffer> }
   | { readonly type: "stop" };
 
 /** A bounded read waits this long for data from a broker that has none yet (it always has some). */
 const FETCH_WAIT_MS = 100;
 const BOUNDED: MergeSettings = { follow: false, mergeWaitMs: Infinity };
 
-/** One chunk's buffers: the lines, and per line its input's number and offset. */
+/**
+ * One chunk's buffers: the lines, and per line its input's number and offset. Shared memory, so that
+ * handing them over and back detaches no ArrayBuffer: the first ArrayBuffer an isolate detaches (as
+ * transferring one does) invalidates V8's "array buffers are never detached" protector for good,
+ * and from then on its optimised code checks every typed array access for a detached buffer. The
+ * main thread's line scanning, byte access from end to end, was 10 to 20% slower for it (about 30
+ * ms of CPU per 1.6 million lines; see docs/benchmarks.md).
+ */
 interface Buffers {
-  bytes: Buffer<ArrayBuffer>;
-  numbers: Uint16Array<ArrayBuffer>;
-  offsets: Float64Array<ArrayBuffer>;
+  bytes: Buffer<SharedArrayBuffer>;
+  numbers: Uint16Array<SharedArrayBuffer>;
+  offsets: Float64Array<SharedArrayBuffer>;
 }
 
 const port = parentPort!;
@@ -94,8 +102,8 @@ port.on("message", (message: ToReadWorker) => {
   wake?.();
 });
 
-function post(message: FromReadWorker, transfer: ArrayBuffer[] = []): void {
-  port.postMessage(message, transfer);
+function post(message: FromReadWorker): void {
+  port.postMessage(message);
 }
 
 /** Until a chunk comes back, or the read is stopped. */
@@ -143,19 +151,17 @@ async function read(data: ReadWorkerData): Promise<void> {
       for (const slot of slots) slot.release(BOUNDED, now, emit);
       // The next fetch goes out before the lines are handed over: the broker reads and sends it meanwhile.
       if (!exhausted()) fetching = reader.fetchRound(FETCH_WAIT_MS, signal);
-      // The chunk's buffer may have grown past the one taken: hand over the one that holds the lines.
-      buffers.bytes = chunk.take();
+      // The chunk's buffer may have grown past the one taken: hand over the one that holds the lines
+      // (in shared memory, as the others: a round of more than CHUNK_BYTES is rare).
+      const taken = chunk.take();
+      buffers.bytes = isShared(taken) ? taken : sharedCopy(taken, chunk.length);
       if (count === 0) {
         free.push(buffers);
         continue;
       }
       handedOver++;
       const { bytes, numbers, offsets } = buffers;
-      post({ type: "chunk", bytes: bytes.buffer, length: chunk.length, lines: count, numbers, offsets, kafka: kafkaReport(reader, slots) }, [
-        bytes.buffer,
-        numbers.buffer,
-        offsets.buffer,
-      ]);
+      post({ type: "chunk", bytes: bytes.buffer, length: chunk.length, lines: count, numbers, offsets, kafka: kafkaReport(reader, slots) });
     }
     report = kafkaReport(reader, slots);
   } finally {
@@ -170,15 +176,29 @@ const LINES = 1 << 14;
 const CHUNK_BYTES = 3 << 19;
 
 function newBuffers(): Buffers {
-  // Buffers of their own (not slices of Node's pool), so that they can be transferred.
-  return { bytes: Buffer.from(new ArrayBuffer(CHUNK_BYTES)), numbers: new Uint16Array(LINES), offsets: new Float64Array(LINES) };
+  return {
+    bytes: Buffer.from(new SharedArrayBuffer(CHUNK_BYTES)),
+    numbers: new Uint16Array(new SharedArrayBuffer(LINES * Uint16Array.BYTES_PER_ELEMENT)),
+    offsets: new Float64Array(new SharedArrayBuffer(LINES * Float64Array.BYTES_PER_ELEMENT)),
+  };
+}
+
+function isShared(buffer: Buffer): buffer is Buffer<SharedArrayBuffer> {
+  return buffer.buffer instanceof SharedArrayBuffer && buffer.byteOffset === 0;
+}
+
+/** The first `length` bytes of `buffer` in a shared buffer of its size (a chunk grown past CHUNK_BYTES). */
+function sharedCopy(buffer: Buffer, length: number): Buffer<SharedArrayBuffer> {
+  const shared = Buffer.from(new SharedArrayBuffer(buffer.length));
+  buffer.copy(shared, 0, 0, length);
+  return shared;
 }
 
 function grow(buffers: Buffers): void {
-  const numbers = new Uint16Array(buffers.numbers.length * 2);
+  const numbers = new Uint16Array(new SharedArrayBuffer(buffers.numbers.length * 2 * Uint16Array.BYTES_PER_ELEMENT));
   numbers.set(buffers.numbers);
   buffers.numbers = numbers;
-  const offsets = new Float64Array(buffers.offsets.length * 2);
+  const offsets = new Float64Array(new SharedArrayBuffer(buffers.offsets.length * 2 * Float64Array.BYTES_PER_ELEMENT));
   offsets.set(buffers.offsets);
   buffers.offsets = offsets;
 }

@@ -5,7 +5,8 @@
  * CPU per 1.6 million records on top of the analysis, and the machine has a second core; in one
  * thread the two take turns, in two they overlap, so the wall time comes near the file's.
  *
- * The chunks' buffers go back to the worker once analysed, and the worker fills at most RING of them
+ * The chunks' buffers (shared memory, see kafka-read-worker.ts's Buffers for why not transferred ones)
+ * go back to the worker once analysed, and the worker fills at most RING of them
  * before it waits for one back: memory stays bounded as in one thread (a few MiB of lines more).
  */
 import { Worker } from "node:worker_threads";
@@ -154,8 +155,8 @@ class Messages {
 class ChunkLocator implements LineLocator {
   private firstLine = 1;
   private count = 0;
-  private numbers = new Uint16Array(0);
-  private offsets = new Float64Array(0);
+  private numbers = new Uint16Array(new SharedArrayBuffer(0));
+  private offsets = new Float64Array(new SharedArrayBuffer(0));
   /** "topic-partition" of each input, by number. */
   private readonly inputs: readonly string[];
 
@@ -226,11 +227,11 @@ class WorkerKafkaSource implements EventSource {
   }
 
   private give(chunk: ChunkMessage): void {
-    this.post({ type: "free", bytes: chunk.bytes, numbers: chunk.numbers, offsets: chunk.offsets }, [chunk.bytes, chunk.numbers.buffer, chunk.offsets.buffer]);
+    this.post({ type: "free", bytes: chunk.bytes, numbers: chunk.numbers, offsets: chunk.offsets });
   }
 
-  private post(message: ToReadWorker, transfer: ArrayBuffer[] = []): void {
-    this.worker.postMessage(message, transfer);
+  private post(message: ToReadWorker): void {
+    this.worker.postMessage(message);
   }
 
   kafka(): KafkaInputReport {

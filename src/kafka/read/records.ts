@@ -73,7 +73,7 @@ function avroStringStart(bytes: Buffer, at: number, end: number): number {
  * line numbers map back to records. The buffer is reused: a chunk is valid until the next `reset`.
  */
 export class LineChunk {
-  private buffer = Buffer.allocUnsafe(1 << 20);
+  private buffer: Buffer = Buffer.allocUnsafe(1 << 20);
   private used = 0;
   /** Lines in the chunk. */
   lines = 0;
@@ -150,13 +150,13 @@ export class LineChunk {
   }
 
   /** Goes on in `buffer`, emptied: a worker's chunks fill buffers that come back from the thread they were handed to. */
-  use(buffer: Buffer<ArrayBuffer>): void {
+  use(buffer: Buffer): void {
     this.buffer = buffer;
     this.reset();
   }
 
   /** The buffer the lines are in (their `length` bytes; it may have grown past the one given to `use`), to hand over. */
-  take(): Buffer<ArrayBuffer> {
+  take(): Buffer {
     const buffer = this.buffer;
     this.buffer = EMPTY;
     return buffer;
