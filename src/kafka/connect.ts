@@ -135,16 +135,21 @@ async function askForSasl(connection: KafkaConnection, nameOf: NameOf, deadline:
 /** How long the SASL question may take per address. */
 const PROBE_MS = 2_000;
 
-/** A failure to reach or use Kafka, as the one line a user reads (KAFKA_CONNECT, KAFKA_AUTH, KAFKA_TLS). */
-export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: NameOf): WfsimError {
+/**
+ * A failure to reach or use Kafka, as the one line a user reads (KAFKA_CONNECT, KAFKA_AUTH, KAFKA_TLS).
+ * `during`: what was under way on a connection made before ("the read, 120,000 records in"): the
+ * broker was lost then, not unreachable from the start.
+ */
+export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: NameOf, during?: string): WfsimError {
   const at = `Kafka at ${connection.bootstrap.join(",")}`;
+  const unreachable = during === undefined ? `cannot connect to ${at}` : `lost ${at} during ${during}`;
   if (error instanceof DeadlineError) {
     const failure = error.last === undefined ? undefined : describeKafkaFailure(error.last);
     const seconds = connection.timeoutMs / 1000;
     return new WfsimError(
       "KAFKA_CONNECT",
-      `cannot connect to ${at}: ${failure?.reason ?? "no answer"} (gave up after ${seconds} s, see ${nameOf("kafkaTimeout")})` +
-        (failure !== undefined && droppedByBroker(failure) ? securityHint(connection, nameOf) : ""),
+      `${unreachable}: ${failure?.reason ?? "no answer"} (gave up after ${seconds} s, see ${nameOf("kafkaTimeout")})` +
+        (during === undefined && failure !== undefined && droppedByBroker(failure) ? securityHint(connection, nameOf) : ""),
       { cause: error.last },
     );
   }
@@ -164,7 +169,7 @@ export function kafkaError(error: unknown, connection: KafkaConnection, nameOf: 
         cause: error,
       });
     case "connect":
-      return new WfsimError("KAFKA_CONNECT", `cannot connect to ${at}: ${failure.reason}`, { cause: error });
+      return new WfsimError("KAFKA_CONNECT", `${unreachable}: ${failure.reason}`, { cause: error });
     default:
       return new WfsimError("KAFKA_CONNECT", `cannot use ${at}: ${failure.reason}`, { cause: error });
   }

@@ -123,6 +123,24 @@ describe("wfsim against a failing broker", { skip: kafkaSkip("own-broker"), time
     assertExactlyOnceInOrder(records, { lines: await jsonLines(workload), topics, partitions: { transactions: 1, steps: 1 } });
   });
 
+  test("analyze --kafka-bootstrap when the broker stalls mid-read: one line saying it was lost during the read and how far it had come, exit 2", async (t) => {
+    const topics = testTopics("analyze-stall");
+    const workload = ["--samples", "100000", "--seed", "24", "--clock", "virtual", "--start-time", RECENT_START];
+    const written = await collect(startCli(["run", ...workload, "--kafka-bootstrap", broker.bootstrap.plaintext, ...topicFlags(topics), "--quiet"]), { timeoutMs: TIMEOUT_MS });
+    assert.equal(written.code, 0, written.stderr);
+    const child = startCli(["analyze", "--kafka-bootstrap", broker.bootstrap.plaintext, ...topicFlags(topics), "--kafka-timeout", "2000", "--format", "json"]);
+    const done = collect(child, { timeoutMs: TIMEOUT_MS });
+    // Under way: past its start (about 250 ms of CPU), well before the end of 1.6M records (over a second).
+    await pollUntil("analyze under way", async () => ((processUsage(child.pid!)?.cpuMs ?? 0) >= 400 ? true : undefined), 60_000, 10);
+    const pid = broker.pid!;
+    process.kill(pid, "SIGSTOP");
+    t.after(() => process.kill(pid, "SIGCONT"));
+    const result = await done;
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.match(result.stderr, /^wfsim: lost Kafka at [\d.:]+ during the read, [\d,]+ records in: no answer in time \(gave up after 2 s, see --kafka-timeout\)\n$/);
+  });
+
   test("a second signal while the broker stalls: the records not delivered are counted, exit 3 (not 130)", async (t) => {
     const topics = testTopics("second-signal");
     const workload = ["--samples", "60000", "--seed", "23", "--clock", "virtual", "--start-time", RECENT_START];

@@ -116,6 +116,8 @@ export class TopicsReader {
   private failingSince = NaN;
   private lastError: unknown;
   private failures = 0;
+  /** Records fetched so far: how far a read had come, in the line of a failure during it. */
+  private fetched = 0;
 
   /** Given to every input a slot is made of (see PartitionInput.clockOffsets): set before the first slot. */
   clockOffsets: ReadonlyMap<string, number> | undefined;
@@ -278,6 +280,7 @@ export class TopicsReader {
     } catch (error) {
       failed = error;
     }
+    this.fetched += added;
     if (failed === undefined) {
       this.failures = 0;
       this.failingSince = NaN;
@@ -286,10 +289,12 @@ export class TopicsReader {
     if (signal?.aborted) return added;
     if (failed instanceof WfsimError) throw failed;
     const failure = describeKafkaFailure(failed);
-    if (!failure.retriable) throw kafkaError(failed, this.connection, this.nameOf);
+    // Connected once (open() checked the topics): a broker lost now is said as lost, not as unreachable.
+    const during = `the read, ${this.fetched.toLocaleString("en-US")} records in`;
+    if (!failure.retriable) throw kafkaError(failed, this.connection, this.nameOf, during);
     this.lastError = failed;
     if (Number.isNaN(this.failingSince)) this.failingSince = performance.now();
-    if (performance.now() - this.failingSince > this.connection.timeoutMs) throw kafkaError(new DeadlineError(this.lastError), this.connection, this.nameOf);
+    if (performance.now() - this.failingSince > this.connection.timeoutMs) throw kafkaError(new DeadlineError(this.lastError), this.connection, this.nameOf, during);
     await sleep(Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** this.failures++), undefined, signal === undefined ? {} : { signal }).catch(() => {});
     return added;
   }
