@@ -116,8 +116,6 @@ export class TopicsReader {
   private failingSince = NaN;
   private lastError: unknown;
   private failures = 0;
-  /** Records fetched so far: how far a read had come, in the line of a failure during it. */
-  private fetched = 0;
 
   /** Given to every input a slot is made of (see PartitionInput.clockOffsets): set before the first slot. */
   clockOffsets: ReadonlyMap<string, number> | undefined;
@@ -280,7 +278,6 @@ export class TopicsReader {
     } catch (error) {
       failed = error;
     }
-    this.fetched += added;
     if (failed === undefined) {
       this.failures = 0;
       this.failingSince = NaN;
@@ -290,7 +287,9 @@ export class TopicsReader {
     if (failed instanceof WfsimError) throw failed;
     const failure = describeKafkaFailure(failed);
     // Connected once (open() checked the topics): a broker lost now is said as lost, not as unreachable.
-    const during = `the read, ${this.fetched.toLocaleString("en-US")} records in`;
+    let fetched = 0;
+    for (const slot of this.slots) for (const input of slot.inputs) fetched += input.fetched;
+    const during = `the read, ${fetched.toLocaleString("en-US")} records in`;
     if (!failure.retriable) throw kafkaError(failed, this.connection, this.nameOf, during);
     this.lastError = failed;
     if (Number.isNaN(this.failingSince)) this.failingSince = performance.now();
