@@ -138,7 +138,10 @@ function buildProgram(io: Io, context: CommandContext, setExit: (code: number) =
       keepYoungGenerationSmall();
       // A bounded read of Kafka topics runs in a worker thread (analyze/read/kafka-worker-source.ts):
       // started now, it gets going while the analysis's modules load.
-      if (boundedKafkaRead(files, flags)) (await import("../analyze/read/kafka-worker-source.ts")).prestartWorkerRead();
+      if (boundedKafkaRead(files, flags)) {
+        const worker = await import("../analyze/read/kafka-worker-source.ts");
+        if (worker.readsInWorker(flags.schemaRegistry !== undefined, flags.kafkaSaslMechanism !== undefined)) worker.prestartWorkerRead();
+      }
       const { analyzeCommand } = await import("./analyze-command.ts");
       setExit(await analyzeCommand(files, flags, { ...context, stdout: io.stdout, stdinIsTTY: process.stdin.isTTY === true }));
     });
@@ -226,17 +229,9 @@ function oneLine(message: string): string {
     .join(" ");
 }
 
-/** Whether `wfsim analyze` is about to read Kafka topics to their end in a worker thread (kafka-source.ts openKafkaSource decides; this only guesses ahead). */
+/** Whether `wfsim analyze` is about to read Kafka topics to their end (kafka-source.ts openKafkaSource decides; this only guesses ahead). */
 function boundedKafkaRead(files: readonly string[], flags: AnalyzeFlags): boolean {
-  return (
-    files.length === 0 &&
-    flags.kafkaBootstrap !== undefined &&
-    flags.follow === undefined &&
-    flags.dryRun === undefined &&
-    flags.schemaRegistry === undefined &&
-    flags.kafkaSaslMechanism === undefined &&
-    process.env["WFSIM_KAFKA_READ_THREAD"] !== "main"
-  );
+  return files.length === 0 && flags.kafkaBootstrap !== undefined && flags.follow === undefined && flags.dryRun === undefined;
 }
 
 /**

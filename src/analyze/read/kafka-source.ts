@@ -54,12 +54,10 @@ export function kafkaSourceName(connection: KafkaConnection, list: TopicList = w
  */
 export async function openKafkaSource(connection: KafkaConnection, settings: KafkaSourceSettings = {}): Promise<EventSource> {
   const list = settings.topics ?? wfsimTopics(connection);
-  // In a worker thread (kafka-worker-source.ts) unless values need the Schema Registry (its decoder
-  // and its HTTP client live here) or the login is SASL's (through @platformatic/kafka's client,
-  // whose options hold the password as a function, which cannot cross to a thread).
-  if (settings.registry === undefined && connection.sasl === undefined && process.env["WFSIM_KAFKA_READ_THREAD"] !== "main") {
-    const { openWorkerRead } = await import("./kafka-worker-source.ts");
-    return openWorkerRead(connection, list, kafkaSourceName(connection, list), settings);
+  // In a worker thread where it can be (kafka-worker-source.ts: readsInWorker).
+  const worker = await import("./kafka-worker-source.ts");
+  if (worker.readsInWorker(settings.registry !== undefined, connection.sasl !== undefined)) {
+    return worker.openWorkerRead(connection, list, kafkaSourceName(connection, list), settings);
   }
   const reader = await TopicsReader.open(connection, list, { signal: settings.signal, nameOf: settings.nameOf, bounded: true, role: "analyze" });
   reader.clockOffsets = settings.clockOffsets;

@@ -65,6 +65,16 @@ interface Started {
 
 let prestarted: Started | undefined;
 
+/**
+ * Whether a bounded read goes to a worker thread: not with the Schema Registry (its decoder and its
+ * HTTP client live in the main thread), nor with a SASL login (through @platformatic/kafka's client,
+ * whose options hold the password as a function, which cannot cross to a thread), nor when
+ * WFSIM_KAFKA_READ_THREAD=main asks for the main thread (to measure one against the other).
+ */
+export function readsInWorker(registry: boolean, sasl: boolean): boolean {
+  return !registry && !sasl && process.env["WFSIM_KAFKA_READ_THREAD"] !== "main";
+}
+
 function start(): Started {
   const worker = new Worker(WORKER_URL, { resourceLimits: RESOURCE_LIMITS });
   const messages = new Messages(worker);
